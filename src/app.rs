@@ -1,0 +1,244 @@
+//! Starting and stopping Herald: the commands, the web server and the worker, wired together.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tracing::{error, info};
+
+use crate::cli::{Cli, Command};
+use crate::config::{ConfigError, DatabaseConfig, TemporalConfig, WebConfig};
+use crate::db::Db;
+use crate::shutdown::{CancelSource, cancel_pair};
+use crate::temporal::{Temporal, run_worker};
+use crate::web::{AppState, build_app};
+
+/// Entry point of the binary: runs the command and turns every failure into one line on stderr
+/// and a non-zero exit code.
+pub fn main(cli: Cli) -> ExitCode {
+    crate::telemetry::init(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A start-up or run failure, printed as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A setting is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Anything else, already phrased for the operator.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Runs one command to completion.
+pub async fn run(cli: Cli) -> Result<(), AppError> {
+    match cli.command {
+        Command::Migrate => {
+            let db = open_database(&cli.database.resolve()?).await?;
+            info!(backend = db.backend(), "migrations applied");
+            db.close().await;
+            Ok(())
+        }
+        Command::Healthcheck => healthcheck(cli.web.resolve()?.listen).await,
+        Command::Serve { no_worker } => {
+            let settings = Settings {
+                database: cli.database.resolve()?,
+                temporal: cli.temporal.resolve()?,
+                web: Some(cli.web.resolve()?),
+                worker: !no_worker,
+            };
+            let herald = Herald::start(settings).await?;
+            herald.run_until(crate::shutdown::signal()).await
+        }
+        Command::Worker => {
+            let settings = Settings {
+                database: cli.database.resolve()?,
+                temporal: cli.temporal.resolve()?,
+                web: None,
+                worker: true,
+            };
+            let herald = Herald::start(settings).await?;
+            herald.run_until(crate::shutdown::signal()).await
+        }
+    }
+}
+
+async fn open_database(config: &DatabaseConfig) -> Result<Db, AppError> {
+    let db = Db::connect(&config.url).await?;
+    db.migrate()
+        .await
+        .map_err(|e| AppError::Other(format!("HERALD_DATABASE_URL: migrating {} failed: {e}", config.url.redacted())))?;
+    Ok(db)
+}
+
+async fn healthcheck(listen: SocketAddr) -> Result<(), AppError> {
+    let host = if listen.ip().is_unspecified() { "127.0.0.1".to_owned() } else { listen.ip().to_string() };
+    let host = if host.contains(':') { format!("[{host}]") } else { host };
+    let url = format!("http://{host}:{}/healthz", listen.port());
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()
+        .map_err(|e| AppError::Other(format!("cannot build HTTP client: {e}")))?;
+    match client.get(&url).send().await {
+        Ok(r) if r.status().is_success() => Ok(()),
+        Ok(r) => Err(AppError::Other(format!("{url} answered {}", r.status()))),
+        Err(e) => Err(AppError::Other(format!("{url} did not answer: {e}"))),
+    }
+}
+
+/// What to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Database settings.
+    pub database: DatabaseConfig,
+    /// Temporal settings.
+    pub temporal: TemporalConfig,
+    /// Web settings; `None` runs no web server.
+    pub web: Option<WebConfig>,
+    /// Whether to run the worker in this process.
+    pub worker: bool,
+}
+
+/// A running Herald: web server and/or worker, and the background link to Temporal.
+pub struct Herald {
+    /// Where the web server listens, when there is one.
+    pub local_addr: Option<SocketAddr>,
+    /// The database pool.
+    pub db: Db,
+    /// The link to Temporal.
+    pub temporal: Temporal,
+    stop: CancelSource,
+    tasks: Vec<(&'static str, JoinHandle<Result<(), AppError>>)>,
+}
+
+impl Herald {
+    /// Opens the database (migrating it), binds the listener and starts the background tasks.
+    pub async fn start(settings: Settings) -> Result<Self, AppError> {
+        let db = open_database(&settings.database).await?;
+        info!(backend = db.backend(), database = %settings.database.url.redacted(), "database ready");
+        let listener = match &settings.web {
+            Some(web) => Some(bind(web.listen).await?),
+            None => None,
+        };
+        let (stop, token) = cancel_pair();
+        let temporal = Temporal::new(settings.temporal.clone());
+        let mut tasks = Vec::new();
+        tasks.push(("temporal link", spawn_ok(temporal.clone().keep_connected(token.clone()))));
+
+        if settings.worker {
+            let worker_temporal = temporal.clone();
+            let plans: Arc<dyn herald_workflows::PlanStore> = Arc::new(db.clone());
+            let token = token.clone();
+            tasks.push((
+                "worker",
+                // The SDK's worker future is not `Send`: drive it on a blocking-pool thread of
+                // this runtime; the activities it spawns still run on the shared runtime.
+                tokio::task::spawn_blocking(move || {
+                    tokio::runtime::Handle::current()
+                        .block_on(run_worker(
+                            worker_temporal,
+                            move || herald_workflows::EventActivities::new(plans.clone()),
+                            token,
+                        ))
+                        .map_err(|e| AppError::Other(format!("worker: {e}")))
+                }),
+            ));
+        }
+
+        let mut local_addr = None;
+        if let (Some(web), Some(listener)) = (&settings.web, listener) {
+            local_addr = listener.local_addr().ok();
+            let app = build_app(AppState { db: db.clone(), temporal: temporal.clone(), base_url: web.base_url.clone() });
+            let token = token.clone();
+            info!(url = %web.base_url, listen = %web.listen, "Herald is listening");
+            tasks.push((
+                "web",
+                tokio::spawn(async move {
+                    axum::serve(listener, app)
+                        .with_graceful_shutdown(async move { token.cancelled().await })
+                        .await
+                        .map_err(|e| AppError::Other(format!("web server: {e}")))
+                }),
+            ));
+        }
+        Ok(Self { local_addr, db, temporal, stop, tasks })
+    }
+
+    /// Runs until `signal` resolves or a task fails, then shuts down gracefully.
+    pub async fn run_until(mut self, signal: impl std::future::Future<Output = ()>) -> Result<(), AppError> {
+        let first_failure = {
+            let watch_tasks = futures::future::select_all(self.tasks.iter_mut().map(|(_, t)| t));
+            tokio::select! {
+                () = signal => { info!("shutting down: finishing in-flight requests and activities"); None }
+                (result, index, _) = watch_tasks => Some((index, result)),
+            }
+        };
+        let mut outcome = Ok(());
+        if let Some((index, result)) = first_failure {
+            let name = self.tasks.get(index).map_or("task", |t| t.0);
+            outcome = Err(match result {
+                Ok(Err(e)) => e,
+                Ok(Ok(())) => AppError::Other(format!("{name} stopped unexpectedly")),
+                Err(e) => AppError::Other(format!("{name} crashed: {e}")),
+            });
+            self.tasks.remove(index);
+        }
+        self.shutdown_tasks().await;
+        if let Err(e) = &outcome {
+            error!(error = %e, "Herald stopped");
+        }
+        outcome
+    }
+
+    /// Stops everything gracefully and waits for it.
+    pub async fn shutdown(mut self) {
+        self.shutdown_tasks().await;
+    }
+
+    async fn shutdown_tasks(&mut self) {
+        self.stop.cancel();
+        for (name, task) in self.tasks.drain(..) {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => error!(task = name, error = %e, "stopped with an error"),
+                Err(e) => error!(task = name, error = %e, "crashed"),
+            }
+        }
+        self.db.close().await;
+    }
+}
+
+fn spawn_ok(fut: impl std::future::Future<Output = ()> + Send + 'static) -> JoinHandle<Result<(), AppError>> {
+    tokio::spawn(async move {
+        fut.await;
+        Ok(())
+    })
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, AppError> {
+    TcpListener::bind(addr).await.map_err(|e| {
+        let reason = match e.kind() {
+            std::io::ErrorKind::AddrInUse => "the port is already in use (is another Herald running?)".to_owned(),
+            std::io::ErrorKind::PermissionDenied => "permission denied (ports below 1024 need privileges)".to_owned(),
+            std::io::ErrorKind::AddrNotAvailable => "this machine has no such address".to_owned(),
+            _ => crate::config::io_reason(&e),
+        };
+        AppError::Config(ConfigError::new("HERALD_LISTEN", format!("cannot listen on {addr}: {reason}")))
+    })
+}

@@ -1,0 +1,297 @@
+//! Configuration from flags and `HERALD_*` environment variables, checked once at start-up.
+//!
+//! Every problem becomes a [`ConfigError`] naming the setting and the reason, printed as one line.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use url::Url;
+
+/// Settings shared by every command that touches the database.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Folder for Herald's own files (the SQLite database, keys).
+    #[arg(long, env = "HERALD_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Database URL: `sqlite://…` or `postgres://…`. Default: `herald.db` in the data folder.
+    #[arg(long, env = "HERALD_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+}
+
+/// Settings for talking to Temporal.
+#[derive(Debug, Clone, Args)]
+pub struct TemporalArgs {
+    /// Temporal frontend address.
+    #[arg(long, env = "HERALD_TEMPORAL_ADDRESS", default_value = "http://127.0.0.1:7233", global = true)]
+    pub temporal_address: String,
+
+    /// Temporal namespace.
+    #[arg(long, env = "HERALD_TEMPORAL_NAMESPACE", default_value = "default", global = true)]
+    pub temporal_namespace: String,
+
+    /// Task queue the worker polls and workflows are started on.
+    #[arg(long, env = "HERALD_TASK_QUEUE", default_value = "herald", global = true)]
+    pub task_queue: String,
+
+    /// Apprise API base URL; unset = log-only mode (nothing is sent).
+    #[arg(long, env = "HERALD_APPRISE_URL", global = true)]
+    pub apprise_url: Option<String>,
+}
+
+/// Settings of the web server.
+#[derive(Debug, Clone, Args)]
+pub struct WebArgs {
+    /// Address and port the web server listens on.
+    #[arg(long, env = "HERALD_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    pub listen: String,
+
+    /// Public URL of this Herald, used in links and emails. Default: `http://{listen}`.
+    #[arg(long, env = "HERALD_BASE_URL", global = true)]
+    pub base_url: Option<String>,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LogFormat {
+    /// Human-readable, coloured when the output is a terminal.
+    #[default]
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// A setting that cannot be used, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{setting}: {reason}")]
+pub struct ConfigError {
+    /// The environment variable (and flag) at fault.
+    pub setting: &'static str,
+    /// What is wrong with it, in words.
+    pub reason: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(setting: &'static str, reason: impl Into<String>) -> Self {
+        Self { setting, reason: reason.into() }
+    }
+}
+
+/// Which database a URL selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite file (created on first start).
+    Sqlite(PathBuf),
+    /// A Postgres server.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Parses a `sqlite:` or `postgres:` URL.
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        const SETTING: &str = "HERALD_DATABASE_URL";
+        let raw = raw.trim();
+        if let Some(rest) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
+            let path = rest.split('?').next().unwrap_or_default();
+            if path.is_empty() {
+                return Err(ConfigError::new(SETTING, "a sqlite URL needs a file path, e.g. sqlite://./data/herald.db"));
+            }
+            if path == ":memory:" {
+                return Err(ConfigError::new(SETTING, "in-memory SQLite would lose everything on restart; give a file path"));
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            let url = Url::parse(raw).map_err(|e| ConfigError::new(SETTING, format!("not a valid URL ({e})")))?;
+            if url.host_str().is_none_or(str::is_empty) && !url.query().is_some_and(|q| q.contains("host=")) {
+                return Err(ConfigError::new(SETTING, "the postgres URL has no host"));
+            }
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        let scheme = raw.split_once(':').map_or("", |(s, _)| s);
+        Err(ConfigError::new(
+            SETTING,
+            if scheme.is_empty() {
+                "not a database URL; use sqlite://PATH or postgres://USER@HOST/DB".to_owned()
+            } else {
+                format!("unsupported scheme '{scheme}'; use sqlite://PATH or postgres://USER@HOST/DB")
+            },
+        ))
+    }
+
+    /// The URL with any password replaced, for logs and error messages.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Self::Postgres(raw) => match Url::parse(raw) {
+                Ok(mut url) => {
+                    if url.password().is_some() {
+                        let _ = url.set_password(Some("***"));
+                    }
+                    url.to_string()
+                }
+                Err(_) => "postgres://***".to_owned(),
+            },
+        }
+    }
+}
+
+/// The checked database settings.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// Folder for Herald's own files.
+    pub data_dir: PathBuf,
+    /// The database to use.
+    pub url: DatabaseUrl,
+}
+
+impl DatabaseArgs {
+    /// Checks the settings and makes sure the data folder exists and is writable.
+    pub fn resolve(&self) -> Result<DatabaseConfig, ConfigError> {
+        let url = match self.database_url.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(raw) => DatabaseUrl::parse(raw)?,
+            None => DatabaseUrl::Sqlite(self.data_dir.join("herald.db")),
+        };
+        ensure_writable_dir(&self.data_dir)?;
+        Ok(DatabaseConfig { data_dir: self.data_dir.clone(), url })
+    }
+}
+
+fn ensure_writable_dir(dir: &Path) -> Result<(), ConfigError> {
+    const SETTING: &str = "HERALD_DATA_DIR";
+    let shown = dir.display();
+    std::fs::create_dir_all(dir)
+        .map_err(|e| ConfigError::new(SETTING, format!("cannot create {shown}: {}", io_reason(&e))))?;
+    let probe = dir.join(format!(".herald-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"ok")
+        .map_err(|e| ConfigError::new(SETTING, format!("{shown} is not writable: {}", io_reason(&e))))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// An I/O error in a few words, without the "(os error N)" suffix.
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_lowercase(),
+        None => text.to_lowercase(),
+    }
+}
+
+/// The checked Temporal settings.
+#[derive(Debug, Clone)]
+pub struct TemporalConfig {
+    /// Frontend address, with scheme.
+    pub address: Url,
+    /// Namespace.
+    pub namespace: String,
+    /// Task queue.
+    pub task_queue: String,
+}
+
+impl TemporalArgs {
+    /// Checks the Temporal settings.
+    pub fn resolve(&self) -> Result<TemporalConfig, ConfigError> {
+        let raw = self.temporal_address.trim();
+        let with_scheme = if raw.contains("://") { raw.to_owned() } else { format!("http://{raw}") };
+        let address = Url::parse(&with_scheme)
+            .map_err(|e| ConfigError::new("HERALD_TEMPORAL_ADDRESS", format!("not a valid address ({e}); use http://HOST:PORT")))?;
+        if !matches!(address.scheme(), "http" | "https") || address.host_str().is_none() {
+            return Err(ConfigError::new("HERALD_TEMPORAL_ADDRESS", "use http://HOST:PORT or https://HOST:PORT"));
+        }
+        let namespace = self.temporal_namespace.trim();
+        if namespace.is_empty() {
+            return Err(ConfigError::new("HERALD_TEMPORAL_NAMESPACE", "must not be empty"));
+        }
+        let task_queue = self.task_queue.trim();
+        if task_queue.is_empty() {
+            return Err(ConfigError::new("HERALD_TASK_QUEUE", "must not be empty"));
+        }
+        Ok(TemporalConfig { address, namespace: namespace.to_owned(), task_queue: task_queue.to_owned() })
+    }
+
+    /// The Apprise API base URL, or `None` for log-only mode.
+    pub fn apprise(&self) -> Result<Option<Url>, ConfigError> {
+        let Some(raw) = self.apprise_url.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
+            return Ok(None);
+        };
+        let url = Url::parse(raw)
+            .map_err(|e| ConfigError::new("HERALD_APPRISE_URL", format!("not a valid URL ({e})")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ConfigError::new("HERALD_APPRISE_URL", "use http:// or https://"));
+        }
+        Ok(Some(url))
+    }
+}
+
+/// The checked web settings.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// Public base URL, without a trailing slash.
+    pub base_url: Url,
+}
+
+impl WebArgs {
+    /// Checks the web settings.
+    pub fn resolve(&self) -> Result<WebConfig, ConfigError> {
+        let listen: SocketAddr = self.listen.trim().parse().map_err(|_| {
+            ConfigError::new("HERALD_LISTEN", format!("'{}' is not an address:port such as 127.0.0.1:8080", self.listen))
+        })?;
+        let base_raw = match self.base_url.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(raw) => raw.to_owned(),
+            None if listen.ip().is_unspecified() => format!("http://localhost:{}", listen.port()),
+            None => format!("http://{listen}"),
+        };
+        let base_url = Url::parse(&base_raw)
+            .map_err(|e| ConfigError::new("HERALD_BASE_URL", format!("not a valid URL ({e})")))?;
+        if !matches!(base_url.scheme(), "http" | "https") {
+            return Err(ConfigError::new("HERALD_BASE_URL", "use http:// or https://"));
+        }
+        Ok(WebConfig { listen, base_url })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_select_the_backend() {
+        assert_eq!(DatabaseUrl::parse("sqlite://data/x.db").ok(), Some(DatabaseUrl::Sqlite("data/x.db".into())));
+        assert_eq!(DatabaseUrl::parse("sqlite:x.db?mode=rwc").ok(), Some(DatabaseUrl::Sqlite("x.db".into())));
+        assert!(matches!(DatabaseUrl::parse("postgres://u@localhost/db"), Ok(DatabaseUrl::Postgres(_))));
+        let err = DatabaseUrl::parse("mysql://localhost/db").err().map(|e| e.to_string());
+        assert_eq!(err.as_deref(), Some("HERALD_DATABASE_URL: unsupported scheme 'mysql'; use sqlite://PATH or postgres://USER@HOST/DB"));
+        assert!(DatabaseUrl::parse("nonsense").is_err());
+        assert!(DatabaseUrl::parse("postgres://").is_err());
+    }
+
+    #[test]
+    fn redaction_hides_the_password() {
+        let url = DatabaseUrl::parse("postgres://herald:s3cret@db:5432/herald").ok();
+        let shown = url.map(|u| u.redacted()).unwrap_or_default();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("db:5432"), "{shown}");
+    }
+
+    #[test]
+    fn base_url_defaults_from_listen() {
+        let web = WebArgs { listen: "0.0.0.0:9000".into(), base_url: None }.resolve().ok();
+        assert_eq!(web.map(|w| w.base_url.to_string()).as_deref(), Some("http://localhost:9000/"));
+        assert!(WebArgs { listen: "localhost".into(), base_url: None }.resolve().is_err());
+    }
+
+    #[test]
+    fn temporal_address_accepts_host_port() {
+        let args = TemporalArgs {
+            temporal_address: "127.0.0.1:7233".into(),
+            temporal_namespace: "default".into(),
+            task_queue: "herald".into(),
+            apprise_url: None,
+        };
+        assert_eq!(args.resolve().ok().map(|c| c.address.to_string()).as_deref(), Some("http://127.0.0.1:7233/"));
+    }
+}

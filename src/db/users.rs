@@ -1,0 +1,167 @@
+//! `users`, `sessions` and `api_tokens`.
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use tracing::instrument;
+use uuid::Uuid;
+
+use super::models::{ApiToken, Session, User};
+use super::{Db, DbError, on_pool};
+
+/// What it takes to create a user.
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
+    /// Lower-cased address.
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub timezone: &'a str,
+    pub verified: bool,
+}
+
+impl Db {
+    /// Creates a user. A taken address is [`DbError::Conflict`].
+    #[instrument(skip_all)]
+    pub async fn create_user(&self, new: &NewUser<'_>) -> Result<User, DbError> {
+        let now = Utc::now();
+        let verified_at = new.verified.then_some(now);
+        on_pool!(self, pool => sqlx::query_as(
+            "INSERT INTO users (id, email, display_name, password_hash, verified_at, timezone, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING *",
+        )
+        .bind(Uuid::new_v4())
+        .bind(new.email)
+        .bind(new.display_name)
+        .bind(new.password_hash)
+        .bind(verified_at)
+        .bind(new.timezone)
+        .bind(now)
+        .fetch_one(pool)
+        .await
+        .map_err(DbError::from))
+    }
+
+    /// The user with this (lower-cased) address.
+    #[instrument(skip_all)]
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, DbError> {
+        on_pool!(self, pool => sqlx::query_as("SELECT * FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(pool)
+            .await
+            .map_err(DbError::from))
+    }
+
+    /// The user with this id.
+    #[instrument(skip_all)]
+    pub async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, DbError> {
+        on_pool!(self, pool => sqlx::query_as("SELECT * FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(DbError::from))
+    }
+
+    /// Marks the address as verified (keeps the first verification time).
+    #[instrument(skip_all)]
+    pub async fn mark_user_verified(&self, id: Uuid) -> Result<(), DbError> {
+        let now = Utc::now();
+        let done = on_pool!(self, pool => sqlx::query(
+            "UPDATE users SET verified_at = COALESCE(verified_at, $2), updated_at = $2 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
+    }
+
+    /// Stores a session under the hash of its cookie value.
+    #[instrument(skip_all)]
+    pub async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: Uuid,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Session, DbError> {
+        let now = Utc::now();
+        on_pool!(self, pool => sqlx::query_as(
+            "INSERT INTO sessions (id, user_id, data, created_at, last_seen_at, expires_at)
+             VALUES ($1, $2, $3, $4, $4, $5) RETURNING *",
+        )
+        .bind(id_hash)
+        .bind(user_id)
+        .bind(Json(serde_json::json!({})))
+        .bind(now)
+        .bind(expires_at)
+        .fetch_one(pool)
+        .await
+        .map_err(DbError::from))
+    }
+
+    /// The unexpired session with this hash.
+    #[instrument(skip_all)]
+    pub async fn session(&self, id_hash: &str) -> Result<Option<Session>, DbError> {
+        on_pool!(self, pool => sqlx::query_as("SELECT * FROM sessions WHERE id = $1 AND expires_at > $2")
+            .bind(id_hash)
+            .bind(Utc::now())
+            .fetch_optional(pool)
+            .await
+            .map_err(DbError::from))
+    }
+
+    /// Ends a session.
+    #[instrument(skip_all)]
+    pub async fn delete_session(&self, id_hash: &str) -> Result<(), DbError> {
+        on_pool!(self, pool => sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id_hash)
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .map_err(DbError::from))
+    }
+
+    /// Stores a new API token's hash.
+    #[instrument(skip_all)]
+    pub async fn create_api_token(&self, user_id: Uuid, name: &str, token_hash: &str) -> Result<ApiToken, DbError> {
+        on_pool!(self, pool => sqlx::query_as(
+            "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *",
+        )
+        .bind(Uuid::new_v4())
+        .bind(user_id)
+        .bind(name)
+        .bind(token_hash)
+        .bind(Utc::now())
+        .fetch_one(pool)
+        .await
+        .map_err(DbError::from))
+    }
+
+    /// The unrevoked token with this hash, recording its use.
+    #[instrument(skip_all)]
+    pub async fn use_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>, DbError> {
+        on_pool!(self, pool => sqlx::query_as(
+            "UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL RETURNING *",
+        )
+        .bind(token_hash)
+        .bind(Utc::now())
+        .fetch_optional(pool)
+        .await
+        .map_err(DbError::from))
+    }
+
+    /// Revokes one of the user's tokens; another user's token is [`DbError::NotFound`].
+    #[instrument(skip_all)]
+    pub async fn revoke_api_token(&self, user_id: Uuid, token_id: Uuid) -> Result<(), DbError> {
+        let done = on_pool!(self, pool => sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(token_id)
+        .bind(user_id)
+        .bind(Utc::now())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
+    }
+}

@@ -1,0 +1,13 @@
+//! Herald: a self-hostable, durable event reminder service.
+//!
+//! `main.rs` only parses the command line and calls [`app::run`]; tests start the real
+//! application on port 0 through [`app::Herald`].
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod shutdown;
+pub mod telemetry;
+pub mod temporal;
+pub mod web;

@@ -1,0 +1,6 @@
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = herald::cli::Cli::parse();
+    herald::app::main(cli)
+}

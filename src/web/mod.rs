@@ -1,0 +1,70 @@
+//! The web side: one [`AppState`], feature routers merged in [`build_app`], and the middleware
+//! every request goes through (request id, tracing, panic catching).
+
+mod status;
+mod static_files;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use url::Url;
+
+use crate::db::Db;
+use crate::temporal::Temporal;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Everything a handler may need; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The link to Temporal.
+    pub temporal: Temporal,
+    /// Public URL of this Herald.
+    pub base_url: Url,
+}
+
+/// The whole application as a router, ready to serve.
+pub fn build_app(state: AppState) -> Router {
+    Router::new()
+        .merge(status::router())
+        .merge(static_files::router())
+        .fallback(not_found)
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(|_| error_response(StatusCode::INTERNAL_SERVER_ERROR)))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                .on_failure(DefaultOnFailure::new().level(Level::WARN)),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+async fn not_found() -> Response {
+    error_response(StatusCode::NOT_FOUND)
+}
+
+/// A full error page in the layout for `status`.
+pub(crate) fn error_response(status: StatusCode) -> Response {
+    let (title, message) = match status {
+        StatusCode::NOT_FOUND => ("Page not found", "There is nothing at this address. It may have moved, or the link may be mistyped."),
+        StatusCode::FORBIDDEN => ("Not allowed", "You do not have access to this page."),
+        StatusCode::REQUEST_TIMEOUT => ("Took too long", "The server took too long to answer. Please try again."),
+        _ => ("Something went wrong", "Herald hit an unexpected problem. It has been logged; please try again in a moment."),
+    };
+    (status, Html(herald_templates::error_page(status.as_u16(), title, message).into_string())).into_response()
+}

@@ -1,0 +1,77 @@
+//! The home page, `/healthz` (process alive) and `/readyz` (dependencies, as JSON).
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+
+use super::AppState;
+use crate::temporal::LinkState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/", get(home)).route("/healthz", get(healthz)).route("/readyz", get(readyz))
+}
+
+/// One dependency's state.
+#[derive(Debug, Serialize)]
+struct CheckResult {
+    ok: bool,
+    detail: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Readiness {
+    status: &'static str,
+    version: &'static str,
+    checks: Checks,
+}
+
+#[derive(Debug, Serialize)]
+struct Checks {
+    database: CheckResult,
+    temporal: CheckResult,
+}
+
+async fn check_all(state: &AppState) -> Checks {
+    let (db, temporal) = tokio::join!(state.db.ping(), state.temporal.check_now());
+    let database = match db {
+        Ok(()) => CheckResult { ok: true, detail: format!("{} answering", state.db.backend()) },
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: database check failed");
+            CheckResult { ok: false, detail: format!("{} not answering", state.db.backend()) }
+        }
+    };
+    let temporal = match temporal {
+        LinkState::Up => CheckResult { ok: true, detail: format!("connected to {}", state.temporal.config().address) },
+        LinkState::Connecting => CheckResult { ok: false, detail: "connecting".to_owned() },
+        LinkState::Down(reason) => CheckResult { ok: false, detail: reason },
+    };
+    Checks { database, temporal }
+}
+
+async fn healthz() -> Response {
+    ([(header::CACHE_CONTROL, "no-store")], "ok").into_response()
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    let checks = check_all(&state).await;
+    let ok = checks.database.ok && checks.temporal.ok;
+    let body = Readiness { status: if ok { "ok" } else { "unavailable" }, version: env!("CARGO_PKG_VERSION"), checks };
+    let code = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (code, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+}
+
+async fn home(State(state): State<AppState>) -> Response {
+    let checks = check_all(&state).await;
+    let status = herald_templates::HomeStatus {
+        version: env!("CARGO_PKG_VERSION"),
+        checks: vec![
+            herald_templates::Check { name: "Database".into(), ok: checks.database.ok, detail: checks.database.detail },
+            herald_templates::Check { name: "Temporal".into(), ok: checks.temporal.ok, detail: checks.temporal.detail },
+        ],
+    };
+    Html(herald_templates::home(&status).into_string()).into_response()
+}

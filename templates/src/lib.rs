@@ -1,0 +1,26 @@
+//! Herald's HTML: the maud layout, small components, one function per page, and the static
+//! assets (htmx, CSS, favicon) embedded in the binary under content-hashed names.
+//!
+//! This crate only turns data into markup. It never touches the database or knows about axum:
+//! handlers gather what a page needs, call a page function and return the [`Markup`].
+//!
+//! ```
+//! use herald_templates::{Check, HomeStatus, pages};
+//! let html = pages::home(&HomeStatus {
+//!     version: "0.1.0",
+//!     checks: vec![Check { name: "Database".into(), ok: true, detail: "SQLite".into() }],
+//! })
+//! .into_string();
+//! assert!(html.contains(&herald_templates::url("herald.css")));
+//! ```
+
+pub mod assets;
+pub mod components;
+pub mod layout;
+pub mod pages;
+
+pub use assets::{Asset, assets, find, url};
+pub use components::{FlashKind, empty_state, flash, status_badge};
+pub use layout::{Page, layout};
+pub use maud::Markup;
+pub use pages::{Check, HomeStatus, error_page, home};

@@ -1,0 +1,21 @@
+//! Herald's Temporal side: the per-event workflow (pure orchestration), the activities that do
+//! its I/O, the ports (traits) those activities need from the application, and the types that
+//! travel to and from Temporal.
+//!
+//! The database is the single source of truth: signals carry only a revision number and the
+//! workflow re-reads the plan through the [`activities::EventActivities::load_plan`] activity.
+
+pub mod activities;
+pub mod ports;
+pub mod types;
+pub mod workflow;
+
+pub use activities::EventActivities;
+pub use ports::PlanStore;
+pub use types::{EventPlan, EventSignal, EventStatus, Phase, WorkflowStatus};
+pub use workflow::EventWorkflow;
+
+/// The workflow id of an event's workflow: `event-{uuid}`.
+pub fn workflow_id(event_id: uuid::Uuid) -> String {
+    format!("event-{event_id}")
+}
