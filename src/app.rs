@@ -81,9 +81,9 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
 
 async fn open_database(config: &DatabaseConfig) -> Result<Db, AppError> {
     let db = Db::connect(&config.url).await?;
-    db.migrate()
-        .await
-        .map_err(|e| AppError::Other(format!("HERALD_DATABASE_URL: migrating {} failed: {e}", config.url.redacted())))?;
+    db.migrate().await.map_err(|e| {
+        AppError::Other(format!("HERALD_DATABASE_URL: migrating {} failed: {e}", config.url.redacted()))
+    })?;
     Ok(db)
 }
 
@@ -164,7 +164,11 @@ impl Herald {
         let mut local_addr = None;
         if let (Some(web), Some(listener)) = (&settings.web, listener) {
             local_addr = listener.local_addr().ok();
-            let app = build_app(AppState { db: db.clone(), temporal: temporal.clone(), base_url: web.base_url.clone() });
+            let app = build_app(AppState {
+                db: db.clone(),
+                temporal: temporal.clone(),
+                base_url: web.base_url.clone(),
+            });
             let token = token.clone();
             info!(url = %web.base_url, listen = %web.listen, "Herald is listening");
             tasks.push((
@@ -234,8 +238,12 @@ fn spawn_ok(fut: impl std::future::Future<Output = ()> + Send + 'static) -> Join
 async fn bind(addr: SocketAddr) -> Result<TcpListener, AppError> {
     TcpListener::bind(addr).await.map_err(|e| {
         let reason = match e.kind() {
-            std::io::ErrorKind::AddrInUse => "the port is already in use (is another Herald running?)".to_owned(),
-            std::io::ErrorKind::PermissionDenied => "permission denied (ports below 1024 need privileges)".to_owned(),
+            std::io::ErrorKind::AddrInUse => {
+                "the port is already in use (is another Herald running?)".to_owned()
+            }
+            std::io::ErrorKind::PermissionDenied => {
+                "permission denied (ports below 1024 need privileges)".to_owned()
+            }
             std::io::ErrorKind::AddrNotAvailable => "this machine has no such address".to_owned(),
             _ => crate::config::io_reason(&e),
         };

@@ -95,15 +95,22 @@ impl DatabaseUrl {
         if let Some(rest) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
             let path = rest.split('?').next().unwrap_or_default();
             if path.is_empty() {
-                return Err(ConfigError::new(SETTING, "a sqlite URL needs a file path, e.g. sqlite://./data/herald.db"));
+                return Err(ConfigError::new(
+                    SETTING,
+                    "a sqlite URL needs a file path, e.g. sqlite://./data/herald.db",
+                ));
             }
             if path == ":memory:" {
-                return Err(ConfigError::new(SETTING, "in-memory SQLite would lose everything on restart; give a file path"));
+                return Err(ConfigError::new(
+                    SETTING,
+                    "in-memory SQLite would lose everything on restart; give a file path",
+                ));
             }
             return Ok(Self::Sqlite(PathBuf::from(path)));
         }
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            let url = Url::parse(raw).map_err(|e| ConfigError::new(SETTING, format!("not a valid URL ({e})")))?;
+            let url =
+                Url::parse(raw).map_err(|e| ConfigError::new(SETTING, format!("not a valid URL ({e})")))?;
             if url.host_str().is_none_or(str::is_empty) && !url.query().is_some_and(|q| q.contains("host=")) {
                 return Err(ConfigError::new(SETTING, "the postgres URL has no host"));
             }
@@ -195,10 +202,17 @@ impl TemporalArgs {
     pub fn resolve(&self) -> Result<TemporalConfig, ConfigError> {
         let raw = self.temporal_address.trim();
         let with_scheme = if raw.contains("://") { raw.to_owned() } else { format!("http://{raw}") };
-        let address = Url::parse(&with_scheme)
-            .map_err(|e| ConfigError::new("HERALD_TEMPORAL_ADDRESS", format!("not a valid address ({e}); use http://HOST:PORT")))?;
+        let address = Url::parse(&with_scheme).map_err(|e| {
+            ConfigError::new(
+                "HERALD_TEMPORAL_ADDRESS",
+                format!("not a valid address ({e}); use http://HOST:PORT"),
+            )
+        })?;
         if !matches!(address.scheme(), "http" | "https") || address.host_str().is_none() {
-            return Err(ConfigError::new("HERALD_TEMPORAL_ADDRESS", "use http://HOST:PORT or https://HOST:PORT"));
+            return Err(ConfigError::new(
+                "HERALD_TEMPORAL_ADDRESS",
+                "use http://HOST:PORT or https://HOST:PORT",
+            ));
         }
         let namespace = self.temporal_namespace.trim();
         if namespace.is_empty() {
@@ -238,7 +252,10 @@ impl WebArgs {
     /// Checks the web settings.
     pub fn resolve(&self) -> Result<WebConfig, ConfigError> {
         let listen: SocketAddr = self.listen.trim().parse().map_err(|_| {
-            ConfigError::new("HERALD_LISTEN", format!("'{}' is not an address:port such as 127.0.0.1:8080", self.listen))
+            ConfigError::new(
+                "HERALD_LISTEN",
+                format!("'{}' is not an address:port such as 127.0.0.1:8080", self.listen),
+            )
         })?;
         let base_raw = match self.base_url.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(raw) => raw.to_owned(),
@@ -260,11 +277,19 @@ mod tests {
 
     #[test]
     fn database_urls_select_the_backend() {
-        assert_eq!(DatabaseUrl::parse("sqlite://data/x.db").ok(), Some(DatabaseUrl::Sqlite("data/x.db".into())));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db").ok(),
+            Some(DatabaseUrl::Sqlite("data/x.db".into()))
+        );
         assert_eq!(DatabaseUrl::parse("sqlite:x.db?mode=rwc").ok(), Some(DatabaseUrl::Sqlite("x.db".into())));
         assert!(matches!(DatabaseUrl::parse("postgres://u@localhost/db"), Ok(DatabaseUrl::Postgres(_))));
         let err = DatabaseUrl::parse("mysql://localhost/db").err().map(|e| e.to_string());
-        assert_eq!(err.as_deref(), Some("HERALD_DATABASE_URL: unsupported scheme 'mysql'; use sqlite://PATH or postgres://USER@HOST/DB"));
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "HERALD_DATABASE_URL: unsupported scheme 'mysql'; use sqlite://PATH or postgres://USER@HOST/DB"
+            )
+        );
         assert!(DatabaseUrl::parse("nonsense").is_err());
         assert!(DatabaseUrl::parse("postgres://").is_err());
     }
@@ -292,6 +317,9 @@ mod tests {
             task_queue: "herald".into(),
             apprise_url: None,
         };
-        assert_eq!(args.resolve().ok().map(|c| c.address.to_string()).as_deref(), Some("http://127.0.0.1:7233/"));
+        assert_eq!(
+            args.resolve().ok().map(|c| c.address.to_string()).as_deref(),
+            Some("http://127.0.0.1:7233/")
+        );
     }
 }

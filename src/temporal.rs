@@ -4,16 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::shutdown::CancelToken;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 use tokio::sync::{RwLock, watch};
-use crate::shutdown::CancelToken;
 use tonic::IntoRequest;
 use tracing::{info, instrument, warn};
 
 use crate::config::TemporalConfig;
-
-
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -138,8 +136,12 @@ impl Temporal {
         }
         let address = &self.inner.config.address;
         match &state {
-            LinkState::Up => info!(%address, namespace = %self.inner.config.namespace, "connected to Temporal"),
-            LinkState::Down(reason) => warn!(%address, %reason, "Temporal is unreachable; retrying in the background"),
+            LinkState::Up => {
+                info!(%address, namespace = %self.inner.config.namespace, "connected to Temporal")
+            }
+            LinkState::Down(reason) => {
+                warn!(%address, %reason, "Temporal is unreachable; retrying in the background")
+            }
             LinkState::Connecting => {}
         }
     }
@@ -173,7 +175,9 @@ async fn probe(client: &Client, config: &TemporalConfig) -> Result<(), String> {
         Ok(Err(status)) if status.code() == tonic::Code::Unavailable => {
             Err(format!("cannot reach Temporal at {}: {}", config.address, one_line(status.message())))
         }
-        Ok(Err(status)) => Err(one_line(&format!("Temporal answered {:?}: {}", status.code(), status.message()))),
+        Ok(Err(status)) => {
+            Err(one_line(&format!("Temporal answered {:?}: {}", status.code(), status.message())))
+        }
         Ok(Ok(_)) => Ok(()),
     }
 }

@@ -17,7 +17,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use tracing::instrument;
 
 use crate::config::{ConfigError, DatabaseUrl};
@@ -65,20 +67,27 @@ impl Db {
                     .connect_with(opts)
                     .await
                     .map_err(|e| {
-                        ConfigError::new(SETTING, format!("cannot open SQLite database {}: {}", path.display(), short(&e)))
+                        ConfigError::new(
+                            SETTING,
+                            format!("cannot open SQLite database {}: {}", path.display(), short(&e)),
+                        )
                     })?;
                 Ok(Self::Sqlite(pool))
             }
             DatabaseUrl::Postgres(raw) => {
-                let opts = PgConnectOptions::from_str(raw)
-                    .map_err(|e| ConfigError::new(SETTING, format!("not a valid postgres URL: {}", short(&e))))?;
+                let opts = PgConnectOptions::from_str(raw).map_err(|e| {
+                    ConfigError::new(SETTING, format!("not a valid postgres URL: {}", short(&e)))
+                })?;
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(opts)
                     .await
                     .map_err(|e| {
-                        ConfigError::new(SETTING, format!("cannot connect to {}: {}", url.redacted(), short(&e)))
+                        ConfigError::new(
+                            SETTING,
+                            format!("cannot connect to {}: {}", url.redacted(), short(&e)),
+                        )
                     })?;
                 Ok(Self::Postgres(pool))
             }

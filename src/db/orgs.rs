@@ -10,7 +10,12 @@ use super::{Db, DbError, on_pool};
 impl Db {
     /// Creates an organization with `owner` as its first owner, in one transaction.
     #[instrument(skip_all)]
-    pub async fn create_organization(&self, slug: &str, name: &str, owner: Uuid) -> Result<Organization, DbError> {
+    pub async fn create_organization(
+        &self,
+        slug: &str,
+        name: &str,
+        owner: Uuid,
+    ) -> Result<Organization, DbError> {
         let now = Utc::now();
         let id = Uuid::new_v4();
         on_pool!(self, pool => {
@@ -48,7 +53,12 @@ impl Db {
 
     /// Adds a member. Already a member is [`DbError::Conflict`].
     #[instrument(skip_all)]
-    pub async fn add_membership(&self, org_id: Uuid, user_id: Uuid, role: Role) -> Result<Membership, DbError> {
+    pub async fn add_membership(
+        &self,
+        org_id: Uuid,
+        user_id: Uuid,
+        role: Role,
+    ) -> Result<Membership, DbError> {
         on_pool!(self, pool => sqlx::query_as(
             "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) RETURNING *",
         )

@@ -123,7 +123,12 @@ impl Db {
 
     /// Stores a new API token's hash.
     #[instrument(skip_all)]
-    pub async fn create_api_token(&self, user_id: Uuid, name: &str, token_hash: &str) -> Result<ApiToken, DbError> {
+    pub async fn create_api_token(
+        &self,
+        user_id: Uuid,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<ApiToken, DbError> {
         on_pool!(self, pool => sqlx::query_as(
             "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *",
         )

@@ -1,8 +1,8 @@
 //! The web side: one [`AppState`], feature routers merged in [`build_app`], and the middleware
 //! every request goes through (request id, tracing, panic catching).
 
-mod status;
 mod static_files;
+mod status;
 
 use std::time::Duration;
 
@@ -61,10 +61,19 @@ async fn not_found() -> Response {
 /// A full error page in the layout for `status`.
 pub(crate) fn error_response(status: StatusCode) -> Response {
     let (title, message) = match status {
-        StatusCode::NOT_FOUND => ("Page not found", "There is nothing at this address. It may have moved, or the link may be mistyped."),
+        StatusCode::NOT_FOUND => (
+            "Page not found",
+            "There is nothing at this address. It may have moved, or the link may be mistyped.",
+        ),
         StatusCode::FORBIDDEN => ("Not allowed", "You do not have access to this page."),
-        StatusCode::REQUEST_TIMEOUT => ("Took too long", "The server took too long to answer. Please try again."),
-        _ => ("Something went wrong", "Herald hit an unexpected problem. It has been logged; please try again in a moment."),
+        StatusCode::REQUEST_TIMEOUT => {
+            ("Took too long", "The server took too long to answer. Please try again.")
+        }
+        _ => (
+            "Something went wrong",
+            "Herald hit an unexpected problem. It has been logged; please try again in a moment.",
+        ),
     };
-    (status, Html(herald_templates::error_page(status.as_u16(), title, message).into_string())).into_response()
+    (status, Html(herald_templates::error_page(status.as_u16(), title, message).into_string()))
+        .into_response()
 }

@@ -23,6 +23,8 @@ async fn asset(Path(file): Path<String>) -> Response {
             asset.bytes,
         )
             .into_response(),
-        None => (StatusCode::NOT_FOUND, [(header::CACHE_CONTROL, "no-store")], "no such asset").into_response(),
+        None => {
+            (StatusCode::NOT_FOUND, [(header::CACHE_CONTROL, "no-store")], "no such asset").into_response()
+        }
     }
 }

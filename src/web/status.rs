@@ -45,7 +45,9 @@ async fn check_all(state: &AppState) -> Checks {
         }
     };
     let temporal = match temporal {
-        LinkState::Up => CheckResult { ok: true, detail: format!("connected to {}", state.temporal.config().address) },
+        LinkState::Up => {
+            CheckResult { ok: true, detail: format!("connected to {}", state.temporal.config().address) }
+        }
         LinkState::Connecting => CheckResult { ok: false, detail: "connecting".to_owned() },
         LinkState::Down(reason) => CheckResult { ok: false, detail: reason },
     };
@@ -59,7 +61,11 @@ async fn healthz() -> Response {
 async fn readyz(State(state): State<AppState>) -> Response {
     let checks = check_all(&state).await;
     let ok = checks.database.ok && checks.temporal.ok;
-    let body = Readiness { status: if ok { "ok" } else { "unavailable" }, version: env!("CARGO_PKG_VERSION"), checks };
+    let body = Readiness {
+        status: if ok { "ok" } else { "unavailable" },
+        version: env!("CARGO_PKG_VERSION"),
+        checks,
+    };
     let code = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }
@@ -69,8 +75,16 @@ async fn home(State(state): State<AppState>) -> Response {
     let status = herald_templates::HomeStatus {
         version: env!("CARGO_PKG_VERSION"),
         checks: vec![
-            herald_templates::Check { name: "Database".into(), ok: checks.database.ok, detail: checks.database.detail },
-            herald_templates::Check { name: "Temporal".into(), ok: checks.temporal.ok, detail: checks.temporal.detail },
+            herald_templates::Check {
+                name: "Database".into(),
+                ok: checks.database.ok,
+                detail: checks.database.detail,
+            },
+            herald_templates::Check {
+                name: "Temporal".into(),
+                ok: checks.temporal.ok,
+                detail: checks.temporal.detail,
+            },
         ],
     };
     Html(herald_templates::home(&status).into_string()).into_response()

@@ -65,9 +65,7 @@ pub fn assets() -> &'static [Asset] {
 
 /// The asset served under `hashed_name` (the part after `/static/`), if any.
 pub fn find(hashed_name: &str) -> Option<&'static Asset> {
-    assets()
-        .iter()
-        .find(|asset| asset.hashed_name == hashed_name)
+    assets().iter().find(|asset| asset.hashed_name == hashed_name)
 }
 
 /// The URL path of the asset with logical name `name`, e.g. `url("herald.css")` →
@@ -76,10 +74,8 @@ pub fn find(hashed_name: &str) -> Option<&'static Asset> {
 /// An unknown name yields `/static/{name}` rather than a panic: the page still renders and the
 /// broken link shows up as a 404 in the logs.
 pub fn url(name: &str) -> String {
-    let served = assets()
-        .iter()
-        .find(|asset| asset.name == name)
-        .map_or(name, |asset| asset.hashed_name.as_str());
+    let served =
+        assets().iter().find(|asset| asset.name == name).map_or(name, |asset| asset.hashed_name.as_str());
     format!("{STATIC_PREFIX}{served}")
 }
 
@@ -123,10 +119,7 @@ mod tests {
             assert_ne!(asset.hashed_name, asset.name);
             assert!(!asset.bytes.is_empty(), "{} is empty", asset.name);
         }
-        assert!(
-            find("htmx.min.js").is_none(),
-            "logical names are not served"
-        );
+        assert!(find("htmx.min.js").is_none(), "logical names are not served");
         assert!(find("").is_none());
     }
 
@@ -144,10 +137,6 @@ mod tests {
 
     #[test]
     fn stylesheet_stays_small() {
-        assert!(
-            HERALD_CSS.len() < 14 * 1024,
-            "herald.css is {} bytes",
-            HERALD_CSS.len()
-        );
+        assert!(HERALD_CSS.len() < 14 * 1024, "herald.css is {} bytes", HERALD_CSS.len());
     }
 }

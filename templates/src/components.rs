@@ -157,11 +157,7 @@ mod tests {
 
     #[test]
     fn empty_state_action_is_optional() {
-        let with = empty_state(
-            "No events yet",
-            "Create one.",
-            Some(("/events/new", "New event")),
-        );
+        let with = empty_state("No events yet", "Create one.", Some(("/events/new", "New event")));
         assert!(with.0.contains(r#"href="/events/new""#));
         assert!(with.0.contains("New event"));
         let without = empty_state("No events yet", "Create one.", None).into_string();
@@ -170,11 +166,7 @@ mod tests {
 
     #[test]
     fn status_badge_shows_state_in_words_and_class() {
-        assert!(
-            status_badge(true, "OK")
-                .0
-                .contains(r#"class="badge badge-ok""#)
-        );
+        assert!(status_badge(true, "OK").0.contains(r#"class="badge badge-ok""#));
         let down = status_badge(false, "Down").into_string();
         assert!(down.contains("badge-down") && down.contains("Down"));
     }

@@ -28,10 +28,7 @@ pub struct Page<'a> {
 impl<'a> Page<'a> {
     /// A page with this title and no description of its own.
     pub fn new(title: &'a str) -> Self {
-        Self {
-            title,
-            description: None,
-        }
+        Self { title, description: None }
     }
 
     /// The same page with a meta description.
@@ -131,8 +128,7 @@ mod tests {
 
     #[test]
     fn escapes_the_title_and_description() {
-        let page =
-            Page::new("<script>alert(1)</script>").with_description(r#""><script>x()</script>"#);
+        let page = Page::new("<script>alert(1)</script>").with_description(r#""><script>x()</script>"#);
         let html = layout(&page, html! {}).into_string();
         assert!(!html.contains("<script>alert"));
         assert!(!html.contains("<script>x()"));

@@ -185,11 +185,7 @@ mod tests {
             version: "9.9.9",
             checks: checks
                 .iter()
-                .map(|&(name, ok, detail)| Check {
-                    name: name.into(),
-                    ok,
-                    detail: detail.into(),
-                })
+                .map(|&(name, ok, detail)| Check { name: name.into(), ok, detail: detail.into() })
                 .collect(),
         }
     }
@@ -233,10 +229,7 @@ mod tests {
     #[test]
     fn home_decorations_are_hidden_from_assistive_technology() {
         let html = home(&status(&[])).into_string();
-        assert_eq!(
-            html.matches("<svg").count(),
-            html.matches(r#"aria-hidden="true""#).count()
-        );
+        assert_eq!(html.matches("<svg").count(), html.matches(r#"aria-hidden="true""#).count());
         assert!(html.contains("No checks reported"));
         assert!(!html.contains("Degraded"));
     }

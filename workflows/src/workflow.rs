@@ -45,9 +45,7 @@ impl EventWorkflow {
         let event_id = ctx.state(|s| s.event_id);
         loop {
             ctx.state_mut(|s| s.phase = Phase::Loading);
-            let plan = ctx
-                .execute_activity(EventActivities::load_plan, event_id, activity_opts())
-                .await?;
+            let plan = ctx.execute_activity(EventActivities::load_plan, event_id, activity_opts()).await?;
             let Some(plan) = plan else {
                 ctx.state_mut(|s| s.phase = Phase::Finished);
                 return Ok(());

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `make test`: every test, with a fresh Temporal dev server on a free port. Postgres tests run
+# when HERALD_TEST_POSTGRES_URL is set (each test creates and drops its own database).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+: "${TEMPORAL:=.tools/py/bin/temporal}"
+TEMPORAL=$(cd "$(dirname "$TEMPORAL")" && pwd)/$(basename "$TEMPORAL")
+command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+
+work=$(mktemp -d)
+port=$(free_port)
+cleanup() {
+  [[ -n ${temporal_pid:-} ]] && kill -TERM "$temporal_pid" 2>/dev/null && wait "$temporal_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "Starting a Temporal dev server for the tests on 127.0.0.1:$port ..."
+"$TEMPORAL" server start-dev --headless --ip 127.0.0.1 --port "$port" --log-level error \
+  --dynamic-config-value system.enableActivityEagerExecution=true >"$work/temporal.log" 2>&1 &
+temporal_pid=$!
+wait_port 127.0.0.1 "$port" 60 "the Temporal dev server" || { cat "$work/temporal.log"; exit 1; }
+
+export HERALD_TEST_TEMPORAL_ADDRESS=http://127.0.0.1:$port
+export HERALD_TEST_TEMPORAL_BIN=$TEMPORAL
+
+filter=()
+if [[ -n ${HERALD_TEST_POSTGRES_URL:-} ]]; then
+  echo "Postgres tests: on (${HERALD_TEST_POSTGRES_URL%%@*}@…)"
+else
+  echo "Postgres tests: off (set HERALD_TEST_POSTGRES_URL to run them)"
+  if [[ ${CI:-} == true ]]; then
+    echo "error: CI=true but HERALD_TEST_POSTGRES_URL is not set; no test may be skipped in CI" >&2
+    exit 1
+  fi
+  filter=(-E 'not test(/::postgres$/)')
+fi
+
+echo "Validating docker-compose.yml with Docker Compose and the Compose Specification schema ..."
+PYTHONPATH=$(dirname "$(dirname "$TEMPORAL")")${PYTHONPATH:+:$PYTHONPATH} python3 scripts/validate-compose.py
+
+profile=default
+[[ ${CI:-} == true ]] && profile=ci
+cargo nextest run --workspace --locked --profile "$profile" "${filter[@]}"
+cargo test --workspace --locked --doc

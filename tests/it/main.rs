@@ -1,0 +1,18 @@
+//! Herald's black-box tests, in one binary so the heavy dependencies are linked once.
+//!
+//! `make test` provides a Temporal dev server (`HERALD_TEST_TEMPORAL_ADDRESS`) and, when
+//! `HERALD_TEST_POSTGRES_URL` is set, every `…::postgres` test runs against a fresh Postgres
+//! database of its own. Without it, `make test` filters the Postgres variants out (nextest
+//! reports them as skipped); run directly, a Postgres variant fails with a message saying why.
+
+#![allow(clippy::unwrap_used, unreachable_pub)]
+
+#[macro_use]
+mod support;
+
+mod cli;
+mod compose;
+mod db;
+mod readiness;
+mod web;
+mod workflow;
