@@ -174,3 +174,47 @@ fn http_ok(addr: &str, path: &str) -> bool {
     let _ = stream.read_to_string(&mut answer);
     answer.starts_with("HTTP/1.1 200")
 }
+
+/// `herald worker` runs without a web server, polls Temporal, and stops cleanly on SIGTERM.
+#[test]
+fn worker_alone_polls_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(herald_bin())
+        .arg("worker")
+        .env("HERALD_DATA_DIR", dir.path())
+        .env("HERALD_TEMPORAL_ADDRESS", temporal_address())
+        .env("HERALD_TASK_QUEUE", format!("herald-cli-{}", uuid::Uuid::new_v4().simple()))
+        .env("HERALD_LOG_FORMAT", "json")
+        .env_remove("HERALD_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn herald worker");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l: &String| l.contains("worker polling")) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => seen.push(line),
+            Err(_) => panic!("the worker never reported polling: {seen:#?}"),
+        }
+    }
+    assert!(!seen.iter().any(|l| l.contains("Herald is listening")), "no web server in `herald worker`");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "worker did not stop within 30 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "graceful exit code 0, got {status:?}");
+}
