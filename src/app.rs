@@ -11,6 +11,8 @@ use tracing::{error, info};
 use crate::cli::{Cli, Command};
 use crate::config::{ConfigError, DatabaseConfig, TemporalConfig, WebConfig};
 use crate::db::Db;
+use crate::mail::Mailer;
+use crate::secrets::SecretKey;
 use crate::shutdown::{CancelSource, cancel_pair};
 use crate::temporal::{Temporal, run_worker};
 use crate::web::{AppState, build_app};
@@ -60,6 +62,8 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
             let settings = Settings {
                 database: cli.database.resolve()?,
                 temporal: cli.temporal.resolve()?,
+                apprise: cli.temporal.apprise()?,
+                secret_key: cli.secret.secret_key.clone(),
                 web: Some(cli.web.resolve()?),
                 worker: !no_worker,
             };
@@ -70,6 +74,8 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
             let settings = Settings {
                 database: cli.database.resolve()?,
                 temporal: cli.temporal.resolve()?,
+                apprise: cli.temporal.apprise()?,
+                secret_key: cli.secret.secret_key.clone(),
                 web: None,
                 worker: true,
             };
@@ -103,12 +109,16 @@ async fn healthcheck(listen: SocketAddr) -> Result<(), AppError> {
 }
 
 /// What to start.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     /// Database settings.
     pub database: DatabaseConfig,
     /// Temporal settings.
     pub temporal: TemporalConfig,
+    /// Apprise API base URL; `None` = log-only mode.
+    pub apprise: Option<url::Url>,
+    /// `HERALD_SECRET_KEY`, if set (else the key file in the data folder).
+    pub secret_key: Option<String>,
     /// Web settings; `None` runs no web server.
     pub web: Option<WebConfig>,
     /// Whether to run the worker in this process.
@@ -130,6 +140,7 @@ pub struct Herald {
 impl Herald {
     /// Opens the database (migrating it), binds the listener and starts the background tasks.
     pub async fn start(settings: Settings) -> Result<Self, AppError> {
+        let keys = SecretKey::load(settings.secret_key.as_deref(), &settings.database.data_dir)?;
         let db = open_database(&settings.database).await?;
         info!(backend = db.backend(), database = %settings.database.url.redacted(), "database ready");
         let listener = match &settings.web {
@@ -164,17 +175,23 @@ impl Herald {
         let mut local_addr = None;
         if let (Some(web), Some(listener)) = (&settings.web, listener) {
             local_addr = listener.local_addr().ok();
+            let mailer = Mailer::new(settings.apprise.clone(), web.mail_url.clone());
+            if !mailer.sends() {
+                info!("system mail goes to the log (set HERALD_APPRISE_URL and HERALD_MAIL_URL to send it)");
+            }
             let app = build_app(AppState {
                 db: db.clone(),
                 temporal: temporal.clone(),
-                base_url: web.base_url.clone(),
+                web: Arc::new(web.clone()),
+                keys: keys.clone(),
+                mailer,
             });
             let token = token.clone();
             info!(url = %web.base_url, listen = %web.listen, "Herald is listening");
             tasks.push((
                 "web",
                 tokio::spawn(async move {
-                    axum::serve(listener, app)
+                    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
                         .with_graceful_shutdown(async move { token.cancelled().await })
                         .await
                         .map_err(|e| AppError::Other(format!("web server: {e}")))

@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{DatabaseArgs, LogFormat, TemporalArgs, WebArgs};
+use crate::config::{DatabaseArgs, LogFormat, SecretArgs, TemporalArgs, WebArgs};
 
 /// Herald — durable event reminders.
 #[derive(Debug, Parser)]
@@ -20,6 +20,9 @@ pub struct Cli {
 
     #[command(flatten)]
     pub web: WebArgs,
+
+    #[command(flatten)]
+    pub secret: SecretArgs,
 
     #[command(subcommand)]
     pub command: Command,

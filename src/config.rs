@@ -50,6 +50,23 @@ pub struct WebArgs {
     /// Public URL of this Herald, used in links and emails. Default: `http://{listen}`.
     #[arg(long, env = "HERALD_BASE_URL", global = true)]
     pub base_url: Option<String>,
+
+    /// Apprise mail URL for system mail (mailto:// or mailtos://); the recipient is added per
+    /// message. Unset: links are written to the log instead.
+    #[arg(long, env = "HERALD_MAIL_URL", global = true, hide_env_values = true)]
+    pub mail_url: Option<String>,
+
+    /// Reverse proxies whose X-Forwarded-For is trusted (comma-separated IPs or CIDRs).
+    #[arg(long, env = "HERALD_TRUSTED_PROXIES", global = true, value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+}
+
+/// The secret key setting.
+#[derive(Debug, Clone, Args)]
+pub struct SecretArgs {
+    /// 64 hex characters (`openssl rand -hex 32`). Unset: a key file in the data folder.
+    #[arg(long, env = "HERALD_SECRET_KEY", global = true, hide_env_values = true)]
+    pub secret_key: Option<String>,
 }
 
 /// Log output format.
@@ -240,12 +257,44 @@ impl TemporalArgs {
 }
 
 /// The checked web settings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct WebConfig {
     /// Where to listen.
     pub listen: SocketAddr,
-    /// Public base URL, without a trailing slash.
+    /// Public base URL.
     pub base_url: Url,
+    /// Apprise mail URL (a secret: it may hold an SMTP password).
+    pub mail_url: Option<String>,
+    /// Proxies trusted to set X-Forwarded-For.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+impl std::fmt::Debug for WebConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebConfig")
+            .field("listen", &self.listen)
+            .field("base_url", &self.base_url.as_str())
+            .field("mail_url", &self.mail_url.as_ref().map(|_| "***"))
+            .field("trusted_proxies", &self.trusted_proxies)
+            .finish()
+    }
+}
+
+impl WebConfig {
+    /// Settings for tests and embedding: no mail, no proxies.
+    pub fn local(listen: SocketAddr, base_url: Url) -> Self {
+        Self { listen, base_url, mail_url: None, trusted_proxies: Vec::new() }
+    }
+
+    /// Whether cookies must be `Secure` (the public URL is https).
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+
+    /// An absolute URL for `path` (which starts with `/`).
+    pub fn absolute(&self, path: &str) -> String {
+        format!("{}{}", self.base_url.as_str().trim_end_matches('/'), path)
+    }
 }
 
 impl WebArgs {
@@ -267,7 +316,35 @@ impl WebArgs {
         if !matches!(base_url.scheme(), "http" | "https") {
             return Err(ConfigError::new("HERALD_BASE_URL", "use http:// or https://"));
         }
-        Ok(WebConfig { listen, base_url })
+        let mail_url = match self.mail_url.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(raw) if raw.starts_with("mailto://") || raw.starts_with("mailtos://") => {
+                Some(raw.to_owned())
+            }
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "HERALD_MAIL_URL",
+                    "use an Apprise mail URL: mailto://USER:PASSWORD@HOST or mailtos://… (the value is not shown)",
+                ));
+            }
+            None => None,
+        };
+        let trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        ConfigError::new(
+                            "HERALD_TRUSTED_PROXIES",
+                            format!("'{s}' is not an IP address or CIDR"),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(WebConfig { listen, base_url, mail_url, trusted_proxies })
     }
 }
 
@@ -304,9 +381,22 @@ mod tests {
 
     #[test]
     fn base_url_defaults_from_listen() {
-        let web = WebArgs { listen: "0.0.0.0:9000".into(), base_url: None }.resolve().ok();
+        let args = |listen: &str| WebArgs {
+            listen: listen.into(),
+            base_url: None,
+            mail_url: None,
+            trusted_proxies: vec![],
+        };
+        let web = args("0.0.0.0:9000").resolve().ok();
         assert_eq!(web.map(|w| w.base_url.to_string()).as_deref(), Some("http://localhost:9000/"));
-        assert!(WebArgs { listen: "localhost".into(), base_url: None }.resolve().is_err());
+        assert!(args("localhost").resolve().is_err());
+        let mut bad_mail = args("127.0.0.1:1");
+        bad_mail.mail_url = Some("smtp://user:hunter2@mail".into());
+        let err = bad_mail.resolve().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.starts_with("HERALD_MAIL_URL") && !err.contains("hunter2"), "{err}");
+        let mut proxies = args("127.0.0.1:1");
+        proxies.trusted_proxies = vec!["10.0.0.0/8".into(), "192.168.1.1".into()];
+        assert_eq!(proxies.resolve().map(|w| w.trusted_proxies.len()).ok(), Some(2));
     }
 
     #[test]

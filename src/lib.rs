@@ -4,9 +4,13 @@
 //! application on port 0 through [`app::Herald`].
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod domain;
+pub mod mail;
+pub mod secrets;
 pub mod shutdown;
 pub mod telemetry;
 pub mod temporal;

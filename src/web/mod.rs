@@ -1,11 +1,25 @@
 //! The web side: one [`AppState`], feature routers merged in [`build_app`], and the middleware
 //! every request goes through (request id, tracing, panic catching).
 
+mod accounts;
+pub mod api;
+pub mod cookies;
+pub mod csrf;
+pub mod error;
+pub mod flash;
+pub mod portal;
 mod static_files;
 mod status;
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use crate::config::WebConfig;
+use crate::db::Db;
+use crate::mail::Mailer;
+use crate::secrets::SecretKey;
+use crate::temporal::Temporal;
 use axum::Router;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -14,10 +28,6 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
-use url::Url;
-
-use crate::db::Db;
-use crate::temporal::Temporal;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -28,16 +38,25 @@ pub struct AppState {
     pub db: Db,
     /// The link to Temporal.
     pub temporal: Temporal,
-    /// Public URL of this Herald.
-    pub base_url: Url,
+    /// Web settings (public URL, proxies, mail URL).
+    pub web: Arc<WebConfig>,
+    /// Herald's secret key, for signing cookies and links.
+    pub keys: SecretKey,
+    /// System mail.
+    pub mailer: Mailer,
 }
 
 /// The whole application as a router, ready to serve.
 pub fn build_app(state: AppState) -> Router {
     Router::new()
         .merge(status::router())
-        .merge(static_files::router())
+        .merge(accounts::router())
+        .merge(api::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), flash::carry))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::protect))
+        // Static files need neither cookies nor CSRF checks.
+        .merge(static_files::router())
         .with_state(state)
         .layer(CatchPanicLayer::custom(|_| error_response(StatusCode::INTERNAL_SERVER_ERROR)))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
@@ -52,6 +71,15 @@ pub fn build_app(state: AppState) -> Router {
                 .on_failure(DefaultOnFailure::new().level(Level::WARN)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// `to` if it is a path on this site, else `/`: never redirect to another host.
+pub(crate) fn safe_location(to: &str) -> String {
+    let local = to.starts_with('/')
+        && !to.starts_with("//")
+        && !to.starts_with("/\\")
+        && to.bytes().all(|b| b.is_ascii_graphic());
+    if local { to.to_owned() } else { "/".to_owned() }
 }
 
 async fn not_found() -> Response {

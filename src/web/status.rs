@@ -70,7 +70,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
     (code, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }
 
-async fn home(State(state): State<AppState>) -> Response {
+async fn home(State(state): State<AppState>, portal: super::portal::Portal) -> Response {
     let checks = check_all(&state).await;
     let status = herald_templates::HomeStatus {
         version: env!("CARGO_PKG_VERSION"),
@@ -87,5 +87,5 @@ async fn home(State(state): State<AppState>) -> Response {
             },
         ],
     };
-    Html(herald_templates::home(&status).into_string()).into_response()
+    Html(herald_templates::home(&portal.shell, &status).into_string()).into_response()
 }

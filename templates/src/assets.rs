@@ -38,12 +38,15 @@ const HTMX_JS: &[u8] = include_bytes!("../static/htmx.min.js");
 const HERALD_CSS: &[u8] = include_bytes!("../static/herald.css");
 /// The bell favicon.
 const FAVICON_SVG: &[u8] = include_bytes!("../static/favicon.svg");
+/// Small progressive enhancements (time zone guess); every page works without it.
+const HERALD_JS: &[u8] = include_bytes!("../static/herald.js");
 
 /// Logical name, content type and bytes of every embedded file.
-const FILES: [(&str, &str, &[u8]); 3] = [
+const FILES: [(&str, &str, &[u8]); 4] = [
     ("htmx.min.js", "text/javascript; charset=utf-8", HTMX_JS),
     ("herald.css", "text/css; charset=utf-8", HERALD_CSS),
     ("favicon.svg", "image/svg+xml", FAVICON_SVG),
+    ("herald.js", "text/javascript; charset=utf-8", HERALD_JS),
 ];
 
 static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {

@@ -3,7 +3,7 @@
 use maud::{DOCTYPE, Markup, html};
 
 use crate::assets::url;
-use crate::components::bell_icon;
+use crate::components::{FlashKind, bell_icon, flash};
 
 /// Description used when a page gives none.
 const DEFAULT_DESCRIPTION: &str = "Herald sends durable event reminders by email, Slack, Telegram \
@@ -23,12 +23,57 @@ pub struct Page<'a> {
     pub title: &'a str,
     /// Meta description for search engines and link previews; a generic one is used when `None`.
     pub description: Option<&'a str>,
+    /// The portal around the page: who is signed in, flash messages, CSRF token.
+    pub shell: Option<&'a Shell>,
+}
+
+/// What the portal frame shows around every page for the current visitor.
+#[derive(Debug, Clone, Default)]
+pub struct Shell {
+    /// The signed-in user, if any.
+    pub user: Option<ShellUser>,
+    /// The CSRF token every form and htmx request must carry.
+    pub csrf: String,
+    /// Messages from the previous request (after a redirect).
+    pub flashes: Vec<(FlashKind, String)>,
+    /// The user's organizations, for the switcher.
+    pub orgs: Vec<ShellOrg>,
+    /// Slug of the organization being viewed, if any.
+    pub current_org: Option<String>,
+}
+
+/// The signed-in user as the frame shows them.
+#[derive(Debug, Clone)]
+pub struct ShellUser {
+    /// Display name.
+    pub name: String,
+    /// Email address.
+    pub email: String,
+    /// Whether the address is verified.
+    pub verified: bool,
+}
+
+/// An organization in the switcher.
+#[derive(Debug, Clone)]
+pub struct ShellOrg {
+    /// URL slug.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// The user's role there.
+    pub role: String,
 }
 
 impl<'a> Page<'a> {
     /// A page with this title and no description of its own.
     pub fn new(title: &'a str) -> Self {
-        Self { title, description: None }
+        Self { title, description: None, shell: None }
+    }
+
+    /// The same page inside the portal frame of `shell`.
+    pub fn shell(mut self, shell: &'a Shell) -> Self {
+        self.shell = Some(shell);
+        self
     }
 
     /// The same page with a meta description.
@@ -58,24 +103,29 @@ pub fn layout(page: &Page<'_>, main: Markup) -> Markup {
                 link rel="icon" type="image/svg+xml" href=(url("favicon.svg"));
                 link rel="stylesheet" href=(url("herald.css"));
                 script src=(url("htmx.min.js")) defer {}
+                script src=(url("herald.js")) defer {}
             }
-            body {
+            body hx-headers=[page.shell.map(|s| csrf_header(&s.csrf))] {
                 a.skip-link href="#main" { "Skip to main content" }
                 header.site-header {
                     div.container {
                         a.brand href="/" { (bell_icon()) span { "Herald" } }
                         nav.site-nav aria-label="Main" {
-                            ul {
-                                li { a href="/" { "Home" } }
-                                // Later: Events, Channels, Organization, and the account menu
-                                // (sign in / the signed-in user), each an `li` here.
-                            }
+                            ul { (nav_items(page.shell)) }
                         }
                     }
                 }
                 // tabindex lets the skip link move keyboard focus here in every browser.
                 main #main tabindex="-1" {
-                    div.container { (main) }
+                    div.container {
+                        @if let Some(shell) = page.shell {
+                            @if shell.user.as_ref().is_some_and(|u| !u.verified) {
+                                (unverified_banner(&shell.csrf))
+                            }
+                            @for (kind, message) in &shell.flashes { (flash(*kind, message)) }
+                        }
+                        (main)
+                    }
                 }
                 footer.site-footer {
                     div.container {
@@ -86,6 +136,82 @@ pub fn layout(page: &Page<'_>, main: Markup) -> Markup {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// htmx sends this header with every request, so htmx-driven changes pass the CSRF check.
+fn csrf_header(token: &str) -> String {
+    serde_like_json_object("X-CSRF-Token", token)
+}
+
+/// `{"key":"value"}` with JSON string escaping (tokens are URL-safe, but be strict anyway).
+fn serde_like_json_object(key: &str, value: &str) -> String {
+    let esc =
+        |s: &str| s.chars().filter(|c| c.is_ascii_alphanumeric() || "-_.~".contains(*c)).collect::<String>();
+    format!(r#"{{"{}":"{}"}}"#, esc(key), esc(value))
+}
+
+/// A hidden field carrying the CSRF token; every POST form includes it.
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name="_csrf" value=(token); }
+}
+
+fn nav_items(shell: Option<&Shell>) -> Markup {
+    html! {
+        @match shell.and_then(|s| s.user.as_ref().map(|u| (s, u))) {
+            Some((shell, user)) => {
+                li { a href="/orgs" { "Organizations" } }
+                @if !shell.orgs.is_empty() {
+                    li.org-switcher {
+                        details {
+                            summary {
+                                span.visually-hidden { "Switch organization. Current: " }
+                                (shell.current_org.as_deref()
+                                    .and_then(|c| shell.orgs.iter().find(|o| o.slug == c))
+                                    .map_or("Switch", |o| o.name.as_str()))
+                            }
+                            ul {
+                                @for org in &shell.orgs {
+                                    li {
+                                        a href={ "/orgs/" (org.slug) }
+                                            aria-current=[(shell.current_org.as_deref() == Some(org.slug.as_str())).then_some("page")] {
+                                            (org.name) span.muted.small { " · " (org.role) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                li { a href="/account" title=(user.email) { (user.name) } }
+                li {
+                    form.inline method="post" action="/signout" {
+                        (csrf_field(&shell.csrf))
+                        button.link-button type="submit" { "Sign out" }
+                    }
+                }
+            }
+            None => {
+                li { a href="/signin" { "Sign in" } }
+                li { a.button href="/signup" { "Sign up" } }
+            }
+        }
+    }
+}
+
+fn unverified_banner(csrf: &str) -> Markup {
+    html! {
+        div.flash.flash-warning role="status" {
+            p {
+                strong { "Please verify your email address. " }
+                "Until you do, you cannot create organizations, add notification channels or be notified. "
+                "We sent you a link."
+            }
+            form.inline method="post" action="/verify/resend" {
+                (csrf_field(csrf))
+                button.link-button type="submit" { "Send the link again" }
             }
         }
     }

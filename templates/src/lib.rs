@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use herald_templates::{Check, HomeStatus, pages};
-//! let html = pages::home(&HomeStatus {
+//! let html = pages::home(&herald_templates::Shell::default(), &HomeStatus {
 //!     version: "0.1.0",
 //!     checks: vec![Check { name: "Database".into(), ok: true, detail: "SQLite".into() }],
 //! })
@@ -14,13 +14,15 @@
 //! assert!(html.contains(&herald_templates::url("herald.css")));
 //! ```
 
+pub mod accounts;
 pub mod assets;
 pub mod components;
+pub mod forms;
 pub mod layout;
 pub mod pages;
 
 pub use assets::{Asset, assets, find, url};
 pub use components::{FlashKind, empty_state, flash, status_badge};
-pub use layout::{Page, layout};
+pub use layout::{Page, Shell, ShellOrg, ShellUser, csrf_field, layout};
 pub use maud::Markup;
 pub use pages::{Check, HomeStatus, error_page, home};

@@ -3,7 +3,7 @@
 use maud::{Markup, html};
 
 use crate::components::{bell_icon, empty_state, status_badge};
-use crate::layout::{Page, layout};
+use crate::layout::{Page, Shell, layout};
 
 /// What the home page shows about the running service.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,8 +34,8 @@ pub struct Check {
 }
 
 /// The landing page: what Herald is, how it works, and the state of its dependencies.
-pub fn home(status: &HomeStatus) -> Markup {
-    let page = Page::new("Durable event reminders").with_description(
+pub fn home(shell: &Shell, status: &HomeStatus) -> Markup {
+    let page = Page::new("Durable event reminders").shell(shell).with_description(
         "Herald is a self-hostable service that reminds attendees about events by email, Slack, \
          Telegram and 100+ other channels, on time, even through restarts.",
     );
@@ -201,10 +201,13 @@ mod tests {
 
     #[test]
     fn home_lists_each_check_with_its_state() {
-        let html = home(&status(&[
-            ("Database", true, "SQLite, migrations applied"),
-            ("Temporal", false, "connection <refused>"),
-        ]))
+        let html = home(
+            &Shell::default(),
+            &status(&[
+                ("Database", true, "SQLite, migrations applied"),
+                ("Temporal", false, "connection <refused>"),
+            ]),
+        )
         .into_string();
         assert!(html.contains("Database") && html.contains("SQLite, migrations applied"));
         assert!(html.contains("Temporal") && html.contains("connection &lt;refused&gt;"));
@@ -218,7 +221,7 @@ mod tests {
 
     #[test]
     fn home_headings_never_skip_a_level() {
-        let html = home(&status(&[("Database", true, "ok")])).into_string();
+        let html = home(&Shell::default(), &status(&[("Database", true, "ok")])).into_string();
         let levels = heading_levels(&html);
         assert_eq!(levels.first(), Some(&1));
         for pair in levels.windows(2) {
@@ -228,7 +231,7 @@ mod tests {
 
     #[test]
     fn home_decorations_are_hidden_from_assistive_technology() {
-        let html = home(&status(&[])).into_string();
+        let html = home(&Shell::default(), &status(&[])).into_string();
         assert_eq!(html.matches("<svg").count(), html.matches(r#"aria-hidden="true""#).count());
         assert!(html.contains("No checks reported"));
         assert!(!html.contains("Degraded"));

@@ -6,6 +6,7 @@
 //! workflow re-reads the plan through the [`activities::EventActivities::load_plan`] activity.
 
 pub mod activities;
+pub mod apprise;
 pub mod ports;
 pub mod types;
 pub mod workflow;

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod fake_apprise;
 pub mod temporal_server;
 
 use std::net::SocketAddr;
@@ -127,14 +128,19 @@ pub fn temporal_config(address: &str) -> TemporalConfig {
     .expect("valid temporal settings")
 }
 
-/// The real Herald on a random port, with a client for it.
+/// The real Herald on a random port, with a client for it and a fake Apprise API receiving
+/// its mail (`HERALD_MAIL_URL` = [`MAIL_URL`]).
 pub struct TestApp {
     pub herald: Option<Herald>,
     pub addr: SocketAddr,
     pub base: String,
     pub http: reqwest::Client,
     pub db: TestDb,
+    pub apprise: fake_apprise::FakeApprise,
 }
+
+/// The operator's mail URL in tests (its password must never show up anywhere).
+pub const MAIL_URL: &str = "mailtos://herald:mail-secret-pw@mail.example.org?from=herald@example.org";
 
 impl TestApp {
     /// Herald (web + worker) on `backend`, against the shared Temporal.
@@ -145,10 +151,19 @@ impl TestApp {
     /// Herald on `db`, against Temporal at `temporal`.
     pub async fn start_with(db: TestDb, temporal: &str, worker: bool) -> Self {
         let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let apprise = fake_apprise::FakeApprise::start().await;
+        // The public URL must be known before binding: reserve a port first.
+        let port = free_port();
+        let listen = SocketAddr::new(listen.ip(), port);
+        let mut web =
+            WebConfig::local(listen, url::Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap());
+        web.mail_url = Some(MAIL_URL.to_owned());
         let settings = Settings {
             database: db.database_config(),
             temporal: temporal_config(temporal),
-            web: Some(WebConfig { listen, base_url: url::Url::parse("http://127.0.0.1/").unwrap() }),
+            apprise: Some(url::Url::parse(&apprise.base).unwrap()),
+            secret_key: None,
+            web: Some(web),
             worker,
         };
         let herald = Herald::start(settings).await.expect("Herald starts");
@@ -158,7 +173,48 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        Self { herald: Some(herald), addr, base: format!("http://{addr}"), http, db }
+        Self { herald: Some(herald), addr, base: format!("http://{addr}"), http, db, apprise }
+    }
+
+    /// A browser-like visitor with its own cookie jar.
+    pub fn visitor(&self) -> Visitor {
+        Visitor::new(&self.base)
+    }
+
+    /// The path of the last link to `prefix` mailed to `address`, e.g. `/verify/…`.
+    pub fn mailed_link(&self, address: &str, prefix: &str) -> Option<String> {
+        let needle = format!("{}{prefix}", self.base);
+        self.apprise.mail_to(address).iter().rev().find_map(|m| {
+            let start = m.body.find(&needle)?;
+            let link: String =
+                m.body[start + self.base.len()..].chars().take_while(|c| !c.is_whitespace()).collect();
+            Some(link)
+        })
+    }
+
+    /// Signs up (and, if `verify`, follows the mailed link) as a new visitor.
+    pub async fn signed_up(&self, email: &str, name: &str, verify: bool) -> Visitor {
+        let v = self.visitor();
+        let r = v
+            .post(
+                "/signup",
+                &[
+                    ("email", email),
+                    ("display_name", name),
+                    ("password", PASSWORD),
+                    ("timezone", "Europe/Paris"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 303, "sign-up of {email} redirects");
+        if verify {
+            let link = self
+                .mailed_link(email, "/verify/")
+                .unwrap_or_else(|| panic!("a verification mail to {email}"));
+            let r = v.get(&link).await;
+            assert_eq!(r.status(), 303, "verification link of {email} works");
+        }
+        v
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -206,4 +262,85 @@ pub fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("free port")
+}
+
+/// The password every test account uses.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A browser-like HTTP client: keeps cookies and the last CSRF token it saw, never follows redirects.
+pub struct Visitor {
+    pub http: reqwest::Client,
+    pub base: String,
+    csrf: std::sync::Mutex<Option<String>>,
+}
+
+impl Visitor {
+    pub fn new(base: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap();
+        Self { http, base: base.to_owned(), csrf: std::sync::Mutex::new(None) }
+    }
+
+    /// GET `path`, remembering the page's CSRF token.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    /// GET `path` and return (status, body), remembering the CSRF token in it.
+    pub async fn page(&self, path: &str) -> (u16, String) {
+        let r = self.get(path).await;
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap();
+        if let Some(token) = csrf_in(&body) {
+            *self.csrf.lock().unwrap() = Some(token);
+        }
+        (status, body)
+    }
+
+    /// The CSRF token, loading a page first if none was seen yet.
+    pub async fn csrf(&self) -> String {
+        if let Some(t) = self.csrf.lock().unwrap().clone() {
+            return t;
+        }
+        let (_, body) = self.page("/signin").await;
+        csrf_in(&body).expect("the sign-in page carries a CSRF token")
+    }
+
+    /// POST a form with the CSRF token added.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf().await;
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("_csrf", &token));
+        self.http
+            .post(format!("{}{path}", self.base))
+            .form(&form)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
+    /// POST a form exactly as given (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+}
+
+/// The CSRF token in a page's forms.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let marker = r#"name="_csrf" value=""#;
+    let start = html.find(marker)? + marker.len();
+    Some(html[start..].chars().take_while(|c| *c != '"').collect())
 }

@@ -1,0 +1,214 @@
+//! The JSON API under `/api/v1`: bearer-token authentication, RFC 9457 problem responses, and
+//! an OpenAPI document generated from the handlers (`/api/v1/openapi.json`).
+//!
+//! Each feature module exposes `routes() -> OpenApiRouter<AppState>`; they are merged here, so a
+//! route cannot exist without being documented.
+
+pub mod me;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+
+use super::AppState;
+use super::error::FieldErrors;
+use crate::auth::hash_token;
+use crate::auth::session::CurrentUser;
+use crate::db::DbError;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Herald API", description = "Durable event reminders. Authenticate with a personal API token: `Authorization: Bearer <token>`."),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(Problem, FieldProblem))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A personal API token (Account → API tokens, or `herald token create`).",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The API routes and their OpenAPI document.
+pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", me::routes()).split_for_parts()
+}
+
+pub(super) fn router() -> Router<AppState> {
+    let (routes, doc) = api_routes();
+    let doc = std::sync::Arc::new(doc);
+    routes
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .route("/api/v1", get(|| async { ApiError::NotFound }))
+        .route("/api/v1/{*rest}", axum::routing::any(|| async { ApiError::NotFound }))
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type (`about:blank` when the status says it all).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// What happened and what to do about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// For 422: each rejected field and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+/// One rejected field.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// The field's name in the request body (dotted for nested fields).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// Errors of API handlers, answered as `application/problem+json`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 401: no or a bad bearer token.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// 403 with a reason (the caller can see the thing but not do this to it).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// 404: nothing here, or nothing the caller may see.
+    #[error("not found")]
+    NotFound,
+    /// 409 with a reason.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// 400: the body is not valid JSON of the expected shape.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// 422: each bad field.
+    #[error("invalid fields")]
+    Invalid(FieldErrors),
+    /// 500: logged, never detailed.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound => Self::NotFound,
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(e: axum::extract::rejection::JsonRejection) -> Self {
+        Self::BadRequest(e.body_text())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, detail, errors) = match self {
+            Self::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                Some("Send a personal API token as `Authorization: Bearer <token>`.".to_owned()),
+                vec![],
+            ),
+            Self::Forbidden(why) => (StatusCode::FORBIDDEN, Some(why), vec![]),
+            Self::NotFound => (StatusCode::NOT_FOUND, None, vec![]),
+            Self::Conflict(why) => (StatusCode::CONFLICT, Some(why), vec![]),
+            Self::BadRequest(why) => (StatusCode::BAD_REQUEST, Some(why), vec![]),
+            Self::Invalid(fields) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("Some fields are not valid; see `errors`.".to_owned()),
+                fields.0.into_iter().map(|(field, message)| FieldProblem { field, message }).collect(),
+            ),
+            Self::Internal(e) => {
+                tracing::error!(error = format!("{e:#}"), "API request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, None, vec![])
+            }
+        };
+        let problem = Problem {
+            kind: "about:blank".to_owned(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            errors,
+        };
+        let mut response = (status, Json(problem)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// The caller of an API route, authenticated by a personal API token.
+#[derive(Debug, Clone)]
+pub struct ApiUser(pub CurrentUser);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthorized)?;
+        let found = state.db.use_api_token(&hash_token(token)).await?.ok_or(ApiError::Unauthorized)?;
+        let user = state.db.user_by_id(found.user_id).await?.ok_or(ApiError::Unauthorized)?;
+        Ok(Self(CurrentUser { user, session: None }))
+    }
+}
+
+/// JSON body extractor whose rejections are problem documents.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+impl<T: Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        Json(self.0).into_response()
+    }
+}

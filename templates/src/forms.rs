@@ -1,0 +1,109 @@
+//! Form building blocks: labelled fields with help and error text wired up for screen readers.
+
+use maud::{Markup, html};
+
+/// One input field.
+#[derive(Debug, Clone, Default)]
+pub struct Field<'a> {
+    /// Form field name (also the element id, prefixed `f-`).
+    pub name: &'a str,
+    /// Visible label.
+    pub label: &'a str,
+    /// Input type: text, email, password, …
+    pub kind: &'a str,
+    /// Current value (never set for passwords).
+    pub value: &'a str,
+    /// Help text under the label.
+    pub help: Option<&'a str>,
+    /// Error message for this field, if it was rejected.
+    pub error: Option<&'a str>,
+    /// The `autocomplete` hint.
+    pub autocomplete: Option<&'a str>,
+    /// Whether the field is required.
+    pub required: bool,
+}
+
+impl<'a> Field<'a> {
+    /// A required field.
+    pub fn new(name: &'a str, label: &'a str, kind: &'a str) -> Self {
+        Self { name, label, kind, required: true, ..Default::default() }
+    }
+
+    /// With a current value.
+    pub fn value(mut self, value: &'a str) -> Self {
+        self.value = value;
+        self
+    }
+
+    /// With help text.
+    pub fn help(mut self, help: &'a str) -> Self {
+        self.help = Some(help);
+        self
+    }
+
+    /// With an error (from a [`Errors`] lookup).
+    pub fn error(mut self, error: Option<&'a str>) -> Self {
+        self.error = error;
+        self
+    }
+
+    /// With an autocomplete hint.
+    pub fn autocomplete(mut self, hint: &'a str) -> Self {
+        self.autocomplete = Some(hint);
+        self
+    }
+
+    /// Not required.
+    pub fn optional(mut self) -> Self {
+        self.required = false;
+        self
+    }
+}
+
+/// Field errors from the server, by field name.
+pub type Errors = [(String, String)];
+
+/// The message for `field`, if any.
+pub fn error_for<'a>(errors: &'a Errors, field: &str) -> Option<&'a str> {
+    errors.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
+}
+
+/// Renders a [`Field`]: label, help, input, error, with `aria-describedby` and `aria-invalid`.
+pub fn field(f: &Field<'_>) -> Markup {
+    let id = format!("f-{}", f.name);
+    let help_id = format!("{id}-help");
+    let error_id = format!("{id}-error");
+    let described: Vec<&str> = [f.help.map(|_| help_id.as_str()), f.error.map(|_| error_id.as_str())]
+        .into_iter()
+        .flatten()
+        .collect();
+    html! {
+        div.field {
+            label for=(id) { (f.label) }
+            @if let Some(help) = f.help { p.help id=(help_id) { (help) } }
+            input id=(id) name=(f.name) type=(f.kind)
+                value=[(f.kind != "password").then_some(f.value)]
+                required[f.required]
+                autocomplete=[f.autocomplete]
+                aria-invalid=[f.error.map(|_| "true")]
+                aria-describedby=[(!described.is_empty()).then(|| described.join(" "))];
+            @if let Some(error) = f.error { p.error-text id=(error_id) { (error) } }
+        }
+    }
+}
+
+/// A summary of the errors at the top of a rejected form, linking to each field.
+pub fn error_summary(errors: &Errors) -> Markup {
+    html! {
+        @if !errors.is_empty() {
+            div.flash.flash-error role="alert" tabindex="-1" {
+                p { strong { "Please fix the following:" } }
+                ul {
+                    @for (name, message) in errors {
+                        li { a href={ "#f-" (name) } { (message) } }
+                    }
+                }
+            }
+        }
+    }
+}
