@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod mail;
+pub mod orgs;
 pub mod secrets;
 pub mod shutdown;
 pub mod telemetry;

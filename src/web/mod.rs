@@ -1,12 +1,14 @@
 //! The web side: one [`AppState`], feature routers merged in [`build_app`], and the middleware
 //! every request goes through (request id, tracing, panic catching).
 
+mod account;
 mod accounts;
 pub mod api;
 pub mod cookies;
 pub mod csrf;
 pub mod error;
 pub mod flash;
+mod orgs;
 pub mod portal;
 mod static_files;
 mod status;
@@ -51,6 +53,8 @@ pub fn build_app(state: AppState) -> Router {
     Router::new()
         .merge(status::router())
         .merge(accounts::router())
+        .merge(account::router())
+        .merge(orgs::router())
         .merge(api::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), flash::carry))

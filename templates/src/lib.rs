@@ -14,11 +14,13 @@
 //! assert!(html.contains(&herald_templates::url("herald.css")));
 //! ```
 
+pub mod account;
 pub mod accounts;
 pub mod assets;
 pub mod components;
 pub mod forms;
 pub mod layout;
+pub mod orgs;
 pub mod pages;
 
 pub use assets::{Asset, assets, find, url};

@@ -10,10 +10,12 @@
 #[macro_use]
 mod support;
 
+mod account;
 mod accounts;
 mod cli;
 mod compose;
 mod db;
+mod orgs;
 mod readiness;
 mod web;
 mod workflow;

@@ -5,6 +5,8 @@
 //! route cannot exist without being documented.
 
 pub mod me;
+pub mod orgs;
+pub mod tokens;
 
 use axum::Json;
 use axum::Router;
@@ -54,7 +56,9 @@ impl Modify for BearerAuth {
 
 /// The API routes and their OpenAPI document.
 pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", me::routes()).split_for_parts()
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", me::routes().merge(tokens::routes()).merge(orgs::routes()))
+        .split_for_parts()
 }
 
 pub(super) fn router() -> Router<AppState> {

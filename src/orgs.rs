@@ -1,0 +1,1 @@
+//! Organizations: the rules (roles, the last owner, invitations) shared by pages and the API.

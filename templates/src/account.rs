@@ -1,0 +1,1 @@
+//! The account pages: preferences and API tokens.

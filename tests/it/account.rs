@@ -1,0 +1,1 @@
+//! Account pages, preferences, API tokens and the operator commands.

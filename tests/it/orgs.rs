@@ -1,0 +1,1 @@
+//! Organizations, members, invitations and role rules, through pages and the API.
