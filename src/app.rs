@@ -175,6 +175,12 @@ impl Herald {
         let mut local_addr = None;
         if let (Some(web), Some(listener)) = (&settings.web, listener) {
             local_addr = listener.local_addr().ok();
+            let mut web = web.clone();
+            // Listening on port 0 with a public URL on port 0: the URL takes the port we got.
+            if let (Some(0), Some(addr)) = (web.base_url.port(), local_addr) {
+                let _ = web.base_url.set_port(Some(addr.port()));
+            }
+            let web = &web;
             let mailer = Mailer::new(settings.apprise.clone(), web.mail_url.clone());
             if !mailer.sends() {
                 info!("system mail goes to the log (set HERALD_APPRISE_URL and HERALD_MAIL_URL to send it)");

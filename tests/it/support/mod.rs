@@ -152,11 +152,8 @@ impl TestApp {
     pub async fn start_with(db: TestDb, temporal: &str, worker: bool) -> Self {
         let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let apprise = fake_apprise::FakeApprise::start().await;
-        // The public URL must be known before binding: reserve a port first.
-        let port = free_port();
-        let listen = SocketAddr::new(listen.ip(), port);
-        let mut web =
-            WebConfig::local(listen, url::Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap());
+        // Port 0 in both: Herald binds a free port and puts it into its public URL.
+        let mut web = WebConfig::local(listen, url::Url::parse("http://127.0.0.1:0/").unwrap());
         web.mail_url = Some(MAIL_URL.to_owned());
         let settings = Settings {
             database: db.database_config(),
