@@ -69,12 +69,27 @@ pub fn build_app(state: AppState) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| {
                     let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+                    tracing::info_span!("request", request_id = %id, method = %req.method(), path = %loggable_path(req.uri().path()))
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO))
                 .on_failure(DefaultOnFailure::new().level(Level::WARN)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Paths whose last segment is a secret (mailed single-use links): logged as `…/***`.
+const SECRET_PATH_PREFIXES: &[&str] = &["/verify/", "/password/reset/", "/invitations/"];
+
+/// The request path as it may appear in logs: secrets in mailed links are masked.
+pub(crate) fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match SECRET_PATH_PREFIXES.iter().find(|p| path.starts_with(*p)) {
+        Some(prefix) if path.len() > prefix.len() && path != "/verify/resend" => {
+            let rest = &path[prefix.len()..];
+            let tail = rest.find('/').map_or("", |i| &rest[i..]);
+            format!("{prefix}***{tail}").into()
+        }
+        _ => path.into(),
+    }
 }
 
 /// `to` if it is a path on this site, else `/`: never redirect to another host.
@@ -108,4 +123,26 @@ pub(crate) fn error_response(status: StatusCode) -> Response {
     };
     (status, Html(herald_templates::error_page(status.as_u16(), title, message).into_string()))
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mailed_link_secrets_are_masked_in_logs() {
+        assert_eq!(loggable_path("/verify/abc123"), "/verify/***");
+        assert_eq!(loggable_path("/password/reset/abc"), "/password/reset/***");
+        assert_eq!(loggable_path("/invitations/tok/accept"), "/invitations/***/accept");
+        assert_eq!(loggable_path("/verify/resend"), "/verify/resend");
+        assert_eq!(loggable_path("/orgs/acme"), "/orgs/acme");
+    }
+
+    #[test]
+    fn redirects_stay_on_this_site() {
+        assert_eq!(safe_location("/orgs?x=1"), "/orgs?x=1");
+        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "orgs", "/ä"] {
+            assert_eq!(safe_location(bad), "/", "{bad}");
+        }
+    }
 }
