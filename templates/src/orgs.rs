@@ -1,1 +1,655 @@
-//! Organization pages.
+//! Organization pages: the list, the create form, an organization's overview, members and
+//! invitations, settings, confirmations, and the page behind an invitation link.
+//!
+//! Every action is a plain form POST answered by a redirect, so the pages work without
+//! JavaScript; destructive actions go through a confirmation page first ([`confirm`]).
+
+use maud::{Markup, html};
+
+use crate::components::empty_state;
+use crate::forms::{Errors, Field, error_for, error_summary, field};
+use crate::layout::{Page, Shell, csrf_field, layout};
+
+/// One of the user's organizations in the list.
+#[derive(Debug, Clone)]
+pub struct OrgItem {
+    /// URL slug.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// The user's role there.
+    pub role: String,
+}
+
+/// The list of the user's organizations, or an empty state inviting to create one.
+pub fn list(shell: &Shell, orgs: &[OrgItem]) -> Markup {
+    layout(
+        &Page::new("Your organizations").shell(shell),
+        html! {
+            div.card-header {
+                h1 { "Your organizations" }
+                @if !orgs.is_empty() { a.button href="/orgs/new" { "Create an organization" } }
+            }
+            @if orgs.is_empty() {
+                (empty_state(
+                    "You are not in any organization yet",
+                    "Organizations hold events and the people who run them. Create one, or ask an \
+                     organizer to invite you by email.",
+                    Some(("/orgs/new", "Create an organization")),
+                ))
+            } @else {
+                div.table-wrap tabindex="0" role="region" aria-labelledby="orgs-caption" {
+                    table {
+                        caption #orgs-caption.visually-hidden { "Your organizations and your role in each" }
+                        thead { tr { th scope="col" { "Organization" } th scope="col" { "Your role" } } }
+                        tbody {
+                            @for org in orgs {
+                                tr {
+                                    td { a href={ "/orgs/" (org.slug) } { (org.name) } }
+                                    td { (role_badge(&org.role)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// What the create form was filled with.
+#[derive(Debug, Clone, Default)]
+pub struct NewOrgForm {
+    /// Display name.
+    pub name: String,
+    /// URL slug (may be empty: proposed from the name).
+    pub slug: String,
+}
+
+/// The create-an-organization form; for an unverified user, the reason they cannot yet.
+pub fn new_org(shell: &Shell, form: &NewOrgForm, errors: &Errors, verified: bool) -> Markup {
+    layout(
+        &Page::new("Create an organization").shell(shell),
+        html! {
+            section.narrow.card aria-labelledby="new-org-heading" {
+                h1 #new-org-heading { "Create an organization" }
+                @if !verified {
+                    div.flash.flash-warning role="alert" {
+                        p {
+                            strong { "Verify your email address first. " }
+                            "Open the link we mailed you (or use “Send the link again” above), then come back here."
+                        }
+                    }
+                } @else {
+                    (error_summary(errors))
+                    form method="post" action="/orgs" novalidate {
+                        (csrf_field(&shell.csrf))
+                        (field(&Field::new("name", "Name", "text").value(&form.name).autocomplete("organization")
+                            .help("Shown to members and on public event pages. You can change it later.")
+                            .error(error_for(errors, "name"))))
+                        (field(&Field::new("slug", "Web address", "text").value(&form.slug).optional()
+                            .autocomplete("off")
+                            .help("Lower-case letters, digits and hyphens, like rust-paris. Leave it empty to derive it from the name.")
+                            .error(error_for(errors, "slug"))))
+                        div.actions {
+                            button.button type="submit" { "Create organization" }
+                            a href="/orgs" { "Cancel" }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// An organization as the pages around it show it.
+#[derive(Debug, Clone)]
+pub struct OrgHeader {
+    /// URL slug.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// The viewer's role.
+    pub role: String,
+    /// Whether the viewer manages members (owner or admin).
+    pub manages_members: bool,
+    /// Whether the viewer is an owner.
+    pub is_owner: bool,
+}
+
+/// Which of an organization's pages is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgTab {
+    /// The overview.
+    Overview,
+    /// Members and invitations.
+    Members,
+    /// Rename and delete.
+    Settings,
+}
+
+fn org_frame(org: &OrgHeader, tab: OrgTab, body: Markup) -> Markup {
+    let tabs: Vec<(OrgTab, String, &str)> = [
+        Some((OrgTab::Overview, format!("/orgs/{}", org.slug), "Overview")),
+        Some((OrgTab::Members, format!("/orgs/{}/members", org.slug), "Members")),
+        org.is_owner.then(|| (OrgTab::Settings, format!("/orgs/{}/settings", org.slug), "Settings")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    html! {
+        div.org-head {
+            p.eyebrow { "Organization" }
+            h1 { (org.name) }
+            nav.org-tabs aria-label={ (org.name) " sections" } {
+                ul {
+                    @for (t, href, label) in &tabs {
+                        li { a href=(href) aria-current=[(*t == tab).then_some("page")] { (label) } }
+                    }
+                }
+            }
+        }
+        (body)
+    }
+}
+
+/// A role in words, as a small badge (the text carries the meaning; colour only decorates).
+pub fn role_badge(role: &str) -> Markup {
+    html! { span.badge { (role) } }
+}
+
+/// An organization's overview page.
+pub fn overview(
+    shell: &Shell,
+    org: &OrgHeader,
+    member_count: i64,
+    open_invitations: Option<usize>,
+) -> Markup {
+    layout(
+        &Page::new(&org.name).shell(shell),
+        org_frame(
+            org,
+            OrgTab::Overview,
+            html! {
+                section.card aria-labelledby="facts-heading" {
+                    h2 #facts-heading { "At a glance" }
+                    dl.facts {
+                        dt { "Your role" } dd { (role_badge(&org.role)) }
+                        dt { "Members" } dd { a href={ "/orgs/" (org.slug) "/members" } { (member_count) " " (if member_count == 1 { "member" } else { "members" }) } }
+                        @if let Some(n) = open_invitations {
+                            dt { "Open invitations" } dd { (n) }
+                        }
+                        dt { "Web address" } dd { code { "/orgs/" (org.slug) } }
+                    }
+                    div.actions {
+                        @if org.manages_members {
+                            a.button href={ "/orgs/" (org.slug) "/members#invite-heading" } { "Invite someone" }
+                        }
+                        a.button.button-secondary href={ "/orgs/" (org.slug) "/members" } { "See the members" }
+                    }
+                }
+                section.card aria-labelledby="leave-heading" {
+                    h2 #leave-heading { "Leave" }
+                    p.muted { "You will lose access to this organization until someone invites you again." }
+                    form method="post" action={ "/orgs/" (org.slug) "/leave" } {
+                        (csrf_field(&shell.csrf))
+                        button.button.button-secondary type="submit" { "Leave " (org.name) "…" }
+                    }
+                }
+            },
+        ),
+    )
+}
+
+/// A member in the members table.
+#[derive(Debug, Clone)]
+pub struct MemberRow {
+    /// User id (for form actions).
+    pub user_id: String,
+    /// Display name.
+    pub name: String,
+    /// Email address.
+    pub email: String,
+    /// Role.
+    pub role: String,
+    /// Whether this is the viewer.
+    pub is_you: bool,
+    /// Whether the viewer may change this member's role and remove them.
+    pub manageable: bool,
+}
+
+/// An open invitation in the invitations table.
+#[derive(Debug, Clone)]
+pub struct InvitationRow {
+    /// Invitation id (for form actions).
+    pub id: String,
+    /// Invited address.
+    pub email: String,
+    /// Role on acceptance.
+    pub role: String,
+    /// Who sent it.
+    pub invited_by: Option<String>,
+    /// When the link stops working, in the viewer's words.
+    pub expires: String,
+    /// Whether the link has stopped working.
+    pub expired: bool,
+}
+
+/// A role the viewer may give, with what it means.
+#[derive(Debug, Clone)]
+pub struct RoleChoice {
+    /// Stored value (`owner`, `admin`, …).
+    pub value: String,
+    /// What the role may do.
+    pub description: String,
+}
+
+/// What the invite form was filled with.
+#[derive(Debug, Clone, Default)]
+pub struct InviteForm {
+    /// Address.
+    pub email: String,
+    /// Role.
+    pub role: String,
+}
+
+/// Everything the members page shows.
+#[derive(Debug, Clone)]
+pub struct MembersView<'a> {
+    /// The organization.
+    pub org: &'a OrgHeader,
+    /// The members.
+    pub members: &'a [MemberRow],
+    /// Open invitations (only shown to managers).
+    pub invitations: &'a [InvitationRow],
+    /// Roles the viewer may give (empty for non-managers).
+    pub roles: &'a [RoleChoice],
+    /// The invite form's values.
+    pub invite: &'a InviteForm,
+}
+
+fn role_select(id: &str, roles: &[RoleChoice], selected: &str, described_by: Option<&str>) -> Markup {
+    html! {
+        select id=(id) name="role" aria-describedby=[described_by] {
+            @for r in roles {
+                option value=(r.value) selected[r.value == selected] { (r.value) }
+            }
+        }
+    }
+}
+
+/// The members page: the table (with role changes and removal for managers), the invite form
+/// and open invitations. `errors` belong to the invite form.
+pub fn members(shell: &Shell, view: &MembersView<'_>, errors: &Errors) -> Markup {
+    let org = view.org;
+    let base = format!("/orgs/{}", org.slug);
+    layout(
+        &Page::new(&format!("Members of {}", org.name)).shell(shell),
+        org_frame(
+            org,
+            OrgTab::Members,
+            html! {
+                section aria-labelledby="members-heading" {
+                    h2 #members-heading { "Members " span.muted { "(" (view.members.len()) ")" } }
+                    div.table-wrap tabindex="0" role="region" aria-labelledby="members-heading" {
+                        table.members-table {
+                            thead {
+                                tr {
+                                    th scope="col" { "Name" }
+                                    th scope="col" { "Email" }
+                                    th scope="col" { "Role" }
+                                    @if org.manages_members { th scope="col" { span.visually-hidden { "Actions" } } }
+                                }
+                            }
+                            tbody {
+                                @for m in view.members {
+                                    tr {
+                                        td { (m.name) @if m.is_you { " " span.muted.small { "(you)" } } }
+                                        td { (m.email) }
+                                        td {
+                                            @if m.manageable && !view.roles.is_empty() {
+                                                form.role-form method="post" action={ (base) "/members/" (m.user_id) "/role" } {
+                                                    (csrf_field(&shell.csrf))
+                                                    label.visually-hidden for={ "role-" (m.user_id) } { "Role of " (m.name) }
+                                                    (role_select(&format!("role-{}", m.user_id), view.roles, &m.role, None))
+                                                    button.button.button-secondary type="submit" {
+                                                        "Change" span.visually-hidden { " the role of " (m.name) }
+                                                    }
+                                                }
+                                            } @else {
+                                                (role_badge(&m.role))
+                                            }
+                                        }
+                                        @if org.manages_members {
+                                            td {
+                                                @if m.is_you {
+                                                    form.inline method="post" action={ (base) "/leave" } {
+                                                        (csrf_field(&shell.csrf))
+                                                        button.button.button-secondary type="submit" { "Leave…" }
+                                                    }
+                                                } @else if m.manageable {
+                                                    form.inline method="post" action={ (base) "/members/" (m.user_id) "/remove" } {
+                                                        (csrf_field(&shell.csrf))
+                                                        button.button.button-danger type="submit" {
+                                                            "Remove…" span.visually-hidden { " " (m.name) }
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if org.manages_members {
+                    section.card #invite aria-labelledby="invite-heading" {
+                        h2 #invite-heading { "Invite someone" }
+                        p.muted { "We email them a link that works for 7 days. They can accept with an existing account or create one." }
+                        (error_summary(errors))
+                        form method="post" action={ (base) "/invitations" } novalidate {
+                            (csrf_field(&shell.csrf))
+                            (field(&Field::new("email", "Email address", "email").value(&view.invite.email)
+                                .autocomplete("off").error(error_for(errors, "email"))))
+                            div.field {
+                                label for="f-role" { "Role" }
+                                ul.help #f-role-help {
+                                    @for r in view.roles { li { strong { (r.value) } ": " (r.description) } }
+                                }
+                                (role_select("f-role", view.roles,
+                                    if view.invite.role.is_empty() { "member" } else { &view.invite.role },
+                                    Some("f-role-help")))
+                                @if let Some(e) = error_for(errors, "role") { p.error-text #f-role-error { (e) } }
+                            }
+                            div.actions { button.button type="submit" { "Send invitation" } }
+                        }
+                    }
+                    section aria-labelledby="invitations-heading" {
+                        h2 #invitations-heading { "Open invitations" }
+                        @if view.invitations.is_empty() {
+                            p.muted { "No open invitations." }
+                        } @else {
+                            div.table-wrap tabindex="0" role="region" aria-labelledby="invitations-heading" {
+                                table {
+                                    thead {
+                                        tr {
+                                            th scope="col" { "Email" }
+                                            th scope="col" { "Role" }
+                                            th scope="col" { "Invited by" }
+                                            th scope="col" { "Link works until" }
+                                            th scope="col" { span.visually-hidden { "Actions" } }
+                                        }
+                                    }
+                                    tbody {
+                                        @for i in view.invitations {
+                                            tr {
+                                                td { (i.email) }
+                                                td { (role_badge(&i.role)) }
+                                                td { (i.invited_by.as_deref().unwrap_or("—")) }
+                                                td {
+                                                    @if i.expired { span.badge.badge-warn { "Expired" } " " }
+                                                    (i.expires)
+                                                }
+                                                td.row-actions {
+                                                    form.inline method="post" action={ (base) "/invitations/" (i.id) "/resend" } {
+                                                        (csrf_field(&shell.csrf))
+                                                        button.button.button-secondary type="submit" {
+                                                            "Re-send" span.visually-hidden { " the invitation to " (i.email) }
+                                                        }
+                                                    }
+                                                    form.inline method="post" action={ (base) "/invitations/" (i.id) "/revoke" } {
+                                                        (csrf_field(&shell.csrf))
+                                                        button.button.button-danger type="submit" {
+                                                            "Revoke" span.visually-hidden { " the invitation to " (i.email) }
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            },
+        ),
+    )
+}
+
+/// The settings page (owners only): rename, and delete with the slug typed as confirmation.
+pub fn settings(shell: &Shell, org: &OrgHeader, name: &str, errors: &Errors) -> Markup {
+    let base = format!("/orgs/{}", org.slug);
+    let rename_errors: Vec<(String, String)> = errors.iter().filter(|(f, _)| f == "name").cloned().collect();
+    let delete_error = error_for(errors, "confirm_slug");
+    layout(
+        &Page::new(&format!("Settings of {}", org.name)).shell(shell),
+        org_frame(
+            org,
+            OrgTab::Settings,
+            html! {
+                section.card aria-labelledby="rename-heading" {
+                    h2 #rename-heading { "Rename" }
+                    (error_summary(&rename_errors))
+                    form method="post" action={ (base) "/settings" } novalidate {
+                        (csrf_field(&shell.csrf))
+                        (field(&Field::new("name", "Name", "text").value(name).autocomplete("organization")
+                            .error(error_for(errors, "name"))))
+                        div.actions { button.button type="submit" { "Save the name" } }
+                    }
+                }
+                section.card.danger-zone aria-labelledby="delete-heading" {
+                    h2 #delete-heading { "Delete this organization" }
+                    p {
+                        "Deleting " strong { (org.name) } " removes its members, invitations and events for good. "
+                        "Reminders of its events will not be sent."
+                    }
+                    form method="post" action={ (base) "/delete" } novalidate {
+                        (csrf_field(&shell.csrf))
+                        div.field {
+                            label for="f-confirm_slug" { "To confirm, type " code { (org.slug) } }
+                            input #f-confirm_slug name="confirm_slug" type="text" autocomplete="off"
+                                required spellcheck="false"
+                                aria-invalid=[delete_error.map(|_| "true")]
+                                aria-describedby=[delete_error.map(|_| "f-confirm_slug-error")];
+                            @if let Some(e) = delete_error { p.error-text #f-confirm_slug-error { (e) } }
+                        }
+                        div.actions { button.button.button-danger type="submit" { "Delete " (org.name) } }
+                    }
+                }
+            },
+        ),
+    )
+}
+
+/// A confirmation page for a destructive action: says what will happen and POSTs `confirm=yes`
+/// to `action` (with the CSRF token) when confirmed.
+pub fn confirm(shell: &Shell, title: &str, text: &str, action: &str, button: &str, cancel: &str) -> Markup {
+    layout(
+        &Page::new(title).shell(shell),
+        html! {
+            section.narrow.card aria-labelledby="confirm-heading" {
+                h1 #confirm-heading { (title) }
+                p { (text) }
+                form method="post" action=(action) {
+                    (csrf_field(&shell.csrf))
+                    input type="hidden" name="confirm" value="yes";
+                    div.actions {
+                        button.button.button-danger type="submit" { (button) }
+                        a href=(cancel) { "Cancel" }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// An invitation as its link's page shows it.
+#[derive(Debug, Clone)]
+pub struct InvitationView {
+    /// The organization's name.
+    pub org_name: String,
+    /// The role on acceptance.
+    pub role: String,
+    /// What that role may do.
+    pub role_description: String,
+    /// Who sent it, if still known.
+    pub invited_by: Option<String>,
+    /// The invited address.
+    pub email: String,
+    /// This page's path (`/invitations/…`), where the Accept form posts and sign-in returns.
+    pub path: String,
+}
+
+/// What the visitor of an invitation link can do.
+#[derive(Debug, Clone)]
+pub enum InvitationVisitor {
+    /// Not signed in: sign in or sign up, then come back.
+    SignedOut,
+    /// Signed in and allowed to accept.
+    CanAccept {
+        /// The signed-in address.
+        email: String,
+    },
+    /// Signed in, but must verify their address first; the reason says so.
+    MustVerify(String),
+    /// Already a member of the organization.
+    AlreadyMember {
+        /// The organization's slug.
+        slug: String,
+    },
+}
+
+/// The page behind an invitation link.
+pub fn invitation(shell: &Shell, view: &InvitationView, visitor: &InvitationVisitor) -> Markup {
+    let next: String = url_encode(&view.path);
+    layout(
+        &Page::new(&format!("Join {}", view.org_name)).shell(shell),
+        html! {
+            section.narrow.card.auth-card aria-labelledby="invitation-heading" {
+                h1 #invitation-heading { "Join " (view.org_name) }
+                p {
+                    @if let Some(by) = &view.invited_by { strong { (by) } " invited " } @else { "You are invited " }
+                    @if view.invited_by.is_some() { (view.email) } @else { "(" (view.email) ")" }
+                    " to join " strong { (view.org_name) } " on Herald as " (role_badge(&view.role)) "."
+                }
+                p.muted { "As " (view.role) ": " (view.role_description) }
+                @match visitor {
+                    InvitationVisitor::SignedOut => {
+                        p { "Sign in to accept, or create an account first: you will come back here." }
+                        div.actions {
+                            a.button href={ "/signin?next=" (next) } { "Sign in" }
+                            a.button.button-secondary href={ "/signup?next=" (next) } { "Create an account" }
+                        }
+                    }
+                    InvitationVisitor::CanAccept { email } => {
+                        form method="post" action=(view.path) {
+                            (csrf_field(&shell.csrf))
+                            p.muted.small { "You are signed in as " (email) "." }
+                            div.actions { button.button type="submit" { "Accept the invitation" } }
+                        }
+                    }
+                    InvitationVisitor::MustVerify(reason) => {
+                        div.flash.flash-warning role="alert" { p { (reason) } }
+                    }
+                    InvitationVisitor::AlreadyMember { slug } => {
+                        p { "You are already a member of this organization." }
+                        div.actions { a.button href={ "/orgs/" (slug) } { "Go to " (view.org_name) } }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// Percent-encodes a path for a query string value.
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(owner: bool) -> OrgHeader {
+        OrgHeader {
+            slug: "rust-paris".into(),
+            name: "Rust <Paris>".into(),
+            role: if owner { "owner" } else { "member" }.into(),
+            manages_members: owner,
+            is_owner: owner,
+        }
+    }
+
+    #[test]
+    fn members_page_shows_controls_to_managers_only() {
+        let members = vec![MemberRow {
+            user_id: "u1".into(),
+            name: "Bob".into(),
+            email: "bob@example.org".into(),
+            role: "member".into(),
+            is_you: false,
+            manageable: true,
+        }];
+        let roles = vec![RoleChoice { value: "member".into(), description: "Sees events.".into() }];
+        let owner = header(true);
+        let view = MembersView {
+            org: &owner,
+            members: &members,
+            invitations: &[],
+            roles: &roles,
+            invite: &InviteForm::default(),
+        };
+        let html = members_html(&view);
+        assert!(html.contains(r#"action="/orgs/rust-paris/members/u1/role""#));
+        assert!(html.contains("Send invitation"));
+        assert!(html.contains("Rust &lt;Paris&gt;"), "names are escaped");
+        assert!(html.contains(r#"aria-current="page""#));
+        let member = header(false);
+        let view = MembersView {
+            org: &member,
+            members: &members,
+            invitations: &[],
+            roles: &[],
+            invite: &InviteForm::default(),
+        };
+        let html = members_html(&view);
+        assert!(!html.contains("/role\""));
+        assert!(!html.contains("Send invitation"));
+        assert!(!html.contains("/settings"), "settings tab is for owners");
+    }
+
+    fn members_html(view: &MembersView<'_>) -> String {
+        members(&Shell::default(), view, &[]).into_string()
+    }
+
+    #[test]
+    fn invitation_links_bring_visitors_back() {
+        let view = InvitationView {
+            org_name: "Rust Paris".into(),
+            role: "admin".into(),
+            role_description: "Manages members.".into(),
+            invited_by: Some("Ada".into()),
+            email: "bob@example.org".into(),
+            path: "/invitations/abc-DEF_1".into(),
+        };
+        let html = invitation(&Shell::default(), &view, &InvitationVisitor::SignedOut).into_string();
+        assert!(html.contains(r#"href="/signin?next=/invitations/abc-DEF_1""#));
+        assert!(html.contains(r#"href="/signup?next=/invitations/abc-DEF_1""#));
+        let html = invitation(
+            &Shell::default(),
+            &view,
+            &InvitationVisitor::CanAccept { email: "x@example.org".into() },
+        )
+        .into_string();
+        assert!(html.contains(r#"action="/invitations/abc-DEF_1""#));
+    }
+}

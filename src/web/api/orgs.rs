@@ -1,9 +1,465 @@
 //! `/api/v1/orgs…`: organizations, members and invitations.
+//!
+//! The same rules as the pages ([`crate::orgs`]): a non-member gets 404 for everything of an
+//! organization (checked before the body is read), a role that does not allow the action gets
+//! 403 with the reason, the last owner rule answers 409, bad fields 422 naming each one (a taken
+//! slug is a `slug` field problem).
 
+use std::collections::HashMap;
+
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
 
+use super::{ApiError, ApiJson, ApiUser, Problem};
+use crate::auth::session::CurrentUser;
+use crate::db::models::{Invitation, Organization, Role};
+use crate::db::orgs::{Member, OpenInvitation};
+use crate::orgs::{self, OrgAccess, OrgError};
 use crate::web::AppState;
+use crate::web::error::FieldErrors;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(list_orgs, create_org))
+        .routes(routes!(get_org, update_org, delete_org))
+        .routes(routes!(list_members))
+        .routes(routes!(update_member, remove_member))
+        .routes(routes!(leave_org))
+        .routes(routes!(list_invitations, create_invitation))
+        .routes(routes!(revoke_invitation))
+        .routes(routes!(resend_invitation))
+}
+
+impl From<OrgError> for ApiError {
+    fn from(e: OrgError) -> Self {
+        match e {
+            OrgError::NotFound => Self::NotFound,
+            OrgError::Forbidden(why) => Self::Forbidden(why),
+            OrgError::Conflict(why) => Self::Conflict(why),
+            OrgError::Invalid(fields) => Self::Invalid(fields),
+            OrgError::Internal(e) => Self::Internal(e),
+        }
+    }
+}
+
+/// The caller's access to the organization named by `{slug}`; 404 unless a member.
+struct ApiOrg {
+    caller: CurrentUser,
+    access: OrgAccess,
+    params: HashMap<String, String>,
+}
+
+impl ApiOrg {
+    /// A UUID from the path (`user_id`, `id`); a malformed one names nothing: 404.
+    fn id(&self, name: &str) -> Result<Uuid, ApiError> {
+        self.params.get(name).and_then(|raw| Uuid::parse_str(raw).ok()).ok_or(ApiError::NotFound)
+    }
+}
+
+impl FromRequestParts<AppState> for ApiOrg {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ApiUser(caller) = ApiUser::from_request_parts(parts, state).await?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound)?;
+        let slug = params.get("slug").ok_or(ApiError::NotFound)?;
+        let access = orgs::access(&state.db, slug, caller.user.id).await?;
+        Ok(Self { caller, access, params })
+    }
+}
+
+/// A member's role in an organization.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiRole {
+    /// Everything, including renaming and deleting the organization.
+    Owner,
+    /// Invites, removes and changes the roles of members (but not owners).
+    Admin,
+    /// Creates and manages the organization's events.
+    Organizer,
+    /// Sees the organization's private events.
+    Member,
+}
+
+impl From<Role> for ApiRole {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Owner => Self::Owner,
+            Role::Admin => Self::Admin,
+            Role::Organizer => Self::Organizer,
+            Role::Member => Self::Member,
+        }
+    }
+}
+
+/// One of the caller's organizations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Org {
+    /// URL slug, unique across Herald.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// The caller's role.
+    pub role: ApiRole,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl Org {
+    fn new(org: &Organization, role: Role) -> Self {
+        Self { slug: org.slug.clone(), name: org.name.clone(), role: role.into(), created_at: org.created_at }
+    }
+}
+
+/// An organization with its member count.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgDetail {
+    /// URL slug, unique across Herald.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// The caller's role.
+    pub role: ApiRole,
+    /// How many members it has.
+    pub member_count: i64,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+async fn detail(state: &AppState, org: &Organization, role: Role) -> Result<OrgDetail, ApiError> {
+    Ok(OrgDetail {
+        slug: org.slug.clone(),
+        name: org.name.clone(),
+        role: role.into(),
+        member_count: state.db.member_count(org.id).await?,
+        created_at: org.created_at,
+        updated_at: org.updated_at,
+    })
+}
+
+/// A new organization.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrg {
+    /// Display name, 1–100 characters.
+    #[schema(example = "Rust Paris")]
+    pub name: String,
+    /// URL slug: lower-case letters, digits and single hyphens, 2–64 characters. Proposed
+    /// from the name when left out.
+    #[schema(example = "rust-paris")]
+    #[serde(default)]
+    pub slug: Option<String>,
+}
+
+/// Changes to an organization; fields left out stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrgChanges {
+    /// New display name, 1–100 characters.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A member of an organization.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgMember {
+    /// The member's user id.
+    pub user_id: Uuid,
+    /// Email address.
+    pub email: String,
+    /// Display name.
+    pub display_name: String,
+    /// Role in the organization.
+    pub role: ApiRole,
+    /// When they joined.
+    pub joined_at: DateTime<Utc>,
+}
+
+impl From<&Member> for OrgMember {
+    fn from(m: &Member) -> Self {
+        Self {
+            user_id: m.user_id,
+            email: m.email.clone(),
+            display_name: m.display_name.clone(),
+            role: m.role.into(),
+            joined_at: m.joined_at,
+        }
+    }
+}
+
+/// A role change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberChanges {
+    /// The new role: `owner`, `admin`, `organizer` or `member`. Only owners may give or take
+    /// `owner`; the last owner keeps it.
+    #[schema(value_type = ApiRole)]
+    #[serde(default)]
+    pub role: String,
+}
+
+/// An open invitation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgInvitation {
+    /// Invitation id.
+    pub id: Uuid,
+    /// Invited address.
+    pub email: String,
+    /// Role on acceptance.
+    pub role: ApiRole,
+    /// Name of who sent it, if still known.
+    pub invited_by: Option<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When its link stops working.
+    pub expires_at: DateTime<Utc>,
+    /// Whether the link has stopped working (re-send it for a new one).
+    pub expired: bool,
+}
+
+impl OrgInvitation {
+    fn new(i: &Invitation, invited_by: Option<String>) -> Self {
+        Self {
+            id: i.id,
+            email: i.email.clone(),
+            role: i.role.into(),
+            invited_by,
+            created_at: i.created_at,
+            expires_at: i.expires_at,
+            expired: orgs::expired(i.expires_at),
+        }
+    }
+}
+
+impl From<&OpenInvitation> for OrgInvitation {
+    fn from(o: &OpenInvitation) -> Self {
+        Self::new(&o.invitation, o.invited_by_name.clone())
+    }
+}
+
+/// An invitation just sent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SentInvitation {
+    /// The invitation.
+    pub invitation: OrgInvitation,
+    /// Whether the email was handed over; when `false`, re-send it later.
+    pub mailed: bool,
+}
+
+/// A new invitation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInvitation {
+    /// The address to invite; they may accept with an existing account or create one.
+    #[schema(example = "grace@example.org")]
+    #[serde(default)]
+    pub email: String,
+    /// Role on acceptance (default `member`). Only owners may invite owners.
+    #[schema(value_type = Option<ApiRole>)]
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// The caller's organizations with their role in each.
+#[utoipa::path(get, path = "/orgs", tag = "organizations",
+    responses((status = 200, body = [Org]),
+        (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn list_orgs(
+    State(state): State<AppState>,
+    ApiUser(caller): ApiUser,
+) -> Result<ApiJson<Vec<Org>>, ApiError> {
+    let list = state.db.organizations_of(caller.user.id).await?;
+    Ok(ApiJson(list.iter().map(|(o, r)| Org::new(o, *r)).collect()))
+}
+
+/// Creates an organization; the caller (who must have verified their email) becomes its owner.
+#[utoipa::path(post, path = "/orgs", tag = "organizations", request_body = NewOrg,
+    responses((status = 201, body = OrgDetail),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Email not verified yet", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad or taken name/slug", body = Problem, content_type = "application/problem+json")))]
+async fn create_org(
+    State(state): State<AppState>,
+    ApiUser(caller): ApiUser,
+    ApiJson(input): ApiJson<NewOrg>,
+) -> Result<Response, ApiError> {
+    let org = orgs::create(&state.db, &caller.user, &input.name, input.slug.as_deref().unwrap_or("")).await?;
+    let body = detail(&state, &org, Role::Owner).await?;
+    Ok((StatusCode::CREATED, ApiJson(body)).into_response())
+}
+
+/// One organization.
+#[utoipa::path(get, path = "/orgs/{slug}", tag = "organizations",
+    params(("slug" = String, Path, description = "The organization's slug")),
+    responses((status = 200, body = OrgDetail),
+        (status = 404, description = "No such organization, or not a member", body = Problem, content_type = "application/problem+json")))]
+async fn get_org(State(state): State<AppState>, o: ApiOrg) -> Result<ApiJson<OrgDetail>, ApiError> {
+    Ok(ApiJson(detail(&state, &o.access.org, o.access.role).await?))
+}
+
+/// Renames an organization (owners only).
+#[utoipa::path(patch, path = "/orgs/{slug}", tag = "organizations", request_body = OrgChanges,
+    params(("slug" = String, Path, description = "The organization's slug")),
+    responses((status = 200, body = OrgDetail),
+        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn update_org(
+    State(state): State<AppState>,
+    o: ApiOrg,
+    ApiJson(input): ApiJson<OrgChanges>,
+) -> Result<ApiJson<OrgDetail>, ApiError> {
+    orgs::check_owner(o.access.role)?;
+    let org = match input.name {
+        Some(name) => orgs::rename(&state.db, &o.access, &name).await?,
+        None => o.access.org.clone(),
+    };
+    Ok(ApiJson(detail(&state, &org, o.access.role).await?))
+}
+
+/// Deletes an organization with its members, invitations and events (owners only).
+#[utoipa::path(delete, path = "/orgs/{slug}", tag = "organizations",
+    params(("slug" = String, Path, description = "The organization's slug")),
+    responses((status = 204, description = "Deleted"),
+        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn delete_org(State(state): State<AppState>, o: ApiOrg) -> Result<StatusCode, ApiError> {
+    orgs::delete(&state.db, &o.access).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The members (visible to every member).
+#[utoipa::path(get, path = "/orgs/{slug}/members", tag = "organizations",
+    params(("slug" = String, Path, description = "The organization's slug")),
+    responses((status = 200, body = [OrgMember]),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn list_members(State(state): State<AppState>, o: ApiOrg) -> Result<ApiJson<Vec<OrgMember>>, ApiError> {
+    let members = orgs::members(&state.db, &o.access).await?;
+    Ok(ApiJson(members.iter().map(OrgMember::from).collect()))
+}
+
+/// Changes a member's role (owners and admins; only owners give or take `owner`).
+#[utoipa::path(patch, path = "/orgs/{slug}/members/{user_id}", tag = "organizations", request_body = MemberChanges,
+    params(("slug" = String, Path, description = "The organization's slug"),
+        ("user_id" = Uuid, Path, description = "The member's user id")),
+    responses((status = 200, body = OrgMember),
+        (status = 403, description = "The caller's role does not allow it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "It would leave the organization without an owner", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn update_member(
+    State(state): State<AppState>,
+    o: ApiOrg,
+    ApiJson(input): ApiJson<MemberChanges>,
+) -> Result<ApiJson<OrgMember>, ApiError> {
+    let user_id = o.id("user_id")?;
+    let role = orgs::parse_role(&input.role).map_err(|m| {
+        let mut errors = FieldErrors::default();
+        errors.add("role", m);
+        ApiError::Invalid(errors)
+    })?;
+    let member = orgs::change_role(&state.db, &o.access, user_id, role).await?;
+    Ok(ApiJson(OrgMember::from(&member)))
+}
+
+/// Removes a member (owners and admins; only owners remove owners; removing yourself is leaving).
+#[utoipa::path(delete, path = "/orgs/{slug}/members/{user_id}", tag = "organizations",
+    params(("slug" = String, Path, description = "The organization's slug"),
+        ("user_id" = Uuid, Path, description = "The member's user id")),
+    responses((status = 204, description = "Removed"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The last owner cannot be removed", body = Problem, content_type = "application/problem+json")))]
+async fn remove_member(State(state): State<AppState>, o: ApiOrg) -> Result<StatusCode, ApiError> {
+    orgs::remove(&state.db, &o.access, o.id("user_id")?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Leaves the organization (anyone but its last owner).
+#[utoipa::path(post, path = "/orgs/{slug}/leave", tag = "organizations",
+    params(("slug" = String, Path, description = "The organization's slug")),
+    responses((status = 204, description = "Left"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The last owner cannot leave", body = Problem, content_type = "application/problem+json")))]
+async fn leave_org(State(state): State<AppState>, o: ApiOrg) -> Result<StatusCode, ApiError> {
+    orgs::leave(&state.db, &o.access).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Open invitations, expired ones included (owners and admins).
+#[utoipa::path(get, path = "/orgs/{slug}/invitations", tag = "organizations",
+    params(("slug" = String, Path, description = "The organization's slug")),
+    responses((status = 200, body = [OrgInvitation]),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn list_invitations(
+    State(state): State<AppState>,
+    o: ApiOrg,
+) -> Result<ApiJson<Vec<OrgInvitation>>, ApiError> {
+    let list = orgs::invitations(&state.db, &o.access).await?;
+    Ok(ApiJson(list.iter().map(OrgInvitation::from).collect()))
+}
+
+/// Invites an address by email; the link works for 7 days, for new and existing accounts.
+#[utoipa::path(post, path = "/orgs/{slug}/invitations", tag = "organizations", request_body = NewInvitation,
+    params(("slug" = String, Path, description = "The organization's slug")),
+    responses((status = 201, body = SentInvitation),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad address or role, already a member, or already invited", body = Problem, content_type = "application/problem+json")))]
+async fn create_invitation(
+    State(state): State<AppState>,
+    o: ApiOrg,
+    ApiJson(input): ApiJson<NewInvitation>,
+) -> Result<Response, ApiError> {
+    let role = input.role.as_deref().unwrap_or("member");
+    let sent = orgs::invite(&state, &o.access, &o.caller.user, &input.email, role).await?;
+    let body = SentInvitation {
+        invitation: OrgInvitation::new(&sent.invitation, Some(o.caller.user.display_name.clone())),
+        mailed: sent.mailed,
+    };
+    Ok((StatusCode::CREATED, ApiJson(body)).into_response())
+}
+
+/// Revokes an open invitation: its link stops working.
+#[utoipa::path(delete, path = "/orgs/{slug}/invitations/{id}", tag = "organizations",
+    params(("slug" = String, Path, description = "The organization's slug"),
+        ("id" = Uuid, Path, description = "The invitation's id")),
+    responses((status = 204, description = "Revoked"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn revoke_invitation(State(state): State<AppState>, o: ApiOrg) -> Result<StatusCode, ApiError> {
+    orgs::revoke(&state.db, &o.access, &o.id("id")?.to_string()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sends an open invitation again with a new link, valid for another 7 days.
+#[utoipa::path(post, path = "/orgs/{slug}/invitations/{id}/resend", tag = "organizations",
+    params(("slug" = String, Path, description = "The organization's slug"),
+        ("id" = Uuid, Path, description = "The invitation's id")),
+    responses((status = 200, body = SentInvitation),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn resend_invitation(
+    State(state): State<AppState>,
+    o: ApiOrg,
+) -> Result<ApiJson<SentInvitation>, ApiError> {
+    let sent = orgs::resend(&state, &o.access, &o.caller.user, &o.id("id")?.to_string()).await?;
+    Ok(ApiJson(SentInvitation {
+        invitation: OrgInvitation::new(&sent.invitation, Some(o.caller.user.display_name.clone())),
+        mailed: sent.mailed,
+    }))
 }

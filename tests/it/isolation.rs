@@ -1,0 +1,203 @@
+//! Tenant isolation: a member of organization A gets 404 — never 403, never the data — on every
+//! page and API route of organization B, as if B did not exist. One table-driven test over all
+//! routes: the API routes come from the OpenAPI document, so routes added later are covered
+//! without touching this file; the page routes are a table below.
+
+use std::collections::HashMap;
+
+use herald::db::models::{Organization, Role};
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::orgs::{api, member_of, owner_of};
+use crate::support::{Backend, TestApp, Visitor};
+
+both_backends!(a_member_of_one_org_gets_404_everywhere_in_another);
+
+/// Every organization page and form action, as `(method, path)` with `{slug}`, `{user_id}`
+/// and `{id}` (an invitation) to fill in. KEEP THIS UP TO DATE: add every new page or POST
+/// action under `/orgs/{slug}` here (and its ids to `ids` below if it names a new kind of thing).
+const PAGES: &[(&str, &str)] = &[
+    ("GET", "/orgs/{slug}"),
+    ("GET", "/orgs/{slug}/members"),
+    ("GET", "/orgs/{slug}/settings"),
+    ("POST", "/orgs/{slug}/members/{user_id}/role"),
+    ("POST", "/orgs/{slug}/members/{user_id}/remove"),
+    ("POST", "/orgs/{slug}/invitations"),
+    ("POST", "/orgs/{slug}/invitations/{id}/resend"),
+    ("POST", "/orgs/{slug}/invitations/{id}/revoke"),
+    ("POST", "/orgs/{slug}/leave"),
+    ("POST", "/orgs/{slug}/settings"),
+    ("POST", "/orgs/{slug}/delete"),
+];
+
+/// What an organization's routes need filled in: its slug and one id of each kind.
+struct Fixture {
+    org: Organization,
+    ids: HashMap<&'static str, String>,
+}
+
+impl Fixture {
+    async fn new(
+        app: &TestApp,
+        owner: &Visitor,
+        org: Organization,
+        owner_email: &str,
+        invitee: &str,
+    ) -> Self {
+        let owner_id = app.db.db.user_by_email(owner_email).await.unwrap().unwrap().id;
+        let r = owner
+            .post(&format!("/orgs/{}/invitations", org.slug), &[("email", invitee), ("role", "member")])
+            .await;
+        assert_eq!(r.status(), 303, "invitation in {}", org.slug);
+        let invitation = app.db.db.open_invitations(org.id).await.unwrap()[0].invitation.id;
+        let ids = HashMap::from([
+            ("slug", org.slug.clone()),
+            ("user_id", owner_id.to_string()),
+            ("id", invitation.to_string()),
+        ]);
+        Self { org, ids }
+    }
+
+    /// `template` with every `{param}` replaced by this organization's value.
+    fn fill(&self, template: &str) -> String {
+        let mut out = String::new();
+        let mut rest = template;
+        while let Some(start) = rest.find('{') {
+            let end = rest[start..].find('}').map(|e| start + e).expect("closing brace");
+            let name = &rest[start + 1..end];
+            let value = self.ids.get(name).unwrap_or_else(|| {
+                panic!(
+                    "route {template} has a parameter {{{name}}} this test does not know: create such a \
+                     thing in both organizations in `Fixture::new` and add its id to `ids`"
+                )
+            });
+            out.push_str(&rest[..start]);
+            out.push_str(value);
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// Form fields that would do the most damage if the route wrongly accepted them.
+    fn form(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("confirm", "yes".into()),
+            ("confirm_slug", self.org.slug.clone()),
+            ("role", "owner".into()),
+            ("name", "Taken over".into()),
+            ("email", "mallory2@example.org".into()),
+        ]
+    }
+}
+
+async fn a_member_of_one_org_gets_404_everywhere_in_another(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (alice, alpha) = owner_of(&app, "alice@example.org", "Alice", "Alpha").await;
+    let (bella, bravo) = owner_of(&app, "bella@example.org", "Bella", "Bravo").await;
+    let a = Fixture::new(&app, &alice, alpha, "alice@example.org", "ann@example.org").await;
+    let b = Fixture::new(&app, &bella, bravo, "bella@example.org", "bert@example.org").await;
+    // The caller: a plain member of A, in the browser and with an API token.
+    let (mallory, mallory_id) = member_of(&app, &a.org, "mallory@example.org", "Mallory", Role::Member).await;
+    let token = format!("t-{}", Uuid::new_v4().simple());
+    app.db.db.create_api_token(mallory_id, "cli", &herald::auth::hash_token(&token)).await.unwrap();
+
+    // A's routes must answer the caller (else a 404 from B would prove nothing). Actions like
+    // "leave" may succeed there, so the caller's membership of A is restored before each call.
+    let rejoin_a = || async {
+        if app.db.db.membership(a.org.id, mallory_id).await.unwrap().is_none() {
+            app.db.db.add_membership(a.org.id, mallory_id, Role::Member).await.unwrap();
+        }
+    };
+
+    // --- Pages ---
+    let csrf = mallory.csrf().await;
+    for (method, template) in PAGES {
+        for (fixture, own) in [(&b, false), (&a, true)] {
+            if own {
+                rejoin_a().await;
+            }
+            let path = fixture.fill(template);
+            let r = match *method {
+                "GET" => mallory.get(&path).await,
+                "POST" => {
+                    let mut form = fixture.form();
+                    form.push(("_csrf", csrf.clone()));
+                    mallory.http.post(format!("{}{path}", app.base)).form(&form).send().await.unwrap()
+                }
+                other => panic!("unsupported method {other}"),
+            };
+            let status = r.status().as_u16();
+            let body = r.text().await.unwrap();
+            if own {
+                assert!(status != 404 && status < 500, "{method} {path} (own org) answers, got {status}");
+            } else {
+                assert_eq!(status, 404, "{method} {path} (other org): {body}");
+                assert!(
+                    !body.contains("Bravo") && !body.contains("bella@example.org"),
+                    "{method} {path} leaks B"
+                );
+            }
+        }
+    }
+
+    // --- API: every route of the OpenAPI document that names an organization ---
+    let (status, doc) = api(&app, &token, Method::GET, "/api/v1/openapi.json", None).await;
+    assert_eq!(status, 200);
+    let mut checked = 0;
+    for (template, item) in doc["paths"].as_object().expect("paths") {
+        if !template.contains("{slug}") {
+            continue;
+        }
+        for (method, _) in item.as_object().unwrap() {
+            let Ok(method) = method.to_uppercase().parse::<Method>() else { continue };
+            if !matches!(method, Method::GET | Method::POST | Method::PUT | Method::PATCH | Method::DELETE) {
+                continue;
+            }
+            let body = (method != Method::GET && method != Method::DELETE).then(|| json!({}));
+            let path = b.fill(template);
+            let r = app
+                .http
+                .request(method.clone(), app.url(&path))
+                .bearer_auth(&token)
+                .json(&body.clone().unwrap_or(Value::Null))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let content_type = r.headers().get("content-type").map(|c| c.to_str().unwrap().to_owned());
+            let text = r.text().await.unwrap();
+            assert_eq!(status, 404, "{method} {path} (other org): {text}");
+            assert_eq!(content_type.as_deref(), Some("application/problem+json"), "{method} {path}");
+            assert!(
+                !text.contains("Bravo") && !text.contains("bella@example.org"),
+                "{method} {path} leaks B"
+            );
+
+            rejoin_a().await;
+            let path = a.fill(template);
+            let (status, answer) = api(&app, &token, method.clone(), &path, body).await;
+            assert!(
+                status != 404 && status < 500,
+                "{method} {path} (own org) answers, got {status}: {answer}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 11, "only {checked} API routes name an organization; is the document complete?");
+
+    // B is untouched: still there, same owner, same open invitation, no new member.
+    let bravo = app.db.db.organization_by_slug("bravo").await.unwrap().expect("B still exists");
+    assert_eq!(bravo.name, "Bravo");
+    let bella_id = app.db.db.user_by_email("bella@example.org").await.unwrap().unwrap().id;
+    assert_eq!(app.db.db.membership(bravo.id, bella_id).await.unwrap().map(|m| m.role), Some(Role::Owner));
+    assert!(app.db.db.membership(bravo.id, mallory_id).await.unwrap().is_none());
+    let open = app.db.db.open_invitations(bravo.id).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].invitation.id.to_string(), b.ids["id"]);
+    assert_eq!(app.db.db.members_of(bravo.id).await.unwrap().len(), 1);
+    drop(bella);
+    app.stop().await;
+}
