@@ -8,9 +8,12 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tracing::{error, info};
 
-use crate::cli::{Cli, Command};
+use crate::auth::password;
+use crate::cli::{Cli, Command, TokenCommand, UserCommand};
 use crate::config::{ConfigError, DatabaseConfig, TemporalConfig, WebConfig};
-use crate::db::Db;
+use crate::db::users::NewUser;
+use crate::db::{Db, DbError};
+use crate::domain::{Email, Name, Password, TimeZone};
 use crate::mail::Mailer;
 use crate::secrets::SecretKey;
 use crate::shutdown::{CancelSource, cancel_pair};
@@ -20,7 +23,11 @@ use crate::web::{AppState, build_app};
 /// Entry point of the binary: runs the command and turns every failure into one line on stderr
 /// and a non-zero exit code.
 pub fn main(cli: Cli) -> ExitCode {
-    crate::telemetry::init(cli.log_format);
+    if matches!(cli.command, Command::User(_) | Command::Token(_)) {
+        operator_logs(cli.log_format);
+    } else {
+        crate::telemetry::init(cli.log_format);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -58,6 +65,23 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
             Ok(())
         }
         Command::Healthcheck => healthcheck(cli.web.resolve()?.listen).await,
+        Command::User(command) => {
+            let db = open_database(&cli.database.resolve()?).await?;
+            let outcome = match command {
+                UserCommand::Create { email, name, verified, timezone } => {
+                    create_user(&db, &email, &name, verified, &timezone).await
+                }
+                UserCommand::Verify { email } => verify_user(&db, &email).await,
+            };
+            db.close().await;
+            outcome
+        }
+        Command::Token(TokenCommand::Create { email, name }) => {
+            let db = open_database(&cli.database.resolve()?).await?;
+            let outcome = create_token(&db, &email, &name).await;
+            db.close().await;
+            outcome
+        }
         Command::Serve { no_worker } => {
             let settings = Settings {
                 database: cli.database.resolve()?,
@@ -91,6 +115,134 @@ async fn open_database(config: &DatabaseConfig) -> Result<Db, AppError> {
         AppError::Other(format!("HERALD_DATABASE_URL: migrating {} failed: {e}", config.url.redacted()))
     })?;
     Ok(db)
+}
+
+/// Logs of the operator commands go to stderr, warnings only unless `RUST_LOG` says otherwise:
+/// their stdout carries nothing but what a script captures (a generated password, a token).
+fn operator_logs(format: crate::config::LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        crate::config::LogFormat::Pretty => builder.compact().try_init(),
+        crate::config::LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+/// The user with this address, or an error naming it.
+async fn existing_user(db: &Db, raw_email: &str) -> Result<crate::db::models::User, AppError> {
+    let email = Email::parse(raw_email).map_err(|m| AppError::Other(format!("EMAIL: {m}")))?;
+    db.user_by_email(email.as_str())
+        .await
+        .map_err(|e| AppError::Other(format!("looking up {email}: {e}")))?
+        .ok_or_else(|| AppError::Other(format!("there is no account with the email address {email}")))
+}
+
+/// `herald user create`.
+async fn create_user(
+    db: &Db,
+    raw_email: &str,
+    raw_name: &str,
+    verified: bool,
+    raw_timezone: &str,
+) -> Result<(), AppError> {
+    let email = Email::parse(raw_email).map_err(|m| AppError::Other(format!("EMAIL: {m}")))?;
+    let name = Name::parse(raw_name).map_err(|m| AppError::Other(format!("--name: {m}")))?;
+    let tz = TimeZone::parse(raw_timezone).map_err(|m| AppError::Other(format!("--timezone: {m}")))?;
+    if db
+        .user_by_email(email.as_str())
+        .await
+        .map_err(|e| AppError::Other(format!("looking up {email}: {e}")))?
+        .is_some()
+    {
+        return Err(already_exists(&email));
+    }
+    let (password, generated) = match password_from_stdin().await? {
+        Some(line) => (
+            Password::parse(&line)
+                .map_err(|m| AppError::Other(format!("the password on standard input: {m}")))?,
+            false,
+        ),
+        None => (
+            Password::parse(&crate::auth::random_token())
+                .map_err(|m| AppError::Other(format!("generated password: {m}")))?,
+            true,
+        ),
+    };
+    let hash = password::hash(&password)
+        .await
+        .map_err(|e| AppError::Other(format!("cannot hash the password: {e}")))?;
+    let new = NewUser {
+        email: email.as_str(),
+        display_name: name.as_str(),
+        password_hash: Some(&hash),
+        timezone: tz.name(),
+        verified,
+    };
+    let user = match db.create_user(&new).await {
+        Ok(user) => user,
+        Err(DbError::Conflict(_)) => return Err(already_exists(&email)),
+        Err(e) => return Err(AppError::Other(format!("creating {email}: {e}"))),
+    };
+    let status = if verified { "verified" } else { "not verified yet: run `herald user verify`" };
+    if generated {
+        eprintln!("Created {} ({status}). Its password, shown only this once:", user.email);
+        println!("{}", password.expose());
+    } else {
+        eprintln!("Created {} ({status}) with the password from standard input.", user.email);
+    }
+    Ok(())
+}
+
+fn already_exists(email: &Email) -> AppError {
+    AppError::Other(format!(
+        "an account with the email address {email} already exists; sign in, or reset its password on the sign-in page"
+    ))
+}
+
+/// The first line of stdin when stdin is not a terminal; `None` when it is a terminal or empty
+/// (nothing at all, not even an empty line), meaning "generate one".
+async fn password_from_stdin() -> Result<Option<String>, AppError> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let line = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map(|n| (n > 0).then_some(line))
+    })
+    .await
+    .map_err(|e| AppError::Other(format!("reading standard input: {e}")))?
+    .map_err(|e| {
+        AppError::Other(format!("reading the password from standard input: {}", crate::config::io_reason(&e)))
+    })?;
+    Ok(line.map(|l| l.trim_end_matches(['\n', '\r']).to_owned()))
+}
+
+/// `herald user verify`.
+async fn verify_user(db: &Db, raw_email: &str) -> Result<(), AppError> {
+    let user = existing_user(db, raw_email).await?;
+    if user.verified_at.is_some() {
+        eprintln!("{} was already verified.", user.email);
+        return Ok(());
+    }
+    db.mark_user_verified(user.id)
+        .await
+        .map_err(|e| AppError::Other(format!("verifying {}: {e}", user.email)))?;
+    eprintln!("{} is verified.", user.email);
+    Ok(())
+}
+
+/// `herald token create`: prints only the token on stdout.
+async fn create_token(db: &Db, raw_email: &str, raw_name: &str) -> Result<(), AppError> {
+    let name = Name::parse(raw_name).map_err(|m| AppError::Other(format!("--name: {m}")))?;
+    let user = existing_user(db, raw_email).await?;
+    let (_, token) = crate::web::api::tokens::issue(db, user.id, &name)
+        .await
+        .map_err(|e| AppError::Other(format!("creating the token: {e}")))?;
+    eprintln!("Created the API token “{}” for {}. It is shown only this once:", name.as_str(), user.email);
+    println!("{token}");
+    Ok(())
 }
 
 async fn healthcheck(listen: SocketAddr) -> Result<(), AppError> {

@@ -1,4 +1,5 @@
-//! The command line: `herald serve | worker | migrate | healthcheck`.
+//! The command line: `herald serve | worker | migrate | healthcheck`, and the operator commands
+//! `herald user …` and `herald token …` for scripting and first set-up.
 
 use clap::{Parser, Subcommand};
 
@@ -43,4 +44,52 @@ pub enum Command {
     Migrate,
     /// Exit 0 when the Herald at HERALD_LISTEN answers /healthz (for container health checks).
     Healthcheck,
+    /// Manage user accounts (for scripting and first set-up).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage personal API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `herald user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account.
+    ///
+    /// The password is the first line of standard input when it is not a terminal
+    /// (`printf '%s\n' "$PW" | herald user create …`). Otherwise — or when standard input is
+    /// empty — a strong password is generated and printed once on standard output.
+    Create {
+        /// The account's email address.
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Mark the address as verified (no verification mail is sent either way).
+        #[arg(long)]
+        verified: bool,
+        /// IANA time zone, such as Europe/Paris.
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+    },
+    /// Mark an account's email address as verified.
+    Verify {
+        /// The account's email address.
+        email: String,
+    },
+}
+
+/// `herald token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a personal API token for an account and print it (only the token, on standard
+    /// output, so scripts can capture it). It cannot be shown again.
+    Create {
+        /// The account's email address.
+        email: String,
+        /// What the token is for.
+        #[arg(long)]
+        name: String,
+    },
 }

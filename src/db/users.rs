@@ -155,11 +155,36 @@ impl Db {
         .map_err(DbError::from))
     }
 
-    /// Revokes one of the user's tokens; another user's token is [`DbError::NotFound`].
+    /// The user's API tokens, newest first (revoked ones included, so the list shows them).
+    #[instrument(skip_all)]
+    pub async fn api_tokens_of(&self, user_id: Uuid) -> Result<Vec<ApiToken>, DbError> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, name",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await
+        .map_err(DbError::from))
+    }
+
+    /// One of the user's API tokens; another user's token is [`DbError::NotFound`].
+    #[instrument(skip_all)]
+    pub async fn api_token_of(&self, user_id: Uuid, token_id: Uuid) -> Result<ApiToken, DbError> {
+        on_pool!(self, pool => sqlx::query_as("SELECT * FROM api_tokens WHERE id = $1 AND user_id = $2")
+            .bind(token_id)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await
+            .map_err(DbError::from))?
+        .ok_or(DbError::NotFound)
+    }
+
+    /// Revokes one of the user's tokens (revoking a revoked token again changes nothing);
+    /// another user's token is [`DbError::NotFound`].
     #[instrument(skip_all)]
     pub async fn revoke_api_token(&self, user_id: Uuid, token_id: Uuid) -> Result<(), DbError> {
         let done = on_pool!(self, pool => sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+            "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND user_id = $2",
         )
         .bind(token_id)
         .bind(user_id)

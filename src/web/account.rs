@@ -1,9 +1,233 @@
 //! The signed-in user's own pages: preferences and personal API tokens.
 
-use axum::Router;
+use std::sync::LazyLock;
 
-use super::AppState;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{DateTime, Utc};
+use herald_templates::FlashKind;
+use herald_templates::account::{
+    self as pages, DateFormatChoice, PreferencesForm, PreferencesPage, TokenRow, When,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::error::{FieldErrors, PageError};
+use super::portal::Portal;
+use super::{AppState, flash};
+use crate::auth::session::{CurrentUser, RequireUser};
+use crate::db::models::User;
+use crate::domain::{DateFormat, Name, TimeZone};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
+        .route("/account", get(preferences_page).post(save_preferences))
+        .route("/account/tokens", get(tokens_page).post(create_token))
+        .route("/account/tokens/{id}/revoke", post(revoke_token))
+}
+
+fn html(status: StatusCode, markup: herald_templates::Markup) -> Response {
+    (status, [(header::VARY, "HX-Request")], Html(markup.into_string())).into_response()
+}
+
+/// `t` in the user's time zone and date format, e.g. `22/11/2026 14:05`.
+fn when(user: &User, t: DateTime<Utc>) -> When {
+    let tz = TimeZone::parse(&user.timezone).map_or(chrono_tz::UTC, |z| z.0);
+    let pattern = match DateFormat::parse(&user.date_format).unwrap_or(DateFormat::Iso) {
+        DateFormat::Iso => "%Y-%m-%d %H:%M",
+        DateFormat::DayFirst => "%d/%m/%Y %H:%M",
+        DateFormat::MonthFirst => "%m/%d/%Y %H:%M",
+    };
+    When {
+        iso: t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        text: t.with_timezone(&tz).format(pattern).to_string(),
+    }
+}
+
+/// The date formats, worded for the form.
+fn date_formats() -> Vec<DateFormatChoice> {
+    DateFormat::ALL
+        .into_iter()
+        .map(|f| DateFormatChoice {
+            value: f.as_str(),
+            label: match f {
+                DateFormat::Iso => "Year, month, day",
+                DateFormat::DayFirst => "Day, month, year",
+                DateFormat::MonthFirst => "Month, day, year",
+            },
+            example: f.example(),
+        })
+        .collect()
+}
+
+/// IANA zones proposed in the time zone field: the `Area/Place` names people pick, plus UTC
+/// (the old aliases such as `US/Eastern` still parse when typed).
+static ZONES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    const AREAS: &[&str] = &[
+        "Africa/",
+        "America/",
+        "Antarctica/",
+        "Asia/",
+        "Atlantic/",
+        "Australia/",
+        "Europe/",
+        "Indian/",
+        "Pacific/",
+    ];
+    let mut zones: Vec<&'static str> = chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|tz| tz.name())
+        .filter(|name| AREAS.iter().any(|area| name.starts_with(area)))
+        .collect();
+    zones.sort_unstable();
+    zones.insert(0, "UTC");
+    zones
+});
+
+fn preferences_markup(
+    portal: &Portal,
+    user: &CurrentUser,
+    form: PreferencesForm,
+    errors: &FieldErrors,
+) -> herald_templates::Markup {
+    let u = &user.user;
+    let formats = date_formats();
+    let local_now = TimeZone::parse(&u.timezone)
+        .ok()
+        .map(|tz| Utc::now().with_timezone(&tz.0).format("%H:%M").to_string());
+    let page = PreferencesPage {
+        email: &u.email,
+        verified: u.verified_at.map(|t| when(u, t)),
+        form,
+        date_formats: &formats,
+        zones: &ZONES,
+        local_now,
+    };
+    pages::preferences(&portal.shell, &page, &errors.0)
+}
+
+async fn preferences_page(RequireUser(user): RequireUser, portal: Portal) -> Response {
+    let form = PreferencesForm {
+        display_name: user.user.display_name.clone(),
+        timezone: user.user.timezone.clone(),
+        date_format: user.user.date_format.clone(),
+    };
+    html(StatusCode::OK, preferences_markup(&portal, &user, form, &FieldErrors::default()))
+}
+
+#[derive(Debug, Deserialize)]
+struct PreferencesInput {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    timezone: String,
+    #[serde(default)]
+    date_format: String,
+}
+
+async fn save_preferences(
+    State(state): State<AppState>,
+    RequireUser(user): RequireUser,
+    portal: Portal,
+    Form(input): Form<PreferencesInput>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::default();
+    let name = errors.check("display_name", Name::parse(&input.display_name));
+    let tz = errors.check("timezone", TimeZone::parse(&input.timezone));
+    let format = errors.check(
+        "date_format",
+        DateFormat::parse(&input.date_format).map_err(|_| "Choose one of the date formats.".to_owned()),
+    );
+    let (Some(name), Some(tz), Some(format)) = (name, tz, format) else {
+        let form = PreferencesForm {
+            display_name: input.display_name,
+            timezone: input.timezone,
+            date_format: input.date_format,
+        };
+        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, preferences_markup(&portal, &user, form, &errors)));
+    };
+    state.db.update_preferences(user.user.id, name.as_str(), tz.name(), format.as_str()).await?;
+    tracing::info!(user_id = %user.user.id, "preferences updated");
+    Ok(flash::redirect(&state, "/account", FlashKind::Success, "Your preferences are saved."))
+}
+
+async fn tokens_markup(
+    state: &AppState,
+    portal: &Portal,
+    user: &CurrentUser,
+    name: &str,
+    errors: &FieldErrors,
+) -> Result<herald_templates::Markup, PageError> {
+    let u = &user.user;
+    let rows: Vec<TokenRow> = state
+        .db
+        .api_tokens_of(u.id)
+        .await?
+        .into_iter()
+        .map(|t| TokenRow {
+            id: t.id.to_string(),
+            created: when(u, t.created_at),
+            last_used: t.last_used_at.map(|x| when(u, x)),
+            revoked: t.revoked_at.map(|x| when(u, x)),
+            name: t.name,
+        })
+        .collect();
+    Ok(pages::tokens(&portal.shell, &rows, name, &errors.0))
+}
+
+async fn tokens_page(
+    State(state): State<AppState>,
+    RequireUser(user): RequireUser,
+    portal: Portal,
+) -> Result<Response, PageError> {
+    Ok(html(StatusCode::OK, tokens_markup(&state, &portal, &user, "", &FieldErrors::default()).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct NewTokenInput {
+    #[serde(default)]
+    name: String,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    RequireUser(user): RequireUser,
+    portal: Portal,
+    Form(input): Form<NewTokenInput>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::default();
+    let Some(name) = errors.check("name", Name::parse(&input.name)) else {
+        let markup = tokens_markup(&state, &portal, &user, &input.name, &errors).await?;
+        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, markup));
+    };
+    let (_, token) = crate::web::api::tokens::issue(&state.db, user.user.id, &name).await?;
+    // Shown right here, once: never in a redirect, a flash cookie, a cache or the log.
+    let markup =
+        pages::token_created(&portal.shell, name.as_str(), &token, &state.web.absolute("/api/v1/me"));
+    Ok((
+        StatusCode::OK,
+        [(header::CACHE_CONTROL, "no-store"), (header::VARY, "HX-Request")],
+        Html(markup.into_string()),
+    )
+        .into_response())
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    RequireUser(user): RequireUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id = Uuid::parse_str(&id).map_err(|_| PageError::NotFound)?;
+    let token = state.db.api_token_of(user.user.id, id).await?;
+    state.db.revoke_api_token(user.user.id, id).await?;
+    tracing::info!(user_id = %user.user.id, token_id = %id, "API token revoked");
+    Ok(flash::redirect(
+        &state,
+        "/account/tokens",
+        FlashKind::Success,
+        &format!("The token “{}” is revoked; it no longer works.", token.name),
+    ))
 }

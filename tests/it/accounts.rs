@@ -1,8 +1,20 @@
 //! Accounts: sign-up, verification by mail, sign-in, CSRF.
 
-use crate::support::{Backend, MAIL_URL, PASSWORD, TestApp};
+use chrono::{Duration, Utc};
+use herald::auth::hash_token;
+use herald::db::auth::TokenPurpose;
 
-both_backends!(sign_up_verify_sign_in, wrong_password_and_unknown_email_look_the_same);
+use crate::support::{Backend, MAIL_URL, PASSWORD, TestApp, Visitor};
+
+both_backends!(
+    sign_up_verify_sign_in,
+    wrong_password_and_unknown_email_look_the_same,
+    sign_up_names_each_bad_field,
+    verification_links_expire_work_once_and_are_replaced,
+    password_reset,
+    sign_in_throttling,
+    state_changing_forms_need_the_csrf_token,
+);
 
 async fn sign_up_verify_sign_in(backend: Backend) {
     let app = TestApp::start(backend).await;
@@ -60,5 +72,279 @@ async fn wrong_password_and_unknown_email_look_the_same(backend: Backend) {
     // Without the CSRF token, nothing happens.
     let r = v.post_raw("/signin", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
     assert_eq!(r.status(), 403);
+    app.stop().await;
+}
+
+async fn sign_up_names_each_bad_field(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let v = app.visitor();
+    let good = [
+        ("email", "ada@example.org"),
+        ("display_name", "Ada"),
+        ("password", PASSWORD),
+        ("timezone", "Europe/Paris"),
+    ];
+    let cases = [
+        ("email", "ada@example", "Enter an email address like name@example.org."),
+        ("password", "short", "Use at least 10 characters."),
+        ("timezone", "Mars/Olympus", "is not a known time zone"),
+        ("display_name", "  ", "Enter a name."),
+    ];
+    for (field, bad, message) in cases {
+        let form: Vec<(&str, &str)> =
+            good.iter().map(|&(k, val)| if k == field { (k, bad) } else { (k, val) }).collect();
+        let r = v.post("/signup", &form).await;
+        assert_eq!(r.status(), 422, "{field}");
+        let page = r.text().await.unwrap();
+        assert!(page.contains(message), "{field}: {message}");
+        assert!(page.contains(&format!(r##"href="#f-{field}""##)), "the summary links to {field}");
+        assert!(!page.contains(PASSWORD), "the password is never sent back");
+    }
+    // All at once: each is named.
+    let r = v
+        .post(
+            "/signup",
+            &[
+                ("email", "nope"),
+                ("display_name", "Ada"),
+                ("password", "short"),
+                ("timezone", "Mars/Olympus"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Enter an email address")
+            && page.contains("Use at least 10")
+            && page.contains("Mars/Olympus")
+    );
+    assert!(page.contains(r#"value="nope""#), "typed values are kept");
+    assert!(app.db.db.user_by_email("ada@example.org").await.unwrap().is_none(), "nothing created");
+    assert!(app.apprise.delivered().is_empty(), "nothing mailed");
+
+    // A taken address, whatever its case.
+    app.signed_up("ada@example.org", "Ada", false).await;
+    let other = app.visitor();
+    let form: Vec<(&str, &str)> =
+        good.iter().map(|&(k, val)| if k == "email" { (k, "ADA@example.org") } else { (k, val) }).collect();
+    let r = other.post("/signup", &form).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("An account with this email already exists"));
+    assert_eq!(app.apprise.mail_to("ada@example.org").len(), 1, "no second welcome mail");
+    app.stop().await;
+}
+
+async fn verification_links_expire_work_once_and_are_replaced(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let ada = app.signed_up("ada@example.org", "Ada", false).await;
+    let first = app.mailed_link("ada@example.org", "/verify/").unwrap();
+
+    // Asking again sends a new link; the old one stops working.
+    let (_, _) = ada.page("/account").await;
+    let r = ada.post("/verify/resend", &[]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(app.apprise.mail_to("ada@example.org").len(), 2, "a second mail");
+    let second = app.mailed_link("ada@example.org", "/verify/").unwrap();
+    assert_ne!(first, second);
+    let (status, page) = ada.page(&first).await;
+    assert_eq!(status, 400, "the replaced link is rejected");
+    assert!(page.contains("This link does not work"));
+    let verified =
+        || async { app.db.db.user_by_email("ada@example.org").await.unwrap().unwrap().verified_at };
+    assert!(verified().await.is_none());
+
+    // The new one works once; forged links never do.
+    assert_eq!(ada.get(&second).await.status(), 303);
+    assert!(verified().await.is_some());
+    assert_eq!(ada.page(&second).await.0, 400, "a used link is rejected");
+    assert_eq!(ada.page("/verify/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").await.0, 400);
+    assert_eq!(ada.page("/verify/%3Cscript%3E").await.0, 400);
+
+    // An expired link is rejected and verifies nothing.
+    let bob = app.signed_up("bob@example.org", "Bob", false).await;
+    let bob_id = app.db.db.user_by_email("bob@example.org").await.unwrap().unwrap().id;
+    let expired = "expired-link-0123456789abcdefghijklmnopqrstuv";
+    app.db
+        .db
+        .create_auth_token(
+            bob_id,
+            TokenPurpose::VerifyEmail,
+            &hash_token(expired),
+            Utc::now() - Duration::minutes(1),
+        )
+        .await
+        .unwrap();
+    let (status, page) = bob.page(&format!("/verify/{expired}")).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("expire"), "says links expire");
+    assert!(app.db.db.user_by_id(bob_id).await.unwrap().unwrap().verified_at.is_none());
+    // A reset link is not a verification link.
+    let reset = "reset-link-0123456789abcdefghijklmnopqrstuvwx";
+    app.db
+        .db
+        .create_auth_token(
+            bob_id,
+            TokenPurpose::ResetPassword,
+            &hash_token(reset),
+            Utc::now() + Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(bob.page(&format!("/verify/{reset}")).await.0, 400);
+    assert!(app.db.db.user_by_id(bob_id).await.unwrap().unwrap().verified_at.is_none());
+    app.stop().await;
+}
+
+async fn signs_in(app: &TestApp, email: &str, password: &str) -> (u16, Visitor) {
+    let v = app.visitor();
+    let r = v.post("/signin", &[("email", email), ("password", password)]).await;
+    (r.status().as_u16(), v)
+}
+
+/// Whether `v` is signed in (the account page answers instead of sending to sign-in).
+async fn signed_in(v: &Visitor) -> bool {
+    v.get("/account").await.status() == 200
+}
+
+async fn password_reset(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let ada = app.signed_up("ada@example.org", "Ada", true).await;
+    let (status, laptop) = signs_in(&app, "ada@example.org", PASSWORD).await;
+    assert_eq!(status, 303);
+    assert!(signed_in(&ada).await && signed_in(&laptop).await);
+
+    // A known and an unknown address get the same answer; only the known one gets mail.
+    let v = app.visitor();
+    let main = |page: &str, email: &str| {
+        let start = page.find("<main").unwrap();
+        page[start..page.find("</main>").unwrap()].replace(email, "EMAIL")
+    };
+    let r = v.post("/password/forgot", &[("email", "ada@example.org")]).await;
+    assert_eq!(r.status(), 200);
+    let known = main(&r.text().await.unwrap(), "ada@example.org");
+    let r = v.post("/password/forgot", &[("email", "nobody@example.org")]).await;
+    assert_eq!(r.status(), 200);
+    let unknown = main(&r.text().await.unwrap(), "nobody@example.org");
+    assert!(known.contains("Check your inbox"));
+    assert_eq!(known, unknown, "the same answer whether or not the account exists");
+    assert!(app.apprise.mail_to("nobody@example.org").is_empty());
+    let link = app.mailed_link("ada@example.org", "/password/reset/").expect("a reset mail");
+
+    // The link shows a form; a weak password is refused without using up the link.
+    assert_eq!(v.page(&link).await.0, 200);
+    let r = v.post(&link, &[("password", "short")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("Use at least 10 characters."));
+    let new_password = "a brand new passphrase";
+    let r = v.post(&link, &[("password", new_password)]).await;
+    assert_eq!(r.status(), 303, "new password saved");
+    assert!(signed_in(&v).await, "signed in with the new password");
+
+    // Every other session is signed out; only the new password works.
+    assert!(!signed_in(&ada).await && !signed_in(&laptop).await, "other sessions ended");
+    assert_eq!(signs_in(&app, "ada@example.org", PASSWORD).await.0, 401, "the old password no longer works");
+    assert_eq!(signs_in(&app, "ada@example.org", new_password).await.0, 303);
+
+    // The link worked once.
+    assert_eq!(v.page(&link).await.0, 400);
+    let r = v.post(&link, &[("password", "yet another passphrase")]).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(signs_in(&app, "ada@example.org", "yet another passphrase").await.0, 401);
+    app.stop().await;
+}
+
+async fn sign_in_throttling(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    app.signed_up("ada@example.org", "Ada", true).await;
+    app.signed_up("bob@example.org", "Bob", true).await;
+    let v = app.visitor();
+    let attempt = |email: &'static str, password: &'static str| {
+        let v = &v;
+        async move { v.post("/signin", &[("email", email), ("password", password)]).await }
+    };
+    for _ in 0..herald::auth::throttle::PER_ACCOUNT {
+        assert_eq!(attempt("ada@example.org", "wrong password!").await.status(), 401);
+    }
+    // Now even the right password is refused, with a reason.
+    let r = attempt("ada@example.org", PASSWORD).await;
+    assert_eq!(r.status(), 429);
+    assert!(r.text().await.unwrap().contains("Too many failed attempts"));
+    assert!(!signed_in(&v).await);
+
+    // Bob, from the same address, is not affected…
+    let (status, _) = signs_in(&app, "bob@example.org", PASSWORD).await;
+    assert_eq!(status, 303);
+    // …until the address itself has failed too often: bring it to one failure below the limit
+    // (as failures for other accounts would), then fail once more.
+    let below = herald::auth::throttle::PER_ADDRESS - herald::auth::throttle::PER_ACCOUNT - 1;
+    for _ in 0..below {
+        app.db.db.record_sign_in_failure(&["ip:127.0.0.1".to_owned()]).await.unwrap();
+    }
+    assert_eq!(
+        signs_in(&app, "bob@example.org", PASSWORD).await.0,
+        303,
+        "one failure below the address limit"
+    );
+    assert_eq!(attempt("nobody@example.org", "wrong password!").await.status(), 401);
+    let v2 = app.visitor();
+    let r = v2.post("/signin", &[("email", "bob@example.org"), ("password", PASSWORD)]).await;
+    assert_eq!(r.status(), 429, "the address limit applies to every account");
+    app.stop().await;
+}
+
+async fn state_changing_forms_need_the_csrf_token(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let ada = app.signed_up("ada@example.org", "Ada", false).await;
+    let (_, page) = ada.page("/account/tokens").await;
+    drop(page);
+    // A token to try to revoke.
+    let r = ada.post("/account/tokens", &[("name", "keep me")]).await;
+    assert_eq!(r.status(), 200);
+    let (_, page) = ada.page("/account/tokens").await;
+    let revoke = page
+        .find(r#"action="/account/tokens/"#)
+        .map(|i| page[i + 8..].chars().take_while(|c| *c != '"').collect::<String>())
+        .unwrap();
+    let mails = app.apprise.delivered().len();
+    let forms: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("/account", vec![("display_name", "Mallory"), ("timezone", "UTC"), ("date_format", "iso")]),
+        ("/account/tokens", vec![("name", "mallory's")]),
+        (revoke.as_str(), vec![]),
+        ("/verify/resend", vec![]),
+        ("/signout", vec![]),
+        ("/password/forgot", vec![("email", "ada@example.org")]),
+        ("/signup", vec![("email", "eve@example.org"), ("display_name", "Eve"), ("password", PASSWORD)]),
+        ("/signin", vec![("email", "ada@example.org"), ("password", PASSWORD)]),
+    ];
+    for (path, fields) in &forms {
+        assert_eq!(ada.post_raw(path, fields).await.status(), 403, "{path} without a token");
+        let mut forged = fields.clone();
+        forged.push(("_csrf", "forged"));
+        assert_eq!(ada.post_raw(path, &forged).await.status(), 403, "{path} with a forged token");
+    }
+    // Nothing happened.
+    assert!(signed_in(&ada).await, "still signed in");
+    let user = app.db.db.user_by_email("ada@example.org").await.unwrap().unwrap();
+    assert_eq!(user.display_name, "Ada");
+    let tokens = app.db.db.api_tokens_of(user.id).await.unwrap();
+    assert_eq!(tokens.len(), 1);
+    assert!(tokens[0].revoked_at.is_none());
+    assert_eq!(app.apprise.delivered().len(), mails, "no mail sent");
+    assert!(app.db.db.user_by_email("eve@example.org").await.unwrap().is_none());
+
+    // htmx sends the token as a header instead: that is accepted.
+    let token = ada.csrf().await;
+    let r = ada
+        .http
+        .post(format!("{}/account", ada.base))
+        .header("X-CSRF-Token", token)
+        .form(&[("display_name", "Ada B."), ("timezone", "UTC"), ("date_format", "iso")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let user = app.db.db.user_by_email("ada@example.org").await.unwrap().unwrap();
+    assert_eq!(user.display_name, "Ada B.");
     app.stop().await;
 }

@@ -1,18 +1,21 @@
 //! `/api/v1/me`: the caller's own account.
 
 use axum::Json;
+use axum::extract::State;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiError, ApiUser, Problem};
+use super::{ApiError, ApiJson, ApiUser, Problem};
 use crate::db::models::User;
+use crate::domain::{DateFormat, Name, TimeZone};
 use crate::web::AppState;
+use crate::web::error::FieldErrors;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(me))
+    OpenApiRouter::new().routes(routes!(me, update_me))
 }
 
 /// A user's own account as the API shows it.
@@ -53,4 +56,50 @@ impl From<&User> for Me {
     responses((status = 200, body = Me), (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn me(ApiUser(caller): ApiUser) -> Result<Json<Me>, ApiError> {
     Ok(Json(Me::from(&caller.user)))
+}
+
+/// Changes to the caller's preferences; fields left out stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeUpdate {
+    /// Display name, 1–100 characters.
+    pub display_name: Option<String>,
+    /// IANA time zone, such as `Europe/Paris`.
+    pub timezone: Option<String>,
+    /// Date format: `iso` (2026-11-22), `dmy` (22/11/2026) or `mdy` (11/22/2026).
+    pub date_format: Option<String>,
+}
+
+/// Updates the caller's display name, time zone or date format.
+#[utoipa::path(patch, path = "/me", tag = "account", request_body = MeUpdate,
+    responses((status = 200, body = Me),
+              (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn update_me(
+    State(state): State<AppState>,
+    ApiUser(caller): ApiUser,
+    ApiJson(input): ApiJson<MeUpdate>,
+) -> Result<Json<Me>, ApiError> {
+    let user = &caller.user;
+    let mut errors = FieldErrors::default();
+    let name = match &input.display_name {
+        Some(raw) => errors.check("display_name", Name::parse(raw)).map(|n| n.as_str().to_owned()),
+        None => Some(user.display_name.clone()),
+    };
+    let tz = match &input.timezone {
+        Some(raw) => errors.check("timezone", TimeZone::parse(raw)).map(|t| t.name().to_owned()),
+        None => Some(user.timezone.clone()),
+    };
+    let format = match &input.date_format {
+        Some(raw) => errors.check("date_format", DateFormat::parse(raw)).map(|f| f.as_str().to_owned()),
+        None => Some(user.date_format.clone()),
+    };
+    let (Some(name), Some(tz), Some(format)) = (name, tz, format) else {
+        return Err(ApiError::Invalid(errors));
+    };
+    state.db.update_preferences(user.id, &name, &tz, &format).await?;
+    tracing::info!(user_id = %user.id, "preferences updated");
+    let updated = state.db.user_by_id(user.id).await?.ok_or(ApiError::NotFound)?;
+    Ok(Json(Me::from(&updated)))
 }

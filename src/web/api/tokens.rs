@@ -1,9 +1,143 @@
-//! `/api/v1/me/tokens…`: personal API tokens.
+//! `/api/v1/me/tokens…`: personal API tokens, and how every token is made (the account page and
+//! `herald token create` use [`issue`] too).
+//!
+//! A token is `herald_` followed by 256 random bits. Only its SHA-256 (of the whole string,
+//! prefix included — exactly what [`super::ApiUser`] hashes) is stored; the token itself is
+//! shown once, to whoever created it, and never logged.
 
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::{Json, extract::State};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tracing::instrument;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
 
+use super::{ApiError, ApiJson, ApiUser, Problem};
+use crate::auth::{hash_token, random_token};
+use crate::db::models::ApiToken;
+use crate::db::{Db, DbError};
+use crate::domain::Name;
 use crate::web::AppState;
+use crate::web::error::FieldErrors;
+
+/// Every personal API token starts with this, so it is recognisable in configs and secret scanners.
+pub const TOKEN_PREFIX: &str = "herald_";
+
+/// Creates a token named `name` for `user_id`: the stored row and the token, which exists
+/// nowhere else and must be shown to its owner once.
+#[instrument(skip_all, fields(%user_id))]
+pub async fn issue(db: &Db, user_id: Uuid, name: &Name) -> Result<(ApiToken, String), DbError> {
+    let token = format!("{TOKEN_PREFIX}{}", random_token());
+    let row = db.create_api_token(user_id, name.as_str(), &hash_token(&token)).await?;
+    tracing::info!(token_id = %row.id, "API token created");
+    Ok((row, token))
+}
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(revoke))
+}
+
+/// A personal API token as listed (its value is never shown again).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenInfo {
+    /// Token id (for revoking it).
+    pub id: Uuid,
+    /// The name given at creation.
+    pub name: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was last used, if ever.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Whether it still works.
+    pub active: bool,
+}
+
+impl From<&ApiToken> for TokenInfo {
+    fn from(t: &ApiToken) -> Self {
+        Self {
+            id: t.id,
+            name: t.name.clone(),
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+            revoked_at: t.revoked_at,
+            active: t.revoked_at.is_none(),
+        }
+    }
+}
+
+/// A new token's name.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// What the token is for, 1–100 characters (e.g. "CI deploys").
+    pub name: String,
+}
+
+/// A token just created: the only time its value is shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedToken {
+    /// Token id (for revoking it).
+    pub id: Uuid,
+    /// The name given.
+    pub name: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// The token. Store it now: Herald keeps only a hash and cannot show it again.
+    pub token: String,
+}
+
+/// The caller's tokens, newest first, revoked ones included.
+#[utoipa::path(get, path = "/me/tokens", tag = "account",
+    responses((status = 200, body = Vec<TokenInfo>),
+              (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn list(
+    State(state): State<AppState>,
+    ApiUser(caller): ApiUser,
+) -> Result<Json<Vec<TokenInfo>>, ApiError> {
+    let tokens = state.db.api_tokens_of(caller.user.id).await?;
+    Ok(Json(tokens.iter().map(TokenInfo::from).collect()))
+}
+
+/// Creates a token; the answer is the only time its value is shown.
+#[utoipa::path(post, path = "/me/tokens", tag = "account", request_body = NewToken,
+    responses((status = 201, body = CreatedToken),
+              (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn create(
+    State(state): State<AppState>,
+    ApiUser(caller): ApiUser,
+    ApiJson(input): ApiJson<NewToken>,
+) -> Result<impl IntoResponse, ApiError> {
+    let mut errors = FieldErrors::default();
+    let Some(name) = errors.check("name", Name::parse(&input.name)) else {
+        return Err(ApiError::Invalid(errors));
+    };
+    let (row, token) = issue(&state.db, caller.user.id, &name).await?;
+    let body = CreatedToken { id: row.id, name: row.name, created_at: row.created_at, token };
+    Ok((StatusCode::CREATED, [(axum::http::header::CACHE_CONTROL, "no-store")], Json(body)))
+}
+
+/// Revokes one of the caller's tokens; it stops working at once. Another user's token is 404.
+#[utoipa::path(delete, path = "/me/tokens/{id}", tag = "account",
+    params(("id" = Uuid, Path, description = "Token id")),
+    responses((status = 204, description = "Revoked (or already revoked)"),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn revoke(
+    State(state): State<AppState>,
+    ApiUser(caller): ApiUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
+    state.db.revoke_api_token(caller.user.id, id).await?;
+    tracing::info!(user_id = %caller.user.id, token_id = %id, "API token revoked");
+    Ok(StatusCode::NO_CONTENT)
 }
