@@ -9,6 +9,20 @@ source scripts/lib.sh
 TEMPORAL=$(cd "$(dirname "$TEMPORAL")" && pwd)/$(basename "$TEMPORAL")
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
+# The browser test (tests/it/browser.rs) needs Debian's Chromium and chromedriver. Installed here
+# when missing and we are root; otherwise say how, and that test fails with the same advice.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  echo "Chromium and chromedriver are missing; the browser test needs them."
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null \
+    && DEBIAN_FRONTEND=noninteractive apt-get update -q \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver; then
+    echo "Installed Chromium and chromedriver."
+  else
+    echo "warning: not installed, so the browser test will fail. Install them with:" >&2
+    echo "  sudo apt-get install -y --no-install-recommends chromium chromium-driver" >&2
+  fi
+fi
+
 work=$(mktemp -d)
 port=$(free_port)
 cleanup() {

@@ -172,7 +172,13 @@ async fn probe(client: &Client, config: &TemporalConfig) -> Result<(), String> {
         Ok(Err(status)) if status.code() == tonic::Code::NotFound => {
             Err(format!("namespace '{namespace}' does not exist"))
         }
-        Ok(Err(status)) if status.code() == tonic::Code::Unavailable => {
+        // Refused, reset or torn down mid-call: all mean the server is not there.
+        Ok(Err(status))
+            if matches!(
+                status.code(),
+                tonic::Code::Unavailable | tonic::Code::Cancelled | tonic::Code::DeadlineExceeded
+            ) =>
+        {
             Err(format!("cannot reach Temporal at {}: {}", config.address, one_line(status.message())))
         }
         Ok(Err(status)) => {

@@ -97,10 +97,12 @@ pub fn error_summary(errors: &Errors) -> Markup {
     html! {
         @if !errors.is_empty() {
             div.flash.flash-error role="alert" tabindex="-1" {
-                p { strong { "Please fix the following:" } }
-                ul {
-                    @for (name, message) in errors {
-                        li { a href={ "#f-" (name) } { (message) } }
+                div.flash-body {
+                    p { strong { "Please fix the following:" } }
+                    ul {
+                        @for (name, message) in errors {
+                            li { a href={ "#f-" (name) } { (message) } }
+                        }
                     }
                 }
             }

@@ -167,10 +167,13 @@ fn nav_items(shell: Option<&Shell>) -> Markup {
                     li.org-switcher {
                         details {
                             summary {
-                                span.visually-hidden { "Switch organization. Current: " }
-                                (shell.current_org.as_deref()
-                                    .and_then(|c| shell.orgs.iter().find(|o| o.slug == c))
-                                    .map_or("Switch", |o| o.name.as_str()))
+                                @match shell.current_org.as_deref().and_then(|c| shell.orgs.iter().find(|o| o.slug == c)) {
+                                    Some(current) => {
+                                        span.visually-hidden { "Switch organization. Current: " }
+                                        (current.name)
+                                    }
+                                    None => "Switch organization",
+                                }
                             }
                             ul {
                                 @for org in &shell.orgs {
@@ -204,6 +207,7 @@ fn nav_items(shell: Option<&Shell>) -> Markup {
 fn unverified_banner(csrf: &str) -> Markup {
     html! {
         div.flash.flash-warning role="status" {
+            div.flash-body {
             p {
                 strong { "Please verify your email address. " }
                 "Until you do, you cannot create organizations, add notification channels or be notified. "
@@ -212,6 +216,7 @@ fn unverified_banner(csrf: &str) -> Markup {
             form.inline method="post" action="/verify/resend" {
                 (csrf_field(csrf))
                 button.link-button type="submit" { "Send the link again" }
+            }
             }
         }
     }

@@ -12,9 +12,11 @@ mod support;
 
 mod account;
 mod accounts;
+mod browser;
 mod cli;
 mod compose;
 mod db;
+mod isolation;
 mod orgs;
 mod readiness;
 mod web;

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod fake_apprise;
 pub mod temporal_server;
 
@@ -340,4 +341,45 @@ pub fn csrf_in(html: &str) -> Option<String> {
     let marker = r#"name="_csrf" value=""#;
     let start = html.find(marker)? + marker.len();
     Some(html[start..].chars().take_while(|c| *c != '"').collect())
+}
+
+/// Buffer behind [`capture_logs`].
+static CAPTURED_LOGS: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> =
+    std::sync::OnceLock::new();
+
+/// A writer appending to the captured log buffer.
+struct LogSink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sends everything this test process logs (at `info` and above) to a buffer that
+/// [`captured_logs`] returns, so a test can check what an operator would see. Call it before
+/// starting the app. nextest runs each test in its own process; under `cargo test` the buffer
+/// is shared by the tests of the process, which only adds lines.
+pub fn capture_logs() {
+    CAPTURED_LOGS.get_or_init(|| {
+        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+            .with_ansi(false)
+            .with_writer(move || LogSink(sink.clone()))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other global log subscriber");
+        buf
+    });
+}
+
+/// What was logged since [`capture_logs`].
+pub fn captured_logs() -> String {
+    let buf = CAPTURED_LOGS.get().expect("capture_logs() was called first");
+    String::from_utf8_lossy(&buf.lock().unwrap()).into_owned()
 }

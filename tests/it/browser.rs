@@ -1,0 +1,175 @@
+//! A real browser (headless Chromium over WebDriver) walks through the portal the way people do:
+//! sign up, follow the verification link Herald wrote to its log, create an organization, invite
+//! someone who then makes an account and joins. Screenshots of the main pages, at desktop and
+//! phone width, land in `target/screenshots/`.
+
+use crate::support::PASSWORD;
+use crate::support::browser::{Browser, ChromeDriver, ENTER, HeraldServer, TAB, wait_until};
+
+/// Keyboard basics on a fresh page: the first Tab lands on the skip link, which shows itself, and
+/// Enter on it moves the focus to the main content.
+async fn skip_link_comes_first(browser: &Browser, path: &str) {
+    browser.open(path).await;
+    browser.press(TAB).await;
+    let focused = browser
+        .js("const e = document.activeElement; return [e.tagName, e.getAttribute('href'), e.textContent.trim()]")
+        .await;
+    assert_eq!(focused[0], "A", "the first Tab on {path} focuses a link: {focused}");
+    assert_eq!(focused[1], "#main", "the first Tab on {path} focuses the skip link: {focused}");
+    assert_eq!(focused[2], "Skip to main content", "{focused}");
+    // Hidden above the page until focused, then on screen.
+    wait_until(&format!("the focused skip link on {path} to show"), || async {
+        let rect = browser
+            .js("const r = document.activeElement.getBoundingClientRect(); return [r.top, r.bottom]")
+            .await;
+        (rect[0].as_f64()? >= 0.0 && rect[1].as_f64()? > 0.0).then_some(())
+    })
+    .await;
+    browser.press(ENTER).await;
+    let focused = browser.js("return document.activeElement.id").await;
+    assert_eq!(focused, "main", "Enter on the skip link on {path} moves the focus to <main>");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_verify_create_org_and_invite_in_a_real_browser() {
+    let herald = HeraldServer::start().await;
+    let driver = ChromeDriver::start().await;
+    let ada = driver.session().await.at(&herald.base);
+
+    // A visitor arrives on the home page; the keyboard reaches the skip link first.
+    skip_link_comes_first(&ada, "/").await;
+    ada.open("/").await;
+    assert_eq!(ada.heading().await, "Reminders that show up on time.");
+    ada.screenshots("home").await;
+
+    ada.open("/signin").await;
+    assert_eq!(ada.heading().await, "Sign in");
+    ada.screenshots("signin").await;
+
+    // Sign up from the navigation.
+    ada.open("/").await;
+    ada.click_link("Sign up").await;
+    ada.wait_for_path("/signup").await;
+    assert_eq!(ada.heading().await, "Create your account");
+    assert_eq!(ada.value("Time zone").await, "Europe/Paris", "the browser's time zone is proposed");
+    ada.screenshots("signup").await;
+
+    // Submitting nothing explains what to fix, next to each field and in a summary.
+    ada.click_button("Create account").await;
+    let summary = ada.wait_for_flash("Please fix the following").await;
+    assert!(summary.to_lowercase().contains("email"), "the summary names the email field: {summary}");
+    let invalid = ada.field("Email").await.attr("aria-invalid").await.unwrap();
+    assert_eq!(invalid.as_deref(), Some("true"), "the email field is marked invalid");
+    ada.screenshots("signup-errors").await;
+
+    ada.fill("Email", "ada@example.org").await;
+    ada.fill("Your name", "Ada Lovelace").await;
+    ada.fill("Password", PASSWORD).await;
+    ada.click_button("Create account").await;
+    ada.wait_for_flash("We sent a verification link to ada@example.org").await;
+    let banner = ada.wait_for_flash("Please verify your email address").await;
+    assert!(banner.contains("Send the link again"), "the banner offers to resend: {banner}");
+    ada.screenshots("orgs-unverified").await;
+
+    // The link Herald wrote to its log (no mail is configured) verifies the address.
+    let link = herald.logged_link("ada@example.org", "/verify/").await;
+    ada.open(&link).await;
+    ada.wait_for_flash("Your email address is verified").await;
+    let flashes = ada.flashes().await;
+    assert!(
+        !flashes.iter().any(|f| f.contains("Please verify")),
+        "the verification banner is gone: {flashes:?}"
+    );
+
+    // No organization yet: the page says what to do next.
+    ada.open("/orgs").await;
+    assert_eq!(ada.heading().await, "Your organizations");
+    ada.wait_for_text("You are not in any organization yet").await;
+    skip_link_comes_first(&ada, "/orgs").await;
+    ada.screenshots("orgs-empty").await;
+
+    ada.click_link("Create an organization").await;
+    ada.wait_for_path("/orgs/new").await;
+    assert_eq!(ada.heading().await, "Create an organization");
+    ada.screenshots("org-new").await;
+    ada.fill("Name", "Rust Paris").await;
+    ada.fill("Web address", "rust-paris").await;
+    ada.click_button("Create organization").await;
+    ada.wait_for_path("/orgs/rust-paris").await;
+    ada.wait_for_heading("Rust Paris").await;
+    ada.wait_for_flash("Rust Paris is created, and you are its owner").await;
+    ada.wait_for_text("1 member").await;
+    ada.screenshots("org-overview").await;
+
+    ada.open("/orgs").await;
+    let rows = ada.table_rows("main table").await;
+    assert_eq!(rows, vec![vec!["Rust Paris".to_owned(), "owner".to_owned()]], "her organizations");
+    ada.screenshots("orgs").await;
+
+    // Invite Bea as an organizer.
+    ada.open("/orgs/rust-paris").await;
+    ada.click_link("Invite someone").await;
+    ada.wait_for_path("/orgs/rust-paris/members").await;
+    ada.fill("Email address", "b@example.org").await;
+    ada.select("Role", "organizer").await;
+    ada.click_button("Send invitation").await;
+    ada.wait_for_flash("We sent an invitation to b@example.org").await;
+    let open = ada.table_rows("section[aria-labelledby=invitations-heading] table").await;
+    assert_eq!(open.len(), 1, "one open invitation: {open:?}");
+    assert_eq!(&open[0][..3], ["b@example.org", "organizer", "Ada Lovelace"], "{open:?}");
+
+    // Bea, in a browser of her own, follows the link from the log and makes an account there.
+    let link = herald.logged_link("b@example.org", "/invitations/").await;
+    let invitation_path = link.strip_prefix(&herald.base).unwrap().to_owned();
+    let bea = driver.session().await.at(&herald.base);
+    bea.open(&link).await;
+    assert_eq!(bea.heading().await, "Join Rust Paris");
+    bea.wait_for_text("Ada Lovelace invited b@example.org to join Rust Paris on Herald as organizer.").await;
+    bea.screenshots("invitation").await;
+    bea.click_link("Create an account").await;
+    bea.wait_for_path("/signup").await;
+    bea.fill("Email", "b@example.org").await;
+    bea.fill("Your name", "Bea Organizer").await;
+    bea.fill("Password", PASSWORD).await;
+    bea.click_button("Create account").await;
+    // Back on the invitation, signed in: one click to accept.
+    bea.wait_for_path(&invitation_path).await;
+    bea.wait_for_flash("Welcome to Herald!").await;
+    bea.wait_for_text("You are signed in as b@example.org").await;
+    bea.click_button("Accept the invitation").await;
+    bea.wait_for_path("/orgs/rust-paris").await;
+    bea.wait_for_flash("Welcome to Rust Paris! You joined as organizer.").await;
+    let flashes = bea.flashes().await;
+    assert!(
+        !flashes.iter().any(|f| f.contains("Please verify")),
+        "accepting the mailed invitation verified her address: {flashes:?}"
+    );
+    let switcher = bea.text(".org-switcher summary").await;
+    assert!(switcher.contains("Rust Paris"), "the switcher shows the organization: {switcher:?}");
+
+    // Ada sees Bea among the members, and no open invitation any more.
+    ada.open("/orgs/rust-paris/members").await;
+    let members = ada.table_rows("table.members-table").await;
+    let bea_row = members
+        .iter()
+        .find(|r| r.get(1).is_some_and(|e| e == "b@example.org"))
+        .unwrap_or_else(|| panic!("Bea in the members table: {members:?}"));
+    assert_eq!(&bea_row[..3], ["Bea Organizer", "b@example.org", "organizer"], "{members:?}");
+    assert_eq!(members.len(), 2, "{members:?}");
+    ada.wait_for_text("No open invitations.").await;
+    skip_link_comes_first(&ada, "/orgs/rust-paris/members").await;
+    ada.screenshots("members").await;
+
+    ada.open("/orgs/rust-paris/settings").await;
+    ada.wait_for_text("Delete this organization").await;
+    ada.screenshots("org-settings").await;
+
+    ada.open("/account").await;
+    assert_eq!(ada.heading().await, "Account preferences");
+    assert_eq!(ada.value("Your name").await, "Ada Lovelace");
+    ada.screenshots("account").await;
+
+    ada.open("/account/tokens").await;
+    assert_eq!(ada.heading().await, "API tokens");
+    ada.screenshots("tokens").await;
+}
