@@ -26,6 +26,10 @@ async fn home_page_and_probes(backend: Backend) {
 
     let home = app.get("/").await;
     assert_eq!(home.status(), 200);
+    let csp = home.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(home.headers()["x-frame-options"], "DENY");
+    assert_eq!(home.headers()["referrer-policy"], "same-origin", "mailed-link tokens never leak in Referer");
     assert!(home.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let html = home.text().await.unwrap();
     assert!(html.contains("<html lang=\"en\""), "page declares its language");
