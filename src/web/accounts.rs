@@ -25,6 +25,7 @@ use crate::domain::{Email, Name, Password, TimeZone};
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/signup", get(signup_page).post(signup))
+        .route("/signup/check/{field}", post(check_signup_field))
         .route("/signin", get(signin_page).post(signin))
         .route("/signout", post(signout))
         .route("/verify/resend", post(resend_verification))
@@ -122,6 +123,20 @@ async fn signup(
         flash::redirect(&state, to, if sent { FlashKind::Success } else { FlashKind::Warning }, &message);
     response.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(response)
+}
+
+/// Inline validation (htmx): the error text for one sign-up field, or nothing when it is fine.
+async fn check_signup_field(Path(field): Path<String>, Form(input): Form<SignupInput>) -> Response {
+    let problem = match field.as_str() {
+        "email" => Email::parse(&input.email).err(),
+        "display_name" => Name::parse(&input.display_name).err(),
+        "password" => Password::parse(&input.password).err(),
+        "timezone" => TimeZone::parse(&input.timezone).err(),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    // Escaped: htmx puts this into the page as HTML, and messages may quote the input.
+    let text = maud::html! { (problem.unwrap_or_default()) }.into_string();
+    ([(header::VARY, "HX-Request"), (header::CACHE_CONTROL, "no-store")], Html(text)).into_response()
 }
 
 /// Mails a fresh verification link; `false` when the mail could not be handed over.

@@ -30,12 +30,12 @@ pub fn signup(shell: &Shell, form: &SignupForm, errors: &Errors) -> Markup {
                     (csrf_field(&shell.csrf))
                     @if let Some(next) = &form.next { input type="hidden" name="next" value=(next); }
                     (field(&Field::new("email", "Email", "email").value(&form.email).autocomplete("email")
-                        .error(error_for(errors, "email"))))
+                        .validate("/signup/check/email").error(error_for(errors, "email"))))
                     (field(&Field::new("display_name", "Your name", "text").value(&form.display_name)
-                        .autocomplete("name").help("Shown to organizers and other participants.")
+                        .autocomplete("name").help("Shown to organizers and other participants.").validate("/signup/check/display_name")
                         .error(error_for(errors, "display_name"))))
                     (field(&Field::new("password", "Password", "password").autocomplete("new-password")
-                        .help("At least 10 characters. A few random words work well.")
+                        .help("At least 10 characters. A few random words work well.").validate("/signup/check/password")
                         .error(error_for(errors, "password"))))
                     div.field {
                         label for="f-timezone" { "Time zone" }

@@ -21,6 +21,8 @@ pub struct Field<'a> {
     pub autocomplete: Option<&'a str>,
     /// Whether the field is required.
     pub required: bool,
+    /// With htmx: where to POST the form when this field changes, to show its error inline.
+    pub validate: Option<&'a str>,
 }
 
 impl<'a> Field<'a> {
@@ -53,6 +55,13 @@ impl<'a> Field<'a> {
         self
     }
 
+    /// Checked as soon as it changes (htmx POSTs the form to `url`, which answers with the
+    /// field's error text or nothing); without JavaScript, on submit as usual.
+    pub fn validate(mut self, url: &'a str) -> Self {
+        self.validate = Some(url);
+        self
+    }
+
     /// Not required.
     pub fn optional(mut self) -> Self {
         self.required = false;
@@ -73,10 +82,14 @@ pub fn field(f: &Field<'_>) -> Markup {
     let id = format!("f-{}", f.name);
     let help_id = format!("{id}-help");
     let error_id = format!("{id}-error");
-    let described: Vec<&str> = [f.help.map(|_| help_id.as_str()), f.error.map(|_| error_id.as_str())]
-        .into_iter()
-        .flatten()
-        .collect();
+    // An inline-validated field keeps an (empty) error slot for htmx to fill.
+    let has_error_slot = f.error.is_some() || f.validate.is_some();
+    let described: Vec<&str> =
+        [f.help.map(|_| help_id.as_str()), has_error_slot.then_some(error_id.as_str())]
+            .into_iter()
+            .flatten()
+            .collect();
+    let target = format!("#{error_id}");
     html! {
         div.field {
             label for=(id) { (f.label) }
@@ -86,8 +99,15 @@ pub fn field(f: &Field<'_>) -> Markup {
                 required[f.required]
                 autocomplete=[f.autocomplete]
                 aria-invalid=[f.error.map(|_| "true")]
-                aria-describedby=[(!described.is_empty()).then(|| described.join(" "))];
-            @if let Some(error) = f.error { p.error-text id=(error_id) { (error) } }
+                aria-describedby=[(!described.is_empty()).then(|| described.join(" "))]
+                hx-post=[f.validate]
+                hx-trigger=[f.validate.map(|_| "change")]
+                hx-target=[f.validate.map(|_| target.as_str())]
+                hx-swap=[f.validate.map(|_| "innerHTML")]
+                hx-sync=[f.validate.map(|_| "closest form:abort")];
+            @if has_error_slot {
+                p.error-text id=(error_id) aria-live="polite" { @if let Some(error) = f.error { (error) } }
+            }
         }
     }
 }

@@ -348,3 +348,35 @@ async fn state_changing_forms_need_the_csrf_token(backend: Backend) {
     assert_eq!(user.display_name, "Ada B.");
     app.stop().await;
 }
+
+/// With htmx, a sign-up field is checked as soon as it changes; the answer is escaped text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_fields_are_checked_inline() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let v = app.visitor();
+    let (_, page) = v.page("/signup").await;
+    assert!(page.contains(r##"hx-post="/signup/check/email""##), "the email field validates inline");
+    let fields = [
+        ("email", "not-an-email"),
+        ("display_name", "Ada"),
+        ("password", "short"),
+        ("timezone", "<b>Mars</b>"),
+    ];
+    let check = |field: &'static str| {
+        let v = &v;
+        async move {
+            let r = v.post(&format!("/signup/check/{field}"), &fields).await;
+            assert_eq!(r.status(), 200);
+            r.text().await.unwrap()
+        }
+    };
+    assert!(check("email").await.contains("Enter an email address like name@example.org."));
+    assert_eq!(check("display_name").await, "", "a fine field has no message");
+    assert!(check("password").await.contains("at least 10 characters"));
+    let tz = check("timezone").await;
+    assert!(
+        tz.contains("&lt;b&gt;Mars&lt;/b&gt;") && !tz.contains("<b>"),
+        "input quoted in the message is escaped: {tz}"
+    );
+    app.stop().await;
+}
