@@ -154,6 +154,17 @@ async fn save_preferences(
     Ok(flash::redirect(&state, "/account", FlashKind::Success, "Your preferences are saved."))
 }
 
+/// A token as its owner's table shows it, times in the owner's zone and format.
+fn token_row(u: &crate::db::models::User, t: crate::db::models::ApiToken) -> TokenRow {
+    TokenRow {
+        id: t.id.to_string(),
+        created: when(u, t.created_at),
+        last_used: t.last_used_at.map(|x| when(u, x)),
+        revoked: t.revoked_at.map(|x| when(u, x)),
+        name: t.name,
+    }
+}
+
 async fn tokens_markup(
     state: &AppState,
     portal: &Portal,
@@ -162,19 +173,8 @@ async fn tokens_markup(
     errors: &FieldErrors,
 ) -> Result<herald_templates::Markup, PageError> {
     let u = &user.user;
-    let rows: Vec<TokenRow> = state
-        .db
-        .api_tokens_of(u.id)
-        .await?
-        .into_iter()
-        .map(|t| TokenRow {
-            id: t.id.to_string(),
-            created: when(u, t.created_at),
-            last_used: t.last_used_at.map(|x| when(u, x)),
-            revoked: t.revoked_at.map(|x| when(u, x)),
-            name: t.name,
-        })
-        .collect();
+    let rows: Vec<TokenRow> =
+        state.db.api_tokens_of(u.id).await?.into_iter().map(|t| token_row(u, t)).collect();
     Ok(pages::tokens(&portal.shell, &rows, name, &errors.0))
 }
 
@@ -218,12 +218,19 @@ async fn create_token(
 async fn revoke_token(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
+    portal: Portal,
+    headers: axum::http::HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = Uuid::parse_str(&id).map_err(|_| PageError::NotFound)?;
     let token = state.db.api_token_of(user.user.id, id).await?;
     state.db.revoke_api_token(user.user.id, id).await?;
     tracing::info!(user_id = %user.user.id, token_id = %id, "API token revoked");
+    // htmx: swap just this row; without JavaScript: back to the list with a message.
+    if headers.contains_key("hx-request") {
+        let row = token_row(&user.user, state.db.api_token_of(user.user.id, id).await?);
+        return Ok(html(StatusCode::OK, pages::token_row(&portal.shell, &row)));
+    }
     Ok(flash::redirect(
         &state,
         "/account/tokens",

@@ -244,7 +244,8 @@ pub fn tokens(shell: &Shell, rows: &[TokenRow], name: &str, errors: &Errors) -> 
     )
 }
 
-fn token_row(shell: &Shell, row: &TokenRow) -> Markup {
+/// One row of the token table; also the htmx answer to revoking, swapped in place.
+pub fn token_row(shell: &Shell, row: &TokenRow) -> Markup {
     html! {
         tr {
             th scope="row" { (row.name) }
@@ -266,7 +267,8 @@ fn token_row(shell: &Shell, row: &TokenRow) -> Markup {
             }
             td.row-actions {
                 @if row.revoked.is_none() {
-                    form.inline method="post" action={ "/account/tokens/" (row.id) "/revoke" } {
+                    form.inline method="post" action={ "/account/tokens/" (row.id) "/revoke" }
+                        hx-post={ "/account/tokens/" (row.id) "/revoke" } hx-target="closest tr" hx-swap="outerHTML" {
                         (csrf_field(&shell.csrf))
                         button.button-danger type="submit" {
                             "Revoke" span.visually-hidden { " token " (row.name) }

@@ -455,3 +455,35 @@ async fn operator_commands(backend: Backend) {
     );
     app.stop().await;
 }
+
+/// With htmx, revoking a token swaps just its row; the token stops working at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_with_htmx_updates_the_row_in_place() {
+    let app = TestApp::start(crate::support::Backend::Sqlite).await;
+    let ada = app.signed_up("ada@example.org", "Ada", true).await;
+    let user = app.db.db.user_by_email("ada@example.org").await.unwrap().unwrap();
+    let token = app
+        .db
+        .db
+        .create_api_token(user.id, "Deploys", &herald::auth::hash_token("herald_abc"))
+        .await
+        .unwrap();
+    let (_, page) = ada.page("/account/tokens").await;
+    let path = format!("/account/tokens/{}/revoke", token.id);
+    assert!(page.contains(&format!(r#"hx-post="{path}""#)), "the revoke form is htmx-enhanced");
+    let csrf = crate::support::csrf_in(&page).unwrap();
+    let r = ada
+        .http
+        .post(format!("{}{path}", ada.base))
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let row = r.text().await.unwrap();
+    assert!(row.trim_start().starts_with("<tr") && !row.contains("<html"), "only the row: {row}");
+    assert!(row.contains("Deploys") && row.contains("Revoked") && !row.contains("/revoke"), "{row}");
+    assert!(app.db.db.use_api_token(&herald::auth::hash_token("herald_abc")).await.unwrap().is_none());
+    app.stop().await;
+}
