@@ -75,6 +75,11 @@ impl Mailer {
                         info!(to = %to, subject, "mail sent");
                         Ok(())
                     }
+                    Outcome::KeyMissing => {
+                        // Stateless sending has no key; kept for completeness.
+                        error!(to = %to, subject, "mail not sent: the Apprise API answered as for a missing key");
+                        Err(MailError("the Apprise API did not accept the mail URL".into()))
+                    }
                     Outcome::Partial { reason }
                     | Outcome::Rejected { reason }
                     | Outcome::Unavailable { reason } => {

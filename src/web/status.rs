@@ -1,4 +1,5 @@
-//! The home page, `/healthz` (process alive) and `/readyz` (dependencies, as JSON).
+//! The home page, `/healthz` (process alive) and `/readyz` (dependencies, as JSON): the
+//! database, Temporal and — unless Herald runs in log-only mode — the Apprise API.
 
 use axum::Json;
 use axum::Router;
@@ -33,10 +34,26 @@ struct Readiness {
 struct Checks {
     database: CheckResult,
     temporal: CheckResult,
+    apprise: CheckResult,
 }
 
+impl Checks {
+    fn all_ok(&self) -> bool {
+        self.database.ok && self.temporal.ok && self.apprise.ok
+    }
+}
+
+/// Shown when `HERALD_APPRISE_URL` is unset: a valid mode, so the check passes.
+pub(crate) const LOG_ONLY: &str = "log-only mode (nothing is sent)";
+
 async fn check_all(state: &AppState) -> Checks {
-    let (db, temporal) = tokio::join!(state.db.ping(), state.temporal.check_now());
+    let apprise_status = async {
+        match &state.apprise {
+            Some(client) => Some(client.status().await),
+            None => None,
+        }
+    };
+    let (db, temporal, apprise) = tokio::join!(state.db.ping(), state.temporal.check_now(), apprise_status);
     let database = match db {
         Ok(()) => CheckResult { ok: true, detail: format!("{} answering", state.db.backend()) },
         Err(e) => {
@@ -51,7 +68,15 @@ async fn check_all(state: &AppState) -> Checks {
         LinkState::Connecting => CheckResult { ok: false, detail: "connecting".to_owned() },
         LinkState::Down(reason) => CheckResult { ok: false, detail: reason },
     };
-    Checks { database, temporal }
+    let apprise = match apprise {
+        None => CheckResult { ok: true, detail: LOG_ONLY.to_owned() },
+        Some(Ok(())) => CheckResult { ok: true, detail: "answering".to_owned() },
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: Apprise API check failed");
+            CheckResult { ok: false, detail: e.to_string() }
+        }
+    };
+    Checks { database, temporal, apprise }
 }
 
 async fn healthz() -> Response {
@@ -60,7 +85,7 @@ async fn healthz() -> Response {
 
 async fn readyz(State(state): State<AppState>) -> Response {
     let checks = check_all(&state).await;
-    let ok = checks.database.ok && checks.temporal.ok;
+    let ok = checks.all_ok();
     let body = Readiness {
         status: if ok { "ok" } else { "unavailable" },
         version: env!("CARGO_PKG_VERSION"),
@@ -84,6 +109,11 @@ async fn home(State(state): State<AppState>, portal: super::portal::Portal) -> R
                 name: "Temporal".into(),
                 ok: checks.temporal.ok,
                 detail: checks.temporal.detail,
+            },
+            herald_templates::Check {
+                name: "Apprise API".into(),
+                ok: checks.apprise.ok,
+                detail: checks.apprise.detail,
             },
         ],
     };

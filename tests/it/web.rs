@@ -1,5 +1,7 @@
 //! The pages and probes a user or an operator sees first.
 
+use std::time::Duration;
+
 use crate::support::{Backend, TestApp};
 
 both_backends!(home_page_and_probes);
@@ -56,5 +58,74 @@ async fn home_page_and_probes(backend: Backend) {
     let body = missing.text().await.unwrap();
     assert!(body.contains("Page not found") && body.contains("<main"), "404 comes in the layout");
 
+    app.stop().await;
+}
+
+async fn readyz(app: &TestApp) -> (u16, serde_json::Value) {
+    let r = app.get("/readyz").await;
+    (r.status().as_u16(), r.json().await.unwrap_or_default())
+}
+
+/// The home page's line for the Apprise API: (status badge, detail).
+async fn apprise_line(app: &TestApp) -> String {
+    let html = app.get("/").await.text().await.unwrap();
+    let start = html.find("Apprise API").expect("an Apprise API line on the home page");
+    let end = html[start..].find("</li>").map_or(html.len(), |e| start + e);
+    html[start..end].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_apprise_api() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let (_, ready) = crate::support::eventually(Duration::from_secs(20), "/readyz to turn green", || async {
+        let (status, body) = readyz(&app).await;
+        (status == 200).then_some((status, body))
+    })
+    .await;
+    assert_eq!(ready["checks"]["apprise"]["ok"], true, "{ready}");
+    assert_eq!(ready["checks"]["apprise"]["detail"], "answering");
+    assert!(apprise_line(&app).await.contains("OK"));
+
+    app.apprise.set_failing(true);
+    let (status, ready) = readyz(&app).await;
+    assert_eq!(status, 503, "{ready}");
+    assert_eq!(ready["status"], "unavailable");
+    assert_eq!(ready["checks"]["apprise"]["ok"], false);
+    assert_eq!(ready["checks"]["database"]["ok"], true, "only the Apprise API is down");
+    let detail = ready["checks"]["apprise"]["detail"].as_str().unwrap().to_owned();
+    assert!(detail.contains("500"), "the reason is given: {detail}");
+    let line = apprise_line(&app).await;
+    assert!(line.contains("Down") && line.contains("500"), "the home page says so: {line}");
+
+    app.apprise.set_failing(false);
+    app.apprise.set_refusing(true).await;
+    let (status, ready) = readyz(&app).await;
+    assert_eq!(status, 503, "{ready}");
+    let detail = ready["checks"]["apprise"]["detail"].as_str().unwrap().to_owned();
+    assert!(detail.contains("unavailable"), "{detail}");
+    assert!(!detail.contains(&app.apprise.base), "no URL in the reason: {detail}");
+    // Connections refused from here on (the first probe may have broken a pooled connection).
+    let (_, ready) = readyz(&app).await;
+    let detail = ready["checks"]["apprise"]["detail"].as_str().unwrap().to_owned();
+    assert!(detail.contains("cannot connect"), "{detail}");
+
+    app.apprise.set_refusing(false).await;
+    let (status, ready) = readyz(&app).await;
+    assert_eq!(status, 200, "green again without a restart: {ready}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_only_mode_is_ready_and_says_nothing_is_sent() {
+    let app = TestApp::start_log_only(Backend::Sqlite).await;
+    let (_, ready) = crate::support::eventually(Duration::from_secs(20), "/readyz to turn green", || async {
+        let (status, body) = readyz(&app).await;
+        (status == 200).then_some((status, body))
+    })
+    .await;
+    assert_eq!(ready["checks"]["apprise"]["ok"], true, "log-only is a valid mode: {ready}");
+    assert_eq!(ready["checks"]["apprise"]["detail"], "log-only mode (nothing is sent)");
+    let line = apprise_line(&app).await;
+    assert!(line.contains("log-only mode (nothing is sent)"), "{line}");
     app.stop().await;
 }
