@@ -150,7 +150,8 @@ pub struct Invitation {
 }
 
 /// A user's notification channel: one Apprise config under a random key.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+/// `Debug` masks the key (a capability) and the ciphertext.
+#[derive(Clone, PartialEq, sqlx::FromRow)]
 pub struct Integration {
     pub id: Uuid,
     pub user_id: Uuid,
@@ -250,4 +251,19 @@ pub struct Notification {
     pub apprise_answer: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for Integration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Integration")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("name", &self.name)
+            .field("config_key", &"***")
+            .field("config_ciphertext", &format_args!("<{} bytes>", self.config_ciphertext.len()))
+            .field("tags", &self.tags.0)
+            .field("enabled", &self.enabled)
+            .field("verified_at", &self.verified_at)
+            .finish_non_exhaustive()
+    }
 }
