@@ -31,14 +31,28 @@ impl Db {
     /// Creates an event at revision 0; a published one gets its `published` update row too.
     #[instrument(skip_all)]
     pub async fn create_event(&self, new: &NewEvent<'_>) -> Result<Event, DbError> {
+        self.create_event_with(new, Notices::default(), None).await
+    }
+
+    /// Creates an event at revision 0 with its notice settings; a published one gets its
+    /// `published` update row too. With `idempotency`, the key is stored in the same transaction
+    /// (a duplicate key is a [`DbError::Conflict`] and creates nothing).
+    #[instrument(skip_all)]
+    pub async fn create_event_with(
+        &self,
+        new: &NewEvent<'_>,
+        notices: Notices,
+        idempotency: Option<&IdempotencyKey<'_>>,
+    ) -> Result<Event, DbError> {
         let now = Utc::now();
         let id = Uuid::new_v4();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let event: Event = sqlx::query_as(
                 "INSERT INTO events (id, org_id, slug, name, description, location, online_url, starts_at, ends_at,
-                    timezone, visibility, reminder_offsets, status, revision, workflow_id, created_by, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16, $16) RETURNING *",
+                    timezone, visibility, reminder_offsets, status, revision, workflow_id, created_by, created_at, updated_at,
+                    notify_reminders, notify_changes, notify_cancellation)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16, $16, $17, $18, $19) RETURNING *",
             )
             .bind(id)
             .bind(new.org_id)
@@ -56,6 +70,9 @@ impl Db {
             .bind(herald_workflows::workflow_id(id))
             .bind(new.created_by)
             .bind(now)
+            .bind(notices.reminders)
+            .bind(notices.changes)
+            .bind(notices.cancellation)
             .fetch_one(&mut *tx)
             .await?;
             if new.status == EventStatus::Published {
@@ -68,6 +85,19 @@ impl Db {
                 .bind(UpdateKind::Published.as_str())
                 .bind(Json(serde_json::json!({})))
                 .bind(new.created_by)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if let Some(key) = idempotency {
+                sqlx::query(
+                    "INSERT INTO idempotency_keys (user_id, key, request_hash, event_id, created_at)
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(key.user_id)
+                .bind(key.key)
+                .bind(key.request_hash)
+                .bind(id)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
@@ -181,6 +211,283 @@ impl Db {
         .await
         .map(|_| ())
         .map_err(DbError::from))
+    }
+}
+
+/// Which notices participants of an event get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notices {
+    /// Reminders before the start.
+    pub reminders: bool,
+    /// A notice when the time, place or link changes.
+    pub changes: bool,
+    /// A notice when the event is cancelled.
+    pub cancellation: bool,
+}
+
+impl Default for Notices {
+    fn default() -> Self {
+        Self { reminders: true, changes: true, cancellation: true }
+    }
+}
+
+/// An API caller's `Idempotency-Key` for a create request, with a hash of the request body.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey<'a> {
+    /// Whose key it is (keys are per user).
+    pub user_id: Uuid,
+    /// The key as sent.
+    pub key: &'a str,
+    /// A hash of the request (same key, different body is refused).
+    pub request_hash: &'a str,
+}
+
+/// Everything an edit may change; all fields are written, the differences are recorded.
+#[derive(Debug, Clone)]
+pub struct EventChanges {
+    pub name: String,
+    pub description: String,
+    pub location: Option<String>,
+    pub online_url: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub timezone: String,
+    pub visibility: Visibility,
+    pub reminder_offsets: Vec<i64>,
+    pub notices: Notices,
+    pub status: EventStatus,
+}
+
+impl EventChanges {
+    /// The event's current values, to start an edit from.
+    pub fn of(event: &Event) -> Self {
+        Self {
+            name: event.name.clone(),
+            description: event.description.clone(),
+            location: event.location.clone(),
+            online_url: event.online_url.clone(),
+            starts_at: event.starts_at,
+            ends_at: event.ends_at,
+            timezone: event.timezone.clone(),
+            visibility: event.visibility,
+            reminder_offsets: event.reminder_offsets.0.clone(),
+            notices: Notices {
+                reminders: event.notify_reminders,
+                changes: event.notify_changes,
+                cancellation: event.notify_cancellation,
+            },
+            status: event.status,
+        }
+    }
+}
+
+/// What changed between two versions of an event, as stored in `event_updates.payload`:
+/// `{"time": {"old": …, "new": …}, "place": …, "link": …, "status": …, "fields": [other names]}`.
+pub fn diff_payload(old: &Event, new: &EventChanges) -> serde_json::Value {
+    use serde_json::{Map, Value, json};
+    let mut out = Map::new();
+    let time = |s: DateTime<Utc>, e: DateTime<Utc>, tz: &str| json!({"starts_at": s.to_rfc3339(), "ends_at": e.to_rfc3339(), "timezone": tz});
+    if old.starts_at != new.starts_at || old.ends_at != new.ends_at || old.timezone != new.timezone {
+        out.insert(
+            "time".into(),
+            json!({"old": time(old.starts_at, old.ends_at, &old.timezone),
+                   "new": time(new.starts_at, new.ends_at, &new.timezone)}),
+        );
+    }
+    if old.location != new.location {
+        out.insert("place".into(), json!({"old": old.location, "new": new.location}));
+    }
+    if old.online_url != new.online_url {
+        out.insert("link".into(), json!({"old": old.online_url, "new": new.online_url}));
+    }
+    if old.status != new.status {
+        out.insert("status".into(), json!({"old": old.status.as_str(), "new": new.status.as_str()}));
+    }
+    let mut fields: Vec<Value> = Vec::new();
+    if old.name != new.name {
+        fields.push("name".into());
+    }
+    if old.description != new.description {
+        fields.push("description".into());
+    }
+    if old.visibility != new.visibility {
+        fields.push("visibility".into());
+    }
+    if old.reminder_offsets.0 != new.reminder_offsets {
+        fields.push("reminders".into());
+    }
+    if (old.notify_reminders, old.notify_changes, old.notify_cancellation)
+        != (new.notices.reminders, new.notices.changes, new.notices.cancellation)
+    {
+        fields.push("notices".into());
+    }
+    if !fields.is_empty() {
+        out.insert("fields".into(), Value::Array(fields));
+    }
+    Value::Object(out)
+}
+
+impl Db {
+    /// Writes `changes` to the event, bumps its revision and records what changed (old → new) in
+    /// an `event_updates` row, in one transaction. `kind` is `published` when a draft is
+    /// published, `cancelled` when it is cancelled, else `updated`. Returns the event as saved
+    /// and the update row to signal.
+    #[instrument(skip_all)]
+    pub async fn update_event(
+        &self,
+        id: Uuid,
+        changes: &EventChanges,
+        author: Option<Uuid>,
+    ) -> Result<(Event, EventUpdate), DbError> {
+        let now = Utc::now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let old: Event = sqlx::query_as("SELECT * FROM events WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(DbError::NotFound)?;
+            let payload = diff_payload(&old, changes);
+            let kind = match (old.status, changes.status) {
+                (EventStatus::Draft, EventStatus::Published) => UpdateKind::Published,
+                (a, EventStatus::Cancelled) if a != EventStatus::Cancelled => UpdateKind::Cancelled,
+                _ => UpdateKind::Updated,
+            };
+            let event: Event = sqlx::query_as(
+                "UPDATE events SET name = $2, description = $3, location = $4, online_url = $5, starts_at = $6,
+                    ends_at = $7, timezone = $8, visibility = $9, reminder_offsets = $10, notify_reminders = $11,
+                    notify_changes = $12, notify_cancellation = $13, status = $14, revision = revision + 1,
+                    updated_at = $15
+                 WHERE id = $1 RETURNING *",
+            )
+            .bind(id)
+            .bind(&changes.name)
+            .bind(&changes.description)
+            .bind(&changes.location)
+            .bind(&changes.online_url)
+            .bind(changes.starts_at)
+            .bind(changes.ends_at)
+            .bind(&changes.timezone)
+            .bind(changes.visibility.as_str())
+            .bind(Json(&changes.reminder_offsets))
+            .bind(changes.notices.reminders)
+            .bind(changes.notices.changes)
+            .bind(changes.notices.cancellation)
+            .bind(changes.status.as_str())
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            let update: EventUpdate = sqlx::query_as(
+                "INSERT INTO event_updates (id, event_id, revision, kind, payload, author_id, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+            )
+            .bind(Uuid::new_v4())
+            .bind(id)
+            .bind(event.revision)
+            .bind(kind.as_str())
+            .bind(Json(payload))
+            .bind(author)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok((event, update))
+        })
+    }
+
+    /// Deletes the event (its updates, participants and ledger go with it).
+    #[instrument(skip_all)]
+    pub async fn delete_event(&self, id: Uuid) -> Result<(), DbError> {
+        on_pool!(self, pool => {
+            let done = sqlx::query("DELETE FROM events WHERE id = $1").bind(id).execute(pool).await?;
+            if done.rows_affected() == 0 { Err(DbError::NotFound) } else { Ok(()) }
+        })
+    }
+
+    /// An organization's events by start time (then id), optionally only those ending after
+    /// `from`, starting before `to`, and after the `(starts_at, id)` cursor; drafts only with
+    /// `include_drafts`.
+    #[instrument(skip_all)]
+    pub async fn org_events(
+        &self,
+        org_id: Uuid,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        include_drafts: bool,
+        limit: i64,
+    ) -> Result<Vec<Event>, DbError> {
+        let (after_at, after_id) = after.map_or((None, None), |(a, i)| (Some(a), Some(i)));
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT * FROM events WHERE org_id = $1 AND ($2 OR status <> 'draft')
+               AND ($3 IS NULL OR ends_at > $3) AND ($4 IS NULL OR starts_at < $4)
+               AND ($5 IS NULL OR starts_at > $5 OR (starts_at = $5 AND id > $6))
+             ORDER BY starts_at, id LIMIT $7",
+        )
+        .bind(org_id)
+        .bind(include_drafts)
+        .bind(from)
+        .bind(to)
+        .bind(after_at)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .map_err(DbError::from))
+    }
+
+    /// The event `slug` of an organization.
+    #[instrument(skip_all)]
+    pub async fn event_by_slug(&self, org_id: Uuid, slug: &str) -> Result<Option<Event>, DbError> {
+        on_pool!(self, pool => sqlx::query_as("SELECT * FROM events WHERE org_id = $1 AND slug = $2")
+            .bind(org_id)
+            .bind(slug)
+            .fetch_optional(pool)
+            .await
+            .map_err(DbError::from))
+    }
+
+    /// The event's change history, newest first.
+    #[instrument(skip_all)]
+    pub async fn event_updates(&self, event_id: Uuid) -> Result<Vec<EventUpdate>, DbError> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT * FROM event_updates WHERE event_id = $1 ORDER BY revision DESC",
+        )
+        .bind(event_id)
+        .fetch_all(pool)
+        .await
+        .map_err(DbError::from))
+    }
+
+    /// The event a user's idempotency key created, with the stored request hash.
+    #[instrument(skip_all)]
+    pub async fn idempotent_event(
+        &self,
+        user_id: Uuid,
+        key: &str,
+    ) -> Result<Option<(String, Uuid)>, DbError> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT request_hash, event_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+        )
+        .bind(user_id)
+        .bind(key)
+        .fetch_optional(pool)
+        .await
+        .map_err(DbError::from))
+    }
+
+    /// Whether the event's workflow has unsignalled updates.
+    #[instrument(skip_all)]
+    pub async fn event_unsynced(&self, event_id: Uuid) -> Result<bool, DbError> {
+        on_pool!(self, pool => {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM event_updates WHERE event_id = $1 AND signalled_at IS NULL",
+            )
+            .bind(event_id)
+            .fetch_one(pool)
+            .await?;
+            Ok(n > 0)
+        })
     }
 }
 

@@ -1,0 +1,749 @@
+//! Events: the rules shared by pages and the API (who may manage, validation, DST-correct local
+//! times, safe Markdown), and [`sync`], the one function that tells an event's workflow about a
+//! committed change.
+//!
+//! Every operation starts from an [`OrgAccess`] (so a non-member gets 404 for everything of an
+//! organization) and an event of that organization. Owners, admins and organizers manage events;
+//! members see the published and cancelled ones, including private ones.
+//!
+//! Commit first, then sync: a change is saved (event row and `event_updates` row in one
+//! transaction) before Temporal is contacted. When Temporal is unreachable the update stays
+//! unsignalled (`signalled_at` NULL, or `workflow_started_at` NULL) and nothing is lost.
+
+use chrono::{DateTime, NaiveDateTime, TimeZone as _, Utc};
+use chrono_tz::Tz;
+use herald_workflows::{EventSignal, EventWorkflow};
+use temporalio_client::errors::WorkflowStartError;
+use temporalio_client::{WorkflowSignalOptions, WorkflowStartOptions};
+use tracing::warn;
+use uuid::Uuid;
+
+use crate::db::events::{EventChanges, IdempotencyKey, NewEvent, Notices};
+use crate::db::models::{Event, EventStatus, EventUpdate, Role, UpdateKind, Visibility};
+use crate::db::{Db, DbError};
+use crate::orgs::{OrgAccess, OrgError};
+use crate::web::AppState;
+use crate::web::error::FieldErrors;
+
+/// Longest event name, in characters.
+pub const MAX_NAME: usize = 200;
+/// Longest description, in characters.
+pub const MAX_DESCRIPTION: usize = 20_000;
+/// Longest location, in characters.
+pub const MAX_LOCATION: usize = 500;
+/// Longest online link, in characters.
+pub const MAX_URL: usize = 2_000;
+/// Most reminders per event.
+pub const MAX_REMINDERS: usize = 10;
+/// Longest reminder offset: one year, in seconds.
+pub const MAX_OFFSET: i64 = 366 * 24 * 3600;
+/// The reminder presets: (seconds, label).
+pub const PRESETS: &[(i64, &str)] = &[
+    (7 * 24 * 3600, "1 week before"),
+    (24 * 3600, "1 day before"),
+    (3600, "1 hour before"),
+    (900, "15 minutes before"),
+];
+
+/// Said next to the time fields: how a time that occurs twice is read.
+pub const AMBIGUOUS_HELP: &str = "When a local time occurs twice (the night the clocks go back), \
+    the earlier of the two moments is used.";
+
+/// Why an event operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    /// Nothing here, or nothing the caller may see.
+    #[error("not found")]
+    NotFound,
+    /// The caller may see this but not do it.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// Cannot be done as things stand.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Some fields are not valid.
+    #[error("invalid fields")]
+    Invalid(FieldErrors),
+    /// A bug or an outage.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbError> for EventError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound => Self::NotFound,
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<OrgError> for EventError {
+    fn from(e: OrgError) -> Self {
+        match e {
+            OrgError::NotFound => Self::NotFound,
+            OrgError::Forbidden(w) => Self::Forbidden(w),
+            OrgError::Conflict(w) => Self::Conflict(w),
+            OrgError::Invalid(f) => Self::Invalid(f),
+            OrgError::Internal(e) => Self::Internal(e),
+        }
+    }
+}
+
+/// Whether a role may create and manage events.
+pub fn manages_events(role: Role) -> bool {
+    matches!(role, Role::Owner | Role::Admin | Role::Organizer)
+}
+
+fn require_manager(access: &OrgAccess) -> Result<(), EventError> {
+    if manages_events(access.role) {
+        Ok(())
+    } else {
+        Err(EventError::Forbidden("Only owners, admins and organizers manage events.".into()))
+    }
+}
+
+/// Whether the event's workflow knows about every committed change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncState {
+    /// Started or signalled (or nothing to tell: a draft).
+    Synced,
+    /// Saved, but the scheduler was not reachable; it will be told later.
+    Pending,
+}
+
+/// Said on pages and in the API when a change could not reach the scheduler yet.
+pub const PENDING_MESSAGE: &str = "Saved; reminders will be scheduled when the scheduler is reachable.";
+
+// --- Validation ---
+
+/// Validated event fields, ready to save.
+#[derive(Debug, Clone)]
+pub struct EventFields {
+    /// Name.
+    pub name: String,
+    /// Markdown description.
+    pub description: String,
+    /// Where.
+    pub location: Option<String>,
+    /// Online link.
+    pub online_url: Option<String>,
+    /// Start instant.
+    pub starts_at: DateTime<Utc>,
+    /// End instant.
+    pub ends_at: DateTime<Utc>,
+    /// IANA zone name.
+    pub timezone: String,
+    /// Who sees it.
+    pub visibility: Visibility,
+    /// Reminder offsets in seconds, largest first.
+    pub reminder_offsets: Vec<i64>,
+    /// Which notices participants get.
+    pub notices: Notices,
+    /// Draft or published.
+    pub status: EventStatus,
+}
+
+/// Parses an IANA zone, with a message naming an example.
+pub fn parse_timezone(raw: &str) -> Result<Tz, String> {
+    crate::domain::TimeZone::parse(raw).map(|t| t.0)
+}
+
+/// Parses `YYYY-MM-DDTHH:MM` (seconds optional, a space instead of `T` accepted).
+pub fn parse_local(raw: &str) -> Result<NaiveDateTime, String> {
+    let s = raw.trim().replace(' ', "T");
+    if s.is_empty() {
+        return Err("Enter a date and time.".into());
+    }
+    NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|_| "Enter a date and time like 2026-11-22T18:30.".into())
+}
+
+/// The instant of a local time in `tz`: a time skipped by a clock change is an error; a time
+/// that occurs twice resolves to the earlier instant (see [`AMBIGUOUS_HELP`]).
+pub fn resolve_local(local: NaiveDateTime, tz: Tz) -> Result<DateTime<Utc>, String> {
+    match tz.from_local_datetime(&local) {
+        chrono::LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
+        chrono::LocalResult::Ambiguous(a, b) => Ok(a.min(b).with_timezone(&Utc)),
+        chrono::LocalResult::None => Err(format!(
+            "{} does not exist in {} (the clocks go forward then); choose a time outside the skipped hour.",
+            local.format("%Y-%m-%d %H:%M"),
+            tz.name()
+        )),
+    }
+}
+
+/// Parses custom reminder offsets like `2h, 30m, 3d, 45 minutes` into seconds.
+pub fn parse_offsets(raw: &str) -> Result<Vec<i64>, String> {
+    let mut out = Vec::new();
+    for part in raw.split([',', ';', '\n']).map(str::trim).filter(|p| !p.is_empty()) {
+        let digits: String = part.chars().take_while(|c| c.is_ascii_digit() || *c == '-').collect();
+        let unit = part[digits.len()..].trim().to_ascii_lowercase();
+        let n: i64 = digits.parse().map_err(|_| {
+            format!("'{part}' is not an offset; write a number and a unit, like 30m, 2h or 3d.")
+        })?;
+        let mult = match unit.as_str() {
+            "s" | "sec" | "secs" | "second" | "seconds" => 1,
+            "m" | "min" | "mins" | "minute" | "minutes" => 60,
+            "h" | "hr" | "hrs" | "hour" | "hours" => 3600,
+            "d" | "day" | "days" => 86_400,
+            "w" | "week" | "weeks" => 7 * 86_400,
+            _ => return Err(format!("'{part}' has no known unit; use m (minutes), h (hours) or d (days).")),
+        };
+        out.push(n.saturating_mul(mult));
+    }
+    Ok(out)
+}
+
+/// Checks reminder offsets (seconds): positive, at most a year, at most ten, no duplicates.
+/// Returns them sorted, largest (earliest reminder) first.
+pub fn check_offsets(offsets: &[i64]) -> Result<Vec<i64>, String> {
+    if offsets.len() > MAX_REMINDERS {
+        return Err(format!("At most {MAX_REMINDERS} reminders per event."));
+    }
+    let mut out = Vec::new();
+    for &o in offsets {
+        if o <= 0 {
+            return Err("Reminder offsets must be positive (a time before the start).".into());
+        }
+        if o > MAX_OFFSET {
+            return Err("Reminders can be at most one year before the start.".into());
+        }
+        if out.contains(&o) {
+            return Err(format!("The reminder {} before is listed twice.", describe_offset(o)));
+        }
+        out.push(o);
+    }
+    out.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(out)
+}
+
+/// An offset in words: "1 day", "90 minutes", "2 hours".
+pub fn describe_offset(secs: i64) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if secs % (7 * 86_400) == 0 {
+        plural(secs / (7 * 86_400), "week")
+    } else if secs % 86_400 == 0 {
+        plural(secs / 86_400, "day")
+    } else if secs % 3600 == 0 {
+        plural(secs / 3600, "hour")
+    } else if secs % 60 == 0 {
+        plural(secs / 60, "minute")
+    } else {
+        plural(secs, "second")
+    }
+}
+
+fn text(errors: &mut FieldErrors, field: &str, raw: &str, max: usize, required: bool) -> Option<String> {
+    let s = raw.trim();
+    if s.is_empty() {
+        if required {
+            errors.add(field, "This is required.");
+        }
+        return None;
+    }
+    if s.chars().count() > max {
+        errors.add(field, format!("Use at most {max} characters."));
+        return None;
+    }
+    Some(s.to_owned())
+}
+
+fn check_url(errors: &mut FieldErrors, field: &str, raw: &str) -> Option<String> {
+    let s = text(errors, field, raw, MAX_URL, false)?;
+    match url::Url::parse(&s) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Some(s),
+        _ => {
+            errors.add(field, "Enter a web address starting with https:// or http://.");
+            None
+        }
+    }
+}
+
+/// Raw input, as both the form and the API give it (times already as instants or local).
+#[derive(Debug, Clone, Default)]
+pub struct RawEvent {
+    /// Name.
+    pub name: String,
+    /// Markdown.
+    pub description: String,
+    /// Where.
+    pub location: String,
+    /// Online link.
+    pub online_url: String,
+    /// Start: local time in `timezone`, or an RFC 3339 instant.
+    pub start: String,
+    /// End, like `start`.
+    pub end: String,
+    /// IANA zone.
+    pub timezone: String,
+    /// public, unlisted or private.
+    pub visibility: String,
+    /// Offsets in seconds.
+    pub reminder_offsets: Vec<i64>,
+    /// Custom offsets as text (`2h, 30m`), from the form.
+    pub custom_reminders: String,
+    /// Notices.
+    pub notices: Notices,
+    /// draft or published.
+    pub status: String,
+}
+
+/// Field names used in error messages; the API and the form name fields differently.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldNames {
+    /// The start field.
+    pub start: &'static str,
+    /// The end field.
+    pub end: &'static str,
+    /// The reminders field.
+    pub reminders: &'static str,
+}
+
+/// The form's names.
+pub const FORM_NAMES: FieldNames = FieldNames { start: "start", end: "end", reminders: "custom_reminders" };
+/// The API's names.
+pub const API_NAMES: FieldNames =
+    FieldNames { start: "starts_at", end: "ends_at", reminders: "reminder_offsets" };
+
+/// Validates input; every problem is named by field.
+pub fn validate(raw: &RawEvent, names: FieldNames) -> Result<EventFields, FieldErrors> {
+    let mut e = FieldErrors::default();
+    let name = text(&mut e, "name", &raw.name, MAX_NAME, true);
+    let description = if raw.description.chars().count() > MAX_DESCRIPTION {
+        e.add("description", format!("Use at most {MAX_DESCRIPTION} characters."));
+        None
+    } else {
+        Some(raw.description.trim().to_owned())
+    };
+    let location = text(&mut e, "location", &raw.location, MAX_LOCATION, false);
+    let online_url = check_url(&mut e, "online_url", &raw.online_url);
+    let tz = e.check("timezone", parse_timezone(&raw.timezone));
+    let instant = |raw_time: &str, tz: Option<Tz>| -> Result<Option<DateTime<Utc>>, String> {
+        if let Ok(t) = DateTime::parse_from_rfc3339(raw_time.trim()) {
+            return Ok(Some(t.with_timezone(&Utc)));
+        }
+        let local = parse_local(raw_time)?;
+        match tz {
+            Some(tz) => resolve_local(local, tz).map(Some),
+            None => Ok(None),
+        }
+    };
+    let start = e.check(names.start, instant(&raw.start, tz)).flatten();
+    let end = e.check(names.end, instant(&raw.end, tz)).flatten();
+    if let (Some(s), Some(en)) = (start, end)
+        && en <= s
+    {
+        e.add(names.end, "The end must be after the start.");
+    }
+    let visibility = e.check(
+        "visibility",
+        Visibility::try_from(raw.visibility.trim().to_owned())
+            .map_err(|_| "Choose public, unlisted or private.".to_owned()),
+    );
+    let mut offsets = raw.reminder_offsets.clone();
+    if let Some(custom) = e.check(names.reminders, parse_offsets(&raw.custom_reminders)) {
+        offsets.extend(custom);
+    }
+    let offsets = e.check(names.reminders, check_offsets(&offsets));
+    let status = match raw.status.trim() {
+        "" | "draft" => Some(EventStatus::Draft),
+        "published" => Some(EventStatus::Published),
+        _ => {
+            e.add("status", "Choose draft or published (cancel with the cancel action).");
+            None
+        }
+    };
+    match (name, description, tz, start, end, visibility, offsets, status) {
+        (
+            Some(name),
+            Some(description),
+            Some(tz),
+            Some(starts_at),
+            Some(ends_at),
+            Some(visibility),
+            Some(offs),
+            Some(status),
+        ) if e.is_empty() => Ok(EventFields {
+            name,
+            description,
+            location,
+            online_url,
+            starts_at,
+            ends_at,
+            timezone: tz.name().to_owned(),
+            visibility,
+            reminder_offsets: offs,
+            notices: raw.notices,
+            status,
+        }),
+        _ => Err(e),
+    }
+}
+
+// --- Markdown ---
+
+/// Renders Markdown to HTML safely: raw HTML is shown as text, links only for http(s) and
+/// mailto, images become links.
+pub fn render_markdown(md: &str) -> String {
+    use pulldown_cmark::{Event as Md, Options, Parser, Tag, TagEnd};
+    let parser =
+        Parser::new_ext(md, Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES).map(|ev| match ev {
+            Md::Html(h) | Md::InlineHtml(h) => Md::Text(h),
+            Md::Start(Tag::Link { link_type, dest_url, title, id }) => {
+                let safe = safe_link(&dest_url);
+                Md::Start(Tag::Link { link_type, dest_url: safe.into(), title, id })
+            }
+            Md::Start(Tag::Image { link_type, dest_url, title, id }) => {
+                let safe = safe_link(&dest_url);
+                Md::Start(Tag::Link { link_type, dest_url: safe.into(), title, id })
+            }
+            Md::End(TagEnd::Image) => Md::End(TagEnd::Link),
+            // The page has its own h1 and h2: the description's headings start at h3.
+            Md::Start(Tag::Heading { level, id, classes, attrs }) => {
+                Md::Start(Tag::Heading { level: demote(level), id, classes, attrs })
+            }
+            Md::End(TagEnd::Heading(level)) => Md::End(TagEnd::Heading(demote(level))),
+            other => other,
+        });
+    let mut out = String::new();
+    pulldown_cmark::html::push_html(&mut out, parser);
+    out
+}
+
+fn demote(level: pulldown_cmark::HeadingLevel) -> pulldown_cmark::HeadingLevel {
+    use pulldown_cmark::HeadingLevel::*;
+    match level {
+        H1 => H3,
+        H2 => H4,
+        H3 => H5,
+        _ => H6,
+    }
+}
+
+fn safe_link(url: &str) -> String {
+    let lower = url.trim().to_ascii_lowercase();
+    if lower.starts_with("http://")
+        || lower.starts_with("https://")
+        || lower.starts_with("mailto:")
+        || lower.starts_with('/') && !lower.starts_with("//")
+        || lower.starts_with('#')
+    {
+        url.to_owned()
+    } else {
+        "#".to_owned()
+    }
+}
+
+// --- Operations ---
+
+fn slug_for(name: &str) -> String {
+    let base = crate::domain::Slug::suggest(name);
+    let base: String = base.chars().take(60).collect();
+    let suffix = &Uuid::new_v4().simple().to_string()[..6];
+    if base.is_empty() {
+        format!("event-{suffix}")
+    } else {
+        format!("{}-{suffix}", base.trim_end_matches('-'))
+    }
+}
+
+/// The event `id` of the caller's organization; drafts only for those who manage events.
+pub async fn load(db: &Db, access: &OrgAccess, id: Uuid) -> Result<Event, EventError> {
+    let event = db.event(id).await?.ok_or(EventError::NotFound)?;
+    if event.org_id != access.org.id || (event.status == EventStatus::Draft && !manages_events(access.role)) {
+        return Err(EventError::NotFound);
+    }
+    Ok(event)
+}
+
+/// The event `id` and the caller's access to its organization; 404 unless a member.
+pub async fn load_for_user(db: &Db, id: Uuid, user_id: Uuid) -> Result<(OrgAccess, Event), EventError> {
+    let event = db.event(id).await?.ok_or(EventError::NotFound)?;
+    let org = db.organization_by_id(event.org_id).await?.ok_or(EventError::NotFound)?;
+    let access = crate::orgs::access(db, &org.slug, user_id).await?;
+    let event = load(db, &access, id).await?;
+    Ok((access, event))
+}
+
+/// Creates an event (then syncs it). With an idempotency key, a retry returns the same event.
+pub async fn create(
+    state: &AppState,
+    access: &OrgAccess,
+    fields: &EventFields,
+    idempotency: Option<(&str, &str)>,
+) -> Result<(Event, SyncState), EventError> {
+    require_manager(access)?;
+    if let Some((key, hash)) = idempotency
+        && let Some(found) = replay(state, access, key, hash).await?
+    {
+        return Ok(found);
+    }
+    let slug = slug_for(&fields.name);
+    let new = NewEvent {
+        org_id: access.org.id,
+        slug: &slug,
+        name: &fields.name,
+        description: &fields.description,
+        location: fields.location.as_deref(),
+        online_url: fields.online_url.as_deref(),
+        starts_at: fields.starts_at,
+        ends_at: fields.ends_at,
+        timezone: &fields.timezone,
+        visibility: fields.visibility,
+        reminder_offsets: fields.reminder_offsets.clone(),
+        status: fields.status,
+        created_by: Some(access.user_id),
+    };
+    let key =
+        idempotency.map(|(key, request_hash)| IdempotencyKey { user_id: access.user_id, key, request_hash });
+    let event = match state.db.create_event_with(&new, fields.notices, key.as_ref()).await {
+        Ok(e) => e,
+        Err(DbError::Conflict(_)) if idempotency.is_some() => {
+            // A concurrent retry with the same key won the race.
+            let (key, hash) = idempotency.unwrap_or_default();
+            return replay(state, access, key, hash).await?.ok_or(EventError::NotFound);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let update = if event.status == EventStatus::Published {
+        state.db.event_updates(event.id).await?.into_iter().next()
+    } else {
+        None
+    };
+    let synced = sync(state, &event, update.as_ref()).await;
+    Ok((event, synced))
+}
+
+async fn replay(
+    state: &AppState,
+    access: &OrgAccess,
+    key: &str,
+    hash: &str,
+) -> Result<Option<(Event, SyncState)>, EventError> {
+    let Some((stored_hash, event_id)) = state.db.idempotent_event(access.user_id, key).await? else {
+        return Ok(None);
+    };
+    if stored_hash != hash {
+        return Err(EventError::Conflict(
+            "This Idempotency-Key was already used with a different request; use a new key for a new event."
+                .into(),
+        ));
+    }
+    let event = state.db.event(event_id).await?.ok_or(EventError::NotFound)?;
+    let synced = sync_state(&state.db, &event).await?;
+    Ok(Some((event, synced)))
+}
+
+/// Whether everything committed for the event has reached its workflow.
+pub async fn sync_state(db: &Db, event: &Event) -> Result<SyncState, EventError> {
+    let missing_workflow = event.status == EventStatus::Published && event.workflow_started_at.is_none();
+    if missing_workflow || db.event_unsynced(event.id).await? {
+        Ok(SyncState::Pending)
+    } else {
+        Ok(SyncState::Synced)
+    }
+}
+
+fn check_editable(event: &Event) -> Result<(), EventError> {
+    if event.status == EventStatus::Cancelled {
+        return Err(EventError::Conflict(
+            "A cancelled event cannot be edited; duplicate it to plan it again.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Saves an edit (then syncs it).
+pub async fn edit(
+    state: &AppState,
+    access: &OrgAccess,
+    id: Uuid,
+    fields: &EventFields,
+) -> Result<(Event, SyncState), EventError> {
+    require_manager(access)?;
+    let old = load(&state.db, access, id).await?;
+    check_editable(&old)?;
+    if old.status == EventStatus::Published && fields.status == EventStatus::Draft {
+        let mut e = FieldErrors::default();
+        e.add("status", "A published event cannot go back to draft; cancel it instead.");
+        return Err(EventError::Invalid(e));
+    }
+    let changes = EventChanges {
+        name: fields.name.clone(),
+        description: fields.description.clone(),
+        location: fields.location.clone(),
+        online_url: fields.online_url.clone(),
+        starts_at: fields.starts_at,
+        ends_at: fields.ends_at,
+        timezone: fields.timezone.clone(),
+        visibility: fields.visibility,
+        reminder_offsets: fields.reminder_offsets.clone(),
+        notices: fields.notices,
+        status: fields.status,
+    };
+    let (event, update) = state.db.update_event(id, &changes, Some(access.user_id)).await?;
+    let synced = sync(state, &event, Some(&update)).await;
+    Ok((event, synced))
+}
+
+/// Cancels a draft or published event (then syncs it).
+pub async fn cancel(
+    state: &AppState,
+    access: &OrgAccess,
+    id: Uuid,
+) -> Result<(Event, SyncState), EventError> {
+    require_manager(access)?;
+    let old = load(&state.db, access, id).await?;
+    check_editable(&old)?;
+    let mut changes = EventChanges::of(&old);
+    changes.status = EventStatus::Cancelled;
+    let (event, update) = state.db.update_event(id, &changes, Some(access.user_id)).await?;
+    let synced = sync(state, &event, Some(&update)).await;
+    Ok((event, synced))
+}
+
+/// Deletes a draft or an event that has ended.
+pub async fn delete(state: &AppState, access: &OrgAccess, id: Uuid) -> Result<(), EventError> {
+    require_manager(access)?;
+    let event = load(&state.db, access, id).await?;
+    if event.status != EventStatus::Draft && event.ends_at > Utc::now() {
+        return Err(EventError::Conflict(
+            "Only drafts and events that have ended can be deleted; cancel this one instead, so participants are told."
+                .into(),
+        ));
+    }
+    state.db.delete_event(id).await?;
+    Ok(())
+}
+
+/// A copy of the event as a new draft named "Copy of …".
+pub async fn duplicate(state: &AppState, access: &OrgAccess, id: Uuid) -> Result<Event, EventError> {
+    require_manager(access)?;
+    let old = load(&state.db, access, id).await?;
+    let name: String = format!("Copy of {}", old.name).chars().take(MAX_NAME).collect();
+    let slug = slug_for(&old.name);
+    let new = NewEvent {
+        org_id: old.org_id,
+        slug: &slug,
+        name: &name,
+        description: &old.description,
+        location: old.location.as_deref(),
+        online_url: old.online_url.as_deref(),
+        starts_at: old.starts_at,
+        ends_at: old.ends_at,
+        timezone: &old.timezone,
+        visibility: old.visibility,
+        reminder_offsets: old.reminder_offsets.0.clone(),
+        status: EventStatus::Draft,
+        created_by: Some(access.user_id),
+    };
+    let notices = Notices {
+        reminders: old.notify_reminders,
+        changes: old.notify_changes,
+        cancellation: old.notify_cancellation,
+    };
+    Ok(state.db.create_event_with(&new, notices, None).await?)
+}
+
+// --- Sync with the workflow ---
+
+/// Tells the event's workflow about a committed change: publishing starts the workflow
+/// (already started counts as success), an edit signals `event_updated`, a cancellation
+/// `event_cancelled`; on success the update is marked signalled. A draft has nothing to tell.
+/// When Temporal is unreachable nothing is marked, so the change stays "not yet synced" for the
+/// reconciler, and [`SyncState::Pending`] is returned. Never fails: the change is committed.
+pub async fn sync(state: &AppState, event: &Event, update: Option<&EventUpdate>) -> SyncState {
+    match try_sync(state, event, update).await {
+        Ok(s) => s,
+        Err(e) => {
+            warn!(event_id = %event.id, error = format!("{e:#}"), "event saved but not yet synced with Temporal");
+            SyncState::Pending
+        }
+    }
+}
+
+async fn try_sync(
+    state: &AppState,
+    event: &Event,
+    update: Option<&EventUpdate>,
+) -> anyhow::Result<SyncState> {
+    let revision = update.map_or(event.revision, |u| u.revision);
+    let mark = |db: Db| async move { db.mark_signalled(event.id, revision).await };
+    if event.status == EventStatus::Draft {
+        // Nothing is scheduled for a draft: there is no workflow to tell.
+        mark(state.db.clone()).await?;
+        return Ok(SyncState::Synced);
+    }
+    let cancelled = event.status == EventStatus::Cancelled;
+    if cancelled && event.workflow_started_at.is_none() {
+        // Never scheduled, so nothing to stop.
+        mark(state.db.clone()).await?;
+        return Ok(SyncState::Synced);
+    }
+    let Some(client) = state.temporal.client().await else {
+        return Ok(SyncState::Pending);
+    };
+    let workflow_id = herald_workflows::workflow_id(event.id);
+    let started_now = event.workflow_started_at.is_none();
+    if started_now {
+        let options =
+            WorkflowStartOptions::new(state.temporal.config().task_queue.clone(), workflow_id.clone())
+                .build();
+        match client.start_workflow(EventWorkflow::run, event.id, options).await {
+            Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        state.db.mark_workflow_started(event.id).await?;
+    }
+    let is_publish = update.is_none_or(|u| u.kind == UpdateKind::Published);
+    if !(started_now && is_publish) {
+        // A freshly started workflow reads the current plan anyway; otherwise tell it.
+        let handle = client.get_workflow_handle::<EventWorkflow>(workflow_id);
+        let signal = EventSignal { revision };
+        if cancelled {
+            handle.signal(EventWorkflow::event_cancelled, signal, WorkflowSignalOptions::default()).await?;
+        } else {
+            handle.signal(EventWorkflow::event_updated, signal, WorkflowSignalOptions::default()).await?;
+        }
+    }
+    mark(state.db.clone()).await?;
+    Ok(SyncState::Synced)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_checked() {
+        assert_eq!(parse_offsets("2h, 30m, 3d").unwrap(), vec![7200, 1800, 259_200]);
+        assert!(parse_offsets("2 fortnights").is_err());
+        assert_eq!(check_offsets(&[60, 3600]).unwrap(), vec![3600, 60]);
+        assert!(check_offsets(&[0]).is_err());
+        assert!(check_offsets(&[MAX_OFFSET + 1]).is_err());
+        assert!(check_offsets(&[60, 60]).is_err());
+        assert!(check_offsets(&(1..=11).collect::<Vec<_>>()).is_err());
+    }
+
+    #[test]
+    fn local_times_follow_dst() {
+        let tz: Tz = "Europe/Paris".parse().unwrap();
+        // 2026-10-25 02:30 happens twice in Paris: the earlier (CEST, +02:00) is used.
+        let t = resolve_local(parse_local("2026-10-25T02:30").unwrap(), tz).unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-10-25T00:30:00+00:00");
+        // 2026-03-29 02:30 does not exist.
+        assert!(resolve_local(parse_local("2026-03-29T02:30").unwrap(), tz).is_err());
+    }
+
+    #[test]
+    fn markdown_is_safe() {
+        let html = render_markdown("**hi** <script>alert(1)</script> [x](javascript:alert(1))");
+        assert!(html.contains("<strong>hi</strong>"));
+        assert!(!html.contains("<script>"));
+        assert!(!html.contains("javascript:"));
+        assert!(render_markdown("# Title").contains("<h3>Title</h3>"));
+    }
+}

@@ -1,0 +1,683 @@
+//! Organizer pages for events under `/orgs/{slug}/events`: the list with filters, create, the
+//! detail page with the change history, edit, duplicate, cancel and delete (with confirmation).
+//!
+//! The rules live in [`crate::events`]; a non-member gets 404, a member who does not manage
+//! events 403 for the management pages, bad input the form again with 422.
+
+use std::collections::HashMap;
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use herald_templates::FlashKind;
+use herald_templates::accounts::message;
+use herald_templates::events::{self as pages, EventDetail, EventFormView, EventRow, HistoryRow};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::error::{FieldErrors, PageError};
+use super::portal::Portal;
+use super::{AppState, flash};
+use crate::auth::session::{CurrentUser, RequireUser};
+use crate::db::events::Notices;
+use crate::db::models::{Event, EventStatus};
+use crate::events::{self, EventError, FORM_NAMES, RawEvent, SyncState};
+use crate::orgs::{self, OrgAccess, OrgError};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/orgs/{slug}/events", get(list).post(create))
+        .route("/orgs/{slug}/events/new", get(new_page))
+        .route("/orgs/{slug}/events/{id}", get(detail))
+        .route("/orgs/{slug}/events/{id}/edit", get(edit_page).post(edit))
+        .route("/orgs/{slug}/events/{id}/duplicate", post(duplicate))
+        .route("/orgs/{slug}/events/{id}/cancel", get(cancel_page).post(cancel))
+        .route("/orgs/{slug}/events/{id}/delete", get(delete_page).post(delete))
+}
+
+fn html(status: StatusCode, markup: herald_templates::Markup) -> Response {
+    (status, [(header::VARY, "HX-Request")], Html(markup.into_string())).into_response()
+}
+
+/// A signed-in member's request for one organization's events; 404 for anyone else.
+struct InOrg {
+    portal: Portal,
+    user: CurrentUser,
+    access: OrgAccess,
+    id: Option<Uuid>,
+}
+
+impl FromRequestParts<AppState> for InOrg {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let RequireUser(user) =
+            RequireUser::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| PageError::NotFound.into_response())?;
+        let slug = params.get("slug").ok_or_else(|| PageError::NotFound.into_response())?;
+        let id = match params.get("id") {
+            Some(raw) => Some(Uuid::parse_str(raw).map_err(|_| PageError::NotFound.into_response())?),
+            None => None,
+        };
+        let access = orgs::access(&state.db, slug, user.user.id).await.map_err(|e| {
+            match e {
+                OrgError::NotFound => PageError::NotFound,
+                other => PageError::Internal(anyhow::anyhow!(other)),
+            }
+            .into_response()
+        })?;
+        let portal = Portal::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?
+            .in_org(&access.org.slug);
+        Ok(Self { portal, user, access, id })
+    }
+}
+
+impl InOrg {
+    fn base(&self) -> String {
+        format!("/orgs/{}/events", self.access.org.slug)
+    }
+
+    fn viewer_tz(&self) -> Tz {
+        self.user.user.timezone.parse().unwrap_or(Tz::UTC)
+    }
+
+    fn manages(&self) -> bool {
+        events::manages_events(self.access.role)
+    }
+
+    fn failure(&self, e: EventError) -> Response {
+        let base = self.base();
+        let back = Some((base.as_str(), "Back to the events"));
+        match e {
+            EventError::NotFound => PageError::NotFound.into_response(),
+            EventError::Forbidden(why) => {
+                html(StatusCode::FORBIDDEN, message(&self.portal.shell, "Not allowed", &why, back))
+            }
+            EventError::Conflict(why) => {
+                html(StatusCode::CONFLICT, message(&self.portal.shell, "That cannot be done", &why, back))
+            }
+            EventError::Invalid(fields) => {
+                let why = fields.0.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ");
+                html(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    message(&self.portal.shell, "Please check", &why, back),
+                )
+            }
+            EventError::Internal(e) => PageError::Internal(e).into_response(),
+        }
+    }
+
+    async fn event(&self, state: &AppState) -> Result<Event, Response> {
+        let id = self.id.ok_or_else(|| PageError::NotFound.into_response())?;
+        events::load(&state.db, &self.access, id).await.map_err(|e| self.failure(e))
+    }
+
+    /// The 403 answer for a member who does not manage events; `None` for those who do.
+    fn forbid(&self) -> Option<Response> {
+        (!self.manages()).then(|| {
+            self.failure(EventError::Forbidden("Only owners, admins and organizers manage events.".into()))
+        })
+    }
+}
+
+/// A time in a zone, in words: "Sun 25 Oct 2026, 01:30 EDT".
+pub(crate) fn fmt_time(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%a %-d %b %Y, %H:%M %Z").to_string()
+}
+
+/// An event's start and end in a zone, with the zone's name.
+pub(crate) fn fmt_span(start: DateTime<Utc>, end: DateTime<Utc>, tz: Tz) -> String {
+    format!("{} – {} ({})", fmt_time(start, tz), fmt_time(end, tz), tz.name())
+}
+
+fn event_tz(event: &Event) -> Tz {
+    event.timezone.parse().unwrap_or(Tz::UTC)
+}
+
+fn flash_after(state: &AppState, to: &str, done: &str, synced: SyncState) -> Response {
+    match synced {
+        SyncState::Synced => flash::redirect(state, to, FlashKind::Success, done),
+        SyncState::Pending => flash::redirect(state, to, FlashKind::Warning, events::PENDING_MESSAGE),
+    }
+}
+
+// --- List ---
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    filter: String,
+}
+
+async fn list(State(state): State<AppState>, org: InOrg, Query(q): Query<ListQuery>) -> Response {
+    let filter = match q.filter.as_str() {
+        "past" | "drafts" | "cancelled" => q.filter.as_str(),
+        _ => "upcoming",
+    };
+    let all = match state.db.org_events(org.access.org.id, None, None, None, org.manages(), 1000).await {
+        Ok(e) => e,
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    let now = Utc::now();
+    let mut rows: Vec<&Event> = all
+        .iter()
+        .filter(|e| match filter {
+            "past" => e.status == EventStatus::Published && e.ends_at <= now,
+            "drafts" => e.status == EventStatus::Draft,
+            "cancelled" => e.status == EventStatus::Cancelled,
+            _ => e.status == EventStatus::Published && e.ends_at > now,
+        })
+        .collect();
+    if filter == "past" {
+        rows.reverse();
+    }
+    let tz = org.viewer_tz();
+    let rows: Vec<EventRow> = rows
+        .into_iter()
+        .map(|e| EventRow {
+            id: e.id.to_string(),
+            name: e.name.clone(),
+            when: fmt_span(e.starts_at, e.ends_at, tz),
+            status: e.status.to_string(),
+            visibility: e.visibility.to_string(),
+        })
+        .collect();
+    html(
+        StatusCode::OK,
+        pages::list(
+            &org.portal.shell,
+            &org.access.org.slug,
+            &org.access.org.name,
+            filter,
+            &rows,
+            org.manages(),
+        ),
+    )
+}
+
+// --- The form ---
+
+/// The event form as submitted.
+#[derive(Debug, Default, Deserialize)]
+struct EventInput {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    end: String,
+    #[serde(default)]
+    timezone: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    online_url: String,
+    #[serde(default)]
+    visibility: String,
+    #[serde(default)]
+    custom_reminders: String,
+    #[serde(default)]
+    status: String,
+    remind_1w: Option<String>,
+    remind_1d: Option<String>,
+    remind_1h: Option<String>,
+    remind_15m: Option<String>,
+    notify_reminders: Option<String>,
+    notify_changes: Option<String>,
+    notify_cancellation: Option<String>,
+}
+
+/// Preset checkboxes: (form name, seconds).
+const PRESET_NAMES: [&str; 4] = ["remind_1w", "remind_1d", "remind_1h", "remind_15m"];
+
+impl EventInput {
+    fn presets(&self) -> [bool; 4] {
+        [&self.remind_1w, &self.remind_1d, &self.remind_1h, &self.remind_15m].map(|o| o.is_some())
+    }
+
+    fn raw(&self) -> RawEvent {
+        let offsets = self
+            .presets()
+            .iter()
+            .zip(events::PRESETS)
+            .filter(|(on, _)| **on)
+            .map(|(_, (secs, _))| *secs)
+            .collect();
+        RawEvent {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            location: self.location.clone(),
+            online_url: self.online_url.clone(),
+            start: self.start.clone(),
+            end: self.end.clone(),
+            timezone: self.timezone.clone(),
+            visibility: self.visibility.clone(),
+            reminder_offsets: offsets,
+            custom_reminders: self.custom_reminders.clone(),
+            notices: Notices {
+                reminders: self.notify_reminders.is_some(),
+                changes: self.notify_changes.is_some(),
+                cancellation: self.notify_cancellation.is_some(),
+            },
+            status: self.status.clone(),
+        }
+    }
+
+    fn view(&self, may_be_draft: bool) -> EventFormView {
+        EventFormView {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            start: self.start.clone(),
+            end: self.end.clone(),
+            timezone: self.timezone.clone(),
+            location: self.location.clone(),
+            online_url: self.online_url.clone(),
+            visibility: self.visibility.clone(),
+            presets: preset_view(self.presets()),
+            custom_reminders: self.custom_reminders.clone(),
+            notify_reminders: self.notify_reminders.is_some(),
+            notify_changes: self.notify_changes.is_some(),
+            notify_cancellation: self.notify_cancellation.is_some(),
+            status: self.status.clone(),
+            may_be_draft,
+        }
+    }
+}
+
+fn preset_view(on: [bool; 4]) -> Vec<(String, String, bool)> {
+    PRESET_NAMES
+        .iter()
+        .zip(events::PRESETS)
+        .zip(on)
+        .map(|((name, (_, label)), on)| ((*name).to_owned(), (*label).to_owned(), on))
+        .collect()
+}
+
+/// Short text for a custom offset: 30m, 2h, 3d, 45s.
+fn short_offset(secs: i64) -> String {
+    if secs % 86_400 == 0 {
+        format!("{}d", secs / 86_400)
+    } else if secs % 3600 == 0 {
+        format!("{}h", secs / 3600)
+    } else if secs % 60 == 0 {
+        format!("{}m", secs / 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
+fn view_of(event: &Event) -> EventFormView {
+    let tz = event_tz(event);
+    let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string();
+    let offsets = &event.reminder_offsets.0;
+    let on = preset_on(offsets);
+    let custom: Vec<String> = offsets
+        .iter()
+        .filter(|o| !events::PRESETS.iter().any(|(p, _)| p == *o))
+        .map(|o| short_offset(*o))
+        .collect();
+    EventFormView {
+        name: event.name.clone(),
+        description: event.description.clone(),
+        start: local(event.starts_at),
+        end: local(event.ends_at),
+        timezone: event.timezone.clone(),
+        location: event.location.clone().unwrap_or_default(),
+        online_url: event.online_url.clone().unwrap_or_default(),
+        visibility: event.visibility.to_string(),
+        presets: preset_view(on),
+        custom_reminders: custom.join(", "),
+        notify_reminders: event.notify_reminders,
+        notify_changes: event.notify_changes,
+        notify_cancellation: event.notify_cancellation,
+        status: event.status.to_string(),
+        may_be_draft: event.status == EventStatus::Draft,
+    }
+}
+
+/// Which presets are among `offsets`.
+fn preset_on(offsets: &[i64]) -> [bool; 4] {
+    let mut out = [false; 4];
+    for (slot, (secs, _)) in out.iter_mut().zip(events::PRESETS) {
+        *slot = offsets.contains(secs);
+    }
+    out
+}
+
+fn form_response(
+    org: &InOrg,
+    title: &str,
+    action: &str,
+    view: &EventFormView,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Response {
+    html(
+        status,
+        pages::form(
+            &org.portal.shell,
+            &org.access.org.slug,
+            title,
+            action,
+            view,
+            &errors.0,
+            events::AMBIGUOUS_HELP,
+        ),
+    )
+}
+
+async fn new_page(org: InOrg) -> Response {
+    if let Some(r) = org.forbid() {
+        return r;
+    }
+    let view = EventFormView {
+        timezone: org.user.user.timezone.clone(),
+        visibility: "public".into(),
+        presets: preset_view([false, true, true, false]),
+        notify_reminders: true,
+        notify_changes: true,
+        notify_cancellation: true,
+        status: "draft".into(),
+        may_be_draft: true,
+        ..Default::default()
+    };
+    form_response(&org, "New event", &org.base(), &view, &FieldErrors::default(), StatusCode::OK)
+}
+
+async fn create(State(state): State<AppState>, org: InOrg, Form(input): Form<EventInput>) -> Response {
+    if let Some(r) = org.forbid() {
+        return r;
+    }
+    let fields = match events::validate(&input.raw(), FORM_NAMES) {
+        Ok(f) => f,
+        Err(errors) => {
+            return form_response(
+                &org,
+                "New event",
+                &org.base(),
+                &input.view(true),
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
+    };
+    match events::create(&state, &org.access, &fields, None).await {
+        Ok((event, synced)) => {
+            flash_after(&state, &format!("{}/{}", org.base(), event.id), "The event is saved.", synced)
+        }
+        Err(e) => org.failure(e),
+    }
+}
+
+async fn edit_page(State(state): State<AppState>, org: InOrg) -> Response {
+    if let Some(r) = org.forbid() {
+        return r;
+    }
+    let event = match org.event(&state).await {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let action = format!("{}/{}/edit", org.base(), event.id);
+    form_response(
+        &org,
+        &format!("Edit {}", event.name),
+        &action,
+        &view_of(&event),
+        &FieldErrors::default(),
+        StatusCode::OK,
+    )
+}
+
+async fn edit(State(state): State<AppState>, org: InOrg, Form(input): Form<EventInput>) -> Response {
+    if let Some(r) = org.forbid() {
+        return r;
+    }
+    let event = match org.event(&state).await {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let action = format!("{}/{}/edit", org.base(), event.id);
+    let title = format!("Edit {}", event.name);
+    let may_be_draft = event.status == EventStatus::Draft;
+    let fields = match events::validate(&input.raw(), FORM_NAMES) {
+        Ok(f) => f,
+        Err(errors) => {
+            return form_response(
+                &org,
+                &title,
+                &action,
+                &input.view(may_be_draft),
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
+    };
+    match events::edit(&state, &org.access, event.id, &fields).await {
+        Ok((event, synced)) => {
+            flash_after(&state, &format!("{}/{}", org.base(), event.id), "The changes are saved.", synced)
+        }
+        Err(EventError::Invalid(errors)) => form_response(
+            &org,
+            &title,
+            &action,
+            &input.view(may_be_draft),
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(e) => org.failure(e),
+    }
+}
+
+// --- Detail ---
+
+fn or_none(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "none".into(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn history_lines(payload: &serde_json::Value, tz: Tz) -> Vec<String> {
+    let mut lines = Vec::new();
+    let when = |v: &serde_json::Value| {
+        let parse = |k: &str| {
+            v.get(k)
+                .and_then(|s| s.as_str())
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map(|t| t.with_timezone(&Utc))
+        };
+        match (parse("starts_at"), parse("ends_at")) {
+            (Some(s), Some(e)) => fmt_span(
+                s,
+                e,
+                v.get("timezone").and_then(|z| z.as_str()).and_then(|z| z.parse().ok()).unwrap_or(tz),
+            ),
+            _ => "unknown".into(),
+        }
+    };
+    if let Some(t) = payload.get("time") {
+        lines.push(format!("Time: {} → {}", when(&t["old"]), when(&t["new"])));
+    }
+    for (key, label) in [("place", "Place"), ("link", "Online link"), ("status", "Status")] {
+        if let Some(c) = payload.get(key) {
+            lines.push(format!("{label}: {} → {}", or_none(&c["old"]), or_none(&c["new"])));
+        }
+    }
+    if let Some(f) = payload.get("fields").and_then(|f| f.as_array()) {
+        let names: Vec<String> = f.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect();
+        if !names.is_empty() {
+            lines.push(format!("Also changed: {}", names.join(", ")));
+        }
+    }
+    lines
+}
+
+async fn detail(State(state): State<AppState>, org: InOrg) -> Response {
+    let event = match org.event(&state).await {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let updates = match state.db.event_updates(event.id).await {
+        Ok(u) => u,
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    let synced = match events::sync_state(&state.db, &event).await {
+        Ok(s) => s,
+        Err(e) => return org.failure(e),
+    };
+    let viewer = org.viewer_tz();
+    let etz = event_tz(&event);
+    let notices: Vec<&str> = [
+        (event.notify_reminders, "reminders"),
+        (event.notify_changes, "changes"),
+        (event.notify_cancellation, "cancellation"),
+    ]
+    .into_iter()
+    .filter_map(|(on, w)| on.then_some(w))
+    .collect();
+    let view = EventDetail {
+        id: event.id.to_string(),
+        name: event.name.clone(),
+        status: event.status.to_string(),
+        visibility: event.visibility.to_string(),
+        when_viewer: fmt_span(event.starts_at, event.ends_at, viewer),
+        when_event: (viewer != etz).then(|| fmt_span(event.starts_at, event.ends_at, etz)),
+        location: event.location.clone(),
+        online_url: event.online_url.clone(),
+        description_html: events::render_markdown(&event.description),
+        reminders: event
+            .reminder_offsets
+            .0
+            .iter()
+            .map(|o| format!("{} before", events::describe_offset(*o)))
+            .collect(),
+        notices: if notices.is_empty() { "nothing".into() } else { notices.join(", ") },
+        history: updates
+            .iter()
+            .map(|u| HistoryRow {
+                when: fmt_time(u.created_at, viewer),
+                kind: u.kind.to_string(),
+                lines: history_lines(&u.payload.0, etz),
+            })
+            .collect(),
+        pending: (synced == SyncState::Pending && org.manages()).then(|| events::PENDING_MESSAGE.to_owned()),
+        can_manage: org.manages(),
+        can_delete: event.status == EventStatus::Draft || event.ends_at <= Utc::now(),
+        editable: event.status != EventStatus::Cancelled,
+    };
+    html(StatusCode::OK, pages::detail(&org.portal.shell, &org.access.org.slug, &view))
+}
+
+// --- Duplicate, cancel, delete ---
+
+/// Confirmation field of destructive forms.
+#[derive(Debug, Default, Deserialize)]
+struct ConfirmInput {
+    #[serde(default)]
+    confirm: String,
+}
+
+async fn duplicate(State(state): State<AppState>, org: InOrg) -> Response {
+    let Some(id) = org.id else { return PageError::NotFound.into_response() };
+    match events::duplicate(&state, &org.access, id).await {
+        Ok(copy) => flash::redirect(
+            &state,
+            &format!("{}/{}/edit", org.base(), copy.id),
+            FlashKind::Success,
+            "A draft copy is made; adjust it and publish it when ready.",
+        ),
+        Err(e) => org.failure(e),
+    }
+}
+
+fn confirm_page(org: &InOrg, event: &Event, what: &str) -> Response {
+    let base = format!("{}/{}", org.base(), event.id);
+    let (title, text, button) = if what == "cancel" {
+        (
+            format!("Cancel {}?", event.name),
+            "Participants who chose to be told get a cancellation notice and no further reminders. This cannot be undone.",
+            "Cancel the event",
+        )
+    } else {
+        (
+            format!("Delete {}?", event.name),
+            "The event and its history are deleted for good.",
+            "Delete the event",
+        )
+    };
+    html(
+        StatusCode::OK,
+        herald_templates::orgs::confirm(
+            &org.portal.shell,
+            &title,
+            text,
+            &format!("{base}/{what}"),
+            button,
+            &base,
+        ),
+    )
+}
+
+async fn cancel_page(State(state): State<AppState>, org: InOrg) -> Response {
+    if let Some(r) = org.forbid() {
+        return r;
+    }
+    match org.event(&state).await {
+        Ok(e) => confirm_page(&org, &e, "cancel"),
+        Err(r) => r,
+    }
+}
+
+async fn cancel(State(state): State<AppState>, org: InOrg, Form(input): Form<ConfirmInput>) -> Response {
+    let event = match org.event(&state).await {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    if input.confirm != "yes" {
+        return confirm_page(&org, &event, "cancel");
+    }
+    match events::cancel(&state, &org.access, event.id).await {
+        Ok((event, synced)) => {
+            flash_after(&state, &format!("{}/{}", org.base(), event.id), "The event is cancelled.", synced)
+        }
+        Err(e) => org.failure(e),
+    }
+}
+
+async fn delete_page(State(state): State<AppState>, org: InOrg) -> Response {
+    if let Some(r) = org.forbid() {
+        return r;
+    }
+    match org.event(&state).await {
+        Ok(e) => confirm_page(&org, &e, "delete"),
+        Err(r) => r,
+    }
+}
+
+async fn delete(State(state): State<AppState>, org: InOrg, Form(input): Form<ConfirmInput>) -> Response {
+    let event = match org.event(&state).await {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    if input.confirm != "yes" {
+        return confirm_page(&org, &event, "delete");
+    }
+    match events::delete(&state, &org.access, event.id).await {
+        Ok(()) => {
+            flash::redirect(&state, &org.base(), FlashKind::Success, &format!("{} is deleted.", event.name))
+        }
+        Err(e) => org.failure(e),
+    }
+}

@@ -1,0 +1,225 @@
+//! Public pages: `/o/{org}` (an organization's upcoming public events), `/o/{org}/e/{event}`
+//! (one event, with Open Graph tags) and `/o/{org}/e/{event}.ics` (the event as iCalendar).
+//!
+//! Public and unlisted events are for anyone with the link (only public ones are listed);
+//! private ones only for members of the organization and the event's participants; drafts for
+//! nobody here. Anything else is a 404, the same as an event that does not exist.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use herald_templates::events::{self as pages, PublicEvent, PublicRow};
+
+use super::AppState;
+use super::error::PageError;
+use super::events::fmt_span;
+use super::portal::Portal;
+use crate::db::models::{Event, EventStatus, Organization, Visibility};
+use crate::events;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/o/{org}", get(org_page)).route("/o/{org}/e/{event}", get(event_page))
+}
+
+async fn org_page(State(state): State<AppState>, portal: Portal, Path(slug): Path<String>) -> Response {
+    let org = match state.db.organization_by_slug(&slug).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return PageError::NotFound.into_response(),
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    let list = match state.db.org_events(org.id, Some(Utc::now()), None, None, false, 200).await {
+        Ok(l) => l,
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    let tz = viewer_tz(&portal);
+    let rows: Vec<PublicRow> = list
+        .iter()
+        .filter(|e| e.status == EventStatus::Published && e.visibility == Visibility::Public)
+        .map(|e| PublicRow {
+            href: format!("/o/{}/e/{}", org.slug, e.slug),
+            name: e.name.clone(),
+            when: fmt_span(e.starts_at, e.ends_at, tz.unwrap_or_else(|| event_tz(e))),
+        })
+        .collect();
+    Html(pages::public_org(&portal.shell, &org.name, &rows).into_string()).into_response()
+}
+
+fn event_tz(e: &Event) -> Tz {
+    e.timezone.parse().unwrap_or(Tz::UTC)
+}
+
+fn viewer_tz(portal: &Portal) -> Option<Tz> {
+    portal.user.as_ref().and_then(|u| u.user.timezone.parse().ok())
+}
+
+/// The event `slug` of `org` if the visitor may see it.
+async fn visible_event(
+    state: &AppState,
+    portal: &Portal,
+    org: &str,
+    slug: &str,
+) -> Result<(Organization, Event), PageError> {
+    let org = state.db.organization_by_slug(org).await?.ok_or(PageError::NotFound)?;
+    let event = state.db.event_by_slug(org.id, slug).await?.ok_or(PageError::NotFound)?;
+    if event.status == EventStatus::Draft {
+        return Err(PageError::NotFound);
+    }
+    if event.visibility == Visibility::Private {
+        let Some(user) = &portal.user else { return Err(PageError::NotFound) };
+        let member = state.db.membership(org.id, user.user.id).await?.is_some();
+        let participant =
+            !member && state.db.participants(event.id).await?.iter().any(|p| p.user_id == Some(user.user.id));
+        if !member && !participant {
+            return Err(PageError::NotFound);
+        }
+    }
+    Ok((org, event))
+}
+
+async fn event_page(
+    State(state): State<AppState>,
+    portal: Portal,
+    Path((org, event)): Path<(String, String)>,
+) -> Response {
+    let (slug, ics) = match event.strip_suffix(".ics") {
+        Some(s) => (s, true),
+        None => (event.as_str(), false),
+    };
+    let (org, event) = match visible_event(&state, &portal, &org, slug).await {
+        Ok(found) => found,
+        Err(e) => return e.into_response(),
+    };
+    let page_path = format!("/o/{}/e/{}", org.slug, event.slug);
+    let url = state.web.absolute(&page_path);
+    if ics {
+        let body = ical(&event, &url, Utc::now());
+        let disposition = format!("attachment; filename=\"{}.ics\"", event.slug);
+        return (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, "text/calendar; charset=utf-8".to_owned()),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            body,
+        )
+            .into_response();
+    }
+    let etz = event_tz(&event);
+    let vtz = viewer_tz(&portal).unwrap_or(etz);
+    let summary: String = format!(
+        "{} · {}{}",
+        fmt_span(event.starts_at, event.ends_at, etz),
+        event.location.clone().unwrap_or_else(|| "online".into()),
+        if event.description.is_empty() { String::new() } else { format!(" · {}", event.description) }
+    )
+    .chars()
+    .take(300)
+    .collect();
+    let view = PublicEvent {
+        org_name: org.name.clone(),
+        org_href: format!("/o/{}", org.slug),
+        name: event.name.clone(),
+        when_viewer: fmt_span(event.starts_at, event.ends_at, vtz),
+        when_event: (vtz != etz).then(|| fmt_span(event.starts_at, event.ends_at, etz)),
+        location: event.location.clone(),
+        online_url: event.online_url.clone(),
+        description_html: events::render_markdown(&event.description),
+        summary,
+        url,
+        ics_href: format!("{page_path}.ics"),
+        cancelled: event.status == EventStatus::Cancelled,
+    };
+    Html(pages::public_event(&portal.shell, &view).into_string()).into_response()
+}
+
+// --- iCalendar (RFC 5545) ---
+
+/// Escapes a TEXT value: backslash, semicolon, comma and newlines.
+fn ical_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Folds a content line at 75 octets (never inside a UTF-8 character) and ends it with CRLF.
+fn ical_line(out: &mut String, line: &str) {
+    let mut width = 0;
+    for c in line.chars() {
+        let len = c.len_utf8();
+        if width + len > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(c);
+        width += len;
+    }
+    out.push_str("\r\n");
+}
+
+fn ical_time(t: DateTime<Utc>) -> String {
+    t.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+/// The event as an iCalendar file: UID is the event id, times in UTC.
+pub(crate) fn ical(event: &Event, url: &str, now: DateTime<Utc>) -> String {
+    let mut out = String::new();
+    let mut line = |l: String| ical_line(&mut out, &l);
+    line("BEGIN:VCALENDAR".into());
+    line("VERSION:2.0".into());
+    line("PRODID:-//Herald//Herald events//EN".into());
+    line("CALSCALE:GREGORIAN".into());
+    line("METHOD:PUBLISH".into());
+    line("BEGIN:VEVENT".into());
+    line(format!("UID:{}", event.id));
+    line(format!("DTSTAMP:{}", ical_time(now)));
+    line(format!("DTSTART:{}", ical_time(event.starts_at)));
+    line(format!("DTEND:{}", ical_time(event.ends_at)));
+    line(format!("SEQUENCE:{}", event.revision));
+    line(format!("SUMMARY:{}", ical_escape(&event.name)));
+    if !event.description.is_empty() {
+        line(format!("DESCRIPTION:{}", ical_escape(&event.description)));
+    }
+    match (&event.location, &event.online_url) {
+        (Some(l), _) => line(format!("LOCATION:{}", ical_escape(l))),
+        (None, Some(u)) => line(format!("LOCATION:{}", ical_escape(u))),
+        (None, None) => {}
+    }
+    line(format!("URL:{url}"));
+    line(format!(
+        "STATUS:{}",
+        if event.status == EventStatus::Cancelled { "CANCELLED" } else { "CONFIRMED" }
+    ));
+    line("END:VEVENT".into());
+    line("END:VCALENDAR".into());
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_fold_at_75_octets_on_char_boundaries() {
+        let mut out = String::new();
+        ical_line(&mut out, &format!("SUMMARY:{}", "é".repeat(60)));
+        for l in out.split("\r\n").filter(|l| !l.is_empty()) {
+            assert!(l.len() <= 75, "{l}");
+        }
+        assert_eq!(out.replace("\r\n ", ""), format!("SUMMARY:{}\r\n", "é".repeat(60)));
+        assert_eq!(ical_escape("a,b;c\\d\ne"), "a\\,b\\;c\\\\d\\ne");
+    }
+}

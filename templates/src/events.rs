@@ -1,0 +1,392 @@
+//! Organizer pages for events: the list with filters, the create/edit form, and the detail page
+//! with the change history.
+
+use maud::{Markup, PreEscaped, html};
+
+use crate::components::empty_state;
+use crate::forms::{Errors, Field, error_for, error_summary, field};
+use crate::layout::{Page, Shell, csrf_field, layout};
+
+/// An event in the organizer's list.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    /// Event id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// When, in words (the viewer's zone).
+    pub when: String,
+    /// draft, published or cancelled.
+    pub status: String,
+    /// public, unlisted or private.
+    pub visibility: String,
+}
+
+/// The list filters: (value, label).
+pub const FILTERS: &[(&str, &str)] =
+    &[("upcoming", "Upcoming"), ("past", "Past"), ("drafts", "Drafts"), ("cancelled", "Cancelled")];
+
+/// `/orgs/{slug}/events`.
+pub fn list(
+    shell: &Shell,
+    org_slug: &str,
+    org_name: &str,
+    filter: &str,
+    rows: &[EventRow],
+    can_manage: bool,
+) -> Markup {
+    let base = format!("/orgs/{org_slug}/events");
+    let new_href = format!("{base}/new");
+    let label = FILTERS.iter().find(|(v, _)| *v == filter).map_or("Upcoming", |(_, l)| *l);
+    html! {
+        (layout(&Page::new(&format!("Events · {org_name}")).shell(shell), html! {
+            p.eyebrow { a href={ "/orgs/" (org_slug) } { (org_name) } }
+            h1 { "Events" }
+            @if can_manage {
+                div.actions { a.button href={ (base) "/new" } { "New event" } }
+            }
+            nav aria-label="Filter events" {
+                ul.inline {
+                    @for (value, text) in FILTERS {
+                        li { a href={ (base) "?filter=" (value) } aria-current=[(*value == filter).then_some("page")] { (text) } }
+                    }
+                }
+            }
+            h2 { (label) }
+            @if rows.is_empty() {
+                (empty_state(&format!("No {} events", label.to_lowercase()), "Nothing to show here yet.",
+                    can_manage.then_some((new_href.as_str(), "Create an event"))))
+            } @else {
+                div.table-wrap {
+                    table {
+                        thead { tr { th scope="col" { "Event" } th scope="col" { "When" } th scope="col" { "Status" } th scope="col" { "Visibility" } } }
+                        tbody {
+                            @for r in rows {
+                                tr {
+                                    td { a href={ (base) "/" (r.id) } { (r.name) } }
+                                    td { (r.when) }
+                                    td { span.badge { (r.status) } }
+                                    td { (r.visibility) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }))
+    }
+}
+
+/// The values of the event form.
+#[derive(Debug, Clone, Default)]
+pub struct EventFormView {
+    /// Name.
+    pub name: String,
+    /// Markdown.
+    pub description: String,
+    /// Local start `YYYY-MM-DDTHH:MM`.
+    pub start: String,
+    /// Local end.
+    pub end: String,
+    /// IANA zone.
+    pub timezone: String,
+    /// Where.
+    pub location: String,
+    /// Online link.
+    pub online_url: String,
+    /// public, unlisted or private.
+    pub visibility: String,
+    /// The presets: (form name, label, checked).
+    pub presets: Vec<(String, String, bool)>,
+    /// Custom offsets as text.
+    pub custom_reminders: String,
+    /// Notice checkboxes.
+    pub notify_reminders: bool,
+    /// Changes notice.
+    pub notify_changes: bool,
+    /// Cancellation notice.
+    pub notify_cancellation: bool,
+    /// draft or published.
+    pub status: String,
+    /// Whether "draft" may still be chosen.
+    pub may_be_draft: bool,
+}
+
+/// The create or edit form.
+pub fn form(
+    shell: &Shell,
+    org_slug: &str,
+    title: &str,
+    action: &str,
+    v: &EventFormView,
+    errors: &Errors,
+    ambiguous_help: &str,
+) -> Markup {
+    let check = |name: &'static str, label: &'static str, on: bool| {
+        html! { div.field { label { input type="checkbox" name=(name) value="on" checked[on]; " " (label) } } }
+    };
+    html! {
+        (layout(&Page::new(title).shell(shell), html! {
+            p.eyebrow { a href={ "/orgs/" (org_slug) "/events" } { "Events" } }
+            h1 { (title) }
+            (error_summary(errors))
+            form.card method="post" action=(action) novalidate {
+                (csrf_field(&shell.csrf))
+                (field(&Field::new("name", "Name", "text").value(&v.name).error(error_for(errors, "name"))))
+                div.field {
+                    label for="f-description" { "Description" }
+                    p.help id="f-description-help" { "Markdown: **bold**, _italic_, [links](https://…), lists. HTML is shown as text." }
+                    textarea id="f-description" name="description" rows="6" aria-describedby="f-description-help"
+                        aria-invalid=[error_for(errors, "description").map(|_| "true")] { (v.description) }
+                    @if let Some(e) = error_for(errors, "description") { p.error-text { (e) } }
+                }
+                fieldset {
+                    legend { "When" }
+                    p.help { "Local date and time in the event's time zone. " (ambiguous_help) }
+                    (field(&Field::new("start", "Starts", "datetime-local").value(&v.start).error(error_for(errors, "start"))))
+                    (field(&Field::new("end", "Ends", "datetime-local").value(&v.end).error(error_for(errors, "end"))))
+                    (field(&Field::new("timezone", "Time zone", "text").value(&v.timezone).help("An IANA name, like Europe/Paris or America/New_York.").error(error_for(errors, "timezone"))))
+                }
+                fieldset {
+                    legend { "Where" }
+                    (field(&Field::new("location", "Location", "text").value(&v.location).optional().error(error_for(errors, "location"))))
+                    (field(&Field::new("online_url", "Online link", "url").value(&v.online_url).optional().help("https://…").error(error_for(errors, "online_url"))))
+                }
+                div.field {
+                    label for="f-visibility" { "Visibility" }
+                    select id="f-visibility" name="visibility" aria-invalid=[error_for(errors, "visibility").map(|_| "true")] {
+                        @for (value, text) in [("public", "Public: listed on the organization's page"), ("unlisted", "Unlisted: anyone with the link"), ("private", "Private: members and participants only")] {
+                            option value=(value) selected[v.visibility == value] { (text) }
+                        }
+                    }
+                    @if let Some(e) = error_for(errors, "visibility") { p.error-text { (e) } }
+                }
+                fieldset {
+                    legend { "Reminders" }
+                    @for (name, label, on) in &v.presets {
+                        div.field { label { input type="checkbox" name=(name) value="on" checked[*on]; " " (label) } }
+                    }
+                    (field(&Field::new("custom_reminders", "Other reminders", "text").value(&v.custom_reminders).optional()
+                        .help("Before the start, separated by commas: 30m, 2h, 3d. At most 10 reminders, up to one year.")
+                        .error(error_for(errors, "custom_reminders"))))
+                }
+                fieldset {
+                    legend { "Participants are told about" }
+                    (check("notify_reminders", "Reminders", v.notify_reminders))
+                    (check("notify_changes", "Changes of time, place or link", v.notify_changes))
+                    (check("notify_cancellation", "Cancellation", v.notify_cancellation))
+                }
+                div.field {
+                    label for="f-status" { "Status" }
+                    select id="f-status" name="status" {
+                        @if v.may_be_draft { option value="draft" selected[v.status == "draft"] { "Draft (not visible, no reminders)" } }
+                        option value="published" selected[v.status == "published"] { "Published" }
+                    }
+                    @if let Some(e) = error_for(errors, "status") { p.error-text { (e) } }
+                }
+                div.actions { button.button type="submit" { "Save" } a href={ "/orgs/" (org_slug) "/events" } { "Cancel" } }
+            }
+        }))
+    }
+}
+
+/// A row of the change history.
+#[derive(Debug, Clone)]
+pub struct HistoryRow {
+    /// When, in words.
+    pub when: String,
+    /// What kind of change.
+    pub kind: String,
+    /// Each change as "what: old → new".
+    pub lines: Vec<String>,
+}
+
+/// What the detail page shows.
+#[derive(Debug, Clone, Default)]
+pub struct EventDetail {
+    /// Event id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Status.
+    pub status: String,
+    /// Visibility.
+    pub visibility: String,
+    /// When, in the viewer's zone.
+    pub when_viewer: String,
+    /// When, in the event's zone (if different).
+    pub when_event: Option<String>,
+    /// Where.
+    pub location: Option<String>,
+    /// Online link.
+    pub online_url: Option<String>,
+    /// The description as safe HTML.
+    pub description_html: String,
+    /// Reminders in words.
+    pub reminders: Vec<String>,
+    /// Notices in words.
+    pub notices: String,
+    /// Change history, newest first.
+    pub history: Vec<HistoryRow>,
+    /// Saved but not yet synced with the scheduler.
+    pub pending: Option<String>,
+    /// The viewer manages events.
+    pub can_manage: bool,
+    /// It may be deleted.
+    pub can_delete: bool,
+    /// It may be edited or cancelled.
+    pub editable: bool,
+}
+
+/// `/orgs/{slug}/events/{id}`.
+pub fn detail(shell: &Shell, org_slug: &str, d: &EventDetail) -> Markup {
+    let base = format!("/orgs/{org_slug}/events/{}", d.id);
+    html! {
+        (layout(&Page::new(&d.name).shell(shell), html! {
+            p.eyebrow { a href={ "/orgs/" (org_slug) "/events" } { "Events" } }
+            h1 { (d.name) }
+            @if let Some(p) = &d.pending {
+                div.flash.flash-warning role="status" { div.flash-body { p { (p) } } }
+            }
+            section.card aria-labelledby="about-heading" {
+                h2 #about-heading { "About" }
+                dl.facts {
+                    dt { "Status" } dd { span.badge { (d.status) } }
+                    dt { "Visibility" } dd { (d.visibility) }
+                    dt { "When" } dd { (d.when_viewer) @if let Some(w) = &d.when_event { br; span.muted { "Event time: " (w) } } }
+                    @if let Some(l) = &d.location { dt { "Where" } dd { (l) } }
+                    @if let Some(u) = &d.online_url { dt { "Online" } dd { a href=(u) rel="noopener noreferrer" { (u) } } }
+                    dt { "Reminders" } dd { @if d.reminders.is_empty() { "None" } @else { (d.reminders.join(", ")) } }
+                    dt { "Participants are told about" } dd { (d.notices) }
+                }
+                @if !d.description_html.is_empty() { div.description { (PreEscaped(&d.description_html)) } }
+            }
+            @if d.can_manage {
+                section.card aria-labelledby="actions-heading" {
+                    h2 #actions-heading { "Actions" }
+                    div.actions {
+                        @if d.editable { a.button href={ (base) "/edit" } { "Edit" } }
+                        form.inline method="post" action={ (base) "/duplicate" } {
+                            (csrf_field(&shell.csrf))
+                            button.button.button-secondary type="submit" { "Duplicate" }
+                        }
+                        @if d.editable { a.button.button-danger href={ (base) "/cancel" } { "Cancel event…" } }
+                        @if d.can_delete { a.button.button-danger href={ (base) "/delete" } { "Delete…" } }
+                    }
+                }
+            }
+            section.card aria-labelledby="history-heading" {
+                h2 #history-heading { "Change history" }
+                @if d.history.is_empty() {
+                    p.muted { "No changes recorded yet." }
+                } @else {
+                    ol.history {
+                        @for h in &d.history {
+                            li {
+                                strong { (h.kind) } " · " span.muted { (h.when) }
+                                @if !h.lines.is_empty() { ul { @for l in &h.lines { li { (l) } } } }
+                            }
+                        }
+                    }
+                }
+            }
+        }))
+    }
+}
+
+/// An upcoming event on an organization's public page.
+#[derive(Debug, Clone)]
+pub struct PublicRow {
+    /// Link to its page.
+    pub href: String,
+    /// Name.
+    pub name: String,
+    /// When, in the viewer's zone.
+    pub when: String,
+}
+
+/// `/o/{org}`: an organization's upcoming public events.
+pub fn public_org(shell: &Shell, org_name: &str, rows: &[PublicRow]) -> Markup {
+    layout(
+        &Page::new(org_name).shell(shell).with_description(&format!("Upcoming events of {org_name}")),
+        html! {
+            p.eyebrow { "Events by" }
+            h1 { (org_name) }
+            h2 { "Upcoming events" }
+            @if rows.is_empty() {
+                (empty_state("No upcoming events", "Nothing is planned right now; come back later.", None))
+            } @else {
+                ul.event-list {
+                    @for r in rows { li { a href=(r.href) { (r.name) } " · " span.muted { (r.when) } } }
+                }
+            }
+        },
+    )
+}
+
+/// What the public event page shows.
+#[derive(Debug, Clone, Default)]
+pub struct PublicEvent {
+    /// Organization name.
+    pub org_name: String,
+    /// Link to the organization's public page.
+    pub org_href: String,
+    /// Name.
+    pub name: String,
+    /// When, in the viewer's zone (their own, or the event's for anonymous visitors).
+    pub when_viewer: String,
+    /// When, in the event's zone, if different.
+    pub when_event: Option<String>,
+    /// Where.
+    pub location: Option<String>,
+    /// Online link.
+    pub online_url: Option<String>,
+    /// Safe HTML description.
+    pub description_html: String,
+    /// Plain-text summary for link previews.
+    pub summary: String,
+    /// Absolute URL of the page.
+    pub url: String,
+    /// The `.ics` link.
+    pub ics_href: String,
+    /// Cancelled.
+    pub cancelled: bool,
+}
+
+/// `/o/{org}/e/{event}`, with Open Graph tags for link previews.
+pub fn public_event(shell: &Shell, e: &PublicEvent) -> Markup {
+    let page = layout(
+        &Page::new(&e.name).shell(shell).with_description(&e.summary),
+        html! {
+            p.eyebrow { a href=(e.org_href) { (e.org_name) } }
+            h1 { (e.name) }
+            @if e.cancelled {
+                div.flash.flash-warning role="status" { div.flash-body { p { strong { "This event is cancelled." } } } }
+            }
+            section.card aria-labelledby="when-heading" {
+                h2 #when-heading { "When and where" }
+                dl.facts {
+                    dt { "When" } dd { (e.when_viewer) @if let Some(w) = &e.when_event { br; span.muted { "Local time: " (w) } } }
+                    @if let Some(l) = &e.location { dt { "Where" } dd { (l) } }
+                    @if let Some(u) = &e.online_url { dt { "Online" } dd { a href=(u) rel="noopener noreferrer" { (u) } } }
+                }
+                div.actions { a.button.button-secondary href=(e.ics_href) download { "Add to calendar (.ics)" } }
+            }
+            @if !e.description_html.is_empty() {
+                section.card aria-labelledby="about-heading" {
+                    h2 #about-heading { "About" }
+                    div.description { (PreEscaped(&e.description_html)) }
+                }
+            }
+        },
+    );
+    let og = html! {
+        meta property="og:type" content="website";
+        meta property="og:title" content=(e.name);
+        meta property="og:description" content=(e.summary);
+        meta property="og:url" content=(e.url);
+        meta property="og:site_name" content="Herald";
+    };
+    // The layout has no slot for extra head tags: they go just before `</head>`.
+    PreEscaped(page.into_string().replacen("</head>", &format!("{}</head>", og.into_string()), 1))
+}
