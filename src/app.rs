@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 use tracing::{error, info};
 
 use crate::auth::password;
-use crate::cli::{Cli, Command, TokenCommand, UserCommand};
+use crate::cli::{Cli, Command, IntegrationsCommand, TokenCommand, UserCommand};
 use crate::config::{ConfigError, DatabaseConfig, TemporalConfig, WebConfig};
 use crate::db::users::NewUser;
 use crate::db::{Db, DbError};
@@ -23,7 +23,7 @@ use crate::web::{AppState, build_app};
 /// Entry point of the binary: runs the command and turns every failure into one line on stderr
 /// and a non-zero exit code.
 pub fn main(cli: Cli) -> ExitCode {
-    if matches!(cli.command, Command::User(_) | Command::Token(_)) {
+    if matches!(cli.command, Command::User(_) | Command::Token(_) | Command::Integrations(_)) {
         operator_logs(cli.log_format);
     } else {
         crate::telemetry::init(cli.log_format);
@@ -94,6 +94,7 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
             let herald = Herald::start(settings).await?;
             herald.run_until(crate::shutdown::signal()).await
         }
+        Command::Integrations(IntegrationsCommand::Resync) => resync_integrations(&cli).await,
         Command::Worker => {
             let settings = Settings {
                 database: cli.database.resolve()?,
@@ -337,12 +338,17 @@ impl Herald {
             if !mailer.sends() {
                 info!("system mail goes to the log (set HERALD_APPRISE_URL and HERALD_MAIL_URL to send it)");
             }
+            let apprise = apprise_client(settings.apprise.as_ref())?;
+            if apprise.is_none() {
+                info!("log-only mode: HERALD_APPRISE_URL is not set, so no notification is sent");
+            }
             let app = build_app(AppState {
                 db: db.clone(),
                 temporal: temporal.clone(),
                 web: Arc::new(web.clone()),
                 keys: keys.clone(),
                 mailer,
+                apprise,
             });
             let token = token.clone();
             info!(url = %web.base_url, listen = %web.listen, "Herald is listening");
@@ -424,4 +430,47 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, AppError> {
         };
         AppError::Config(ConfigError::new("HERALD_LISTEN", format!("cannot listen on {addr}: {reason}")))
     })
+}
+
+/// How long a call to the Apprise API may take: it fans out in parallel and gives up on a slow
+/// target after about 4 s, so 15 s leaves room without hanging a page or an activity.
+pub const APPRISE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The Apprise API client for `base`; `None` (log-only mode) when there is no base URL.
+pub fn apprise_client(
+    base: Option<&url::Url>,
+) -> Result<Option<herald_workflows::apprise::AppriseClient>, AppError> {
+    base.map(|base| build_apprise_client(base.clone())).transpose()
+}
+
+fn build_apprise_client(base: url::Url) -> Result<herald_workflows::apprise::AppriseClient, AppError> {
+    herald_workflows::apprise::AppriseClient::new(base, APPRISE_TIMEOUT).map_err(|_| {
+        AppError::Config(ConfigError::new("HERALD_APPRISE_URL", "cannot build an HTTP client for it"))
+    })
+}
+
+/// `herald integrations resync`: pushes every stored config to the Apprise API again.
+async fn resync_integrations(cli: &Cli) -> Result<(), AppError> {
+    let Some(base) = cli.temporal.apprise()? else {
+        return Err(AppError::Config(ConfigError::new(
+            "HERALD_APPRISE_URL",
+            "is not set: Herald runs in log-only mode and has no Apprise API to push integrations to",
+        )));
+    };
+    let database = cli.database.resolve()?;
+    let keys = SecretKey::load(cli.secret.secret_key.as_deref(), &database.data_dir)?;
+    let client = build_apprise_client(base)?;
+    let db = open_database(&database).await?;
+    let outcome = crate::integrations::resync_all(&db, &keys, &client).await;
+    db.close().await;
+    let report = outcome.map_err(|e| AppError::Other(format!("resyncing the integrations failed: {e}")))?;
+    let noun = if report.pushed == 1 { "integration" } else { "integrations" };
+    println!("re-pushed {} {noun}, {} failed", report.pushed, report.failed);
+    if report.failed > 0 {
+        return Err(AppError::Other(format!(
+            "{} integration(s) could not be pushed to the Apprise API; see the warnings above",
+            report.failed
+        )));
+    }
+    Ok(())
 }

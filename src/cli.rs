@@ -1,5 +1,5 @@
 //! The command line: `herald serve | worker | migrate | healthcheck`, and the operator commands
-//! `herald user …` and `herald token …` for scripting and first set-up.
+//! `herald user …`, `herald token …` and `herald integrations …` for scripting and first set-up.
 
 use clap::{Parser, Subcommand};
 
@@ -50,6 +50,9 @@ pub enum Command {
     /// Manage personal API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage users' notification channels (integrations) in the Apprise API.
+    #[command(subcommand)]
+    Integrations(IntegrationsCommand),
 }
 
 /// `herald user …`
@@ -92,4 +95,13 @@ pub enum TokenCommand {
         #[arg(long)]
         name: String,
     },
+}
+
+/// `herald integrations …`
+#[derive(Debug, Subcommand)]
+pub enum IntegrationsCommand {
+    /// Push every integration's stored config to the Apprise API at HERALD_APPRISE_URL again,
+    /// e.g. after it lost its storage or moved. Prints how many were pushed and how many
+    /// failed; exits non-zero when any failed.
+    Resync,
 }

@@ -9,6 +9,8 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod events;
+pub mod integrations;
 pub mod mail;
 pub mod orgs;
 pub mod secrets;

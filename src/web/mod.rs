@@ -7,9 +7,12 @@ pub mod api;
 pub mod cookies;
 pub mod csrf;
 pub mod error;
+mod events;
 pub mod flash;
+mod integrations;
 mod orgs;
 pub mod portal;
+mod public;
 mod static_files;
 mod status;
 
@@ -46,6 +49,8 @@ pub struct AppState {
     pub keys: SecretKey,
     /// System mail.
     pub mailer: Mailer,
+    /// The Apprise API client; `None` in log-only mode (no `HERALD_APPRISE_URL`: nothing is sent).
+    pub apprise: Option<herald_workflows::apprise::AppriseClient>,
 }
 
 /// The whole application as a router, ready to serve.
@@ -55,6 +60,9 @@ pub fn build_app(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(account::router())
         .merge(orgs::router())
+        .merge(events::router())
+        .merge(public::router())
+        .merge(integrations::router())
         .merge(api::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), flash::carry))

@@ -163,6 +163,7 @@ fn nav_items(shell: Option<&Shell>) -> Markup {
         @match shell.and_then(|s| s.user.as_ref().map(|u| (s, u))) {
             Some((shell, user)) => {
                 li { a href="/orgs" { "Organizations" } }
+                li { a href="/integrations" { "Channels" } }
                 @if !shell.orgs.is_empty() {
                     li.org-switcher {
                         details {

@@ -186,6 +186,7 @@ pub fn overview(
                             a.button href={ "/orgs/" (org.slug) "/members#invite-heading" } { "Invite someone" }
                         }
                         a.button.button-secondary href={ "/orgs/" (org.slug) "/members" } { "See the members" }
+                        a.button.button-secondary href={ "/orgs/" (org.slug) "/events" } { "Events" }
                     }
                 }
                 section.card aria-labelledby="leave-heading" {

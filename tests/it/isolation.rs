@@ -30,6 +30,30 @@ const PAGES: &[(&str, &str)] = &[
     ("POST", "/orgs/{slug}/leave"),
     ("POST", "/orgs/{slug}/settings"),
     ("POST", "/orgs/{slug}/delete"),
+    // Events: `{id}` after `/events/` is an event of the organization (see `Fixture::fill`).
+    ("GET", "/orgs/{slug}/events"),
+    ("GET", "/orgs/{slug}/events/new"),
+    ("POST", "/orgs/{slug}/events"),
+    ("GET", "/orgs/{slug}/events/{id}"),
+    ("GET", "/orgs/{slug}/events/{id}/edit"),
+    ("POST", "/orgs/{slug}/events/{id}/edit"),
+    ("POST", "/orgs/{slug}/events/{id}/duplicate"),
+    ("GET", "/orgs/{slug}/events/{id}/cancel"),
+    ("POST", "/orgs/{slug}/events/{id}/cancel"),
+    ("GET", "/orgs/{slug}/events/{id}/delete"),
+    ("POST", "/orgs/{slug}/events/{id}/delete"),
+    // Notification channels belong to a user, not an organization: `{integration}` is the
+    // caller's own channel in A's fixture and Bella's (B's owner) in B's. Delete stays last.
+    ("GET", "/integrations/{integration}"),
+    ("GET", "/integrations/{integration}/edit"),
+    ("GET", "/integrations/{integration}/delete"),
+    ("POST", "/integrations/{integration}/confirm"),
+    ("POST", "/integrations/{integration}/code"),
+    ("POST", "/integrations/{integration}/test"),
+    ("POST", "/integrations/{integration}/enabled"),
+    ("POST", "/integrations/{integration}/rename"),
+    ("POST", "/integrations/{integration}/edit"),
+    ("POST", "/integrations/{integration}/delete"),
 ];
 
 /// What an organization's routes need filled in: its slug and one id of each kind.
@@ -52,10 +76,27 @@ impl Fixture {
             .await;
         assert_eq!(r.status(), 303, "invitation in {}", org.slug);
         let invitation = app.db.db.open_invitations(org.id).await.unwrap()[0].invitation.id;
+        // A published private event: visible to every member of its organization, to nobody else.
+        let r = owner
+            .post(
+                &format!("/orgs/{}/events", org.slug),
+                &[
+                    ("name", &format!("{} private event", org.name)),
+                    ("start", "2030-06-01T18:30"),
+                    ("end", "2030-06-01T20:00"),
+                    ("timezone", "Europe/Paris"),
+                    ("visibility", "private"),
+                    ("status", "published"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 303, "event in {}", org.slug);
+        let event = app.db.db.org_events(org.id, None, None, None, true, 10).await.unwrap()[0].id;
         let ids = HashMap::from([
             ("slug", org.slug.clone()),
             ("user_id", owner_id.to_string()),
             ("id", invitation.to_string()),
+            ("event", event.to_string()),
         ]);
         Self { org, ids }
     }
@@ -67,6 +108,8 @@ impl Fixture {
         while let Some(start) = rest.find('{') {
             let end = rest[start..].find('}').map(|e| start + e).expect("closing brace");
             let name = &rest[start + 1..end];
+            // `{id}` right after `/events/` is an event (elsewhere an invitation).
+            let name = if name == "id" && rest[..start].ends_with("/events/") { "event" } else { name };
             let value = self.ids.get(name).unwrap_or_else(|| {
                 panic!(
                     "route {template} has a parameter {{{name}}} this test does not know: create such a \
@@ -93,16 +136,28 @@ impl Fixture {
     }
 }
 
+/// A notification channel created by `owner` through the page; its id.
+async fn new_channel(owner: &Visitor, name: &str) -> Uuid {
+    let r =
+        owner.post("/integrations", &[("name", name), ("url_0", "ntfys://ntfy.example.org/isolation")]).await;
+    assert_eq!(r.status(), 303, "channel {name}");
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    Uuid::parse_str(location.trim_start_matches("/integrations/")).unwrap()
+}
+
 async fn a_member_of_one_org_gets_404_everywhere_in_another(backend: Backend) {
     let app = TestApp::start(backend).await;
     let (alice, alpha) = owner_of(&app, "alice@example.org", "Alice", "Alpha").await;
     let (bella, bravo) = owner_of(&app, "bella@example.org", "Bella", "Bravo").await;
-    let a = Fixture::new(&app, &alice, alpha, "alice@example.org", "ann@example.org").await;
-    let b = Fixture::new(&app, &bella, bravo, "bella@example.org", "bert@example.org").await;
+    let mut a = Fixture::new(&app, &alice, alpha, "alice@example.org", "ann@example.org").await;
+    let mut b = Fixture::new(&app, &bella, bravo, "bella@example.org", "bert@example.org").await;
     // The caller: a plain member of A, in the browser and with an API token.
     let (mallory, mallory_id) = member_of(&app, &a.org, "mallory@example.org", "Mallory", Role::Member).await;
     let token = format!("t-{}", Uuid::new_v4().simple());
     app.db.db.create_api_token(mallory_id, "cli", &herald::auth::hash_token(&token)).await.unwrap();
+    // Channels are per user: the caller's own (A's fixture) and Bella's (B's fixture).
+    b.ids.insert("integration", new_channel(&bella, "Bella's phone").await.to_string());
+    a.ids.insert("integration", new_channel(&mallory, "Mallory's phone").await.to_string());
 
     // A's routes must answer the caller (else a 404 from B would prove nothing). Actions like
     // "leave" may succeed there, so the caller's membership of A is restored before each call.
@@ -148,7 +203,7 @@ async fn a_member_of_one_org_gets_404_everywhere_in_another(backend: Backend) {
     assert_eq!(status, 200);
     let mut checked = 0;
     for (template, item) in doc["paths"].as_object().expect("paths") {
-        if !template.contains("{slug}") {
+        if !template.contains("{slug}") && !template.starts_with("/api/v1/events/{id}") {
             continue;
         }
         for (method, _) in item.as_object().unwrap() {
@@ -188,6 +243,56 @@ async fn a_member_of_one_org_gets_404_everywhere_in_another(backend: Backend) {
     }
     assert!(checked >= 11, "only {checked} API routes name an organization; is the document complete?");
 
+    // --- API: every route of a notification channel (`/integrations/{id}`): 404 on Bella's ---
+    let bella_id = app.db.db.user_by_email("bella@example.org").await.unwrap().unwrap().id;
+    let bellas: Uuid = b.ids["integration"].parse().unwrap();
+    let mut own: Uuid = a.ids["integration"].parse().unwrap();
+    let mut channel_routes = 0;
+    for (template, item) in doc["paths"].as_object().expect("paths") {
+        if !template.starts_with("/api/v1/integrations/{id}") {
+            continue;
+        }
+        for (method, _) in item.as_object().unwrap() {
+            let Ok(method) = method.to_uppercase().parse::<Method>() else { continue };
+            let body = (method != Method::GET && method != Method::DELETE)
+                .then(|| json!({"name": "Taken over", "code": "123456", "enabled": false}));
+            let path = template.replace("{id}", &bellas.to_string());
+            let r = app
+                .http
+                .request(method.clone(), app.url(&path))
+                .bearer_auth(&token)
+                .json(&body.clone().unwrap_or(Value::Null))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let content_type = r.headers().get("content-type").map(|c| c.to_str().unwrap().to_owned());
+            let text = r.text().await.unwrap();
+            assert_eq!(status, 404, "{method} {path} (another user's channel): {text}");
+            assert_eq!(content_type.as_deref(), Some("application/problem+json"), "{method} {path}");
+            assert!(!text.contains("Bella"), "{method} {path} leaks Bella's channel");
+
+            // The caller's own channel answers (recreated if an earlier DELETE removed it).
+            if app.db.db.integration_of(mallory_id, own).await.unwrap().is_none() {
+                own = new_channel(&mallory, "Mallory's phone").await;
+            }
+            let path = template.replace("{id}", &own.to_string());
+            let (status, answer) = api(&app, &token, method.clone(), &path, body).await;
+            assert!(
+                status != 404 && status < 500,
+                "{method} {path} (own channel) answers, got {status}: {answer}"
+            );
+            channel_routes += 1;
+        }
+    }
+    assert!(
+        channel_routes >= 6,
+        "only {channel_routes} API routes name a channel; is the document complete?"
+    );
+    let bellas_row =
+        app.db.db.integration_of(bella_id, bellas).await.unwrap().expect("Bella's channel still exists");
+    assert_eq!((bellas_row.name.as_str(), bellas_row.enabled), ("Bella's phone", true));
+
     // B is untouched: still there, same owner, same open invitation, no new member.
     let bravo = app.db.db.organization_by_slug("bravo").await.unwrap().expect("B still exists");
     assert_eq!(bravo.name, "Bravo");
@@ -198,6 +303,9 @@ async fn a_member_of_one_org_gets_404_everywhere_in_another(backend: Backend) {
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].invitation.id.to_string(), b.ids["id"]);
     assert_eq!(app.db.db.members_of(bravo.id).await.unwrap().len(), 1);
+    let b_event = app.db.db.event(b.ids["event"].parse().unwrap()).await.unwrap().expect("B's event exists");
+    assert_eq!((b_event.name.as_str(), b_event.revision), ("Bravo private event", 0));
+    assert_eq!(app.db.db.org_events(bravo.id, None, None, None, true, 10).await.unwrap().len(), 1);
     drop(bella);
     app.stop().await;
 }

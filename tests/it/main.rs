@@ -12,10 +12,13 @@ mod support;
 
 mod account;
 mod accounts;
+mod apprise;
 mod browser;
 mod cli;
 mod compose;
 mod db;
+mod events;
+mod integrations;
 mod isolation;
 mod orgs;
 mod readiness;

@@ -4,6 +4,8 @@
 //! Each feature module exposes `routes() -> OpenApiRouter<AppState>`; they are merged here, so a
 //! route cannot exist without being documented.
 
+pub mod events;
+pub mod integrations;
 pub mod me;
 pub mod orgs;
 pub mod tokens;
@@ -57,7 +59,14 @@ impl Modify for BearerAuth {
 /// The API routes and their OpenAPI document.
 pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", me::routes().merge(tokens::routes()).merge(orgs::routes()))
+        .nest(
+            "/api/v1",
+            me::routes()
+                .merge(tokens::routes())
+                .merge(orgs::routes())
+                .merge(events::routes())
+                .merge(integrations::routes()),
+        )
         .split_for_parts()
 }
 

@@ -383,3 +383,31 @@ pub fn captured_logs() -> String {
     let buf = CAPTURED_LOGS.get().expect("capture_logs() was called first");
     String::from_utf8_lossy(&buf.lock().unwrap()).into_owned()
 }
+
+impl TestApp {
+    /// Herald (web + worker) on `backend` in log-only mode: no `HERALD_APPRISE_URL`, so nothing
+    /// is sent (the fake in `apprise` runs but Herald does not know it).
+    pub async fn start_log_only(backend: Backend) -> Self {
+        let db = TestDb::new(backend).await;
+        let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let apprise = fake_apprise::FakeApprise::start().await;
+        let mut web = WebConfig::local(listen, url::Url::parse("http://127.0.0.1:0/").unwrap());
+        web.mail_url = Some(MAIL_URL.to_owned());
+        let settings = Settings {
+            database: db.database_config(),
+            temporal: temporal_config(&temporal_address()),
+            apprise: None,
+            secret_key: None,
+            web: Some(web),
+            worker: true,
+        };
+        let herald = Herald::start(settings).await.expect("Herald starts");
+        let addr = herald.local_addr.expect("web server bound");
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self { herald: Some(herald), addr, base: format!("http://{addr}"), http, db, apprise }
+    }
+}
