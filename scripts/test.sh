@@ -39,6 +39,8 @@ wait_port 127.0.0.1 "$port" 60 "the Temporal dev server" || { cat "$work/tempora
 
 export HERALD_TEST_TEMPORAL_ADDRESS=http://127.0.0.1:$port
 export HERALD_TEST_TEMPORAL_BIN=$TEMPORAL
+# Python packages from `make tools` (the icalendar parser used to check .ics files).
+export HERALD_TEST_PYTHONPATH=$(dirname "$(dirname "$TEMPORAL")")
 
 filter=()
 if [[ -n ${HERALD_TEST_POSTGRES_URL:-} ]]; then

@@ -518,5 +518,13 @@ async fn public_pages_and_ics(backend: Backend) {
     assert!(unfolded.contains("\r\nDTEND:20300602T000000Z\r\n"));
     assert!(unfolded.contains("\r\nSUMMARY:Rust night\\, with pizza\\; and more\r\n"), "{unfolded}");
     assert!(unfolded.contains("\r\nDESCRIPTION:Bring a laptop\\nand a friend\r\n"), "{unfolded}");
+
+    // An independent parser (Python's `icalendar`) reads the same values back.
+    let parsed = crate::support::parse_ics(&ics);
+    assert_eq!(parsed["summary"], "Rust night, with pizza; and more", "{parsed}");
+    assert_eq!(parsed["description"], "Bring a laptop\nand a friend");
+    assert_eq!(parsed["uid"], public.to_string());
+    assert_eq!(parsed["dtstart"], "2030-06-01T22:30:00+00:00");
+    assert_eq!(parsed["dtend"], "2030-06-02T00:00:00+00:00");
     app.stop().await;
 }

@@ -411,3 +411,33 @@ impl TestApp {
         Self { herald: Some(herald), addr, base: format!("http://{addr}"), http, db, apprise }
     }
 }
+
+/// Parses an iCalendar document with Python's `icalendar` package (installed by `make tools`) and
+/// returns the first VEVENT's summary, description, uid, dtstart and dtend as JSON.
+pub fn parse_ics(ics: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("event.ics");
+    std::fs::write(&file, ics).unwrap();
+    let pythonpath = std::env::var("HERALD_TEST_PYTHONPATH").unwrap_or_else(|_| {
+        panic!("HERALD_TEST_PYTHONPATH is not set: run the tests with `make test`, which installs the icalendar parser")
+    });
+    let script = r#"
+import json, sys, icalendar
+cal = icalendar.Calendar.from_ical(open(sys.argv[1], "rb").read())
+ev = next(c for c in cal.walk("VEVENT"))
+print(json.dumps({k: (ev.decoded(k).isoformat() if k.startswith("dt") else str(ev.get(k)))
+                  for k in ("summary", "description", "uid", "dtstart", "dtend")}))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&file)
+        .env("PYTHONPATH", pythonpath)
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "icalendar rejected the file: {}\n{ics}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
