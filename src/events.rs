@@ -719,9 +719,12 @@ mod tests {
 
     #[test]
     fn offsets_are_checked() {
-        assert_eq!(parse_offsets("2h, 30m, 3d").unwrap(), vec![7200, 1800, 259_200]);
+        assert_eq!(
+            parse_offsets("2h, 30m, 3d").unwrap_or_else(|e| panic!("{e:?}")),
+            vec![7200, 1800, 259_200]
+        );
         assert!(parse_offsets("2 fortnights").is_err());
-        assert_eq!(check_offsets(&[60, 3600]).unwrap(), vec![3600, 60]);
+        assert_eq!(check_offsets(&[60, 3600]).unwrap_or_else(|e| panic!("{e:?}")), vec![3600, 60]);
         assert!(check_offsets(&[0]).is_err());
         assert!(check_offsets(&[MAX_OFFSET + 1]).is_err());
         assert!(check_offsets(&[60, 60]).is_err());
@@ -730,12 +733,15 @@ mod tests {
 
     #[test]
     fn local_times_follow_dst() {
-        let tz: Tz = "Europe/Paris".parse().unwrap();
+        let tz: Tz = "Europe/Paris".parse().unwrap_or_else(|e| panic!("{e:?}"));
         // 2026-10-25 02:30 happens twice in Paris: the earlier (CEST, +02:00) is used.
-        let t = resolve_local(parse_local("2026-10-25T02:30").unwrap(), tz).unwrap();
+        let t = resolve_local(parse_local("2026-10-25T02:30").unwrap_or_else(|e| panic!("{e:?}")), tz)
+            .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(t.to_rfc3339(), "2026-10-25T00:30:00+00:00");
         // 2026-03-29 02:30 does not exist.
-        assert!(resolve_local(parse_local("2026-03-29T02:30").unwrap(), tz).is_err());
+        assert!(
+            resolve_local(parse_local("2026-03-29T02:30").unwrap_or_else(|e| panic!("{e:?}")), tz).is_err()
+        );
     }
 
     #[test]

@@ -1605,7 +1605,7 @@ mod tests {
             ],
             &mut errors,
         )
-        .unwrap();
+        .unwrap_or_else(|| panic!("valid entries"));
         let text = config_text(&entries);
         assert_eq!(
             text,
@@ -1656,9 +1656,12 @@ mod tests {
     fn sealed_configs_open_only_for_their_row_and_key() {
         let keys = SecretKey::generate();
         let id = Uuid::new_v4();
-        let sealed = seal(&keys, id, "email=mailtos://u:pw@example.org").unwrap();
+        let sealed = seal(&keys, id, "email=mailtos://u:pw@example.org").unwrap_or_else(|e| panic!("{e:?}"));
         assert!(!String::from_utf8_lossy(&sealed).contains("mailtos"));
-        assert_eq!(open(&keys, id, &sealed).unwrap(), "email=mailtos://u:pw@example.org");
+        assert_eq!(
+            open(&keys, id, &sealed).unwrap_or_else(|e| panic!("{e:?}")),
+            "email=mailtos://u:pw@example.org"
+        );
         assert!(open(&keys, Uuid::new_v4(), &sealed).is_err(), "another row's id");
         assert!(open(&SecretKey::generate(), id, &sealed).is_err(), "another key");
         let mut damaged = sealed.clone();
@@ -1666,7 +1669,11 @@ mod tests {
         damaged[last] ^= 1;
         assert!(open(&keys, id, &damaged).is_err());
         assert!(open(&keys, id, &[]).is_err());
-        assert_ne!(seal(&keys, id, "x").unwrap(), seal(&keys, id, "x").unwrap(), "random nonces");
+        assert_ne!(
+            seal(&keys, id, "x").unwrap_or_else(|e| panic!("{e:?}")),
+            seal(&keys, id, "x").unwrap_or_else(|e| panic!("{e:?}")),
+            "random nonces"
+        );
     }
 
     #[test]
@@ -1767,6 +1774,6 @@ mod tests {
             Service::Gotify => &[("server", "g.example.org"), ("token", "t")],
             Service::Webhook => &[("url", "https://example.org/h")],
         };
-        build(s, pairs).unwrap()
+        build(s, pairs).unwrap_or_else(|e| panic!("{e:?}"))
     }
 }
