@@ -111,7 +111,7 @@ async fn events_through_pages(backend: Backend) {
     assert!(page.contains("Place: Room 1 → Room 2"), "{page}");
     assert!(page.contains("Time: Sat 1 Jun 2030, 18:30 EDT"), "{page}");
     assert!(page.contains("→ Sat 1 Jun 2030, 19:00 EDT"), "{page}");
-    eventually(Duration::from_secs(30), "the workflow to see revision 1", || async {
+    eventually(Duration::from_secs(60), "the workflow to see revision 1", || async {
         let s = handle.query(EventWorkflow::status, (), WorkflowQueryOptions::default()).await.ok()?;
         (s.plan_revision == 1).then_some(())
     })
@@ -326,7 +326,7 @@ async fn events_through_the_api(backend: Backend) {
     assert_eq!(updates[1]["kind"], "published");
     let client = app.herald.as_ref().unwrap().temporal.client().await.unwrap();
     let handle = client.get_workflow_handle::<EventWorkflow>(format!("event-{id}"));
-    eventually(Duration::from_secs(30), "the workflow to see revision 1", || async {
+    eventually(Duration::from_secs(60), "the workflow to see revision 1", || async {
         let s = handle.query(EventWorkflow::status, (), WorkflowQueryOptions::default()).await.ok()?;
         (s.plan_revision == 1).then_some(())
     })
