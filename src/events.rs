@@ -49,46 +49,9 @@ pub const PRESETS: &[(i64, &str)] = &[
 pub const AMBIGUOUS_HELP: &str = "When a local time occurs twice (the night the clocks go back), \
     the earlier of the two moments is used.";
 
-/// Why an event operation did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum EventError {
-    /// Nothing here, or nothing the caller may see.
-    #[error("not found")]
-    NotFound,
-    /// The caller may see this but not do it.
-    #[error("forbidden: {0}")]
-    Forbidden(String),
-    /// Cannot be done as things stand.
-    #[error("conflict: {0}")]
-    Conflict(String),
-    /// Some fields are not valid.
-    #[error("invalid fields")]
-    Invalid(FieldErrors),
-    /// A bug or an outage.
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-impl From<DbError> for EventError {
-    fn from(e: DbError) -> Self {
-        match e {
-            DbError::NotFound => Self::NotFound,
-            other => Self::Internal(other.into()),
-        }
-    }
-}
-
-impl From<OrgError> for EventError {
-    fn from(e: OrgError) -> Self {
-        match e {
-            OrgError::NotFound => Self::NotFound,
-            OrgError::Forbidden(w) => Self::Forbidden(w),
-            OrgError::Conflict(w) => Self::Conflict(w),
-            OrgError::Invalid(f) => Self::Invalid(f),
-            OrgError::Internal(e) => Self::Internal(e),
-        }
-    }
-}
+/// Why an event operation did not happen: the same four answers as for organizations
+/// (not found, forbidden, conflict, invalid fields), so pages and the API translate both alike.
+pub type EventError = OrgError;
 
 /// Whether a role may create and manage events.
 pub fn manages_events(role: Role) -> bool {

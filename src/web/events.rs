@@ -15,7 +15,6 @@ use axum::{Form, Router};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use herald_templates::FlashKind;
-use herald_templates::accounts::message;
 use herald_templates::events::{self as pages, EventDetail, EventFormView, EventRow, HistoryRow};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -97,23 +96,7 @@ impl InOrg {
     fn failure(&self, e: EventError) -> Response {
         let base = self.base();
         let back = Some((base.as_str(), "Back to the events"));
-        match e {
-            EventError::NotFound => PageError::NotFound.into_response(),
-            EventError::Forbidden(why) => {
-                html(StatusCode::FORBIDDEN, message(&self.portal.shell, "Not allowed", &why, back))
-            }
-            EventError::Conflict(why) => {
-                html(StatusCode::CONFLICT, message(&self.portal.shell, "That cannot be done", &why, back))
-            }
-            EventError::Invalid(fields) => {
-                let why = fields.0.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ");
-                html(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    message(&self.portal.shell, "Please check", &why, back),
-                )
-            }
-            EventError::Internal(e) => PageError::Internal(e).into_response(),
-        }
+        super::orgs::refusal_page(&self.portal.shell, e, back)
     }
 
     async fn event(&self, state: &AppState) -> Result<Event, Response> {

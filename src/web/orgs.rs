@@ -101,23 +101,7 @@ impl InOrg {
     fn failure(&self, e: OrgError) -> Response {
         let back = (self.base(), format!("Back to {}", self.access.org.name));
         let back = Some((back.0.as_str(), back.1.as_str()));
-        match e {
-            OrgError::NotFound => PageError::NotFound.into_response(),
-            OrgError::Forbidden(why) => {
-                html(StatusCode::FORBIDDEN, message(&self.portal.shell, "Not allowed", &why, back))
-            }
-            OrgError::Conflict(why) => {
-                html(StatusCode::CONFLICT, message(&self.portal.shell, "That cannot be done", &why, back))
-            }
-            OrgError::Invalid(fields) => {
-                let why = fields.0.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ");
-                html(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    message(&self.portal.shell, "Please check", &why, back),
-                )
-            }
-            OrgError::Internal(e) => PageError::Internal(e).into_response(),
-        }
+        refusal_page(&self.portal.shell, e, back)
     }
 }
 
@@ -634,5 +618,25 @@ async fn accept_invitation(
             ),
         ),
         Err(e) => page_failure(e),
+    }
+}
+
+/// The page for a refused organization or event operation, with a way back.
+pub(super) fn refusal_page(
+    shell: &herald_templates::Shell,
+    e: OrgError,
+    back: Option<(&str, &str)>,
+) -> Response {
+    match e {
+        OrgError::NotFound => PageError::NotFound.into_response(),
+        OrgError::Forbidden(why) => html(StatusCode::FORBIDDEN, message(shell, "Not allowed", &why, back)),
+        OrgError::Conflict(why) => {
+            html(StatusCode::CONFLICT, message(shell, "That cannot be done", &why, back))
+        }
+        OrgError::Invalid(fields) => {
+            let why = fields.0.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ");
+            html(StatusCode::UNPROCESSABLE_ENTITY, message(shell, "Please check", &why, back))
+        }
+        OrgError::Internal(e) => PageError::Internal(e).into_response(),
     }
 }

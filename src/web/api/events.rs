@@ -25,7 +25,7 @@ use super::{ApiError, ApiJson, ApiUser, Problem};
 use crate::auth::hash_token;
 use crate::db::events::Notices;
 use crate::db::models::{Event, EventUpdate};
-use crate::events::{self, API_NAMES, EventError, RawEvent, SyncState};
+use crate::events::{self, API_NAMES, RawEvent, SyncState};
 use crate::orgs::{self, OrgAccess};
 use crate::web::AppState;
 use crate::web::error::FieldErrors;
@@ -36,18 +36,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_event, update_event, delete_event))
         .routes(routes!(cancel_event))
         .routes(routes!(list_updates))
-}
-
-impl From<EventError> for ApiError {
-    fn from(e: EventError) -> Self {
-        match e {
-            EventError::NotFound => Self::NotFound,
-            EventError::Forbidden(w) => Self::Forbidden(w),
-            EventError::Conflict(w) => Self::Conflict(w),
-            EventError::Invalid(f) => Self::Invalid(f),
-            EventError::Internal(e) => Self::Internal(e),
-        }
-    }
 }
 
 /// The caller's access to the organization `{slug}`; 404 unless a member.
