@@ -13,6 +13,7 @@ use crate::cli::{Cli, Command, IntegrationsCommand, TokenCommand, UserCommand};
 use crate::config::{ConfigError, DatabaseConfig, TemporalConfig, WebConfig};
 use crate::db::users::NewUser;
 use crate::db::{Db, DbError};
+use crate::delivery::Deliverer;
 use crate::domain::{Email, Name, Password, TimeZone};
 use crate::mail::Mailer;
 use crate::secrets::SecretKey;
@@ -83,12 +84,14 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
             outcome
         }
         Command::Serve { no_worker } => {
+            let web = cli.web.resolve()?;
             let settings = Settings {
+                public_url: web.base_url.clone(),
                 database: cli.database.resolve()?,
                 temporal: cli.temporal.resolve()?,
                 apprise: cli.temporal.apprise()?,
                 secret_key: cli.secret.secret_key.clone(),
-                web: Some(cli.web.resolve()?),
+                web: Some(web),
                 worker: !no_worker,
             };
             let herald = Herald::start(settings).await?;
@@ -97,6 +100,8 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
         Command::Integrations(IntegrationsCommand::Resync) => resync_integrations(&cli).await,
         Command::Worker => {
             let settings = Settings {
+                // The worker serves no pages, but its messages link to them.
+                public_url: cli.web.resolve()?.base_url,
                 database: cli.database.resolve()?,
                 temporal: cli.temporal.resolve()?,
                 apprise: cli.temporal.apprise()?,
@@ -276,6 +281,8 @@ pub struct Settings {
     pub web: Option<WebConfig>,
     /// Whether to run the worker in this process.
     pub worker: bool,
+    /// Herald's public URL, for the links in notifications (`HERALD_BASE_URL`).
+    pub public_url: url::Url,
 }
 
 /// A running Herald: web server and/or worker, and the background link to Temporal.
@@ -305,10 +312,25 @@ impl Herald {
         let mut tasks = Vec::new();
         tasks.push(("temporal link", spawn_ok(temporal.clone().keep_connected(token.clone()))));
 
+        let local_addr = listener.as_ref().and_then(|l| l.local_addr().ok());
+        // Listening on port 0 with a public URL on port 0: the URL takes the port we got.
+        let fix_port = |url: &mut url::Url| {
+            if let (Some(0), Some(addr)) = (url.port(), local_addr) {
+                let _ = url.set_port(Some(addr.port()));
+            }
+        };
+        let mut public_url = settings.public_url.clone();
+        fix_port(&mut public_url);
+        let apprise = apprise_client(settings.apprise.as_ref())?;
+        if apprise.is_none() {
+            info!("log-only mode: HERALD_APPRISE_URL is not set, so no notification is sent");
+        }
+
         if settings.worker {
             let worker_temporal = temporal.clone();
-            let plans: Arc<dyn herald_workflows::PlanStore> = Arc::new(db.clone());
-            let token = token.clone();
+            let deliverer =
+                Arc::new(Deliverer::new(db.clone(), keys.clone(), apprise.clone(), public_url.clone()));
+            let worker_token = token.clone();
             tasks.push((
                 "worker",
                 // The SDK's worker future is not `Send`: drive it on a blocking-pool thread of
@@ -317,30 +339,27 @@ impl Herald {
                     tokio::runtime::Handle::current()
                         .block_on(run_worker(
                             worker_temporal,
-                            move || herald_workflows::EventActivities::new(plans.clone()),
-                            token,
+                            move || {
+                                herald_workflows::EventActivities::new(deliverer.clone(), deliverer.clone())
+                            },
+                            worker_token,
                         ))
                         .map_err(|e| AppError::Other(format!("worker: {e}")))
                 }),
             ));
+            tasks.push((
+                "reconciler",
+                spawn_ok(reconcile_forever(db.clone(), temporal.clone(), token.clone())),
+            ));
         }
 
-        let mut local_addr = None;
         if let (Some(web), Some(listener)) = (&settings.web, listener) {
-            local_addr = listener.local_addr().ok();
             let mut web = web.clone();
-            // Listening on port 0 with a public URL on port 0: the URL takes the port we got.
-            if let (Some(0), Some(addr)) = (web.base_url.port(), local_addr) {
-                let _ = web.base_url.set_port(Some(addr.port()));
-            }
+            fix_port(&mut web.base_url);
             let web = &web;
             let mailer = Mailer::new(settings.apprise.clone(), web.mail_url.clone());
             if !mailer.sends() {
                 info!("system mail goes to the log (set HERALD_APPRISE_URL and HERALD_MAIL_URL to send it)");
-            }
-            let apprise = apprise_client(settings.apprise.as_ref())?;
-            if apprise.is_none() {
-                info!("log-only mode: HERALD_APPRISE_URL is not set, so no notification is sent");
             }
             let app = build_app(AppState {
                 db: db.clone(),
@@ -473,4 +492,35 @@ async fn resync_integrations(cli: &Cli) -> Result<(), AppError> {
         )));
     }
     Ok(())
+}
+
+/// How often the reconciler looks for what Temporal missed while it was away.
+const RECONCILE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// At start-up, whenever the link to Temporal comes back, and every minute: starts missing
+/// workflows and signals unsignalled changes (see [`crate::events::reconcile`]).
+async fn reconcile_forever(db: Db, temporal: Temporal, stop: crate::shutdown::CancelToken) {
+    use crate::temporal::LinkState;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = temporal.wait_for(|s| *s == LinkState::Up) => {}
+        }
+        match crate::events::reconcile(&db, &temporal).await {
+            Ok(done) if done != crate::events::Reconciled::default() => info!(
+                started = done.started,
+                signalled = done.signalled,
+                still_pending = done.pending,
+                "reconciler caught up with Temporal"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "reconciler pass failed; trying again later"),
+        }
+        // Sleep a minute, or less when the link drops and comes back meanwhile.
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(RECONCILE_EVERY) => {}
+            () = temporal.wait_for(|s| *s != LinkState::Up) => {}
+        }
+    }
 }

@@ -38,6 +38,11 @@ pub struct TemporalArgs {
     /// Apprise API base URL; unset = log-only mode (nothing is sent).
     #[arg(long, env = "HERALD_APPRISE_URL", global = true)]
     pub apprise_url: Option<String>,
+
+    /// Temporal Web UI base URL (e.g. http://127.0.0.1:8233); set, organizers' event pages
+    /// link to the event's workflow there.
+    #[arg(long, env = "HERALD_TEMPORAL_UI_URL", global = true)]
+    pub temporal_ui_url: Option<String>,
 }
 
 /// Settings of the web server.
@@ -212,6 +217,21 @@ pub struct TemporalConfig {
     pub namespace: String,
     /// Task queue.
     pub task_queue: String,
+    /// Temporal Web UI, for links to workflows.
+    pub ui_url: Option<Url>,
+}
+
+impl TemporalConfig {
+    /// The Temporal Web UI page of `workflow_id`, when the UI's URL is configured.
+    pub fn workflow_ui_url(&self, workflow_id: &str) -> Option<String> {
+        let base = self.ui_url.as_ref()?;
+        Some(format!(
+            "{}/namespaces/{}/workflows/{}",
+            base.as_str().trim_end_matches('/'),
+            urlencode(&self.namespace),
+            urlencode(workflow_id)
+        ))
+    }
 }
 
 impl TemporalArgs {
@@ -239,7 +259,24 @@ impl TemporalArgs {
         if task_queue.is_empty() {
             return Err(ConfigError::new("HERALD_TASK_QUEUE", "must not be empty"));
         }
-        Ok(TemporalConfig { address, namespace: namespace.to_owned(), task_queue: task_queue.to_owned() })
+        let ui_url = match self.temporal_ui_url.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(raw) => match Url::parse(raw) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Some(u),
+                _ => {
+                    return Err(ConfigError::new(
+                        "HERALD_TEMPORAL_UI_URL",
+                        "not a valid URL; use http://HOST:PORT of the Temporal Web UI",
+                    ));
+                }
+            },
+        };
+        Ok(TemporalConfig {
+            address,
+            namespace: namespace.to_owned(),
+            task_queue: task_queue.to_owned(),
+            ui_url,
+        })
     }
 
     /// The Apprise API base URL, or `None` for log-only mode.
@@ -348,6 +385,11 @@ impl WebArgs {
     }
 }
 
+/// Percent-encodes a path segment.
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,10 +448,17 @@ mod tests {
             temporal_namespace: "default".into(),
             task_queue: "herald".into(),
             apprise_url: None,
+            temporal_ui_url: Some("http://127.0.0.1:8233/".into()),
         };
         assert_eq!(
             args.resolve().ok().map(|c| c.address.to_string()).as_deref(),
             Some("http://127.0.0.1:7233/")
         );
+        assert_eq!(
+            args.resolve().ok().and_then(|c| c.workflow_ui_url("event-1")).as_deref(),
+            Some("http://127.0.0.1:8233/namespaces/default/workflows/event-1")
+        );
+        let bad = TemporalArgs { temporal_ui_url: Some("not a url".into()), ..args };
+        assert!(bad.resolve().is_err());
     }
 }

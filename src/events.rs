@@ -12,16 +12,17 @@
 
 use chrono::{DateTime, NaiveDateTime, TimeZone as _, Utc};
 use chrono_tz::Tz;
-use herald_workflows::{EventSignal, EventWorkflow};
+use herald_workflows::{EventSignal, EventWorkflow, WorkflowInput};
 use temporalio_client::errors::WorkflowStartError;
 use temporalio_client::{WorkflowSignalOptions, WorkflowStartOptions};
-use tracing::warn;
+use tracing::{info, warn};
 use uuid::Uuid;
 
 use crate::db::events::{EventChanges, IdempotencyKey, NewEvent, Notices};
 use crate::db::models::{Event, EventStatus, EventUpdate, Role, UpdateKind, Visibility};
 use crate::db::{Db, DbError};
 use crate::orgs::{OrgAccess, OrgError};
+use crate::temporal::Temporal;
 use crate::web::AppState;
 use crate::web::error::FieldErrors;
 
@@ -618,7 +619,17 @@ pub async fn duplicate(state: &AppState, access: &OrgAccess, id: Uuid) -> Result
 /// When Temporal is unreachable nothing is marked, so the change stays "not yet synced" for the
 /// reconciler, and [`SyncState::Pending`] is returned. Never fails: the change is committed.
 pub async fn sync(state: &AppState, event: &Event, update: Option<&EventUpdate>) -> SyncState {
-    match try_sync(state, event, update).await {
+    sync_with(&state.db, &state.temporal, event, update).await
+}
+
+/// [`sync`] for callers without the web state (the reconciler).
+pub async fn sync_with(
+    db: &Db,
+    temporal: &Temporal,
+    event: &Event,
+    update: Option<&EventUpdate>,
+) -> SyncState {
+    match try_sync(db, temporal, event, update).await {
         Ok(s) => s,
         Err(e) => {
             warn!(event_id = %event.id, error = format!("{e:#}"), "event saved but not yet synced with Temporal");
@@ -628,51 +639,100 @@ pub async fn sync(state: &AppState, event: &Event, update: Option<&EventUpdate>)
 }
 
 async fn try_sync(
-    state: &AppState,
+    db: &Db,
+    temporal: &Temporal,
     event: &Event,
     update: Option<&EventUpdate>,
 ) -> anyhow::Result<SyncState> {
     let revision = update.map_or(event.revision, |u| u.revision);
-    let mark = |db: Db| async move { db.mark_signalled(event.id, revision).await };
     if event.status == EventStatus::Draft {
         // Nothing is scheduled for a draft: there is no workflow to tell.
-        mark(state.db.clone()).await?;
+        db.mark_signalled(event.id, revision).await?;
         return Ok(SyncState::Synced);
     }
     let cancelled = event.status == EventStatus::Cancelled;
-    if cancelled && event.workflow_started_at.is_none() {
-        // Never scheduled, so nothing to stop.
-        mark(state.db.clone()).await?;
+    if cancelled && event.workflow_started_at.is_none() && !was_published(db, event.id).await? {
+        // Never scheduled and nobody was told about it: nothing to stop, nobody to tell.
+        db.mark_signalled(event.id, revision).await?;
         return Ok(SyncState::Synced);
     }
-    let Some(client) = state.temporal.client().await else {
+    let Some(client) = temporal.client().await else {
         return Ok(SyncState::Pending);
     };
     let workflow_id = herald_workflows::workflow_id(event.id);
     let started_now = event.workflow_started_at.is_none();
     if started_now {
+        // Also for an event cancelled while Temporal was away: the workflow tells its
+        // participants, then finishes.
         let options =
-            WorkflowStartOptions::new(state.temporal.config().task_queue.clone(), workflow_id.clone())
-                .build();
-        match client.start_workflow(EventWorkflow::run, event.id, options).await {
+            WorkflowStartOptions::new(temporal.config().task_queue.clone(), workflow_id.clone()).build();
+        let input = WorkflowInput { event_id: event.id, ..WorkflowInput::default() };
+        match client.start_workflow(EventWorkflow::run, input, options).await {
             Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => {}
             Err(e) => return Err(e.into()),
         }
-        state.db.mark_workflow_started(event.id).await?;
-    }
-    let is_publish = update.is_none_or(|u| u.kind == UpdateKind::Published);
-    if !(started_now && is_publish) {
-        // A freshly started workflow reads the current plan anyway; otherwise tell it.
+        db.mark_workflow_started(event.id).await?;
+    } else {
+        // A started workflow reads the current plan on every signal: tell it.
         let handle = client.get_workflow_handle::<EventWorkflow>(workflow_id);
         let signal = EventSignal { revision };
-        if cancelled {
-            handle.signal(EventWorkflow::event_cancelled, signal, WorkflowSignalOptions::default()).await?;
+        let sent = if cancelled {
+            handle.signal(EventWorkflow::event_cancelled, signal, WorkflowSignalOptions::default()).await
         } else {
-            handle.signal(EventWorkflow::event_updated, signal, WorkflowSignalOptions::default()).await?;
+            handle.signal(EventWorkflow::event_updated, signal, WorkflowSignalOptions::default()).await
+        };
+        if let Err(e) = sent {
+            if !is_not_found(&e) {
+                return Err(e.into());
+            }
+            // The workflow has finished (the event ended, or it was cancelled before): a
+            // signal has nobody to reach, and the plan it would read is in the database.
+            info!(event_id = %event.id, "the event's workflow has finished; nothing to signal");
         }
     }
-    mark(state.db.clone()).await?;
+    db.mark_signalled(event.id, revision).await?;
     Ok(SyncState::Synced)
+}
+
+async fn was_published(db: &Db, event_id: Uuid) -> Result<bool, DbError> {
+    Ok(db.event_updates(event_id).await?.iter().any(|u| u.kind == UpdateKind::Published))
+}
+
+fn is_not_found(e: &impl std::fmt::Display) -> bool {
+    let text = e.to_string().to_lowercase();
+    text.contains("not found") || text.contains("notfound") || text.contains("already completed")
+}
+
+/// Catches up with everything Temporal missed: starts the workflows of published events that
+/// have none, and signals committed changes not yet signalled. Idempotent: the workflow ignores
+/// revisions it has seen, and a start of a running workflow counts as done.
+pub async fn reconcile(db: &Db, temporal: &Temporal) -> anyhow::Result<Reconciled> {
+    let mut done = Reconciled::default();
+    for event in db.events_missing_workflow(500).await? {
+        match sync_with(db, temporal, &event, None).await {
+            SyncState::Synced => done.started += 1,
+            SyncState::Pending => done.pending += 1,
+        }
+    }
+    for update in db.unsignalled_updates(500).await? {
+        let Some(event) = db.event(update.event_id).await? else { continue };
+        match sync_with(db, temporal, &event, Some(&update)).await {
+            SyncState::Synced => done.signalled += 1,
+            SyncState::Pending => done.pending += 1,
+        }
+    }
+    Ok(done)
+}
+
+/// What one pass of [`reconcile`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Workflows started.
+    pub started: usize,
+    /// Changes signalled.
+    pub signalled: usize,
+    /// Still waiting for Temporal.
+    pub pending: usize,
 }
 
 #[cfg(test)]

@@ -555,27 +555,12 @@ pub async fn send_through(
             };
         }
     };
-    let outcome = client.notify(&key, notice).await;
-    if outcome != Outcome::KeyMissing {
-        return Sent { outcome, repushed: false };
-    }
-    tracing::warn!(integration_id = %integration.id, "the Apprise API lost an integration's config; pushing it again");
-    let text = match open(keys, integration.id, &integration.config_ciphertext) {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot re-push an integration's config");
-            return Sent { outcome: Outcome::KeyMissing, repushed: false };
-        }
-    };
-    if let Err(e) = client.add_config(&key, &text).await {
-        tracing::warn!(integration_id = %integration.id, error = %e, "re-pushing an integration's config failed");
-        let outcome = match e {
-            AppriseError::Rejected(reason) => Outcome::Rejected { reason },
-            other => Outcome::Unavailable { reason: other.to_string() },
-        };
-        return Sent { outcome, repushed: false };
-    }
-    Sent { outcome: client.notify(&key, notice).await, repushed: true }
+    let (outcome, repushed) = client
+        .notify_repushing(&key, notice, || async {
+            open(keys, integration.id, &integration.config_ciphertext)
+        })
+        .await;
+    Sent { outcome, repushed }
 }
 
 /// What `herald integrations resync` did.

@@ -490,30 +490,3 @@ impl Db {
         })
     }
 }
-
-/// The workflow reads plans through this port.
-impl herald_workflows::PlanStore for Db {
-    fn load_plan(
-        &self,
-        event_id: Uuid,
-    ) -> futures::future::BoxFuture<'_, anyhow::Result<Option<herald_workflows::EventPlan>>> {
-        Box::pin(async move {
-            let Some(event) = self.event(event_id).await? else {
-                return Ok(None);
-            };
-            let status = match event.status {
-                EventStatus::Draft => herald_workflows::EventStatus::Draft,
-                EventStatus::Published => herald_workflows::EventStatus::Published,
-                EventStatus::Cancelled => herald_workflows::EventStatus::Cancelled,
-            };
-            Ok(Some(herald_workflows::EventPlan {
-                event_id,
-                revision: event.revision,
-                status,
-                starts_at: event.starts_at,
-                ends_at: event.ends_at,
-                reminder_offsets: event.reminder_offsets.0,
-            }))
-        })
-    }
-}

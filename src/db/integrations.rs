@@ -109,6 +109,17 @@ impl Db {
             .map_err(DbError::from))
     }
 
+    /// An integration by id, whoever owns it: for the workflow's deliveries only, which have
+    /// already resolved the owner.
+    #[instrument(skip_all)]
+    pub async fn integration_by_id(&self, id: Uuid) -> Result<Option<Integration>, DbError> {
+        on_pool!(self, pool => sqlx::query_as("SELECT * FROM integrations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(DbError::from))
+    }
+
     /// Every integration of every user, oldest first: for operator commands only.
     #[instrument(skip_all)]
     pub async fn all_integrations(&self) -> Result<Vec<Integration>, DbError> {

@@ -5,6 +5,7 @@
 //! `migrations/sqlite` and `migrations/postgres` and are embedded in the binary.
 
 pub mod auth;
+pub mod delivery;
 mod error;
 pub mod events;
 pub mod integrations;

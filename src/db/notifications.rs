@@ -12,7 +12,8 @@ use super::{Db, DbError, on_pool};
 pub struct PlannedNotice<'a> {
     pub event_id: Uuid,
     pub participant_id: Uuid,
-    pub integration_id: Uuid,
+    /// `None` when the participant has no channel (the row records that nothing could go).
+    pub integration_id: Option<Uuid>,
     pub kind: NoticeKind,
     pub idempotency_key: &'a str,
     pub due_at: DateTime<Utc>,

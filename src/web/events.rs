@@ -15,6 +15,7 @@ use axum::{Form, Router};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use herald_templates::FlashKind;
+use herald_templates::delivery as delivery_pages;
 use herald_templates::events::{self as pages, EventDetail, EventFormView, EventRow, HistoryRow};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -24,7 +25,7 @@ use super::portal::Portal;
 use super::{AppState, flash};
 use crate::auth::session::{CurrentUser, RequireUser};
 use crate::db::events::Notices;
-use crate::db::models::{Event, EventStatus};
+use crate::db::models::{DeliveryStatus, Event, EventStatus, NoticeKind};
 use crate::events::{self, EventError, FORM_NAMES, RawEvent, SyncState};
 use crate::orgs::{self, OrgAccess, OrgError};
 
@@ -33,6 +34,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/orgs/{slug}/events", get(list).post(create))
         .route("/orgs/{slug}/events/new", get(new_page))
         .route("/orgs/{slug}/events/{id}", get(detail))
+        .route("/orgs/{slug}/events/{id}/deliveries", get(deliveries))
         .route("/orgs/{slug}/events/{id}/edit", get(edit_page).post(edit))
         .route("/orgs/{slug}/events/{id}/duplicate", post(duplicate))
         .route("/orgs/{slug}/events/{id}/cancel", get(cancel_page).post(cancel))
@@ -559,8 +561,85 @@ async fn detail(State(state): State<AppState>, org: InOrg) -> Response {
         can_manage: org.manages(),
         can_delete: event.status == EventStatus::Draft || event.ends_at <= Utc::now(),
         editable: event.status != EventStatus::Cancelled,
+        deliveries_url: org.manages().then(|| format!("{}/{}/deliveries", org.base(), event.id)),
     };
     html(StatusCode::OK, pages::detail(&org.portal.shell, &org.access.org.slug, &view))
+}
+
+/// The scheduled notices and the delivery ledger, as an htmx fragment (organizers only).
+async fn deliveries(State(state): State<AppState>, org: InOrg) -> Response {
+    if let Some(r) = org.forbid() {
+        return r;
+    }
+    let event = match org.event(&state).await {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let ledger = match state.db.ledger(event.id, 2_000).await {
+        Ok(l) => l,
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    let now = Utc::now();
+    let viewer = org.viewer_tz();
+    let schedule = crate::schedule::of(&state.temporal, &event, now).await;
+    let source_note = match &schedule.source {
+        crate::schedule::Source::Workflow => "From the event's running workflow.".to_owned(),
+        crate::schedule::Source::Estimate(reason) => {
+            format!("Estimated from the event, because {reason}; the workflow catches up when it can.")
+        }
+        crate::schedule::Source::Nothing => match event.status {
+            EventStatus::Draft => "A draft: nothing is scheduled until it is published.".to_owned(),
+            EventStatus::Cancelled => "Cancelled: nothing more will be sent.".to_owned(),
+            EventStatus::Published => "The event is over: nothing more will be sent.".to_owned(),
+        },
+    };
+    let mut counts = delivery_pages::LedgerCounts::default();
+    for row in &ledger {
+        match row.status {
+            DeliveryStatus::Sent => counts.sent += 1,
+            DeliveryStatus::Partial => counts.partial += 1,
+            DeliveryStatus::Pending => counts.pending += 1,
+            DeliveryStatus::Failed => counts.failed += 1,
+            DeliveryStatus::Expired => counts.expired += 1,
+            DeliveryStatus::Skipped => counts.skipped += 1,
+        }
+    }
+    let view = delivery_pages::DeliveryView {
+        poll_url: format!("{}/{}/deliveries", org.base(), event.id),
+        live: !schedule.upcoming.is_empty() || counts.pending > 0,
+        source_note,
+        upcoming: schedule
+            .upcoming
+            .iter()
+            .map(|n| delivery_pages::UpcomingRow {
+                what: format!("Reminder, {} before", events::describe_offset(n.offset)),
+                when: fmt_time(n.due_at, viewer),
+                datetime: n.due_at.to_rfc3339(),
+            })
+            .collect(),
+        workflow_url: schedule.workflow_url,
+        ledger: ledger
+            .iter()
+            .map(|r| delivery_pages::LedgerRow {
+                recipient: r.recipient_name.clone().unwrap_or_else(|| "(removed participant)".into()),
+                channel: r.integration_name.clone().unwrap_or_else(|| "no channel".into()),
+                notice: match r.kind {
+                    NoticeKind::Reminder => "Reminder",
+                    NoticeKind::Updated => "Change notice",
+                    NoticeKind::Cancelled => "Cancellation",
+                    NoticeKind::Message => "Message",
+                }
+                .to_owned(),
+                due: fmt_time(r.due_at, viewer),
+                status: r.status.as_str().to_owned(),
+                detail: r.apprise_answer.clone(),
+                attempts: r.attempts,
+            })
+            .collect(),
+        counts,
+        log_only: state.apprise.is_none(),
+    };
+    html(StatusCode::OK, delivery_pages::fragment(&view))
 }
 
 // --- Duplicate, cancel, delete ---

@@ -236,6 +236,8 @@ pub struct EventDetail {
     pub can_delete: bool,
     /// It may be edited or cancelled.
     pub editable: bool,
+    /// Where the scheduled notices and the delivery ledger load from (organizers only).
+    pub deliveries_url: Option<String>,
 }
 
 /// `/orgs/{slug}/events/{id}`.
@@ -273,6 +275,11 @@ pub fn detail(shell: &Shell, org_slug: &str, d: &EventDetail) -> Markup {
                         @if d.editable { a.button.button-danger href={ (base) "/cancel" } { "Cancel event…" } }
                         @if d.can_delete { a.button.button-danger href={ (base) "/delete" } { "Delete…" } }
                     }
+                }
+            }
+            @if let Some(url) = &d.deliveries_url {
+                div #deliveries hx-get=(url) hx-trigger="load" hx-swap="outerHTML" aria-live="polite" {
+                    p.muted { "Loading scheduled notices and deliveries… " a href=(url) { "Show them" } }
                 }
             }
             section.card aria-labelledby="history-heading" {

@@ -18,6 +18,7 @@ pub mod account;
 pub mod accounts;
 pub mod assets;
 pub mod components;
+pub mod delivery;
 pub mod events;
 pub mod forms;
 pub mod integrations;

@@ -221,13 +221,19 @@ async fn events_updates_and_plans(backend: Backend) {
         "marking revision 1 covers revision 0 too"
     );
 
-    let plan = db.load_plan(ev.id).await.unwrap().expect("plan");
+    let plans = herald::delivery::Deliverer::new(
+        db.clone(),
+        herald::secrets::SecretKey::generate(),
+        None,
+        url::Url::parse("http://herald.example.org/").unwrap(),
+    );
+    let plan = plans.load_plan(ev.id).await.unwrap().expect("plan");
     assert_eq!(plan.revision, 1);
     assert_eq!(plan.status, herald_workflows::EventStatus::Cancelled);
     assert_eq!(plan.reminder_offsets, vec![86_400, 3_600]);
     // Times survive the round trip to the microsecond on both backends.
     assert_eq!(plan.starts_at.timestamp_micros(), ev.starts_at.timestamp_micros());
-    assert!(db.load_plan(Uuid::new_v4()).await.unwrap().is_none());
+    assert!(plans.load_plan(Uuid::new_v4()).await.unwrap().is_none());
 }
 
 async fn participants_and_channels(backend: Backend) {
@@ -332,7 +338,7 @@ async fn ledger_is_idempotent(backend: Backend) {
     let notice = PlannedNotice {
         event_id: ev.id,
         participant_id: p.id,
-        integration_id: i.id,
+        integration_id: Some(i.id),
         kind: NoticeKind::Reminder,
         idempotency_key: "reminder:3600:rev0:p:i",
         due_at: ev.starts_at - Duration::hours(1),

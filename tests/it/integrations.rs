@@ -108,7 +108,7 @@ fn api_channel(name: &str, urls: &[(&str, &[&str])]) -> Value {
 }
 
 /// Creates a channel through the API and confirms it with the code it received.
-async fn confirmed_channel(
+pub(crate) async fn confirmed_channel(
     app: &TestApp,
     token: &str,
     name: &str,
@@ -134,7 +134,7 @@ async fn confirmed_channel(
 }
 
 /// Raw SQL on the test database.
-async fn execute(db: &Db, sql: &str, at: chrono::DateTime<Utc>, id: Uuid) {
+pub(crate) async fn execute(db: &Db, sql: &str, at: chrono::DateTime<Utc>, id: Uuid) {
     match db {
         Db::Sqlite(pool) => sqlx::query(sql).bind(at).bind(id).execute(pool).await.map(|_| ()),
         Db::Postgres(pool) => sqlx::query(sql).bind(at).bind(id).execute(pool).await.map(|_| ()),

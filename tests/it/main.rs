@@ -17,6 +17,7 @@ mod browser;
 mod cli;
 mod compose;
 mod db;
+mod delivery;
 mod events;
 mod integrations;
 mod isolation;

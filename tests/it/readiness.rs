@@ -46,7 +46,7 @@ async fn temporal_outage_turns_readyz_red_then_green_without_restart() {
     let handle = client
         .start_workflow(
             EventWorkflow::run,
-            ev,
+            herald_workflows::WorkflowInput { event_id: ev, ..Default::default() },
             WorkflowStartOptions::new(
                 herald.temporal.config().task_queue.clone(),
                 herald_workflows::workflow_id(ev),

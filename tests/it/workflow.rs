@@ -58,7 +58,7 @@ async fn event_workflow_follows_signals_and_finishes_on_cancel() {
     let handle = client
         .start_workflow(
             EventWorkflow::run,
-            ev,
+            herald_workflows::WorkflowInput { event_id: ev, ..Default::default() },
             WorkflowStartOptions::new(
                 herald.temporal.config().task_queue.clone(),
                 herald_workflows::workflow_id(ev),

@@ -3,25 +3,44 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::Utc;
+use futures::StreamExt;
 use temporalio_common::RetryPolicy;
 use temporalio_macros::activities;
 use temporalio_sdk::ActivityOptions;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
+use tracing::{info, warn};
 use uuid::Uuid;
 
-use crate::ports::PlanStore;
-use crate::types::EventPlan;
+use crate::apprise::{Notice, Outcome};
+use crate::ports::{Deliveries, PlanStore, Planned, Status};
+use crate::types::{DeliverReport, DeliverRequest, DeliveryCounts, EventPlan};
+
+/// How many messages of one batch are in flight at once (APPRISE.md: 8–32 keeps the Apprise
+/// API busy without drowning it).
+pub const CONCURRENCY: usize = 16;
+
+/// Participants per `deliver` activity.
+pub const BATCH: u32 = 250;
 
 /// The activities of the per-event workflow, holding the application's ports.
 pub struct EventActivities {
     plans: Arc<dyn PlanStore>,
+    deliveries: Arc<dyn Deliveries>,
 }
 
 impl EventActivities {
-    /// Activities reading plans from `plans`.
-    pub fn new(plans: Arc<dyn PlanStore>) -> Self {
-        Self { plans }
+    /// Activities reading plans from `plans` and delivering through `deliveries`.
+    pub fn new(plans: Arc<dyn PlanStore>, deliveries: Arc<dyn Deliveries>) -> Self {
+        Self { plans, deliveries }
     }
+}
+
+/// What became of one planned delivery.
+enum Done {
+    Final(Status),
+    /// Nothing was delivered and a later attempt may work.
+    Retry(String),
 }
 
 #[activities]
@@ -35,18 +54,134 @@ impl EventActivities {
     ) -> Result<Option<EventPlan>, ActivityError> {
         Ok(self.plans.load_plan(event_id).await?)
     }
+
+    /// Delivers one batch of a notice: resolves the recipients now, skips what the ledger says
+    /// is finished, sends the rest with bounded concurrency (heartbeating as it goes) and
+    /// records every outcome. Fails, to be retried by Temporal, when some message could not
+    /// reach anybody for a reason that may pass; the ledger keeps the retry from sending
+    /// anything twice.
+    #[activity]
+    pub async fn deliver(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        request: DeliverRequest,
+    ) -> Result<DeliverReport, ActivityError> {
+        let batch = self.deliveries.plan_batch(&request).await?;
+        let mut counts = DeliveryCounts::default();
+        let mut retry: Vec<String> = Vec::new();
+        let mut results = futures::stream::iter(batch.items)
+            .map(|planned| {
+                let this = self.clone();
+                async move { this.send(planned).await }
+            })
+            .buffer_unordered(CONCURRENCY);
+        let mut finished = 0usize;
+        while let Some(result) = results.next().await {
+            match result? {
+                Done::Final(status) => count(&mut counts, status),
+                Done::Retry(reason) => retry.push(reason),
+            }
+            finished += 1;
+            // The SDK throttles heartbeats itself; each one says how far the batch got.
+            let _ = ctx.record_heartbeat(finished as u64).await;
+        }
+        if let Some(reason) = retry.first() {
+            return Err(anyhow::anyhow!(
+                "{} of the messages could not be delivered yet ({reason}); trying again",
+                retry.len()
+            )
+            .into());
+        }
+        Ok(DeliverReport { next_after: batch.next_after, counts })
+    }
+}
+
+impl EventActivities {
+    async fn send(self: Arc<Self>, planned: Planned) -> anyhow::Result<Done> {
+        if let Some(status) = planned.done {
+            return Ok(Done::Final(status));
+        }
+        let record = |status: Status, code: Option<i64>, answer: Option<String>| {
+            let deliveries = self.deliveries.clone();
+            async move {
+                deliveries.record(planned.ledger_id, status, code, answer.as_deref()).await?;
+                anyhow::Ok(Done::Final(status))
+            }
+        };
+        if Utc::now() >= planned.deadline {
+            return record(Status::Expired, None, Some("too late: the moment had passed".into())).await;
+        }
+        let Some(target) = planned.target.clone() else {
+            return record(Status::Skipped, None, Some("no confirmed channel".into())).await;
+        };
+        let Some(client) = self.deliveries.apprise() else {
+            info!(ledger_id = %planned.ledger_id, title = %planned.title, "log-only mode: a notification would be sent now");
+            return record(Status::Skipped, None, Some("log-only mode: nothing is sent".into())).await;
+        };
+        let notice = Notice {
+            title: &planned.title,
+            body: &planned.body,
+            kind: planned.kind,
+            format: planned.format,
+            tag: Some(&target.tag),
+        };
+        let deliveries = self.deliveries.clone();
+        let (outcome, _) = client
+            .notify_repushing(&target.key, &notice, || async move {
+                deliveries.config_text(target.integration_id).await
+            })
+            .await;
+        match outcome {
+            Outcome::Delivered => record(Status::Sent, Some(200), None).await,
+            Outcome::Partial { reason } => record(Status::Partial, Some(424), Some(reason)).await,
+            Outcome::Rejected { reason } => record(Status::Failed, Some(400), Some(reason)).await,
+            Outcome::KeyMissing => {
+                let reason = "the Apprise API does not know this channel and it could not be pushed again";
+                self.deliveries.record(planned.ledger_id, Status::Pending, Some(204), Some(reason)).await?;
+                Ok(Done::Retry(reason.to_owned()))
+            }
+            Outcome::Unavailable { reason } => {
+                warn!(ledger_id = %planned.ledger_id, reason = %reason, "a notification could not be delivered yet");
+                self.deliveries.record(planned.ledger_id, Status::Pending, None, Some(&reason)).await?;
+                Ok(Done::Retry(reason))
+            }
+        }
+    }
+}
+
+fn count(counts: &mut DeliveryCounts, status: Status) {
+    match status {
+        Status::Sent => counts.sent += 1,
+        Status::Partial => counts.partial += 1,
+        Status::Failed => counts.failed += 1,
+        Status::Expired => counts.expired += 1,
+        Status::Skipped => counts.skipped += 1,
+        Status::Pending => {}
+    }
 }
 
 /// Options for short database-bound activities: a tight timeout and retries with backoff for
 /// as long as it takes (the database being down is not a reason to lose a reminder).
 pub fn activity_opts() -> ActivityOptions {
     let mut opts = ActivityOptions::start_to_close_timeout(Duration::from_secs(30));
-    opts.retry_policy = Some(
-        RetryPolicy::builder()
-            .initial_interval(Duration::from_secs(1))
-            .backoff_coefficient(2.0)
-            .maximum_interval(Duration::from_secs(60))
-            .build(),
-    );
+    opts.retry_policy = Some(retry_policy(Duration::from_secs(60)));
     opts
+}
+
+/// Options for `deliver`: a batch may take minutes when channels are slow, so it heartbeats;
+/// retries come quickly at first (a restarting Apprise API is back in seconds) and at least
+/// every 30 s after, without limit: the activity itself gives up on what has become too late.
+pub fn deliver_opts() -> ActivityOptions {
+    let mut opts = ActivityOptions::start_to_close_timeout(Duration::from_secs(600));
+    opts.heartbeat_timeout = Some(Duration::from_secs(60));
+    opts.retry_policy = Some(retry_policy(Duration::from_secs(30)));
+    opts
+}
+
+fn retry_policy(max: Duration) -> RetryPolicy {
+    RetryPolicy::builder()
+        .initial_interval(Duration::from_secs(1))
+        .backoff_coefficient(2.0)
+        .maximum_interval(max)
+        .build()
 }

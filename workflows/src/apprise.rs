@@ -369,6 +369,46 @@ impl AppriseClient {
         }
     }
 
+    /// Sends `notice` through `key`; when the Apprise API has lost the config (204), pushes the
+    /// text that `config` produces once and sends again. Returns the outcome and whether the
+    /// config was pushed again. A re-push that fails leaves the outcome it caused: rejected when
+    /// the Apprise API refused the config, unavailable otherwise.
+    pub async fn notify_repushing<F, Fut>(
+        &self,
+        key: &ConfigKey,
+        notice: &Notice<'_>,
+        config: F,
+    ) -> (Outcome, bool)
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<String>>,
+    {
+        let outcome = self.notify(key, notice).await;
+        if outcome != Outcome::KeyMissing {
+            return (outcome, false);
+        }
+        tracing::warn!("the Apprise API lost an integration's config; pushing it again");
+        let text = match config().await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(
+                    error = format!("{e:#}"),
+                    "cannot read an integration's config to push it again"
+                );
+                return (Outcome::KeyMissing, false);
+            }
+        };
+        if let Err(e) = self.add_config(key, &text).await {
+            tracing::warn!(error = %e, "pushing an integration's config again failed");
+            let outcome = match e {
+                AppriseError::Rejected(reason) => Outcome::Rejected { reason },
+                other => Outcome::Unavailable { reason: other.to_string() },
+            };
+            return (outcome, false);
+        }
+        (self.notify(key, notice).await, true)
+    }
+
     /// Sends through `urls` without a stored config (`POST /notify/`).
     pub async fn notify_stateless(&self, urls: &[String], title: &str, body: &str) -> Outcome {
         let request = self

@@ -12,8 +12,11 @@ pub mod types;
 pub mod workflow;
 
 pub use activities::EventActivities;
-pub use ports::PlanStore;
-pub use types::{EventPlan, EventSignal, EventStatus, Phase, WorkflowStatus};
+pub use ports::{Batch, Deliveries, PlanStore, Planned, Status, Target};
+pub use types::{
+    DeliverReport, DeliverRequest, DeliveryCounts, EventPlan, EventSignal, EventStatus, NoticeSpec,
+    NoticeSwitches, Phase, ReminderKey, ScheduledNotice, WorkflowInput, WorkflowStatus,
+};
 pub use workflow::EventWorkflow;
 
 /// The workflow id of an event's workflow: `event-{uuid}`.

@@ -1,12 +1,105 @@
 //! What the activities need from the application, as traits the `herald` crate implements.
 
+use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use uuid::Uuid;
 
-use crate::types::EventPlan;
+use crate::apprise::{AppriseClient, BodyFormat, ConfigKey, NoticeType};
+use crate::types::{DeliverRequest, EventPlan};
 
 /// Reads an event's current plan from the database.
 pub trait PlanStore: Send + Sync + 'static {
     /// The current plan of `event_id`, or `None` when the event no longer exists.
     fn load_plan(&self, event_id: Uuid) -> BoxFuture<'_, anyhow::Result<Option<EventPlan>>>;
+}
+
+/// Where one delivery goes: an integration's config key and the tags that pick its URLs.
+#[derive(Clone)]
+pub struct Target {
+    /// The integration.
+    pub integration_id: Uuid,
+    /// Its Apprise config key.
+    pub key: ConfigKey,
+    /// The `tag` of the notify request (`all` for every URL).
+    pub tag: String,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("integration_id", &self.integration_id)
+            .field("tag", &self.tag)
+            .finish()
+    }
+}
+
+/// One message to one recipient through one channel, with its ledger row already written.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// The ledger row.
+    pub ledger_id: Uuid,
+    /// Whether the ledger row is final already (an earlier attempt finished it): then it is
+    /// only counted, never sent again.
+    pub done: Option<Status>,
+    /// The channel; `None` when the recipient has no usable channel (recorded as skipped).
+    pub target: Option<Target>,
+    /// Nothing may be sent from this moment on (a reminder: the start; a change: the end).
+    pub deadline: DateTime<Utc>,
+    /// Title, rendered for the recipient.
+    pub title: String,
+    /// Body, rendered for the recipient.
+    pub body: String,
+    /// Info, warning, …
+    pub kind: NoticeType,
+    /// Text or Markdown.
+    pub format: BodyFormat,
+}
+
+/// The ledger's statuses, as the activities set them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Not sent yet (an attempt may have failed in a way worth retrying).
+    Pending,
+    /// Delivered to every target.
+    Sent,
+    /// Delivered to some targets: never resent, or those get a duplicate.
+    Partial,
+    /// Refused for good.
+    Failed,
+    /// Too late to be useful.
+    Expired,
+    /// Not sent on purpose.
+    Skipped,
+}
+
+/// A batch of planned deliveries.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    /// The deliveries.
+    pub items: Vec<Planned>,
+    /// Where the next batch starts, when there is one.
+    pub next_after: Option<Uuid>,
+}
+
+/// The delivery ledger and the recipients, as the `deliver` activity needs them.
+pub trait Deliveries: Send + Sync + 'static {
+    /// Resolves one batch of `request`'s recipients now (participants by RSVP, their channels
+    /// and tags), renders each message for its recipient and writes a pending ledger row for
+    /// each one that has none (idempotent by key).
+    fn plan_batch<'a>(&'a self, request: &'a DeliverRequest) -> BoxFuture<'a, anyhow::Result<Batch>>;
+
+    /// Records an attempt's outcome in the ledger.
+    fn record<'a>(
+        &'a self,
+        ledger_id: Uuid,
+        status: Status,
+        apprise_status: Option<i64>,
+        answer: Option<&'a str>,
+    ) -> BoxFuture<'a, anyhow::Result<()>>;
+
+    /// The integration's Apprise config text, to push it again when the Apprise API lost it.
+    fn config_text(&self, integration_id: Uuid) -> BoxFuture<'_, anyhow::Result<String>>;
+
+    /// The Apprise API; `None` in log-only mode (every delivery is recorded as skipped).
+    fn apprise(&self) -> Option<&AppriseClient>;
 }

@@ -31,6 +31,16 @@ pub struct EventPlan {
     pub ends_at: DateTime<Utc>,
     /// Reminder offsets in seconds before the start.
     pub reminder_offsets: Vec<i64>,
+    /// Which notices participants get.
+    #[serde(default)]
+    pub notices: NoticeSwitches,
+    /// The revision at which the event was published (`None`: never).
+    #[serde(default)]
+    pub published_revision: Option<i64>,
+    /// When the start or the reminder offsets were last set: a reminder due before this moment
+    /// was already past when the organizer chose it and is never sent.
+    #[serde(default)]
+    pub schedule_set_at: Option<DateTime<Utc>>,
 }
 
 /// A signal's payload: the committed revision that the workflow should catch up with.
@@ -46,8 +56,10 @@ pub struct EventSignal {
 pub enum Phase {
     /// Reading the plan from the database.
     Loading,
-    /// Sleeping until the event ends or a signal arrives.
+    /// Sleeping until the next reminder, the end of the event or a signal.
     Waiting,
+    /// Delivering a notice.
+    Delivering,
     /// The event was cancelled; the workflow is finishing.
     Cancelled,
     /// The event is over; the workflow is finishing.
@@ -65,4 +77,155 @@ pub struct WorkflowStatus {
     pub plan_revision: i64,
     /// When the workflow will next wake up on its own, if it is sleeping.
     pub next_wake_at: Option<DateTime<Utc>>,
+    /// Reminders still to come, soonest first.
+    #[serde(default)]
+    pub upcoming: Vec<ScheduledNotice>,
+    /// Ledger outcomes of this workflow's deliveries so far.
+    #[serde(default)]
+    pub counts: DeliveryCounts,
+}
+
+/// Which notices the organizer wants participants to get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeSwitches {
+    /// Reminders before the start.
+    pub reminders: bool,
+    /// "What changed" notices after an edit.
+    pub changes: bool,
+    /// A notice when the event is cancelled.
+    pub cancellation: bool,
+}
+
+impl Default for NoticeSwitches {
+    fn default() -> Self {
+        Self { reminders: true, changes: true, cancellation: true }
+    }
+}
+
+/// The input of [`crate::EventWorkflow`]: the event, and what an earlier run of the same
+/// workflow already did when it continued as new.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct WorkflowInput {
+    /// The event this workflow follows.
+    pub event_id: Uuid,
+    /// Changes up to this revision have been notified (`None`: from the publication on).
+    #[serde(default)]
+    pub notified_revision: Option<i64>,
+    /// Reminders already handled, keyed by (offset in seconds, start as a Unix timestamp).
+    #[serde(default)]
+    pub done_reminders: Vec<ReminderKey>,
+    /// Highest revision signalled so far.
+    #[serde(default)]
+    pub signalled_revision: i64,
+    /// Delivery counts so far.
+    #[serde(default)]
+    pub counts: DeliveryCounts,
+}
+
+/// A reminder's identity: moving the event gives its reminders new keys, so they are armed again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ReminderKey {
+    /// Seconds before the start.
+    pub offset: i64,
+    /// The start it was computed from, as a Unix timestamp.
+    pub starts_at: i64,
+}
+
+/// One notice for every recipient of an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NoticeSpec {
+    /// A reminder `offset` seconds before `starts_at`, due at `due_at`.
+    Reminder {
+        /// Seconds before the start.
+        offset: i64,
+        /// The start it was computed from.
+        starts_at: DateTime<Utc>,
+        /// When it is due.
+        due_at: DateTime<Utc>,
+    },
+    /// What changed in revisions `after + 1 ..= upto`.
+    Changes {
+        /// Changes up to this revision were notified before.
+        after: i64,
+        /// The revision this notice brings participants up to.
+        upto: i64,
+    },
+    /// The event was cancelled.
+    Cancelled {
+        /// The revision of the cancellation.
+        revision: i64,
+    },
+}
+
+impl NoticeSpec {
+    /// The part of the ledger's idempotency key that names this notice.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Reminder { offset, starts_at, .. } => {
+                format!("reminder:{offset}:{}", starts_at.timestamp())
+            }
+            Self::Changes { upto, .. } => format!("updated:{upto}"),
+            Self::Cancelled { .. } => "cancelled".to_owned(),
+        }
+    }
+}
+
+/// A `deliver` activity's work: one batch of one notice's recipients.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliverRequest {
+    /// The event.
+    pub event_id: Uuid,
+    /// What to tell.
+    pub notice: NoticeSpec,
+    /// Recipients after this participant id (`None`: from the first).
+    pub after: Option<Uuid>,
+    /// At most this many participants.
+    pub limit: u32,
+}
+
+/// Ledger outcomes, counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DeliveryCounts {
+    /// Delivered to every target.
+    pub sent: u64,
+    /// Delivered to some targets only.
+    pub partial: u64,
+    /// Refused for good.
+    pub failed: u64,
+    /// Too late: the event had started.
+    pub expired: u64,
+    /// Not sent on purpose (log-only mode, no channel).
+    pub skipped: u64,
+}
+
+impl DeliveryCounts {
+    /// Adds `other` to these counts.
+    pub fn add(&mut self, other: &DeliveryCounts) {
+        self.sent += other.sent;
+        self.partial += other.partial;
+        self.failed += other.failed;
+        self.expired += other.expired;
+        self.skipped += other.skipped;
+    }
+}
+
+/// What a `deliver` activity did with its batch.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DeliverReport {
+    /// Where the next batch starts, when there is one.
+    pub next_after: Option<Uuid>,
+    /// Outcomes of this batch (deliveries an earlier attempt finished are not counted again).
+    pub counts: DeliveryCounts,
+}
+
+/// A notice the workflow will send, for the organizer's pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduledNotice {
+    /// `reminder` for now (changes and cancellations go out at once).
+    pub kind: String,
+    /// Seconds before the start, for reminders.
+    pub offset: i64,
+    /// When it will go out.
+    pub due_at: DateTime<Utc>,
 }

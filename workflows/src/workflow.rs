@@ -1,75 +1,150 @@
 //! The per-event workflow: pure orchestration, no clock, randomness or I/O of its own.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
-    CancellableFuture, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
+    CancellableFuture, ContinueAsNewOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView,
+    WorkflowResult,
 };
 use uuid::Uuid;
 
-use crate::activities::{EventActivities, activity_opts};
-use crate::types::{EventSignal, EventStatus, Phase, WorkflowStatus};
+use crate::activities::{BATCH, EventActivities, activity_opts, deliver_opts};
+use crate::types::{
+    DeliverRequest, DeliveryCounts, EventPlan, EventSignal, EventStatus, NoticeSpec, Phase, ReminderKey,
+    ScheduledNotice, WorkflowInput, WorkflowStatus,
+};
 
-/// One workflow per event (id `event-{uuid}`): follows the event's committed revisions and
-/// finishes when the event is cancelled, deleted or over.
+/// Past this many history events the workflow continues as new even if the server has not
+/// suggested it yet, so a long-lived, often edited event never drags a huge history along.
+const MAX_HISTORY: u32 = 4_000;
+
+/// One workflow per event (id `event-{uuid}`): sends the reminders at their due times, tells
+/// participants about changes and a cancellation, and finishes when the event is cancelled,
+/// deleted or over.
+///
+/// Every loop re-reads the plan from the database (the single source of truth) through
+/// `load_plan`; signals only say that a newer revision is committed.
 #[workflow]
 pub struct EventWorkflow {
     event_id: Uuid,
     phase: Phase,
     signalled_revision: i64,
     plan_revision: i64,
-    cancelled: bool,
+    notified_revision: Option<i64>,
+    done_reminders: BTreeSet<ReminderKey>,
     next_wake_at: Option<DateTime<Utc>>,
+    upcoming: Vec<ScheduledNotice>,
+    counts: DeliveryCounts,
 }
 
 #[workflow_methods]
 impl EventWorkflow {
-    /// Starts following `event_id`.
+    /// Starts following the event, carrying on from what an earlier run did.
     #[init]
-    pub fn new(_ctx: &WorkflowContextView, event_id: Uuid) -> Self {
+    pub fn new(_ctx: &WorkflowContextView, input: WorkflowInput) -> Self {
         Self {
-            event_id,
+            event_id: input.event_id,
             phase: Phase::Loading,
-            signalled_revision: 0,
+            signalled_revision: input.signalled_revision,
             plan_revision: 0,
-            cancelled: false,
+            notified_revision: input.notified_revision,
+            done_reminders: input.done_reminders.into_iter().collect(),
             next_wake_at: None,
+            upcoming: Vec::new(),
+            counts: input.counts,
         }
     }
 
-    /// Loads the plan, sleeps until the event ends or a newer revision is signalled, repeats.
+    /// Loads the plan, delivers what is due, sleeps until the next reminder, the end of the
+    /// event or a newer revision, and repeats.
     #[run]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
         let event_id = ctx.state(|s| s.event_id);
         loop {
-            ctx.state_mut(|s| s.phase = Phase::Loading);
+            // Signals up to here are committed, so the plan read next includes them.
+            let known = ctx.state_mut(|s| {
+                s.phase = Phase::Loading;
+                s.signalled_revision
+            });
             let plan = ctx.execute_activity(EventActivities::load_plan, event_id, activity_opts()).await?;
             let Some(plan) = plan else {
                 ctx.state_mut(|s| s.phase = Phase::Finished);
                 return Ok(());
             };
-            let seen = plan.revision.max(ctx.state(|s| s.signalled_revision));
             ctx.state_mut(|s| s.plan_revision = plan.revision);
-            if plan.status == EventStatus::Cancelled || ctx.state(|s| s.cancelled) {
-                ctx.state_mut(|s| s.phase = Phase::Cancelled);
+
+            if plan.status == EventStatus::Cancelled {
+                if plan.notices.cancellation && plan.published_revision.is_some() {
+                    deliver(ctx, event_id, NoticeSpec::Cancelled { revision: plan.revision }).await?;
+                }
+                ctx.state_mut(|s| {
+                    s.phase = Phase::Cancelled;
+                    s.upcoming.clear();
+                });
                 return Ok(());
             }
-            let now = ctx.workflow_time().map(to_utc).unwrap_or(plan.starts_at);
+
+            let notified =
+                ctx.state(|s| s.notified_revision).or(plan.published_revision).unwrap_or(plan.revision);
+            if plan.status == EventStatus::Published && plan.revision > notified && plan.notices.changes {
+                deliver(ctx, event_id, NoticeSpec::Changes { after: notified, upto: plan.revision }).await?;
+            }
+            ctx.state_mut(|s| s.notified_revision = Some(notified.max(plan.revision)));
+
+            let now = workflow_now(ctx, &plan);
+            let pending = ctx.state(|s| pending_reminders(&plan, &s.done_reminders));
+            let due: Vec<_> = pending.iter().filter(|(_, at)| *at <= now).copied().collect();
+            if !due.is_empty() {
+                for (key, due_at) in due {
+                    let notice =
+                        NoticeSpec::Reminder { offset: key.offset, starts_at: plan.starts_at, due_at };
+                    deliver(ctx, event_id, notice).await?;
+                    ctx.state_mut(|s| s.done_reminders.insert(key));
+                }
+                // Delivering took time: look at the plan again before sleeping.
+                continue;
+            }
+
             if now >= plan.ends_at {
-                ctx.state_mut(|s| s.phase = Phase::Finished);
+                ctx.state_mut(|s| {
+                    s.phase = Phase::Finished;
+                    s.upcoming.clear();
+                });
                 return Ok(());
             }
-            let sleep = (plan.ends_at - now).to_std().unwrap_or(Duration::ZERO);
+
+            if ctx.continue_as_new_suggested() || ctx.history_length() > MAX_HISTORY {
+                let input = ctx.state(|s| WorkflowInput {
+                    event_id,
+                    notified_revision: s.notified_revision,
+                    done_reminders: s.done_reminders.iter().copied().collect(),
+                    signalled_revision: s.signalled_revision,
+                    counts: s.counts,
+                });
+                ctx.continue_as_new(input, ContinueAsNewOptions::default())?;
+            }
+
+            let wake = pending.first().map_or(plan.ends_at, |(_, at)| (*at).min(plan.ends_at));
+            let seen = plan.revision.max(known);
             ctx.state_mut(|s| {
                 s.phase = Phase::Waiting;
-                s.next_wake_at = Some(plan.ends_at);
+                s.next_wake_at = Some(wake);
+                s.upcoming = pending
+                    .iter()
+                    .map(|(key, at)| ScheduledNotice {
+                        kind: "reminder".into(),
+                        offset: key.offset,
+                        due_at: *at,
+                    })
+                    .collect();
             });
-            let mut timer = ctx.timer(sleep);
+            let mut timer = ctx.timer((wake - now).to_std().unwrap_or(Duration::ZERO));
             temporalio_sdk::workflows::select! {
                 _ = &mut timer => {}
-                _ = ctx.wait_condition(move |s: &Self| s.signalled_revision > seen || s.cancelled) => {
+                _ = ctx.wait_condition(move |s: &Self| s.signalled_revision > seen) => {
                     timer.cancel();
                 }
             }
@@ -83,11 +158,10 @@ impl EventWorkflow {
         self.signalled_revision = self.signalled_revision.max(signal.revision);
     }
 
-    /// The event was cancelled at `revision`.
+    /// The event was cancelled at `revision`: the plan read next says so.
     #[signal]
     pub fn event_cancelled(&mut self, _ctx: &mut SyncWorkflowContext<Self>, signal: EventSignal) {
         self.signalled_revision = self.signalled_revision.max(signal.revision);
-        self.cancelled = true;
     }
 
     /// Where the workflow is, for the organizer's pages.
@@ -98,10 +172,101 @@ impl EventWorkflow {
             signalled_revision: self.signalled_revision,
             plan_revision: self.plan_revision,
             next_wake_at: self.next_wake_at,
+            upcoming: self.upcoming.clone(),
+            counts: self.counts,
         }
     }
 }
 
+/// Delivers `notice` to every recipient, one batch per activity.
+async fn deliver(
+    ctx: &mut WorkflowContext<EventWorkflow>,
+    event_id: Uuid,
+    notice: NoticeSpec,
+) -> WorkflowResult<()> {
+    ctx.state_mut(|s| s.phase = Phase::Delivering);
+    let mut after = None;
+    loop {
+        let request = DeliverRequest { event_id, notice: notice.clone(), after, limit: BATCH };
+        let report = ctx.execute_activity(EventActivities::deliver, request, deliver_opts()).await?;
+        ctx.state_mut(|s| s.counts.add(&report.counts));
+        match report.next_after {
+            Some(next) => after = Some(next),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// The reminders of `plan` not handled yet, soonest first. A reminder that was already due
+/// when the organizer set the start or the offsets is not one anybody asked for: left out.
+fn pending_reminders(plan: &EventPlan, done: &BTreeSet<ReminderKey>) -> Vec<(ReminderKey, DateTime<Utc>)> {
+    if plan.status != EventStatus::Published || !plan.notices.reminders {
+        return Vec::new();
+    }
+    let mut out: Vec<_> = plan
+        .reminder_offsets
+        .iter()
+        .filter_map(|&offset| {
+            let key = ReminderKey { offset, starts_at: plan.starts_at.timestamp() };
+            let due = plan.starts_at - chrono::Duration::seconds(offset);
+            let stale = plan.schedule_set_at.is_some_and(|set| due < set);
+            (!stale && !done.contains(&key)).then_some((key, due))
+        })
+        .collect();
+    out.sort_by_key(|(key, due)| (*due, key.offset));
+    out
+}
+
+fn workflow_now(ctx: &WorkflowContext<EventWorkflow>, plan: &EventPlan) -> DateTime<Utc> {
+    ctx.workflow_time().map(to_utc).unwrap_or(plan.starts_at)
+}
+
 fn to_utc(t: SystemTime) -> DateTime<Utc> {
     DateTime::<Utc>::from(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::NoticeSwitches;
+
+    fn plan(offsets: Vec<i64>, set_at: Option<DateTime<Utc>>) -> EventPlan {
+        let starts_at =
+            DateTime::parse_from_rfc3339("2026-12-01T18:00:00Z").map(|t| t.to_utc()).unwrap_or_default();
+        EventPlan {
+            event_id: Uuid::nil(),
+            revision: 1,
+            status: EventStatus::Published,
+            starts_at,
+            ends_at: starts_at + chrono::Duration::hours(2),
+            reminder_offsets: offsets,
+            notices: NoticeSwitches::default(),
+            published_revision: Some(1),
+            schedule_set_at: set_at,
+        }
+    }
+
+    #[test]
+    fn reminders_come_soonest_first_and_skip_done_and_stale_ones() {
+        let p = plan(vec![3600, 86_400, 900], None);
+        let all = pending_reminders(&p, &BTreeSet::new());
+        assert_eq!(all.iter().map(|(k, _)| k.offset).collect::<Vec<_>>(), vec![86_400, 3600, 900]);
+        let done = BTreeSet::from([ReminderKey { offset: 3600, starts_at: p.starts_at.timestamp() }]);
+        assert_eq!(pending_reminders(&p, &done).len(), 2);
+        // Set two hours before the start: the one-day reminder was already past.
+        let late = plan(vec![3600, 86_400], Some(p.starts_at - chrono::Duration::hours(2)));
+        assert_eq!(
+            pending_reminders(&late, &BTreeSet::new()).iter().map(|(k, _)| k.offset).collect::<Vec<_>>(),
+            vec![3600]
+        );
+    }
+
+    #[test]
+    fn moving_the_event_re_arms_its_reminders() {
+        let p = plan(vec![3600], None);
+        let done = BTreeSet::from([ReminderKey { offset: 3600, starts_at: p.starts_at.timestamp() }]);
+        let mut moved = p.clone();
+        moved.starts_at += chrono::Duration::days(1);
+        assert_eq!(pending_reminders(&moved, &done).len(), 1);
+    }
 }

@@ -4,6 +4,7 @@
 //! Each feature module exposes `routes() -> OpenApiRouter<AppState>`; they are merged here, so a
 //! route cannot exist without being documented.
 
+pub mod delivery;
 pub mod events;
 pub mod integrations;
 pub mod me;
@@ -65,6 +66,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(tokens::routes())
                 .merge(orgs::routes())
                 .merge(events::routes())
+                .merge(delivery::routes())
                 .merge(integrations::routes()),
         )
         .split_for_parts()

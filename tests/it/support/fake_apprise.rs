@@ -46,6 +46,8 @@ pub struct Delivered {
     pub format: String,
     /// The config key it was sent through; `None` for stateless sending.
     pub key: Option<String>,
+    /// When the fake delivered it.
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -511,6 +513,7 @@ async fn deliver(shared: &Shared, targets: Vec<String>, message: &Message) -> Re
                 kind: message.kind.clone(),
                 format: message.format.clone(),
                 key: message.key.clone(),
+                at: chrono::Utc::now(),
             });
             details.push(json!(["INFO", time(), format!("Sent {service} notification.")]));
         } else {

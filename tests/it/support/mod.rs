@@ -117,6 +117,9 @@ pub fn temporal_address() -> String {
     })
 }
 
+/// The Temporal Web UI URL the tests configure (nothing listens there; pages link to it).
+pub const TEMPORAL_UI: &str = "http://temporal-ui.test:8233";
+
 /// Temporal settings for the shared server with a task queue of the test's own.
 pub fn temporal_config(address: &str) -> TemporalConfig {
     TemporalArgs {
@@ -124,6 +127,7 @@ pub fn temporal_config(address: &str) -> TemporalConfig {
         temporal_namespace: "default".into(),
         task_queue: format!("herald-test-{}", uuid::Uuid::new_v4().simple()),
         apprise_url: None,
+        temporal_ui_url: Some(TEMPORAL_UI.into()),
     }
     .resolve()
     .expect("valid temporal settings")
@@ -161,6 +165,7 @@ impl TestApp {
             temporal: temporal_config(temporal),
             apprise: Some(url::Url::parse(&apprise.base).unwrap()),
             secret_key: None,
+            public_url: web.base_url.clone(),
             web: Some(web),
             worker,
         };
@@ -398,6 +403,7 @@ impl TestApp {
             temporal: temporal_config(&temporal_address()),
             apprise: None,
             secret_key: None,
+            public_url: web.base_url.clone(),
             web: Some(web),
             worker: true,
         };

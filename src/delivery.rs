@@ -1,0 +1,406 @@
+//! The workflow's ports, implemented on the database: the plan it follows, and the recipients,
+//! messages and ledger of its `deliver` activity.
+//!
+//! Recipients are resolved when a batch is sent, not when the notice was scheduled: someone
+//! who joined, left or changed their channels in between is treated as they are now.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use futures::future::BoxFuture;
+use herald_workflows::apprise::{AppriseClient, BodyFormat, ConfigKey, NoticeType};
+use herald_workflows::{
+    Batch, DeliverRequest, EventPlan, NoticeSpec, NoticeSwitches, Planned, Status, Target,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::db::delivery::{Recipient, RecipientChannel};
+use crate::db::models::{DeliveryStatus, Event, EventStatus, EventUpdate, NoticeKind, UpdateKind};
+use crate::db::notifications::PlannedNotice;
+use crate::db::{Db, DbError};
+use crate::secrets::SecretKey;
+
+/// The database side of the per-event workflow.
+#[derive(Clone)]
+pub struct Deliverer {
+    db: Db,
+    keys: SecretKey,
+    apprise: Option<AppriseClient>,
+    public_url: url::Url,
+}
+
+impl Deliverer {
+    /// Delivers through `apprise` (`None`: log-only mode), linking to pages under `public_url`.
+    pub fn new(db: Db, keys: SecretKey, apprise: Option<AppriseClient>, public_url: url::Url) -> Self {
+        Self { db, keys, apprise, public_url }
+    }
+
+    async fn plan(&self, event_id: Uuid) -> anyhow::Result<Option<EventPlan>> {
+        let Some(event) = self.db.event(event_id).await? else {
+            return Ok(None);
+        };
+        let updates = self.db.event_updates(event_id).await?;
+        let status = match event.status {
+            EventStatus::Draft => herald_workflows::EventStatus::Draft,
+            EventStatus::Published => herald_workflows::EventStatus::Published,
+            EventStatus::Cancelled => herald_workflows::EventStatus::Cancelled,
+        };
+        Ok(Some(EventPlan {
+            event_id,
+            revision: event.revision,
+            status,
+            starts_at: event.starts_at,
+            ends_at: event.ends_at,
+            reminder_offsets: event.reminder_offsets.0.clone(),
+            notices: NoticeSwitches {
+                reminders: event.notify_reminders,
+                changes: event.notify_changes,
+                cancellation: event.notify_cancellation,
+            },
+            published_revision: published_revision(&updates),
+            schedule_set_at: schedule_set_at(&updates),
+        }))
+    }
+
+    async fn batch(&self, request: &DeliverRequest) -> anyhow::Result<Batch> {
+        let Some(event) = self.db.event(request.event_id).await? else {
+            return Ok(Batch::default());
+        };
+        let Some(message) = self.message(&event, &request.notice).await? else {
+            return Ok(Batch::default());
+        };
+        let limit = i64::from(request.limit.max(1));
+        let after = request.after.unwrap_or(Uuid::nil());
+        let with_pending = !matches!(request.notice, NoticeSpec::Reminder { .. });
+        let recipients = self.db.recipients(event.id, after, limit, with_pending).await?;
+        let Some(last) = recipients.last().map(|r| r.participant_id) else {
+            return Ok(Batch::default());
+        };
+        let mut channels: HashMap<Uuid, Vec<RecipientChannel>> = HashMap::new();
+        for channel in self.db.recipient_channels(event.id, after, last).await? {
+            channels.entry(channel.participant_id).or_default().push(channel);
+        }
+        let org = self.db.organization_by_id(event.org_id).await?;
+        let link = org.map(|o| format!("{}o/{}/e/{}", self.public_url, o.slug, event.slug));
+        let (kind, due_at, deadline) = match &request.notice {
+            NoticeSpec::Reminder { starts_at, due_at, .. } => (NoticeKind::Reminder, *due_at, *starts_at),
+            NoticeSpec::Changes { .. } => (NoticeKind::Updated, Utc::now(), event.ends_at),
+            NoticeSpec::Cancelled { .. } => (NoticeKind::Cancelled, Utc::now(), event.ends_at),
+        };
+        let notice_key = request.notice.key();
+        let mut items = Vec::new();
+        for recipient in &recipients {
+            let (title, body) = message.render(&event, recipient, link.as_deref());
+            let mine = channels.remove(&recipient.participant_id).unwrap_or_default();
+            let targets: Vec<Option<&RecipientChannel>> =
+                if mine.is_empty() { vec![None] } else { mine.iter().map(Some).collect() };
+            for channel in targets {
+                let key = format!(
+                    "{}:{notice_key}:{}:{}",
+                    event.id,
+                    recipient.participant_id,
+                    channel.map_or_else(|| "none".to_owned(), |c| c.integration_id.to_string())
+                );
+                let row = self
+                    .db
+                    .plan_notification(&PlannedNotice {
+                        event_id: event.id,
+                        participant_id: recipient.participant_id,
+                        integration_id: channel.map(|c| c.integration_id),
+                        kind,
+                        idempotency_key: &key,
+                        due_at,
+                    })
+                    .await?;
+                let target = match channel {
+                    None => None,
+                    Some(c) => match ConfigKey::parse(&c.config_key) {
+                        Ok(k) => Some(Target {
+                            integration_id: c.integration_id,
+                            key: k,
+                            tag: tag_for(c, recipient, kind),
+                        }),
+                        Err(_) => None,
+                    },
+                };
+                items.push(Planned {
+                    ledger_id: row.id,
+                    done: done_status(row.status),
+                    target,
+                    deadline,
+                    title: title.clone(),
+                    body: body.clone(),
+                    kind: message.kind,
+                    format: BodyFormat::Text,
+                });
+            }
+        }
+        let next_after = (recipients.len() as i64 >= limit).then_some(last);
+        Ok(Batch { items, next_after })
+    }
+
+    /// What to say for `notice`, or `None` when there is nothing to say any more (the event
+    /// moved or was cancelled since the reminder was scheduled, or the changes are ones nobody
+    /// needs to be told about).
+    async fn message(&self, event: &Event, notice: &NoticeSpec) -> anyhow::Result<Option<Message>> {
+        Ok(match notice {
+            NoticeSpec::Reminder { offset, starts_at, .. } => {
+                let current = event.status == EventStatus::Published
+                    && event.notify_reminders
+                    && event.starts_at == *starts_at
+                    && event.reminder_offsets.0.contains(offset);
+                current.then_some(Message { what: What::Reminder(*offset), kind: NoticeType::Info })
+            }
+            NoticeSpec::Changes { after, upto } => {
+                let updates = self.db.event_updates(event.id).await?;
+                let changes = Changes::between(&updates, *after, *upto);
+                (event.notify_changes && !changes.is_empty())
+                    .then_some(Message { what: What::Changed(changes), kind: NoticeType::Warning })
+            }
+            NoticeSpec::Cancelled { .. } => (event.status == EventStatus::Cancelled
+                && event.notify_cancellation)
+                .then_some(Message { what: What::Cancelled, kind: NoticeType::Warning }),
+        })
+    }
+}
+
+fn done_status(status: DeliveryStatus) -> Option<Status> {
+    match status {
+        DeliveryStatus::Pending => None,
+        DeliveryStatus::Sent => Some(Status::Sent),
+        DeliveryStatus::Partial => Some(Status::Partial),
+        DeliveryStatus::Failed => Some(Status::Failed),
+        DeliveryStatus::Expired => Some(Status::Expired),
+        DeliveryStatus::Skipped => Some(Status::Skipped),
+    }
+}
+
+/// The tags that pick the channel's URLs: those chosen for the event (or the user's defaults
+/// when they chose nothing for it); a change or cancellation also reaches the user's "urgent"
+/// tags. No tags at all means every URL (`all`).
+fn tag_for(channel: &RecipientChannel, recipient: &Recipient, kind: NoticeKind) -> String {
+    let mut tags: Vec<String> =
+        if channel.chosen { channel.tags.0.clone() } else { recipient.reminder_tags.0.clone() };
+    if tags.is_empty() {
+        return "all".to_owned();
+    }
+    if kind != NoticeKind::Reminder {
+        for t in &recipient.urgent_tags.0 {
+            if !tags.contains(t) {
+                tags.push(t.clone());
+            }
+        }
+    }
+    tags.join(",")
+}
+
+/// The revision at which the event was first published (`None`: never).
+fn published_revision(updates: &[EventUpdate]) -> Option<i64> {
+    updates.iter().filter(|u| u.kind == UpdateKind::Published).map(|u| u.revision).min()
+}
+
+/// When the start or the reminders were last set: publication, or an edit of either.
+fn schedule_set_at(updates: &[EventUpdate]) -> Option<DateTime<Utc>> {
+    updates
+        .iter()
+        .filter(|u| match u.kind {
+            UpdateKind::Published => true,
+            UpdateKind::Updated => {
+                let p = &u.payload.0;
+                p.get("time").is_some()
+                    || p.get("fields")
+                        .and_then(Value::as_array)
+                        .is_some_and(|f| f.iter().any(|v| v.as_str() == Some("reminders")))
+            }
+            _ => false,
+        })
+        .map(|u| u.created_at)
+        .max()
+}
+
+struct Message {
+    what: What,
+    kind: NoticeType,
+}
+
+enum What {
+    Reminder(i64),
+    Changed(Changes),
+    Cancelled,
+}
+
+/// Changes over several revisions, merged: the oldest "old" and the newest "new" of each.
+#[derive(Debug, Default, Clone)]
+struct Changes {
+    time: Option<(Value, Value)>,
+    place: Option<(Value, Value)>,
+    link: Option<(Value, Value)>,
+    renamed: bool,
+    described: bool,
+}
+
+impl Changes {
+    fn between(updates: &[EventUpdate], after: i64, upto: i64) -> Self {
+        let mut out = Self::default();
+        let mut sorted: Vec<&EventUpdate> = updates
+            .iter()
+            .filter(|u| u.kind == UpdateKind::Updated && u.revision > after && u.revision <= upto)
+            .collect();
+        sorted.sort_by_key(|u| u.revision);
+        for u in sorted {
+            let p = &u.payload.0;
+            let merge = |slot: &mut Option<(Value, Value)>, v: Option<&Value>| {
+                if let Some(v) = v {
+                    let old = slot.take().map_or_else(|| v["old"].clone(), |(o, _)| o);
+                    *slot = Some((old, v["new"].clone()));
+                }
+            };
+            merge(&mut out.time, p.get("time"));
+            merge(&mut out.place, p.get("place"));
+            merge(&mut out.link, p.get("link"));
+            let fields = p.get("fields").and_then(Value::as_array);
+            let has = |name: &str| fields.is_some_and(|f| f.iter().any(|v| v.as_str() == Some(name)));
+            out.renamed |= has("name");
+            out.described |= has("description");
+        }
+        // A change undone by a later one is no change.
+        for slot in [&mut out.time, &mut out.place, &mut out.link] {
+            if slot.as_ref().is_some_and(|(o, n)| o == n) {
+                *slot = None;
+            }
+        }
+        out
+    }
+
+    fn is_empty(&self) -> bool {
+        self.time.is_none() && self.place.is_none() && self.link.is_none() && !self.renamed && !self.described
+    }
+}
+
+impl Message {
+    /// Title and body for `recipient`, in their time zone (and the event's when different).
+    fn render(&self, event: &Event, recipient: &Recipient, link: Option<&str>) -> (String, String) {
+        let event_tz: Tz = event.timezone.parse().unwrap_or(Tz::UTC);
+        let their_tz: Tz = recipient.timezone.parse().unwrap_or(event_tz);
+        let mut body = String::new();
+        let title = match &self.what {
+            What::Reminder(offset) => {
+                let _ =
+                    writeln!(body, "{} starts in {}.", event.name, crate::events::describe_offset(*offset));
+                format!("Reminder: {}", event.name)
+            }
+            What::Changed(changes) => {
+                let _ = writeln!(body, "{} has changed.", event.name);
+                if let Some((old, new)) = &changes.time {
+                    let _ = writeln!(
+                        body,
+                        "Time: {} → {}",
+                        span_of(old, their_tz).unwrap_or_else(|| "(not set)".into()),
+                        span_of(new, their_tz).unwrap_or_else(|| "(not set)".into())
+                    );
+                }
+                if let Some((old, new)) = &changes.place {
+                    let _ = writeln!(body, "Place: {} → {}", text_of(old), text_of(new));
+                }
+                if let Some((old, new)) = &changes.link {
+                    let _ = writeln!(body, "Online link: {} → {}", text_of(old), text_of(new));
+                }
+                if changes.renamed {
+                    let _ = writeln!(body, "The name is now “{}”.", event.name);
+                }
+                if changes.described {
+                    let _ = writeln!(body, "The description was updated.");
+                }
+                format!("Changed: {}", event.name)
+            }
+            What::Cancelled => {
+                let _ = writeln!(body, "{} has been cancelled.", event.name);
+                format!("Cancelled: {}", event.name)
+            }
+        };
+        body.push('\n');
+        let _ = writeln!(body, "When: {}", fmt_span(event.starts_at, event.ends_at, their_tz));
+        if their_tz != event_tz {
+            let _ =
+                writeln!(body, "      {} (event time)", fmt_span(event.starts_at, event.ends_at, event_tz));
+        }
+        if let Some(place) = &event.location {
+            let _ = writeln!(body, "Where: {place}");
+        }
+        if let Some(url) = &event.online_url {
+            let _ = writeln!(body, "Online: {url}");
+        }
+        if let Some(link) = link {
+            let _ = writeln!(body, "Details: {link}");
+        }
+        (title, body.trim_end().to_owned())
+    }
+}
+
+fn fmt_span(start: DateTime<Utc>, end: DateTime<Utc>, tz: Tz) -> String {
+    let s = start.with_timezone(&tz);
+    let e = end.with_timezone(&tz);
+    let end_fmt = if s.date_naive() == e.date_naive() { "%H:%M %Z" } else { "%a %-d %b %Y, %H:%M %Z" };
+    format!("{} – {} ({})", s.format("%a %-d %b %Y, %H:%M"), e.format(end_fmt), tz.name())
+}
+
+fn span_of(v: &Value, tz: Tz) -> Option<String> {
+    let parse = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| t.to_utc())
+    };
+    Some(fmt_span(parse("starts_at")?, parse("ends_at")?, tz))
+}
+
+fn text_of(v: &Value) -> String {
+    v.as_str().filter(|s| !s.is_empty()).map_or_else(|| "(none)".to_owned(), str::to_owned)
+}
+
+impl herald_workflows::PlanStore for Deliverer {
+    fn load_plan(&self, event_id: Uuid) -> BoxFuture<'_, anyhow::Result<Option<EventPlan>>> {
+        Box::pin(self.plan(event_id))
+    }
+}
+
+impl herald_workflows::Deliveries for Deliverer {
+    fn plan_batch<'a>(&'a self, request: &'a DeliverRequest) -> BoxFuture<'a, anyhow::Result<Batch>> {
+        Box::pin(self.batch(request))
+    }
+
+    fn record<'a>(
+        &'a self,
+        ledger_id: Uuid,
+        status: Status,
+        apprise_status: Option<i64>,
+        answer: Option<&'a str>,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            let status = match status {
+                Status::Pending => DeliveryStatus::Pending,
+                Status::Sent => DeliveryStatus::Sent,
+                Status::Partial => DeliveryStatus::Partial,
+                Status::Failed => DeliveryStatus::Failed,
+                Status::Expired => DeliveryStatus::Expired,
+                Status::Skipped => DeliveryStatus::Skipped,
+            };
+            self.db.record_delivery(ledger_id, status, apprise_status, answer).await?;
+            Ok(())
+        })
+    }
+
+    fn config_text(&self, integration_id: Uuid) -> BoxFuture<'_, anyhow::Result<String>> {
+        Box::pin(async move {
+            let integration = self.db.integration_by_id(integration_id).await?.ok_or(DbError::NotFound)?;
+            crate::integrations::open(&self.keys, integration.id, &integration.config_ciphertext)
+        })
+    }
+
+    fn apprise(&self) -> Option<&AppriseClient> {
+        self.apprise.as_ref()
+    }
+}

@@ -1,0 +1,118 @@
+//! What an event's workflow will send next, for the organizer's page and the API: asked from
+//! the workflow itself (its `status` query), or estimated from the database when Temporal or
+//! the workflow cannot answer.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use herald_workflows::{DeliveryCounts, EventWorkflow, Phase, ScheduledNotice};
+use temporalio_client::WorkflowQueryOptions;
+
+use crate::db::models::{Event, EventStatus};
+use crate::temporal::Temporal;
+
+/// How long a page waits for the workflow to answer.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The upcoming notices of an event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// Where the answer comes from.
+    pub source: Source,
+    /// The workflow's phase, when it answered.
+    pub phase: Option<Phase>,
+    /// Reminders still to come, soonest first.
+    pub upcoming: Vec<ScheduledNotice>,
+    /// The workflow's delivery counts, when it answered.
+    pub counts: Option<DeliveryCounts>,
+    /// The workflow in the Temporal Web UI, when `HERALD_TEMPORAL_UI_URL` is set.
+    pub workflow_url: Option<String>,
+}
+
+/// Where a [`Schedule`] comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The running workflow answered.
+    Workflow,
+    /// Computed from the event: the reason the workflow did not answer.
+    Estimate(String),
+    /// Nothing is scheduled: a draft, a cancelled or past event.
+    Nothing,
+}
+
+/// The schedule of `event`.
+pub async fn of(temporal: &Temporal, event: &Event, now: DateTime<Utc>) -> Schedule {
+    let workflow_url = event
+        .workflow_started_at
+        .and(Some(herald_workflows::workflow_id(event.id)))
+        .and_then(|id| temporal.config().workflow_ui_url(&id));
+    if event.status != EventStatus::Published || event.ends_at <= now {
+        return Schedule {
+            source: Source::Nothing,
+            phase: None,
+            upcoming: Vec::new(),
+            counts: None,
+            workflow_url,
+        };
+    }
+    let reason = match ask(temporal, event).await {
+        Ok(status) => {
+            return Schedule {
+                source: Source::Workflow,
+                phase: Some(status.phase),
+                upcoming: status.upcoming,
+                counts: Some(status.counts),
+                workflow_url,
+            };
+        }
+        Err(reason) => reason,
+    };
+    Schedule {
+        source: Source::Estimate(reason),
+        phase: None,
+        upcoming: estimate(event, now),
+        counts: None,
+        workflow_url,
+    }
+}
+
+async fn ask(temporal: &Temporal, event: &Event) -> Result<herald_workflows::WorkflowStatus, String> {
+    if event.workflow_started_at.is_none() {
+        return Err("the workflow has not started yet (the scheduler was unreachable)".into());
+    }
+    let client = temporal.client().await.ok_or("the scheduler (Temporal) is unreachable")?;
+    let handle = client.get_workflow_handle::<EventWorkflow>(herald_workflows::workflow_id(event.id));
+    match tokio::time::timeout(
+        QUERY_TIMEOUT,
+        handle.query(EventWorkflow::status, (), WorkflowQueryOptions::default()),
+    )
+    .await
+    {
+        Err(_) => Err("the workflow did not answer in time".into()),
+        Ok(Err(e)) => {
+            tracing::debug!(event_id = %event.id, error = %e, "workflow status query failed");
+            Err("the workflow could not be asked".into())
+        }
+        Ok(Ok(status)) => Ok(status),
+    }
+}
+
+/// The reminders still ahead, from the event alone.
+pub fn estimate(event: &Event, now: DateTime<Utc>) -> Vec<ScheduledNotice> {
+    if !event.notify_reminders || event.status != EventStatus::Published {
+        return Vec::new();
+    }
+    let mut out: Vec<ScheduledNotice> = event
+        .reminder_offsets
+        .0
+        .iter()
+        .map(|&offset| ScheduledNotice {
+            kind: "reminder".into(),
+            offset,
+            due_at: event.starts_at - chrono::Duration::seconds(offset),
+        })
+        .filter(|n| n.due_at > now)
+        .collect();
+    out.sort_by_key(|n| n.due_at);
+    out
+}

@@ -1,0 +1,521 @@
+//! The per-event workflow delivering for real: a Temporal dev server, the worker, the fake
+//! Apprise API, offsets of seconds. Reminders arrive at their due time to the right people and
+//! tags; edits, moves and cancellations are told once; outages of the Apprise API, a lost key,
+//! a partial delivery, a killed worker and Temporal being away lose nothing and duplicate
+//! nothing.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use herald::db::models::{ParticipantRole, Rsvp};
+use herald::db::participants::Invitee;
+use herald_workflows::{EventWorkflow, Phase};
+use reqwest::Method;
+use serde_json::{Value, json};
+use temporalio_client::WorkflowQueryOptions;
+use uuid::Uuid;
+
+use crate::integrations::confirmed_channel;
+use crate::orgs::{api, api_user};
+use crate::support::fake_apprise::Delivered;
+use crate::support::temporal_server::TemporalServer;
+use crate::support::{Backend, TEMPORAL_UI, TestApp, TestDb, eventually, herald_bin};
+
+both_backends!(reminders_reach_the_right_people_on_time, moves_edits_and_cancellations,);
+
+/// Someone with a confirmed channel of URLs `urls`.
+struct Person {
+    id: Uuid,
+    integration: Uuid,
+    key: String,
+}
+
+async fn person(app: &TestApp, email: &str, name: &str, tz: &str, urls: &[(&str, &[&str])]) -> Person {
+    let (user, token) = api_user(app, email, name, true).await;
+    let (status, body) = api(app, &token, Method::PATCH, "/api/v1/me", Some(json!({"timezone": tz}))).await;
+    assert_eq!(status, 200, "{body}");
+    let (integration, key) = confirmed_channel(app, &token, &format!("{name}'s channel"), urls).await;
+    Person { id: user.id, integration, key }
+}
+
+/// An organizer's token and a fresh organization.
+async fn organizer(app: &TestApp) -> String {
+    let (_, token) = api_user(app, "olga@example.org", "Olga", true).await;
+    let (status, body) = api(
+        app,
+        &token,
+        Method::POST,
+        "/api/v1/orgs",
+        Some(json!({"name": "Rust Paris", "slug": "rust-paris"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    token
+}
+
+/// Creates a published event starting `starts_in` seconds from now, lasting `lasts` seconds.
+async fn event(
+    app: &TestApp,
+    token: &str,
+    starts_in: i64,
+    lasts: i64,
+    offsets: &[i64],
+) -> (Uuid, DateTime<Utc>) {
+    let starts_at = Utc::now() + chrono::Duration::seconds(starts_in);
+    let body = json!({
+        "name": "Rust night", "starts_at": starts_at.to_rfc3339(),
+        "ends_at": (starts_at + chrono::Duration::seconds(lasts)).to_rfc3339(),
+        "timezone": "America/New_York", "location": "Room 1", "reminder_offsets": offsets,
+        "status": "published", "visibility": "public",
+    });
+    let (status, body) = api(app, token, Method::POST, "/api/v1/orgs/rust-paris/events", Some(body)).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["synced"], true, "the workflow started: {body}");
+    (Uuid::parse_str(body["id"].as_str().unwrap()).unwrap(), starts_at)
+}
+
+/// Adds `who` to the event with `rsvp`; with `tags`, they chose their channel with those tags.
+async fn join(app: &TestApp, event: Uuid, who: &Person, rsvp: Rsvp, tags: Option<&[&str]>) -> Uuid {
+    let p = app
+        .db
+        .db
+        .add_participant(event, Invitee::User(who.id), ParticipantRole::Attendee, rsvp)
+        .await
+        .unwrap();
+    if let Some(tags) = tags {
+        let tags = tags.iter().map(|t| (*t).to_owned()).collect();
+        app.db.db.set_participant_channels(p.id, &[(who.integration, tags)]).await.unwrap();
+    }
+    p.id
+}
+
+/// Messages with `title_prefix` delivered through `key` to URLs starting with `url`.
+fn got(app: &TestApp, key: &str, url: &str, title_prefix: &str) -> Vec<Delivered> {
+    app.apprise
+        .delivered_to(url)
+        .into_iter()
+        .filter(|d| d.key.as_deref() == Some(key) && d.title.starts_with(title_prefix))
+        .collect()
+}
+
+async fn ledger(app: &TestApp, token: &str, event: Uuid) -> Vec<Value> {
+    let (status, body) =
+        api(app, token, Method::GET, &format!("/api/v1/events/{event}/notifications"), None).await;
+    assert_eq!(status, 200, "{body}");
+    body["items"].as_array().unwrap().clone()
+}
+
+async fn wait_for_temporal(app: &TestApp) {
+    let herald = app.herald.as_ref().unwrap();
+    herald.temporal.wait_for(|s| *s == herald::temporal::LinkState::Up).await;
+}
+
+const ADA_MAIL: &str = "mailtos://ada:pw@smtp.example.org?to=ada@example.org";
+const ADA_SMS: &str = "twilio://sid:tok@+15550001/+15550002";
+const BOB_NTFY: &str = "ntfys://bob-topic@ntfy.example.org/bob";
+const CY_NTFY: &str = "ntfys://cy-topic@ntfy.example.org/cy";
+const DEE_NTFY: &str = "ntfys://dee-topic@ntfy.example.org/dee";
+
+async fn reminders_reach_the_right_people_on_time(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    wait_for_temporal(&app).await;
+    let olga = organizer(&app).await;
+    // Ada reads Paris time and chose only her "email" URL for this event; Bob chose nothing,
+    // so all his channels with his defaults; Cy declined; Dee has not answered; Eve is going
+    // but has no channel.
+    let ada = person(
+        &app,
+        "ada@example.org",
+        "Ada",
+        "Europe/Paris",
+        &[(ADA_MAIL, &["email"]), (ADA_SMS, &["sms"])],
+    )
+    .await;
+    let bob = person(&app, "bob@example.org", "Bob", "America/New_York", &[(BOB_NTFY, &[])]).await;
+    let cy = person(&app, "cy@example.org", "Cy", "UTC", &[(CY_NTFY, &[])]).await;
+    let dee = person(&app, "dee@example.org", "Dee", "UTC", &[(DEE_NTFY, &[])]).await;
+    let (eve, _) = api_user(&app, "eve@example.org", "Eve", true).await;
+
+    let (ev, starts_at) = event(&app, &olga, 16, 4, &[10, 5]).await;
+    join(&app, ev, &ada, Rsvp::Going, Some(&["email"])).await;
+    join(&app, ev, &bob, Rsvp::Maybe, None).await;
+    join(&app, ev, &cy, Rsvp::Declined, None).await;
+    join(&app, ev, &dee, Rsvp::Pending, None).await;
+    app.db
+        .db
+        .add_participant(ev, Invitee::User(eve.id), ParticipantRole::Attendee, Rsvp::Going)
+        .await
+        .unwrap();
+
+    // The organizer's schedule comes from the workflow itself.
+    let schedule = eventually(Duration::from_secs(20), "the workflow to wait for the reminders", || async {
+        let (status, schedule) =
+            api(&app, &olga, Method::GET, &format!("/api/v1/events/{ev}/schedule"), None).await;
+        assert_eq!(status, 200, "{schedule}");
+        (schedule["phase"] == "waiting").then_some(schedule)
+    })
+    .await;
+    assert_eq!(schedule["source"], "workflow", "{schedule}");
+    let offsets: Vec<i64> =
+        schedule["items"].as_array().unwrap().iter().map(|i| i["offset"].as_i64().unwrap()).collect();
+    assert_eq!(offsets, vec![10, 5], "{schedule}");
+    assert!(schedule["workflow_url"].as_str().unwrap().starts_with(TEMPORAL_UI), "{schedule}");
+
+    let both = eventually(Duration::from_secs(40), "both reminders to reach Ada and Bob", || async {
+        let a = got(&app, &ada.key, "mailtos://", "Reminder: ");
+        let b = got(&app, &bob.key, BOB_NTFY, "Reminder: ");
+        (a.len() >= 2 && b.len() >= 2).then_some((a, b))
+    })
+    .await;
+    // Give a duplicate the chance to show up before counting.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let ada_mail = got(&app, &ada.key, "mailtos://", "Reminder: ");
+    assert_eq!(ada_mail.len(), 2, "each reminder exactly once: {ada_mail:#?}");
+    assert_eq!(got(&app, &bob.key, BOB_NTFY, "Reminder: ").len(), 2);
+    assert!(
+        got(&app, &ada.key, "twilio://", "Reminder: ").is_empty(),
+        "Ada's SMS URL is not among her tags for this event"
+    );
+    assert!(got(&app, &cy.key, CY_NTFY, "Reminder: ").is_empty(), "Cy declined");
+    assert!(got(&app, &dee.key, DEE_NTFY, "Reminder: ").is_empty(), "reminders go to going and maybe only");
+
+    // Never early, and in order.
+    for (list, who) in [(&both.0, "Ada"), (&both.1, "Bob")] {
+        for (d, offset) in list.iter().zip([10, 5]) {
+            let due = starts_at - chrono::Duration::seconds(offset);
+            assert!(
+                d.at >= due,
+                "{who}'s {offset}s reminder came {} ms early",
+                (due - d.at).num_milliseconds()
+            );
+            assert!(d.body.contains(&format!("starts in {offset} seconds")), "{}", d.body);
+        }
+    }
+    // Rendered for each recipient: Ada in Paris time plus the event's New York time, with a link.
+    let a = &ada_mail[0];
+    assert_eq!(a.title, "Reminder: Rust night");
+    assert!(
+        a.body.contains("(Europe/Paris)")
+            && a.body.contains("(America/New_York)")
+            && a.body.contains("(event time)"),
+        "{}",
+        a.body
+    );
+    assert!(a.body.contains("Where: Room 1"), "{}", a.body);
+    assert!(a.body.contains(&format!("{}/o/rust-paris/e/", app.base)), "{}", a.body);
+    let b = &both.1[0];
+    assert!(b.body.contains("(America/New_York)") && !b.body.contains("(event time)"), "{}", b.body);
+
+    // The ledger: 2 reminders × (Ada's channel, Bob's channel, Eve without one).
+    let rows = ledger(&app, &olga, ev).await;
+    let of = |name: &str, status: &str| {
+        rows.iter()
+            .filter(|r| r["recipient"] == name && r["status"] == status && r["kind"] == "reminder")
+            .count()
+    };
+    assert_eq!(of("Ada", "sent"), 2, "{rows:#?}");
+    assert_eq!(of("Bob", "sent"), 2, "{rows:#?}");
+    assert_eq!(of("Eve", "skipped"), 2, "{rows:#?}");
+    assert_eq!(rows.len(), 6, "nobody else: {rows:#?}");
+    assert!(rows.iter().any(|r| r["detail"] == "no confirmed channel"));
+
+    // The organizer's page shows the ledger; the event is over soon and the workflow finishes.
+    let herald = app.herald.as_ref().unwrap();
+    let client = herald.temporal.client().await.unwrap();
+    let handle = client.get_workflow_handle::<EventWorkflow>(herald_workflows::workflow_id(ev));
+    eventually(Duration::from_secs(30), "the workflow to finish after the event", || async {
+        let s = handle.query(EventWorkflow::status, (), WorkflowQueryOptions::default()).await.ok();
+        match s {
+            Some(s) => (s.phase == Phase::Finished).then_some(()),
+            None => Some(()), // completed workflows may refuse queries
+        }
+    })
+    .await;
+    app.stop().await;
+}
+
+async fn moves_edits_and_cancellations(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    wait_for_temporal(&app).await;
+    let olga = organizer(&app).await;
+    let ada = person(&app, "ada@example.org", "Ada", "UTC", &[(ADA_MAIL, &["email"])]).await;
+    let dee = person(&app, "dee@example.org", "Dee", "UTC", &[(DEE_NTFY, &[])]).await;
+    let (ev, first_start) = event(&app, &olga, 30, 60, &[20, 8]).await;
+    join(&app, ev, &ada, Rsvp::Going, None).await;
+    join(&app, ev, &dee, Rsvp::Pending, None).await;
+    println!("event {ev}");
+
+    // Move it 6 s later and to another room: one change notice, to Dee too (not declined).
+    let new_start = first_start + chrono::Duration::seconds(6);
+    let (status, body) = api(
+        &app,
+        &olga,
+        Method::PATCH,
+        &format!("/api/v1/events/{ev}"),
+        Some(json!({"starts_at": new_start.to_rfc3339(), "ends_at": (new_start + chrono::Duration::seconds(60)).to_rfc3339(), "location": "Room 9"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let changed = eventually(Duration::from_secs(30), "the change notice", || async {
+        let a = got(&app, &ada.key, "mailtos://", "Changed: ");
+        let d = got(&app, &dee.key, DEE_NTFY, "Changed: ");
+        (!a.is_empty() && !d.is_empty()).then_some(a)
+    })
+    .await;
+    assert!(changed[0].body.contains("Place: Room 1 → Room 9"), "{}", changed[0].body);
+    assert!(changed[0].body.contains("Time: "), "{}", changed[0].body);
+
+    // The first reminder comes at the new due time, not the old one.
+    let first = eventually(Duration::from_secs(40), "the first reminder", || async {
+        got(&app, &ada.key, "mailtos://", "Reminder: ").into_iter().next()
+    })
+    .await;
+    let new_due = new_start - chrono::Duration::seconds(20);
+    assert!(
+        first.at >= new_due,
+        "re-armed for the new start: came {} ms before it",
+        (new_due - first.at).num_milliseconds()
+    );
+    assert!(got(&app, &dee.key, DEE_NTFY, "Reminder: ").is_empty(), "Dee has not said she's coming");
+
+    // Cancel before the second reminder: one cancellation, no more reminders.
+    let (status, body) = api(&app, &olga, Method::POST, &format!("/api/v1/events/{ev}/cancel"), None).await;
+    assert_eq!(status, 200, "{body}");
+    eventually(Duration::from_secs(30), "the cancellation", || async {
+        let a = got(&app, &ada.key, "mailtos://", "Cancelled: ");
+        let d = got(&app, &dee.key, DEE_NTFY, "Cancelled: ");
+        (!a.is_empty() && !d.is_empty()).then_some(())
+    })
+    .await;
+    // Wait past the second reminder's due time.
+    let second_due = new_start - chrono::Duration::seconds(8);
+    let wait = (second_due - Utc::now()).to_std().unwrap_or_default() + Duration::from_secs(3);
+    tokio::time::sleep(wait).await;
+    assert_eq!(
+        got(&app, &ada.key, "mailtos://", "Reminder: ").len(),
+        1,
+        "no reminder after the cancellation"
+    );
+    assert_eq!(got(&app, &ada.key, "mailtos://", "Cancelled: ").len(), 1, "one cancellation");
+    assert_eq!(got(&app, &ada.key, "mailtos://", "Changed: ").len(), 1, "one change notice");
+    let rows = ledger(&app, &olga, ev).await;
+    let kinds: Vec<(&str, &str)> =
+        rows.iter().map(|r| (r["kind"].as_str().unwrap(), r["recipient"].as_str().unwrap())).collect();
+    assert_eq!(rows.len(), 5, "change ×2, reminder ×1 (Ada), cancellation ×2: {kinds:?}");
+    app.stop().await;
+}
+
+/// `herald worker` as its own process on `app`'s database and task queue.
+fn spawn_worker(app: &TestApp) -> Child {
+    let herald = app.herald.as_ref().unwrap();
+    let cfg = app.db.database_config();
+    let mut cmd = Command::new(herald_bin());
+    match &cfg.url {
+        // The default database is `herald.db` in the data folder, which is where the test's is.
+        herald::config::DatabaseUrl::Sqlite(_) => cmd.env_remove("HERALD_DATABASE_URL"),
+        herald::config::DatabaseUrl::Postgres(u) => cmd.env("HERALD_DATABASE_URL", u),
+    };
+    let log =
+        std::fs::OpenOptions::new().create(true).append(true).open(cfg.data_dir.join("worker.log")).unwrap();
+    cmd.arg("worker")
+        .env("HERALD_DATA_DIR", &cfg.data_dir)
+        .env("HERALD_TEMPORAL_ADDRESS", herald.temporal.config().address.as_str())
+        .env("HERALD_TASK_QUEUE", &herald.temporal.config().task_queue)
+        .env("HERALD_APPRISE_URL", &app.apprise.base)
+        .env("HERALD_BASE_URL", &app.base)
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn herald worker")
+}
+
+/// The worker is killed (SIGKILL) while the workflow sleeps, and started again: every reminder
+/// still arrives, exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_worker_loses_and_repeats_nothing() {
+    let app =
+        TestApp::start_with(TestDb::new(Backend::Sqlite).await, &crate::support::temporal_address(), false)
+            .await;
+    wait_for_temporal(&app).await;
+    let mut worker = spawn_worker(&app);
+    let olga = organizer(&app).await;
+    let ada = person(&app, "ada@example.org", "Ada", "UTC", &[(ADA_MAIL, &[])]).await;
+    let (ev, _) = event(&app, &olga, 24, 4, &[18, 6]).await;
+    join(&app, ev, &ada, Rsvp::Going, None).await;
+    let log = app.db.database_config().data_dir.join("worker.log");
+    let first = tokio::time::timeout(Duration::from_secs(30), async {
+        while got(&app, &ada.key, "mailtos://", "Reminder: ").is_empty() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    assert!(
+        first.is_ok(),
+        "the first reminder; worker log:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    // Mid-wait for the second reminder: kill it.
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut worker = spawn_worker(&app);
+    eventually(Duration::from_secs(40), "the second reminder after the restart", || async {
+        (got(&app, &ada.key, "mailtos://", "Reminder: ").len() >= 2).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(got(&app, &ada.key, "mailtos://", "Reminder: ").len(), 2, "exactly once each");
+    let _ = worker.kill();
+    let _ = worker.wait();
+    app.stop().await;
+}
+
+/// The Apprise API refusing connections, then answering 500, then coming back: delivered once.
+/// A target that is down makes a partial delivery: the working target gets exactly one message.
+/// A lost key (204) is pushed again and the message delivered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apprise_outages_partial_deliveries_and_lost_keys() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    wait_for_temporal(&app).await;
+    let olga = organizer(&app).await;
+    let ada = person(&app, "ada@example.org", "Ada", "UTC", &[(ADA_MAIL, &[])]).await;
+    let bob = person(&app, "bob@example.org", "Bob", "UTC", &[(BOB_NTFY, &[]), (ADA_SMS, &[])]).await;
+    let dee = person(&app, "dee@example.org", "Dee", "UTC", &[(DEE_NTFY, &[])]).await;
+    let (ev, _) = event(&app, &olga, 40, 4, &[32]).await;
+    join(&app, ev, &ada, Rsvp::Going, None).await;
+    join(&app, ev, &bob, Rsvp::Going, None).await;
+    join(&app, ev, &dee, Rsvp::Going, None).await;
+    app.apprise.set_down("twilio://", true); // one of Bob's two targets fails: a 424 with a success
+    app.apprise.forget(&dee.key); // the Apprise API lost Dee's config: 204 on notify
+    app.apprise.set_refusing(true).await;
+
+    // The reminder is due in ~8 s; the Apprise API refuses connections until a while after.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    assert!(got(&app, &ada.key, "mailtos://", "Reminder: ").is_empty());
+    let rows = ledger(&app, &olga, ev).await;
+    assert!(
+        rows.iter().any(|r| r["status"] == "pending" && r["attempts"].as_i64().unwrap_or(0) >= 1),
+        "{rows:#?}"
+    );
+    app.apprise.set_refusing(false).await;
+    app.apprise.set_failing(true); // 500s now
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(got(&app, &ada.key, "mailtos://", "Reminder: ").is_empty(), "nothing got through a 500");
+    app.apprise.set_failing(false);
+
+    eventually(Duration::from_secs(60), "the reminder once the Apprise API is back", || async {
+        let a = got(&app, &ada.key, "mailtos://", "Reminder: ").len();
+        let d = got(&app, &dee.key, DEE_NTFY, "Reminder: ").len();
+        let b = got(&app, &bob.key, BOB_NTFY, "Reminder: ").len();
+        (a >= 1 && d >= 1 && b >= 1).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(got(&app, &ada.key, "mailtos://", "Reminder: ").len(), 1, "delivered once");
+    assert_eq!(got(&app, &bob.key, BOB_NTFY, "Reminder: ").len(), 1, "the working target got exactly one");
+    assert_eq!(got(&app, &dee.key, DEE_NTFY, "Reminder: ").len(), 1, "re-pushed and delivered once");
+    assert!(app.apprise.stored_config(&dee.key).is_some(), "Dee's config was pushed again");
+    let rows = ledger(&app, &olga, ev).await;
+    let status_of = |name: &str| rows.iter().find(|r| r["recipient"] == name).map(|r| r["status"].clone());
+    assert_eq!(status_of("Ada"), Some(json!("sent")), "{rows:#?}");
+    assert_eq!(status_of("Bob"), Some(json!("partial")), "{rows:#?}");
+    assert_eq!(status_of("Dee"), Some(json!("sent")), "{rows:#?}");
+    app.stop().await;
+}
+
+/// Temporal is down while an event is created and edited; when it comes back the reconciler
+/// starts the workflow, the edits reach it and the reminder goes out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reconciler_catches_up_after_temporal_was_down() {
+    let mut temporal = TemporalServer::start().await;
+    let address = temporal.address();
+    temporal.stop();
+    let app = TestApp::start_with(TestDb::new(Backend::Sqlite).await, &address, true).await;
+    let olga = organizer(&app).await;
+    let ada = person(&app, "ada@example.org", "Ada", "UTC", &[(ADA_MAIL, &[])]).await;
+    let starts_at = Utc::now() + chrono::Duration::seconds(45);
+    let body = json!({
+        "name": "Rust night", "starts_at": starts_at.to_rfc3339(),
+        "ends_at": (starts_at + chrono::Duration::seconds(5)).to_rfc3339(),
+        "timezone": "UTC", "location": "Room 1", "reminder_offsets": [20], "status": "published",
+    });
+    let (status, body) = api(&app, &olga, Method::POST, "/api/v1/orgs/rust-paris/events", Some(body)).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["synced"], false, "saved, not yet synced: {body}");
+    let ev = Uuid::parse_str(body["id"].as_str().unwrap()).unwrap();
+    join(&app, ev, &ada, Rsvp::Going, None).await;
+    let (status, body) =
+        api(&app, &olga, Method::PATCH, &format!("/api/v1/events/{ev}"), Some(json!({"location": "Room 9"})))
+            .await;
+    assert_eq!(status, 200, "{body}");
+    let revision = body["revision"].as_i64().unwrap();
+    // The schedule is an estimate meanwhile, and says why.
+    let (_, schedule) = api(&app, &olga, Method::GET, &format!("/api/v1/events/{ev}/schedule"), None).await;
+    assert_eq!(schedule["source"], "estimate", "{schedule}");
+    assert_eq!(schedule["items"].as_array().unwrap().len(), 1, "{schedule}");
+
+    temporal.restart().await;
+    let herald = app.herald.as_ref().unwrap();
+    herald.temporal.wait_for(|s| *s == herald::temporal::LinkState::Up).await;
+    eventually(Duration::from_secs(40), "the reconciler to start the workflow", || async {
+        let e = app.db.db.event(ev).await.unwrap().unwrap();
+        let unsignalled = app.db.db.unsignalled_updates(100).await.unwrap();
+        (e.workflow_started_at.is_some() && unsignalled.is_empty()).then_some(())
+    })
+    .await;
+    let client = herald.temporal.client().await.unwrap();
+    let handle = client.get_workflow_handle::<EventWorkflow>(herald_workflows::workflow_id(ev));
+    eventually(Duration::from_secs(30), "the workflow to act on the edited plan", || async {
+        let s = handle.query(EventWorkflow::status, (), WorkflowQueryOptions::default()).await.ok()?;
+        (s.plan_revision == revision && s.phase == Phase::Waiting).then_some(())
+    })
+    .await;
+    let reminder = eventually(Duration::from_secs(45), "the reminder", || async {
+        got(&app, &ada.key, "mailtos://", "Reminder: ").into_iter().next()
+    })
+    .await;
+    assert!(reminder.body.contains("Where: Room 9"), "the edit reached the workflow: {}", reminder.body);
+    // The edit happened before the workflow existed; told once, when it caught up.
+    assert_eq!(got(&app, &ada.key, "mailtos://", "Changed: ").len(), 1);
+    app.stop().await;
+    drop(temporal);
+}
+
+/// Log-only mode: the workflow runs, every notice is rendered, written to the ledger as skipped
+/// and nothing is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_only_mode_records_skipped_deliveries() {
+    let app = TestApp::start_log_only(Backend::Sqlite).await;
+    wait_for_temporal(&app).await;
+    let olga = organizer(&app).await;
+    let (ada, token) = api_user(&app, "ada@example.org", "Ada", true).await;
+    let channel = json!({"name": "Mail", "urls": [{"url": ADA_MAIL, "tags": []}]});
+    let (status, body) = api(&app, &token, Method::POST, "/api/v1/integrations", Some(channel)).await;
+    assert_eq!(status, 201, "{body}");
+    let integration = Uuid::parse_str(body["id"].as_str().unwrap()).unwrap();
+    // In log-only mode the code only goes to the log: confirm it directly.
+    crate::integrations::execute(
+        &app.db.db,
+        "UPDATE integrations SET verified_at = $1 WHERE id = $2",
+        Utc::now(),
+        integration,
+    )
+    .await;
+    let (ev, _) = event(&app, &olga, 8, 2, &[4]).await;
+    app.db
+        .db
+        .add_participant(ev, Invitee::User(ada.id), ParticipantRole::Attendee, Rsvp::Going)
+        .await
+        .unwrap();
+    let rows = eventually(Duration::from_secs(30), "the reminder in the ledger", || async {
+        let rows = ledger(&app, &olga, ev).await;
+        (!rows.is_empty()).then_some(rows)
+    })
+    .await;
+    assert_eq!(rows[0]["status"], "skipped", "{rows:#?}");
+    assert_eq!(rows[0]["channel"], "Mail", "{rows:#?}");
+    assert_eq!(rows[0]["detail"], "log-only mode: nothing is sent", "{rows:#?}");
+    assert!(app.apprise.delivered().is_empty());
+    app.stop().await;
+}
