@@ -13,6 +13,7 @@ pub mod events;
 pub mod integrations;
 pub mod mail;
 pub mod orgs;
+pub mod participants;
 pub mod secrets;
 pub mod shutdown;
 pub mod telemetry;

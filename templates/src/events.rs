@@ -236,6 +236,8 @@ pub struct EventDetail {
     pub can_delete: bool,
     /// It may be edited or cancelled.
     pub editable: bool,
+    /// The participants, for those who manage events.
+    pub participants: Option<crate::participants::ParticipantsSection>,
 }
 
 /// `/orgs/{slug}/events/{id}`.
@@ -275,6 +277,7 @@ pub fn detail(shell: &Shell, org_slug: &str, d: &EventDetail) -> Markup {
                     }
                 }
             }
+            @if let Some(p) = &d.participants { (crate::participants::section(shell, p)) }
             section.card aria-labelledby="history-heading" {
                 h2 #history-heading { "Change history" }
                 @if d.history.is_empty() {
@@ -351,6 +354,8 @@ pub struct PublicEvent {
     pub ics_href: String,
     /// Cancelled.
     pub cancelled: bool,
+    /// The visitor's answer and the RSVP form.
+    pub rsvp: Option<crate::participants::RsvpView>,
 }
 
 /// `/o/{org}/e/{event}`, with Open Graph tags for link previews.
@@ -372,6 +377,7 @@ pub fn public_event(shell: &Shell, e: &PublicEvent) -> Markup {
                 }
                 div.actions { a.button.button-secondary href=(e.ics_href) download { "Add to calendar (.ics)" } }
             }
+            @if let Some(r) = &e.rsvp { (crate::participants::rsvp_section(shell, r)) }
             @if !e.description_html.is_empty() {
                 section.card aria-labelledby="about-heading" {
                     h2 #about-heading { "About" }
