@@ -8,6 +8,7 @@ pub mod events;
 pub mod integrations;
 pub mod me;
 pub mod orgs;
+pub mod participants;
 pub mod tokens;
 
 use axum::Json;
@@ -65,6 +66,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(tokens::routes())
                 .merge(orgs::routes())
                 .merge(events::routes())
+                .merge(participants::routes())
                 .merge(integrations::routes()),
         )
         .split_for_parts()
