@@ -282,6 +282,10 @@ async fn send_invitation(
     let page = format!("/o/{}/e/{}", org.slug, event.slug);
     let next = url::form_urlencoded::byte_serialize(page.as_bytes()).collect::<String>();
     let tz: chrono_tz::Tz = event.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let when =
+        format!("{} ({})", event.starts_at.with_timezone(&tz).format("%a %-d %b %Y, %H:%M %Z"), tz.name());
+    let page_url = state.web.absolute(&page);
+    let signup = state.web.absolute(&format!("/signup?next={next}"));
     let body = format!(
         "Hello,\n\n{inviter} added you to {event} ({org}) on Herald as {role}.\n\n\
          When: {when}\n\nThe event: {page_url}\n\n\
@@ -291,13 +295,6 @@ async fn send_invitation(
         event = event.name,
         org = org.name,
         role = role_label(role).to_lowercase(),
-        when = format!(
-            "{} ({})",
-            event.starts_at.with_timezone(&tz).format("%a %-d %b %Y, %H:%M %Z"),
-            tz.name()
-        ),
-        page_url = state.web.absolute(&page),
-        signup = state.web.absolute(&format!("/signup?next={next}")),
     );
     let subject = format!("{inviter} added you to {} on Herald", event.name);
     match state.mailer.send(to, &subject, &body).await {

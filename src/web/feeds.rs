@@ -93,9 +93,8 @@ async fn feed(State(state): State<AppState>, Path(file): Path<String>) -> Result
     let mut slugs: HashMap<uuid::Uuid, String> = HashMap::new();
     let mut items: Vec<(&Event, String)> = Vec::with_capacity(events.len());
     for e in &events {
-        if !slugs.contains_key(&e.org_id) {
-            let slug = state.db.organization_by_id(e.org_id).await?.map(|o| o.slug).unwrap_or_default();
-            slugs.insert(e.org_id, slug);
+        if let std::collections::hash_map::Entry::Vacant(slot) = slugs.entry(e.org_id) {
+            slot.insert(state.db.organization_by_id(e.org_id).await?.map(|o| o.slug).unwrap_or_default());
         }
         let org = slugs.get(&e.org_id).map_or("", String::as_str);
         items.push((e, state.web.absolute(&format!("/o/{org}/e/{}", e.slug))));

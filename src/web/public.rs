@@ -132,7 +132,7 @@ async fn event_page(
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    let etz = event_tz(&event);
+    let etz = event_tz(event);
     let vtz = viewer_tz(&portal).unwrap_or(etz);
     let summary: String = format!(
         "{} · {}{}",
