@@ -113,7 +113,8 @@ pub async fn view_by_id(db: &Db, id: Uuid, user: Option<Uuid>) -> Result<EventVi
     view(db, org, event, user).await
 }
 
-/// The event `slug` of organization `org_slug` as `user` sees it.
+/// The event `slug` of organization `org_slug` as `user` sees it on the public pages, where
+/// drafts are nobody's (organizers see them in the portal).
 pub async fn view_by_slug(
     db: &Db,
     org_slug: &str,
@@ -122,6 +123,9 @@ pub async fn view_by_slug(
 ) -> Result<EventView, EventError> {
     let org = db.organization_by_slug(org_slug).await?.ok_or(EventError::NotFound)?;
     let event = db.event_by_slug(org.id, slug).await?.ok_or(EventError::NotFound)?;
+    if event.status == EventStatus::Draft {
+        return Err(EventError::NotFound);
+    }
     view(db, org, event, user).await
 }
 
