@@ -14,6 +14,7 @@ pub mod events;
 pub mod integrations;
 pub mod mail;
 pub mod orgs;
+pub mod participants;
 pub mod schedule;
 pub mod secrets;
 pub mod shutdown;

@@ -61,19 +61,51 @@ impl Db {
             .map_err(DbError::from))
     }
 
-    /// Marks the address as verified (keeps the first verification time).
+    /// Marks the address as verified (keeps the first verification time), and in the same
+    /// transaction links the event invitations sent to this address to the user: they become
+    /// the user's participations. This is the one place every verification path (mailed link,
+    /// password reset, accepted invitation) goes through, and only a proven address is matched,
+    /// so nobody gets someone else's invitations by signing up with their address.
     #[instrument(skip_all)]
     pub async fn mark_user_verified(&self, id: Uuid) -> Result<(), DbError> {
         let now = Utc::now();
-        let done = on_pool!(self, pool => sqlx::query(
-            "UPDATE users SET verified_at = COALESCE(verified_at, $2), updated_at = $2 WHERE id = $1",
-        )
-        .bind(id)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-        if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let done = sqlx::query(
+                "UPDATE users SET verified_at = COALESCE(verified_at, $2), updated_at = $2 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done == 0 {
+                return Err(DbError::NotFound);
+            }
+            // An invitation to an event the user already takes part in is redundant.
+            sqlx::query(
+                "DELETE FROM event_participants WHERE user_id IS NULL
+                   AND invited_email = (SELECT email FROM users WHERE id = $1)
+                   AND event_id IN (SELECT event_id FROM event_participants WHERE user_id = $1)",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            let linked = sqlx::query(
+                "UPDATE event_participants SET user_id = $1, invited_email = NULL, updated_at = $2
+                 WHERE user_id IS NULL AND invited_email = (SELECT email FROM users WHERE id = $1)",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            if linked > 0 {
+                tracing::info!(user_id = %id, linked, "event invitations linked to the verified user");
+            }
+            Ok(())
+        })
     }
 
     /// Stores a session under the hash of its cookie value.

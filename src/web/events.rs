@@ -562,6 +562,10 @@ async fn detail(State(state): State<AppState>, org: InOrg) -> Response {
         can_delete: event.status == EventStatus::Draft || event.ends_at <= Utc::now(),
         editable: event.status != EventStatus::Cancelled,
         deliveries_url: org.manages().then(|| format!("{}/{}/deliveries", org.base(), event.id)),
+        participants: match super::participants::section_for(&state, &org.access, &event).await {
+            Ok(p) => p,
+            Err(e) => return e.into_response(),
+        },
     };
     html(StatusCode::OK, pages::detail(&org.portal.shell, &org.access.org.slug, &view))
 }

@@ -8,9 +8,11 @@ pub mod cookies;
 pub mod csrf;
 pub mod error;
 mod events;
+mod feeds;
 pub mod flash;
 mod integrations;
 mod orgs;
+mod participants;
 pub mod portal;
 mod public;
 mod static_files;
@@ -62,6 +64,8 @@ pub fn build_app(state: AppState) -> Router {
         .merge(orgs::router())
         .merge(events::router())
         .merge(public::router())
+        .merge(participants::router())
+        .merge(feeds::router())
         .merge(integrations::router())
         .merge(api::router())
         .fallback(not_found)
@@ -102,8 +106,9 @@ async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-/// Paths whose last segment is a secret (mailed single-use links): logged as `…/***`.
-const SECRET_PATH_PREFIXES: &[&str] = &["/verify/", "/password/reset/", "/invitations/"];
+/// Paths whose next segment is a secret (mailed single-use links, private calendar feeds):
+/// logged as `…/***`.
+const SECRET_PATH_PREFIXES: &[&str] = &["/verify/", "/password/reset/", "/invitations/", "/feeds/"];
 
 /// The request path as it may appear in logs: secrets in mailed links are masked.
 pub(crate) fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
@@ -160,6 +165,7 @@ mod tests {
         assert_eq!(loggable_path("/password/reset/abc"), "/password/reset/***");
         assert_eq!(loggable_path("/invitations/tok/accept"), "/invitations/***/accept");
         assert_eq!(loggable_path("/verify/resend"), "/verify/resend");
+        assert_eq!(loggable_path("/feeds/secret-token.ics"), "/feeds/***");
         assert_eq!(loggable_path("/orgs/acme"), "/orgs/acme");
     }
 

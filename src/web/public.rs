@@ -1,9 +1,11 @@
-//! Public pages: `/o/{org}` (an organization's upcoming public events), `/o/{org}/e/{event}`
-//! (one event, with Open Graph tags) and `/o/{org}/e/{event}.ics` (the event as iCalendar).
+//! Public pages: `/o/{org}` (an organization's upcoming public events), `/o/{org}/events.ics`
+//! (the same as an iCalendar feed), `/o/{org}/e/{event}` (one event, with Open Graph tags and
+//! the visitor's RSVP) and `/o/{org}/e/{event}.ics` (the event as iCalendar).
 //!
 //! Public and unlisted events are for anyone with the link (only public ones are listed);
 //! private ones only for members of the organization and the event's participants; drafts for
-//! nobody here. Anything else is a 404, the same as an event that does not exist.
+//! nobody here ([`crate::participants::may_see`]). Anything else is a 404, the same as an event
+//! that does not exist.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -19,10 +21,14 @@ use super::error::PageError;
 use super::events::fmt_span;
 use super::portal::Portal;
 use crate::db::models::{Event, EventStatus, Organization, Visibility};
-use crate::events;
+use crate::events::{self, EventError};
+use crate::participants::{self, EventView};
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/o/{org}", get(org_page)).route("/o/{org}/e/{event}", get(event_page))
+    Router::new()
+        .route("/o/{org}", get(org_page))
+        .route("/o/{org}/events.ics", get(org_feed))
+        .route("/o/{org}/e/{event}", get(event_page))
 }
 
 async fn org_page(State(state): State<AppState>, portal: Portal, Path(slug): Path<String>) -> Response {
@@ -57,27 +63,50 @@ fn viewer_tz(portal: &Portal) -> Option<Tz> {
 }
 
 /// The event `slug` of `org` if the visitor may see it.
-async fn visible_event(
+pub(super) async fn visible_event(
     state: &AppState,
     portal: &Portal,
     org: &str,
     slug: &str,
-) -> Result<(Organization, Event), PageError> {
-    let org = state.db.organization_by_slug(org).await?.ok_or(PageError::NotFound)?;
-    let event = state.db.event_by_slug(org.id, slug).await?.ok_or(PageError::NotFound)?;
-    if event.status == EventStatus::Draft {
-        return Err(PageError::NotFound);
-    }
-    if event.visibility == Visibility::Private {
-        let Some(user) = &portal.user else { return Err(PageError::NotFound) };
-        let member = state.db.membership(org.id, user.user.id).await?.is_some();
-        let participant =
-            !member && state.db.participants(event.id).await?.iter().any(|p| p.user_id == Some(user.user.id));
-        if !member && !participant {
-            return Err(PageError::NotFound);
-        }
-    }
-    Ok((org, event))
+) -> Result<EventView, PageError> {
+    let user = portal.user.as_ref().map(|u| u.user.id);
+    participants::view_by_slug(&state.db, org, slug, user).await.map_err(|e| match e {
+        EventError::Internal(e) => PageError::Internal(e),
+        _ => PageError::NotFound,
+    })
+}
+
+/// An iCalendar response named `file`.
+fn calendar_response(file: &str, body: String) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/calendar; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `/o/{org}/events.ics`: the organization's upcoming public events (cancelled ones too, marked
+/// cancelled, so calendars that subscribed drop them).
+async fn org_feed(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
+    let org = match state.db.organization_by_slug(&slug).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return PageError::NotFound.into_response(),
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    let list = match state.db.org_events(org.id, Some(Utc::now()), None, None, false, 500).await {
+        Ok(l) => l,
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    let items: Vec<(&Event, String)> = list
+        .iter()
+        .filter(|e| e.status != EventStatus::Draft && e.visibility == Visibility::Public)
+        .map(|e| (e, state.web.absolute(&format!("/o/{}/e/{}", org.slug, e.slug))))
+        .collect();
+    calendar_response(&format!("{}.ics", org.slug), ical(Some(&org.name), &items, Utc::now()))
 }
 
 async fn event_page(
@@ -89,26 +118,21 @@ async fn event_page(
         Some(s) => (s, true),
         None => (event.as_str(), false),
     };
-    let (org, event) = match visible_event(&state, &portal, &org, slug).await {
+    let view = match visible_event(&state, &portal, &org, slug).await {
         Ok(found) => found,
         Err(e) => return e.into_response(),
     };
+    let (org, event): (&Organization, &Event) = (&view.org, &view.event);
     let page_path = format!("/o/{}/e/{}", org.slug, event.slug);
     let url = state.web.absolute(&page_path);
     if ics {
-        let body = ical(&event, &url, Utc::now());
-        let disposition = format!("attachment; filename=\"{}.ics\"", event.slug);
-        return (
-            StatusCode::OK,
-            [
-                (header::CONTENT_TYPE, "text/calendar; charset=utf-8".to_owned()),
-                (header::CONTENT_DISPOSITION, disposition),
-            ],
-            body,
-        )
-            .into_response();
+        return calendar_response(&format!("{}.ics", event.slug), ical(None, &[(event, url)], Utc::now()));
     }
-    let etz = event_tz(&event);
+    let rsvp = match super::participants::rsvp_view(&state, &portal, &view, &page_path).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let etz = event_tz(event);
     let vtz = viewer_tz(&portal).unwrap_or(etz);
     let summary: String = format!(
         "{} · {}{}",
@@ -132,6 +156,7 @@ async fn event_page(
         url,
         ics_href: format!("{page_path}.ics"),
         cancelled: event.status == EventStatus::Cancelled,
+        rsvp: Some(rsvp),
     };
     Html(pages::public_event(&portal.shell, &view).into_string()).into_response()
 }
@@ -173,8 +198,10 @@ fn ical_time(t: DateTime<Utc>) -> String {
     t.format("%Y%m%dT%H%M%SZ").to_string()
 }
 
-/// The event as an iCalendar file: UID is the event id, times in UTC.
-pub(crate) fn ical(event: &Event, url: &str, now: DateTime<Utc>) -> String {
+/// Events as one iCalendar file (a single event's `.ics`, or a feed named `name`): one VEVENT
+/// per `(event, page URL)`, UID the event id, times in UTC, SEQUENCE the revision, cancelled
+/// events with STATUS:CANCELLED.
+pub(crate) fn ical(name: Option<&str>, events: &[(&Event, String)], now: DateTime<Utc>) -> String {
     let mut out = String::new();
     let mut line = |l: String| ical_line(&mut out, &l);
     line("BEGIN:VCALENDAR".into());
@@ -182,27 +209,32 @@ pub(crate) fn ical(event: &Event, url: &str, now: DateTime<Utc>) -> String {
     line("PRODID:-//Herald//Herald events//EN".into());
     line("CALSCALE:GREGORIAN".into());
     line("METHOD:PUBLISH".into());
-    line("BEGIN:VEVENT".into());
-    line(format!("UID:{}", event.id));
-    line(format!("DTSTAMP:{}", ical_time(now)));
-    line(format!("DTSTART:{}", ical_time(event.starts_at)));
-    line(format!("DTEND:{}", ical_time(event.ends_at)));
-    line(format!("SEQUENCE:{}", event.revision));
-    line(format!("SUMMARY:{}", ical_escape(&event.name)));
-    if !event.description.is_empty() {
-        line(format!("DESCRIPTION:{}", ical_escape(&event.description)));
+    if let Some(name) = name {
+        line(format!("X-WR-CALNAME:{}", ical_escape(name)));
     }
-    match (&event.location, &event.online_url) {
-        (Some(l), _) => line(format!("LOCATION:{}", ical_escape(l))),
-        (None, Some(u)) => line(format!("LOCATION:{}", ical_escape(u))),
-        (None, None) => {}
+    for (event, url) in events {
+        line("BEGIN:VEVENT".into());
+        line(format!("UID:{}", event.id));
+        line(format!("DTSTAMP:{}", ical_time(now)));
+        line(format!("DTSTART:{}", ical_time(event.starts_at)));
+        line(format!("DTEND:{}", ical_time(event.ends_at)));
+        line(format!("SEQUENCE:{}", event.revision));
+        line(format!("SUMMARY:{}", ical_escape(&event.name)));
+        if !event.description.is_empty() {
+            line(format!("DESCRIPTION:{}", ical_escape(&event.description)));
+        }
+        match (&event.location, &event.online_url) {
+            (Some(l), _) => line(format!("LOCATION:{}", ical_escape(l))),
+            (None, Some(u)) => line(format!("LOCATION:{}", ical_escape(u))),
+            (None, None) => {}
+        }
+        line(format!("URL:{url}"));
+        line(format!(
+            "STATUS:{}",
+            if event.status == EventStatus::Cancelled { "CANCELLED" } else { "CONFIRMED" }
+        ));
+        line("END:VEVENT".into());
     }
-    line(format!("URL:{url}"));
-    line(format!(
-        "STATUS:{}",
-        if event.status == EventStatus::Cancelled { "CANCELLED" } else { "CONFIRMED" }
-    ));
-    line("END:VEVENT".into());
     line("END:VCALENDAR".into());
     out
 }

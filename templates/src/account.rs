@@ -27,9 +27,11 @@ pub enum Section {
     Preferences,
     /// `/account/tokens`.
     Tokens,
+    /// `/account/calendar`.
+    Calendar,
 }
 
-fn section_nav(current: Section) -> Markup {
+pub(crate) fn section_nav(current: Section) -> Markup {
     let link = |section: Section, href: &str, label: &str| {
         html! {
             li {
@@ -42,6 +44,7 @@ fn section_nav(current: Section) -> Markup {
             ul {
                 (link(Section::Preferences, "/account", "Preferences"))
                 (link(Section::Tokens, "/account/tokens", "API tokens"))
+                (link(Section::Calendar, "/account/calendar", "Calendar feed"))
             }
         }
     }

@@ -75,10 +75,22 @@ pub fn signin(shell: &Shell, email: &str, error: Option<&str>, next: Option<&str
                         a href="/password/forgot" { "Forgot your password?" }
                     }
                 }
-                p.muted { "New here? " a href="/signup" { "Create an account" } "." }
+                p.muted { "New here? " a href={ "/signup" @if let Some(n) = next { "?next=" (encode(n)) } } { "Create an account" } "." }
             }
         },
     )
+}
+
+/// `s` for a query string value.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 /// Asks for the address to send a reset link to.

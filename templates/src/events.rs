@@ -238,6 +238,8 @@ pub struct EventDetail {
     pub editable: bool,
     /// Where the scheduled notices and the delivery ledger load from (organizers only).
     pub deliveries_url: Option<String>,
+    /// The participants, for those who manage events.
+    pub participants: Option<crate::participants::ParticipantsSection>,
 }
 
 /// `/orgs/{slug}/events/{id}`.
@@ -277,6 +279,7 @@ pub fn detail(shell: &Shell, org_slug: &str, d: &EventDetail) -> Markup {
                     }
                 }
             }
+            @if let Some(p) = &d.participants { (crate::participants::section(shell, p)) }
             @if let Some(url) = &d.deliveries_url {
                 div #deliveries hx-get=(url) hx-trigger="load" hx-swap="outerHTML" aria-live="polite" {
                     p.muted { "Loading scheduled notices and deliveries… " a href=(url) { "Show them" } }
@@ -358,6 +361,8 @@ pub struct PublicEvent {
     pub ics_href: String,
     /// Cancelled.
     pub cancelled: bool,
+    /// The visitor's answer and the RSVP form.
+    pub rsvp: Option<crate::participants::RsvpView>,
 }
 
 /// `/o/{org}/e/{event}`, with Open Graph tags for link previews.
@@ -379,6 +384,7 @@ pub fn public_event(shell: &Shell, e: &PublicEvent) -> Markup {
                 }
                 div.actions { a.button.button-secondary href=(e.ics_href) download { "Add to calendar (.ics)" } }
             }
+            @if let Some(r) = &e.rsvp { (crate::participants::rsvp_section(shell, r)) }
             @if !e.description_html.is_empty() {
                 section.card aria-labelledby="about-heading" {
                     h2 #about-heading { "About" }

@@ -25,6 +25,7 @@ pub mod integrations;
 pub mod layout;
 pub mod orgs;
 pub mod pages;
+pub mod participants;
 
 pub use assets::{Asset, assets, find, url};
 pub use components::{FlashKind, empty_state, flash, status_badge};

@@ -173,3 +173,81 @@ async fn sign_up_verify_create_org_and_invite_in_a_real_browser() {
     assert_eq!(ada.heading().await, "API tokens");
     ada.screenshots("tokens").await;
 }
+
+/// Signs up `email` in `browser` from the sign-up page and follows the link from the log.
+async fn sign_up_and_verify(browser: &Browser, herald: &HeraldServer, email: &str, name: &str) {
+    browser.open("/signup").await;
+    browser.fill("Email", email).await;
+    browser.fill("Your name", name).await;
+    browser.fill("Password", PASSWORD).await;
+    browser.click_button("Create account").await;
+    browser.wait_for_flash(&format!("We sent a verification link to {email}")).await;
+    let link = herald.logged_link(email, "/verify/").await;
+    browser.open(&link).await;
+    browser.wait_for_flash("Your email address is verified").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_user_rsvps_from_the_public_page_and_the_organizer_sees_it() {
+    let herald = HeraldServer::start().await;
+    let driver = ChromeDriver::start().await;
+
+    // Ada creates an organization and publishes an event.
+    let ada = driver.session().await.at(&herald.base);
+    sign_up_and_verify(&ada, &herald, "ada@example.org", "Ada Lovelace").await;
+    ada.open("/orgs/new").await;
+    ada.fill("Name", "Rust Paris").await;
+    ada.fill("Web address", "rust-paris").await;
+    ada.click_button("Create organization").await;
+    ada.wait_for_path("/orgs/rust-paris").await;
+    ada.open("/orgs/rust-paris/events/new").await;
+    ada.fill("Name", "Rust night").await;
+    // Date pickers differ between browsers and locales: the values are set as a picker would.
+    ada.js("document.getElementById('f-start').value = '2030-06-01T18:30'; \
+         document.getElementById('f-end').value = '2030-06-01T20:00'; return null")
+        .await;
+    ada.fill("Time zone", "Europe/Paris").await;
+    ada.select("Status", "Published").await;
+    ada.click_button("Save").await;
+    ada.wait_for_flash("The event is saved.").await;
+    let event_path = ada.path().await;
+    ada.wait_for_text("Nobody yet.").await;
+
+    // Bea finds it on the organization's public page and is asked to sign in to answer.
+    let bea = driver.session().await.at(&herald.base);
+    bea.open("/o/rust-paris").await;
+    bea.click_link("Rust night").await;
+    bea.wait_for_heading("Rust night").await;
+    let public_path = bea.path().await;
+    assert!(public_path.starts_with("/o/rust-paris/e/rust-night"), "{public_path}");
+    bea.click_link("Sign in to RSVP").await;
+    bea.wait_for_path("/signin").await;
+    // No account yet: creating one from the sign-in page comes back to the event.
+    bea.click_link("Create an account").await;
+    bea.wait_for_path("/signup").await;
+    bea.fill("Email", "bea@example.org").await;
+    bea.fill("Your name", "Bea Attendee").await;
+    bea.fill("Password", PASSWORD).await;
+    bea.click_button("Create account").await;
+    bea.wait_for_path(&public_path).await;
+    bea.wait_for_text("Verify your email address to answer").await;
+    let link = herald.logged_link("bea@example.org", "/verify/").await;
+    bea.open(&link).await;
+    bea.wait_for_flash("Your email address is verified").await;
+
+    // Verified, she answers "going".
+    bea.open(&public_path).await;
+    bea.field("Going").await.click().await.unwrap();
+    bea.click_button("RSVP").await;
+    bea.wait_for_flash("You joined the event: Going.").await;
+    assert_eq!(bea.text("#rsvp-current").await, "Going");
+    bea.screenshots("event-public-rsvp").await;
+
+    // Ada's event page lists her, going.
+    ada.open(&event_path).await;
+    let rows = ada.table_rows("#participants table").await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0][0].contains("Bea Attendee") && rows[0][0].contains("bea@example.org"), "{rows:?}");
+    assert_eq!(&rows[0][1..3], ["Attendee", "Going"], "{rows:?}");
+    ada.screenshots("event-participants").await;
+}

@@ -41,6 +41,19 @@ const PAGES: &[(&str, &str)] = &[
     ("GET", "/orgs/{slug}/events/{id}/cancel"),
     ("POST", "/orgs/{slug}/events/{id}/cancel"),
     ("GET", "/orgs/{slug}/events/{id}/delete"),
+    // Participants of the event; `{participant}` and `{import}` belong to it.
+    ("GET", "/orgs/{slug}/events/{id}/participants"),
+    ("POST", "/orgs/{slug}/events/{id}/participants"),
+    ("POST", "/orgs/{slug}/events/{id}/participants/{participant}/role"),
+    ("GET", "/orgs/{slug}/events/{id}/participants/import"),
+    ("POST", "/orgs/{slug}/events/{id}/participants/import"),
+    ("GET", "/orgs/{slug}/events/{id}/participants/import/{import}"),
+    ("POST", "/orgs/{slug}/events/{id}/participants/{participant}/remove"),
+    // The public pages of the (private) event and the RSVP actions: nothing for non-members.
+    ("GET", "/o/{slug}/e/{event_slug}"),
+    ("GET", "/o/{slug}/e/{event_slug}.ics"),
+    ("POST", "/o/{slug}/e/{event_slug}/rsvp"),
+    ("POST", "/o/{slug}/e/{event_slug}/leave"),
     ("POST", "/orgs/{slug}/events/{id}/delete"),
     // Notification channels belong to a user, not an organization: `{integration}` is the
     // caller's own channel in A's fixture and Bella's (B's owner) in B's. Delete stays last.
@@ -91,12 +104,26 @@ impl Fixture {
             )
             .await;
         assert_eq!(r.status(), 303, "event in {}", org.slug);
-        let event = app.db.db.org_events(org.id, None, None, None, true, 10).await.unwrap()[0].id;
+        let event = app.db.db.org_events(org.id, None, None, None, true, 10).await.unwrap()[0].clone();
+        // A participant of the event (an invited address) and a finished CSV import.
+        let r = owner
+            .post(
+                &format!("/orgs/{}/events/{}/participants", org.slug, event.id),
+                &[("email", &format!("guest-{}@example.org", org.slug)), ("role", "speaker")],
+            )
+            .await;
+        assert_eq!(r.status(), 303, "participant in {}", org.slug);
+        let participant = app.db.db.participant_rows(event.id).await.unwrap()[0].id;
+        let import = app.db.db.create_import(event.id, owner_id, 0).await.unwrap().id;
+        app.db.db.finish_import(import, "done", 0, &[]).await.unwrap();
         let ids = HashMap::from([
             ("slug", org.slug.clone()),
             ("user_id", owner_id.to_string()),
             ("id", invitation.to_string()),
-            ("event", event.to_string()),
+            ("event", event.id.to_string()),
+            ("event_slug", event.slug.clone()),
+            ("participant", participant.to_string()),
+            ("import", import.to_string()),
         ]);
         Self { org, ids }
     }
@@ -241,7 +268,7 @@ async fn a_member_of_one_org_gets_404_everywhere_in_another(backend: Backend) {
             checked += 1;
         }
     }
-    assert!(checked >= 11, "only {checked} API routes name an organization; is the document complete?");
+    assert!(checked >= 16, "only {checked} API routes name an organization; is the document complete?");
 
     // --- API: every route of a notification channel (`/integrations/{id}`): 404 on Bella's ---
     let bella_id = app.db.db.user_by_email("bella@example.org").await.unwrap().unwrap().id;
@@ -306,6 +333,12 @@ async fn a_member_of_one_org_gets_404_everywhere_in_another(backend: Backend) {
     let b_event = app.db.db.event(b.ids["event"].parse().unwrap()).await.unwrap().expect("B's event exists");
     assert_eq!((b_event.name.as_str(), b_event.revision), ("Bravo private event", 0));
     assert_eq!(app.db.db.org_events(bravo.id, None, None, None, true, 10).await.unwrap().len(), 1);
+    let b_guests = app.db.db.participant_rows(b_event.id).await.unwrap();
+    assert_eq!(b_guests.len(), 1, "B's participants unchanged");
+    assert_eq!(
+        (b_guests[0].role, b_guests[0].invited_email.as_deref()),
+        (herald::db::models::ParticipantRole::Speaker, Some("guest-bravo@example.org"))
+    );
     drop(bella);
     app.stop().await;
 }

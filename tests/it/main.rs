@@ -22,6 +22,7 @@ mod events;
 mod integrations;
 mod isolation;
 mod orgs;
+mod participants;
 mod readiness;
 mod web;
 mod workflow;

@@ -393,14 +393,18 @@ async fn create_event(
     Ok((StatusCode::CREATED, ApiJson(api_event(&event, &o.access.org.slug, synced))).into_response())
 }
 
-/// One event (members; drafts only for those who manage events).
+/// One event: public and unlisted ones for any caller, private ones for members and
+/// participants, drafts only for those who manage events.
 #[utoipa::path(get, path = "/events/{id}", tag = "events",
     params(("id" = Uuid, Path, description = "The event's id")),
     responses((status = 200, body = ApiEvent),
         (status = 404, description = "No such event, or not visible to the caller", body = Problem, content_type = "application/problem+json")))]
-async fn get_event(State(state): State<AppState>, r: ApiEventRef) -> Result<ApiJson<ApiEvent>, ApiError> {
-    let synced = events::sync_state(&state.db, &r.event).await?;
-    Ok(ApiJson(api_event(&r.event, &r.access.org.slug, synced)))
+async fn get_event(
+    State(state): State<AppState>,
+    r: super::participants::ApiEventView,
+) -> Result<ApiJson<ApiEvent>, ApiError> {
+    let synced = events::sync_state(&state.db, &r.view.event).await?;
+    Ok(ApiJson(api_event(&r.view.event, &r.view.org.slug, synced)))
 }
 
 /// Changes an event: only the fields given change. Every change bumps `revision` and is

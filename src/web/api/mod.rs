@@ -9,6 +9,7 @@ pub mod events;
 pub mod integrations;
 pub mod me;
 pub mod orgs;
+pub mod participants;
 pub mod tokens;
 
 use axum::Json;
@@ -67,6 +68,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(orgs::routes())
                 .merge(events::routes())
                 .merge(delivery::routes())
+                .merge(participants::routes())
                 .merge(integrations::routes()),
         )
         .split_for_parts()

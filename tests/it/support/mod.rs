@@ -447,3 +447,35 @@ print(json.dumps({k: (ev.decoded(k).isoformat() if k.startswith("dt") else str(e
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// Parses an iCalendar document with Python's `icalendar` package, like [`parse_ics`], and
+/// returns every VEVENT's summary, uid, status, dtstart and dtend as JSON, plus the calendar's
+/// name under `calendar`.
+pub fn parse_ics_all(ics: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("feed.ics");
+    std::fs::write(&file, ics).unwrap();
+    let pythonpath = std::env::var("HERALD_TEST_PYTHONPATH").unwrap_or_else(|_| {
+        panic!("HERALD_TEST_PYTHONPATH is not set: run the tests with `make test`, which installs the icalendar parser")
+    });
+    let script = r#"
+import json, sys, icalendar
+cal = icalendar.Calendar.from_ical(open(sys.argv[1], "rb").read())
+events = [{"summary": str(ev.get("summary")), "uid": str(ev.get("uid")), "status": str(ev.get("status")),
+           "dtstart": ev.decoded("dtstart").isoformat(), "dtend": ev.decoded("dtend").isoformat()}
+          for ev in cal.walk("VEVENT")]
+print(json.dumps({"calendar": str(cal.get("x-wr-calname")), "events": events}))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&file)
+        .env("PYTHONPATH", pythonpath)
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "icalendar rejected the file: {}\n{ics}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -1,0 +1,722 @@
+//! Participants of events: who may see an event, adding people by email (existing users are
+//! added, unknown addresses invited by mail), roles, RSVP with the channels an event uses,
+//! leaving and removing, and CSV imports. The rules shared by pages and the API.
+//!
+//! - **Visibility** ([`may_see`]): drafts only for those who manage the organization's events;
+//!   public and unlisted events for anyone; private ones for the organization's members and the
+//!   event's participants. Anything else is [`EventError::NotFound`], like a missing event.
+//! - **Invitations.** An unknown address is stored as `invited_email` and mailed a link to the
+//!   event page and to sign up. When someone verifies that very address, the invitation becomes
+//!   their participation ([`crate::db::Db::mark_user_verified`]): matching on a *verified*
+//!   address is what stops a stranger from claiming an invitation by signing up with it.
+//! - **Channels.** A participant picks which of their active (enabled and confirmed)
+//!   integrations the event uses, each with tags; an empty tag list means every URL of the
+//!   integration (the same rule as the default tags of issue #4). Without a choice, the
+//!   defaults are every active integration with the user's default reminder tags. Organizers
+//!   see the integrations' names and tags, never their URLs or keys.
+//! - **CSV import**: `email[,role[,name]]` per line, an optional header; each row is reported
+//!   (added, invited, already a participant, or an error with the reason), bad rows never stop
+//!   good ones. Runs in the background; progress and report live in the `imports` table.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use crate::db::events::IdempotencyKey;
+use crate::db::models::{
+    Event, EventStatus, Organization, Participant, ParticipantRole, Role, Rsvp, User, Visibility,
+};
+use crate::db::participants::{Import, ImportOutcome, Invitee};
+use crate::db::{Db, DbError};
+use crate::domain::{Email, Name};
+use crate::events::{EventError, manages_events};
+use crate::web::AppState;
+use crate::web::error::FieldErrors;
+
+/// Largest CSV file accepted, in bytes.
+pub const MAX_IMPORT_BYTES: usize = 1024 * 1024;
+/// Most rows in one CSV import.
+pub const MAX_IMPORT_ROWS: usize = 5000;
+/// A running import not updated for this long was interrupted (Herald restarted).
+pub const IMPORT_STALE_SECS: i64 = 120;
+
+/// Said to unverified users who try to RSVP.
+pub const VERIFY_FIRST: &str = "Verify your email address first: open the link we mailed you (or send it again \
+     from your account page). Then you can join events.";
+
+fn forbidden_manage() -> EventError {
+    EventError::Forbidden("Only owners, admins and organizers manage participants.".into())
+}
+
+fn field(name: &str, message: impl Into<String>) -> EventError {
+    let mut e = FieldErrors::default();
+    e.add(name, message);
+    EventError::Invalid(e)
+}
+
+// --- Visibility ---
+
+/// Whether someone with organization role `member` (none: not a member) who is or is not a
+/// participant may see `event`.
+pub fn may_see(event: &Event, member: Option<Role>, participant: bool) -> bool {
+    match event.status {
+        EventStatus::Draft => member.is_some_and(manages_events),
+        _ => event.visibility != Visibility::Private || member.is_some() || participant,
+    }
+}
+
+/// An event as one visitor may see it.
+#[derive(Debug, Clone)]
+pub struct EventView {
+    /// The event's organization.
+    pub org: Organization,
+    /// The event.
+    pub event: Event,
+    /// The visitor's role in the organization, if a member.
+    pub member: Option<Role>,
+    /// The visitor's participation, if any.
+    pub participant: Option<Participant>,
+}
+
+impl EventView {
+    /// Whether the visitor manages the organization's events (and so its participants).
+    pub fn manages(&self) -> bool {
+        self.member.is_some_and(manages_events)
+    }
+}
+
+/// `event` as `user` (none: anonymous) sees it; [`EventError::NotFound`] if they may not.
+pub async fn view(
+    db: &Db,
+    org: Organization,
+    event: Event,
+    user: Option<Uuid>,
+) -> Result<EventView, EventError> {
+    let (member, participant) = match user {
+        Some(uid) => {
+            (db.membership(org.id, uid).await?.map(|m| m.role), db.participant_of(event.id, uid).await?)
+        }
+        None => (None, None),
+    };
+    if !may_see(&event, member, participant.is_some()) {
+        return Err(EventError::NotFound);
+    }
+    Ok(EventView { org, event, member, participant })
+}
+
+/// The event `id` as `user` sees it.
+pub async fn view_by_id(db: &Db, id: Uuid, user: Option<Uuid>) -> Result<EventView, EventError> {
+    let event = db.event(id).await?.ok_or(EventError::NotFound)?;
+    let org = db.organization_by_id(event.org_id).await?.ok_or(EventError::NotFound)?;
+    view(db, org, event, user).await
+}
+
+/// The event `slug` of organization `org_slug` as `user` sees it on the public pages, where
+/// drafts are nobody's (organizers see them in the portal).
+pub async fn view_by_slug(
+    db: &Db,
+    org_slug: &str,
+    slug: &str,
+    user: Option<Uuid>,
+) -> Result<EventView, EventError> {
+    let org = db.organization_by_slug(org_slug).await?.ok_or(EventError::NotFound)?;
+    let event = db.event_by_slug(org.id, slug).await?.ok_or(EventError::NotFound)?;
+    if event.status == EventStatus::Draft {
+        return Err(EventError::NotFound);
+    }
+    view(db, org, event, user).await
+}
+
+// --- Parsing ---
+
+/// A participant role as typed; empty means attendee.
+pub fn parse_role(raw: &str) -> Result<ParticipantRole, String> {
+    let s = raw.trim().to_lowercase();
+    if s.is_empty() {
+        return Ok(ParticipantRole::Attendee);
+    }
+    ParticipantRole::try_from(s).map_err(|_| "Choose organizer, speaker, volunteer or attendee.".to_owned())
+}
+
+/// An answer a participant may give: going, maybe or declined.
+pub fn parse_rsvp(raw: &str) -> Result<Rsvp, String> {
+    match raw.trim().to_lowercase().as_str() {
+        "going" => Ok(Rsvp::Going),
+        "maybe" => Ok(Rsvp::Maybe),
+        "declined" => Ok(Rsvp::Declined),
+        _ => Err("Answer going, maybe or declined.".to_owned()),
+    }
+}
+
+/// A role in words, for lists.
+pub fn role_label(role: ParticipantRole) -> &'static str {
+    match role {
+        ParticipantRole::Organizer => "Organizer",
+        ParticipantRole::Speaker => "Speaker",
+        ParticipantRole::Volunteer => "Volunteer",
+        ParticipantRole::Attendee => "Attendee",
+    }
+}
+
+/// An answer in words.
+pub fn rsvp_label(rsvp: Rsvp) -> &'static str {
+    match rsvp {
+        Rsvp::Pending => "No answer yet",
+        Rsvp::Going => "Going",
+        Rsvp::Maybe => "Maybe",
+        Rsvp::Declined => "Declined",
+    }
+}
+
+// --- Adding ---
+
+/// What adding an address did.
+#[derive(Debug, Clone)]
+pub enum Added {
+    /// An existing user was added.
+    User(Participant),
+    /// The address has no account: it was invited (`mailed` is false when the mail failed).
+    Invited {
+        /// The stored invitation.
+        participant: Participant,
+        /// Whether the mail was handed over.
+        mailed: bool,
+    },
+}
+
+impl Added {
+    /// The participant row.
+    pub fn participant(&self) -> &Participant {
+        match self {
+            Self::User(p) | Self::Invited { participant: p, .. } => p,
+        }
+    }
+}
+
+/// Why one address could not be added.
+#[derive(Debug)]
+enum AddFailure {
+    Already,
+    Db(DbError),
+}
+
+fn check_open_for_changes(event: &Event) -> Result<(), EventError> {
+    if event.status == EventStatus::Cancelled {
+        return Err(EventError::Conflict(
+            "This event is cancelled; its participants can no longer change.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Adds `email` with `role` to the event (organizers): an existing user directly (with their
+/// default channels), an unknown address as a mailed invitation. With an idempotency key
+/// (API), the key is stored with the participant.
+#[allow(clippy::too_many_arguments)]
+pub async fn add(
+    state: &AppState,
+    member: Option<Role>,
+    org: &Organization,
+    event: &Event,
+    inviter: &User,
+    email: &str,
+    role: &str,
+    idempotency: Option<&IdempotencyKey<'_>>,
+) -> Result<Added, EventError> {
+    if !member.is_some_and(manages_events) {
+        return Err(forbidden_manage());
+    }
+    let mut errors = FieldErrors::default();
+    let email = errors.check("email", Email::parse(email));
+    let role = errors.check("role", parse_role(role));
+    let (Some(email), Some(role)) = (email, role) else { return Err(EventError::Invalid(errors)) };
+    check_open_for_changes(event)?;
+    match add_one(state, org, event, inviter, &email, role, None, idempotency).await {
+        Ok(added) => Ok(added),
+        Err(AddFailure::Already) => Err(EventError::Conflict(format!("{email} is already a participant."))),
+        Err(AddFailure::Db(e)) => Err(e.into()),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn add_one(
+    state: &AppState,
+    org: &Organization,
+    event: &Event,
+    inviter: &User,
+    email: &Email,
+    role: ParticipantRole,
+    name: Option<&str>,
+    idempotency: Option<&IdempotencyKey<'_>>,
+) -> Result<Added, AddFailure> {
+    let db = &state.db;
+    let conflict = |e: DbError| match e {
+        DbError::Conflict(_) => AddFailure::Already,
+        other => AddFailure::Db(other),
+    };
+    if let Some(user) = db.user_by_email(email.as_str()).await.map_err(AddFailure::Db)? {
+        let p = db
+            .add_participant_with(event.id, Invitee::User(user.id), role, None, idempotency)
+            .await
+            .map_err(conflict)?;
+        let defaults = default_channels(db, user.id).await.map_err(AddFailure::Db)?;
+        db.set_participant_channels(p.id, &defaults).await.map_err(AddFailure::Db)?;
+        tracing::info!(event_id = %event.id, participant_id = %p.id, "participant added");
+        return Ok(Added::User(p));
+    }
+    let p = db
+        .add_participant_with(event.id, Invitee::Email(email.as_str()), role, name, idempotency)
+        .await
+        .map_err(conflict)?;
+    tracing::info!(event_id = %event.id, participant_id = %p.id, "participant invited");
+    let mailed = send_invitation(state, org, event, &inviter.display_name, email, role).await;
+    Ok(Added::Invited { participant: p, mailed })
+}
+
+async fn send_invitation(
+    state: &AppState,
+    org: &Organization,
+    event: &Event,
+    inviter: &str,
+    to: &Email,
+    role: ParticipantRole,
+) -> bool {
+    let page = format!("/o/{}/e/{}", org.slug, event.slug);
+    let next = url::form_urlencoded::byte_serialize(page.as_bytes()).collect::<String>();
+    let tz: chrono_tz::Tz = event.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let when =
+        format!("{} ({})", event.starts_at.with_timezone(&tz).format("%a %-d %b %Y, %H:%M %Z"), tz.name());
+    let page_url = state.web.absolute(&page);
+    let signup = state.web.absolute(&format!("/signup?next={next}"));
+    let body = format!(
+        "Hello,\n\n{inviter} added you to {event} ({org}) on Herald as {role}.\n\n\
+         When: {when}\n\nThe event: {page_url}\n\n\
+         To answer and get reminders, create a Herald account with this address ({to}) and verify it; \
+         the event is then yours to answer:\n\n{signup}\n\n\
+         If you did not expect this, ignore this message.\n",
+        event = event.name,
+        org = org.name,
+        role = role_label(role).to_lowercase(),
+    );
+    let subject = format!("{inviter} added you to {} on Herald", event.name);
+    match state.mailer.send(to, &subject, &body).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, event_id = %event.id, "cannot mail an event invitation");
+            false
+        }
+    }
+}
+
+// --- Channels ---
+
+/// A channel chosen for an event: one of the user's integrations and its tags (empty: every URL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelChoice {
+    /// The integration.
+    pub integration_id: Uuid,
+    /// Tags; empty means every URL of the integration.
+    pub tags: Vec<String>,
+}
+
+/// The user's defaults: every active integration, with their default reminder tags.
+pub async fn default_channels(db: &Db, user_id: Uuid) -> Result<Vec<(Uuid, Vec<String>)>, DbError> {
+    let (reminder_tags, _) = db.notification_defaults(user_id).await?;
+    Ok(db
+        .integrations_of(user_id)
+        .await?
+        .into_iter()
+        .filter(|i| i.enabled && i.verified_at.is_some())
+        .map(|i| (i.id, reminder_tags.clone()))
+        .collect())
+}
+
+/// Checks the channels `user` chose: their own active integrations, each once, with valid tags.
+/// Problems are named `{prefix}[i].integration_id` and `{prefix}[i].tags`.
+pub async fn check_channels(
+    db: &Db,
+    user_id: Uuid,
+    prefix: &str,
+    raw: &[(String, Vec<String>)],
+) -> Result<Vec<ChannelChoice>, EventError> {
+    let mut errors = FieldErrors::default();
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    if raw.len() > 50 {
+        return Err(field(prefix, "Choose at most 50 channels."));
+    }
+    for (i, (id, tags)) in raw.iter().enumerate() {
+        let id_field = format!("{prefix}[{i}].integration_id");
+        let integration = match Uuid::parse_str(id.trim()) {
+            Ok(id) => db.integration_of(user_id, id).await?,
+            Err(_) => None,
+        };
+        let Some(integration) = integration else {
+            errors.add(&id_field, "This is not one of your notification channels.");
+            continue;
+        };
+        if !integration.enabled || integration.verified_at.is_none() {
+            errors
+                .add(&id_field, format!("“{}” is not active: confirm or enable it first.", integration.name));
+            continue;
+        }
+        if !seen.insert(integration.id) {
+            errors.add(&id_field, format!("“{}” is chosen twice.", integration.name));
+            continue;
+        }
+        if tags.len() > crate::integrations::MAX_TAGS {
+            errors.add(
+                &format!("{prefix}[{i}].tags"),
+                format!("Use {} tags at most.", crate::integrations::MAX_TAGS),
+            );
+            continue;
+        }
+        let mut checked = Vec::new();
+        for t in tags {
+            match crate::integrations::parse_tag(t) {
+                Ok(t) if !checked.contains(&t) => checked.push(t),
+                Ok(_) => {}
+                Err(m) => errors.add(&format!("{prefix}[{i}].tags"), m),
+            }
+        }
+        out.push(ChannelChoice { integration_id: integration.id, tags: checked });
+    }
+    if errors.is_empty() { Ok(out) } else { Err(EventError::Invalid(errors)) }
+}
+
+// --- RSVP, leave, remove, roles ---
+
+/// The caller answers for the event, joining it if they were not a participant yet. `channels`:
+/// the channels to use; `None` keeps the ones chosen before, or sets the defaults for a new
+/// participant (or one who never had any). Returns the participation and whether it is new.
+pub async fn rsvp(
+    db: &Db,
+    view: &EventView,
+    user: &User,
+    answer: Rsvp,
+    channels: Option<Vec<ChannelChoice>>,
+) -> Result<(Participant, bool), EventError> {
+    if user.verified_at.is_none() {
+        return Err(EventError::Forbidden(VERIFY_FIRST.into()));
+    }
+    let event = &view.event;
+    match event.status {
+        EventStatus::Published => {}
+        EventStatus::Cancelled => {
+            return Err(EventError::Conflict("This event is cancelled; there is nothing to answer.".into()));
+        }
+        EventStatus::Draft => {
+            return Err(EventError::Conflict(
+                "This event is a draft; publish it before people answer.".into(),
+            ));
+        }
+    }
+    if event.ends_at <= Utc::now() {
+        return Err(EventError::Conflict("This event has ended.".into()));
+    }
+    let (participant, joined) = match &view.participant {
+        Some(p) => (p.clone(), false),
+        None => match db
+            .add_participant_with(event.id, Invitee::User(user.id), ParticipantRole::Attendee, None, None)
+            .await
+        {
+            Ok(p) => (p, true),
+            // A concurrent request joined first.
+            Err(DbError::Conflict(_)) => {
+                (db.participant_of(event.id, user.id).await?.ok_or(EventError::NotFound)?, false)
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+    db.set_rsvp(participant.id, answer).await?;
+    match channels {
+        Some(chosen) => {
+            let list: Vec<(Uuid, Vec<String>)> =
+                chosen.into_iter().map(|c| (c.integration_id, c.tags)).collect();
+            db.set_participant_channels(participant.id, &list).await?;
+        }
+        None if joined || db.channel_rows_of(participant.id).await?.is_empty() => {
+            let defaults = default_channels(db, user.id).await?;
+            db.set_participant_channels(participant.id, &defaults).await?;
+        }
+        None => {}
+    }
+    tracing::info!(event_id = %event.id, participant_id = %participant.id, rsvp = %answer, joined, "RSVP saved");
+    let fresh = db.participant(participant.id).await?.ok_or(EventError::NotFound)?;
+    Ok((fresh, joined))
+}
+
+/// The caller leaves the event; [`EventError::NotFound`] if they were not a participant.
+pub async fn leave(db: &Db, view: &EventView) -> Result<Participant, EventError> {
+    let p = view.participant.clone().ok_or(EventError::NotFound)?;
+    db.delete_participant(p.id).await?;
+    tracing::info!(event_id = %view.event.id, participant_id = %p.id, "participant left");
+    Ok(p)
+}
+
+/// The participant `id` of the event; [`EventError::NotFound`] for another event's.
+pub async fn participant_in(db: &Db, event: &Event, id: Uuid) -> Result<Participant, EventError> {
+    db.participant(id).await?.filter(|p| p.event_id == event.id).ok_or(EventError::NotFound)
+}
+
+/// Removes a participant: organizers may remove anyone, a participant only themself (leaving).
+pub async fn remove(db: &Db, view: &EventView, user_id: Uuid, id: Uuid) -> Result<Participant, EventError> {
+    let p = participant_in(db, &view.event, id).await?;
+    if !view.manages() && p.user_id != Some(user_id) {
+        return Err(forbidden_manage());
+    }
+    db.delete_participant(p.id).await?;
+    tracing::info!(event_id = %view.event.id, participant_id = %p.id, "participant removed");
+    Ok(p)
+}
+
+/// Changes a participant's role (organizers).
+pub async fn set_role(db: &Db, view: &EventView, id: Uuid, role: &str) -> Result<Participant, EventError> {
+    if !view.manages() {
+        return Err(forbidden_manage());
+    }
+    let p = participant_in(db, &view.event, id).await?;
+    let role = parse_role(role).map_err(|m| field("role", m))?;
+    db.set_participant_role(p.id, role).await?;
+    participant_in(db, &view.event, id).await
+}
+
+// --- CSV import ---
+
+/// One data row of a CSV file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvRow {
+    /// Line number where the row starts (1-based, header included).
+    pub line: usize,
+    /// The fields, trimmed.
+    pub fields: Vec<String>,
+}
+
+/// Splits CSV text into rows of trimmed fields (RFC 4180 quoting, `,` or `;` separators, CRLF or
+/// LF), skipping blank lines and a header row whose first field is `email`.
+pub fn parse_csv(text: &str) -> Vec<CsvRow> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut rows = Vec::new();
+    let mut fields: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut line = 1;
+    let mut start = 1;
+    let mut chars = text.chars().peekable();
+    let mut push_row = |fields: &mut Vec<String>, cur: &mut String, start: usize| {
+        fields.push(std::mem::take(cur).trim().to_owned());
+        let row = std::mem::take(fields);
+        if row.iter().any(|f| !f.is_empty()) {
+            rows.push(CsvRow { line: start, fields: row });
+        }
+    };
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cur.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => {
+                if c == '\n' {
+                    line += 1;
+                }
+                cur.push(c);
+            }
+            (false, '"') if cur.trim().is_empty() => {
+                cur.clear();
+                quoted = true;
+            }
+            (false, ',' | ';') => fields.push(std::mem::take(&mut cur).trim().to_owned()),
+            (false, '\r') => {}
+            (false, '\n') => {
+                push_row(&mut fields, &mut cur, start);
+                line += 1;
+                start = line;
+            }
+            (false, c) => cur.push(c),
+        }
+    }
+    push_row(&mut fields, &mut cur, start);
+    if rows.first().is_some_and(|r| r.fields.first().is_some_and(|f| f.eq_ignore_ascii_case("email"))) {
+        rows.remove(0);
+    }
+    rows
+}
+
+/// Why a file was not imported at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// Over [`MAX_IMPORT_BYTES`] (413).
+    #[error("The file is larger than 1 MiB; split it into smaller files.")]
+    TooLarge,
+    /// Not a CSV Herald can read, or too many rows (422).
+    #[error("{0}")]
+    Unreadable(String),
+    /// The event or the caller's rights.
+    #[error(transparent)]
+    Event(#[from] EventError),
+}
+
+impl From<DbError> for ImportError {
+    fn from(e: DbError) -> Self {
+        Self::Event(e.into())
+    }
+}
+
+/// Checks a CSV file and starts importing it in the background; returns the import to follow.
+pub async fn start_import(
+    state: &AppState,
+    view: &EventView,
+    inviter: &User,
+    bytes: &[u8],
+) -> Result<Import, ImportError> {
+    if !view.manages() {
+        return Err(forbidden_manage().into());
+    }
+    check_open_for_changes(&view.event)?;
+    if bytes.len() > MAX_IMPORT_BYTES {
+        return Err(ImportError::TooLarge);
+    }
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ImportError::Unreadable("The file is not UTF-8 text; save it as CSV (UTF-8).".into()))?;
+    let rows = parse_csv(text);
+    if rows.is_empty() {
+        return Err(ImportError::Unreadable(
+            "The file has no rows; each line needs an email address, optionally a role and a name.".into(),
+        ));
+    }
+    if rows.len() > MAX_IMPORT_ROWS {
+        return Err(ImportError::Unreadable(format!(
+            "The file has {} rows; import at most {MAX_IMPORT_ROWS} at a time.",
+            rows.len()
+        )));
+    }
+    let import = state.db.create_import(view.event.id, inviter.id, rows.len() as i64).await?;
+    tracing::info!(event_id = %view.event.id, import_id = %import.id, rows = rows.len(), "CSV import started");
+    let (state, org, event, inviter, id) =
+        (state.clone(), view.org.clone(), view.event.clone(), inviter.clone(), import.id);
+    tokio::spawn(async move {
+        run_import(&state, &org, &event, &inviter, id, rows).await;
+    });
+    Ok(import)
+}
+
+async fn import_row(
+    state: &AppState,
+    org: &Organization,
+    event: &Event,
+    inviter: &User,
+    row: &CsvRow,
+) -> ImportOutcome {
+    let raw_email = row.fields.first().cloned().unwrap_or_default();
+    let outcome = |outcome: &str, message: Option<String>| ImportOutcome {
+        row: row.line,
+        email: raw_email.chars().take(254).collect(),
+        outcome: outcome.to_owned(),
+        message,
+    };
+    if row.fields.len() > 3 {
+        return outcome("error", Some("Too many columns: use email, role, name.".into()));
+    }
+    let email = match Email::parse(&raw_email) {
+        Ok(e) => e,
+        Err(m) => return outcome("error", Some(m)),
+    };
+    let role = match parse_role(row.fields.get(1).map_or("", String::as_str)) {
+        Ok(r) => r,
+        Err(m) => return outcome("error", Some(m)),
+    };
+    let name = match row.fields.get(2).filter(|n| !n.is_empty()) {
+        Some(n) => match Name::parse(n) {
+            Ok(n) => Some(n),
+            Err(m) => return outcome("error", Some(m)),
+        },
+        None => None,
+    };
+    match add_one(state, org, event, inviter, &email, role, name.as_ref().map(Name::as_str), None).await {
+        Ok(Added::User(_)) => outcome("added", None),
+        Ok(Added::Invited { mailed: true, .. }) => outcome("invited", None),
+        Ok(Added::Invited { mailed: false, .. }) => {
+            outcome("invited", Some("Invited, but the mail could not be sent just now.".into()))
+        }
+        Err(AddFailure::Already) => outcome("already", None),
+        Err(AddFailure::Db(e)) => {
+            tracing::error!(error = %e, event_id = %event.id, "CSV import row failed");
+            outcome("error", Some("Could not be saved just now; import this row again.".into()))
+        }
+    }
+}
+
+async fn run_import(
+    state: &AppState,
+    org: &Organization,
+    event: &Event,
+    inviter: &User,
+    id: Uuid,
+    rows: Vec<CsvRow>,
+) {
+    let mut report = Vec::with_capacity(rows.len());
+    let mut last = tokio::time::Instant::now();
+    for row in &rows {
+        report.push(import_row(state, org, event, inviter, row).await);
+        if last.elapsed() >= Duration::from_millis(300) {
+            last = tokio::time::Instant::now();
+            if let Err(e) = state.db.import_progress(id, report.len() as i64).await {
+                tracing::warn!(error = %e, import_id = %id, "cannot record import progress");
+            }
+        }
+    }
+    let done = report.len() as i64;
+    // The report is the result: retry a few times so a brief outage does not lose it.
+    for attempt in 0..5 {
+        match state.db.finish_import(id, "done", done, &report).await {
+            Ok(()) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, import_id = %id, attempt, "cannot save the import report");
+                tokio::time::sleep(Duration::from_secs(1 << attempt)).await;
+            }
+        }
+    }
+    tracing::info!(event_id = %event.id, import_id = %id, rows = done, "CSV import finished");
+}
+
+/// Whether a running import stopped without finishing (Herald restarted meanwhile).
+pub fn interrupted(import: &Import) -> bool {
+    import.status == "running" && (Utc::now() - import.updated_at).num_seconds() > IMPORT_STALE_SECS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_rows_with_header_quotes_and_blank_lines() {
+        let rows = parse_csv(
+            "\u{feff}Email,Role,Name\r\nada@example.org,speaker,\"Lovelace, Ada\"\r\n\r\n  bob@example.org  \n\"c\"\"d@x.org\";;\n",
+        );
+        let got: Vec<(usize, Vec<&str>)> =
+            rows.iter().map(|r| (r.line, r.fields.iter().map(String::as_str).collect())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, vec!["ada@example.org", "speaker", "Lovelace, Ada"]),
+                (4, vec!["bob@example.org"]),
+                (5, vec!["c\"d@x.org", "", ""]),
+            ]
+        );
+        assert!(parse_csv("").is_empty());
+        assert!(parse_csv("email\n").is_empty());
+    }
+
+    #[test]
+    fn roles_and_answers_parse() {
+        assert_eq!(parse_role(""), Ok(ParticipantRole::Attendee));
+        assert_eq!(parse_role(" Speaker "), Ok(ParticipantRole::Speaker));
+        assert!(parse_role("boss").is_err());
+        assert_eq!(parse_rsvp("GOING"), Ok(Rsvp::Going));
+        assert!(parse_rsvp("pending").is_err());
+    }
+}
