@@ -341,7 +341,7 @@ async fn a_killed_worker_loses_and_repeats_nothing() {
     let mut worker = spawn_worker(&app);
     let olga = organizer(&app).await;
     let ada = person(&app, "ada@example.org", "Ada", "UTC", &[(ADA_MAIL, &[])]).await;
-    let (ev, _) = event(&app, &olga, 24, 4, &[18, 6]).await;
+    let (ev, _) = event(&app, &olga, 30, 4, &[24, 8]).await;
     join(&app, ev, &ada, Rsvp::Going, None).await;
     let log = app.db.database_config().data_dir.join("worker.log");
     let first = tokio::time::timeout(Duration::from_secs(30), async {
@@ -355,12 +355,21 @@ async fn a_killed_worker_loses_and_repeats_nothing() {
         "the first reminder; worker log:\n{}",
         std::fs::read_to_string(&log).unwrap_or_default()
     );
+    // Once the first is in the ledger and the workflow sleeps until the second...
+    let herald = app.herald.as_ref().unwrap();
+    let client = herald.temporal.client().await.unwrap();
+    let handle = client.get_workflow_handle::<EventWorkflow>(herald_workflows::workflow_id(ev));
+    eventually(Duration::from_secs(20), "the workflow to wait for the second reminder", || async {
+        let s = handle.query(EventWorkflow::status, (), WorkflowQueryOptions::default()).await.ok()?;
+        (s.phase == Phase::Waiting && s.counts.sent == 1).then_some(())
+    })
+    .await;
     // Mid-wait for the second reminder: kill it.
     worker.kill().unwrap();
     worker.wait().unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let mut worker = spawn_worker(&app);
-    eventually(Duration::from_secs(40), "the second reminder after the restart", || async {
+    eventually(Duration::from_secs(90), "the second reminder after the restart", || async {
         (got(&app, &ada.key, "mailtos://", "Reminder: ").len() >= 2).then_some(())
     })
     .await;
@@ -517,5 +526,87 @@ async fn log_only_mode_records_skipped_deliveries() {
     assert_eq!(rows[0]["channel"], "Mail", "{rows:#?}");
     assert_eq!(rows[0]["detail"], "log-only mode: nothing is sent", "{rows:#?}");
     assert!(app.apprise.delivered().is_empty());
+    app.stop().await;
+}
+
+// --- Replay: the workflow code must stay compatible with recorded histories ---
+
+/// Where recorded histories live; `HERALD_RECORD_HISTORIES=1` adds the fresh one there.
+fn histories_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/histories")
+}
+
+async fn replay(history: temporalio_client::WorkflowHistory) -> Result<(), String> {
+    let options = temporalio_sdk::workflow_replayer::WorkflowReplayerOptions::new()
+        .register_workflow::<EventWorkflow>()
+        .map_err(|e| e.to_string())?
+        .build();
+    let replayer =
+        temporalio_sdk::workflow_replayer::WorkflowReplayer::new(options).map_err(|e| e.to_string())?;
+    replayer.replay_workflow(history).await.map_err(|e| format!("{e:?}"))
+}
+
+/// Every history recorded in `tests/it/histories` replays against the current workflow code:
+/// a change to the workflow that would break running workflows fails here (guard it with
+/// `ctx.patched`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recorded_histories_replay_against_the_current_code() {
+    let mut files: Vec<_> = std::fs::read_dir(histories_dir())
+        .expect("tests/it/histories exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no recorded histories in {}", histories_dir().display());
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap();
+        let history = temporalio_client::WorkflowHistory::from_json(&bytes)
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        replay(history).await.unwrap_or_else(|e| panic!("{} no longer replays: {e}", file.display()));
+    }
+}
+
+/// A full life — reminders, an edit, a cancellation — recorded now replays too (and, with
+/// `HERALD_RECORD_HISTORIES=1`, is kept for the test above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_history_replays() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    wait_for_temporal(&app).await;
+    let olga = organizer(&app).await;
+    let ada = person(&app, "ada@example.org", "Ada", "Europe/Paris", &[(ADA_MAIL, &[])]).await;
+    let (ev, _) = event(&app, &olga, 14, 30, &[10, 2]).await;
+    join(&app, ev, &ada, Rsvp::Going, None).await;
+    let (status, _) =
+        api(&app, &olga, Method::PATCH, &format!("/api/v1/events/{ev}"), Some(json!({"location": "Room 9"})))
+            .await;
+    assert_eq!(status, 200);
+    eventually(Duration::from_secs(40), "both reminders", || async {
+        (got(&app, &ada.key, "mailtos://", "Reminder: ").len() >= 2).then_some(())
+    })
+    .await;
+    let (status, _) = api(&app, &olga, Method::POST, &format!("/api/v1/events/{ev}/cancel"), None).await;
+    assert_eq!(status, 200);
+    let herald = app.herald.as_ref().unwrap();
+    let client = herald.temporal.client().await.unwrap();
+    let handle = client.get_workflow_handle::<EventWorkflow>(herald_workflows::workflow_id(ev));
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        handle.get_result(temporalio_client::WorkflowGetResultOptions::default()),
+    )
+    .await
+    .expect("the cancelled event's workflow finishes")
+    .expect("and succeeds");
+    let json = handle
+        .fetch_history(temporalio_client::WorkflowFetchHistoryOptions::default())
+        .to_json()
+        .await
+        .unwrap();
+    let history = temporalio_client::WorkflowHistory::from_json(&json).unwrap();
+    replay(history).await.unwrap_or_else(|e| panic!("a fresh history does not replay: {e}"));
+    if std::env::var_os("HERALD_RECORD_HISTORIES").is_some() {
+        let path = histories_dir().join(format!("event-life-{}.json", Utc::now().format("%Y%m%d")));
+        std::fs::write(&path, &json).unwrap();
+        println!("recorded {}", path.display());
+    }
     app.stop().await;
 }

@@ -23,6 +23,9 @@ pub const CONCURRENCY: usize = 16;
 /// Participants per `deliver` activity.
 pub const BATCH: u32 = 250;
 
+/// How often a running `deliver` activity heartbeats.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(3);
+
 /// The activities of the per-event workflow, holding the application's ports.
 pub struct EventActivities {
     plans: Arc<dyn PlanStore>,
@@ -75,15 +78,26 @@ impl EventActivities {
                 async move { this.send(planned).await }
             })
             .buffer_unordered(CONCURRENCY);
-        let mut finished = 0usize;
-        while let Some(result) = results.next().await {
-            match result? {
-                Done::Final(status) => count(&mut counts, status),
-                Done::Retry(reason) => retry.push(reason),
+        // Heartbeat on a ticker, whatever a send takes, so that a worker that died mid-batch
+        // is noticed within the heartbeat timeout and the batch retried elsewhere.
+        let mut ticker = tokio::time::interval(HEARTBEAT_EVERY);
+        let mut finished = 0u64;
+        loop {
+            tokio::select! {
+                next = results.next() => match next {
+                    None => break,
+                    Some(result) => {
+                        match result? {
+                            Done::Final(status) => count(&mut counts, status),
+                            Done::Retry(reason) => retry.push(reason),
+                        }
+                        finished += 1;
+                    }
+                },
+                _ = ticker.tick() => {
+                    let _ = ctx.record_heartbeat(finished).await;
+                }
             }
-            finished += 1;
-            // The SDK throttles heartbeats itself; each one says how far the batch got.
-            let _ = ctx.record_heartbeat(finished as u64).await;
         }
         if let Some(reason) = retry.first() {
             return Err(anyhow::anyhow!(
@@ -163,17 +177,18 @@ fn count(counts: &mut DeliveryCounts, status: Status) {
 /// Options for short database-bound activities: a tight timeout and retries with backoff for
 /// as long as it takes (the database being down is not a reason to lose a reminder).
 pub fn activity_opts() -> ActivityOptions {
-    let mut opts = ActivityOptions::start_to_close_timeout(Duration::from_secs(30));
+    let mut opts = ActivityOptions::start_to_close_timeout(Duration::from_secs(10));
     opts.retry_policy = Some(retry_policy(Duration::from_secs(60)));
     opts
 }
 
-/// Options for `deliver`: a batch may take minutes when channels are slow, so it heartbeats;
+/// Options for `deliver`: a batch may take minutes when channels are slow, so it heartbeats
+/// every few seconds and a silent one (its worker died) is retried after 12 s;
 /// retries come quickly at first (a restarting Apprise API is back in seconds) and at least
 /// every 30 s after, without limit: the activity itself gives up on what has become too late.
 pub fn deliver_opts() -> ActivityOptions {
     let mut opts = ActivityOptions::start_to_close_timeout(Duration::from_secs(600));
-    opts.heartbeat_timeout = Some(Duration::from_secs(60));
+    opts.heartbeat_timeout = Some(Duration::from_secs(12));
     opts.retry_policy = Some(retry_policy(Duration::from_secs(30)));
     opts
 }
