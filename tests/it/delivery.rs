@@ -610,3 +610,69 @@ async fn a_fresh_history_replays() {
     }
     app.stop().await;
 }
+
+/// A large event: 600 participants (three batches of 250) each get the reminder exactly once,
+/// and the ledger has one `sent` row per participant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_event_fans_out_in_batches() {
+    const PEOPLE: usize = 600;
+    let app = TestApp::start(Backend::Sqlite).await;
+    wait_for_temporal(&app).await;
+    let olga = organizer(&app).await;
+    let (ev, _) = event(&app, &olga, 25, 5, &[5]).await;
+    let keys = herald::secrets::SecretKey::load(None, &app.db.database_config().data_dir).unwrap();
+    let db = &app.db.db;
+    for i in 0..PEOPLE {
+        let email = format!("fan{i}@example.org");
+        let user = db
+            .create_user(&herald::db::users::NewUser {
+                email: &email,
+                display_name: &format!("Fan {i}"),
+                password_hash: None,
+                timezone: "UTC",
+                verified: true,
+            })
+            .await
+            .unwrap();
+        let id = Uuid::new_v4();
+        let key = format!("fan-key-{}", Uuid::new_v4().simple());
+        let url = format!("ntfys://fan{i}@ntfy.example.org/fans");
+        let sealed = herald::integrations::seal(&keys, id, &url).unwrap();
+        db.insert_integration(id, user.id, "Phone", &key, &sealed, &[]).await.unwrap();
+        app.apprise.put_config(&key, &url);
+        crate::integrations::execute(
+            db,
+            "UPDATE integrations SET verified_at = $1 WHERE id = $2",
+            Utc::now(),
+            id,
+        )
+        .await;
+        let p = db
+            .add_participant(ev, Invitee::User(user.id), ParticipantRole::Attendee, Rsvp::Going)
+            .await
+            .unwrap();
+        db.set_participant_channels(p.id, &[(id, vec![])]).await.unwrap();
+    }
+    let start = std::time::Instant::now();
+    eventually(Duration::from_secs(90), "every participant's reminder", || async {
+        let n = app
+            .apprise
+            .delivered_to("ntfys://fan")
+            .iter()
+            .filter(|d| d.title.starts_with("Reminder: "))
+            .count();
+        (n >= PEOPLE).then_some(())
+    })
+    .await;
+    println!("{PEOPLE} reminders delivered {:?} after the setup finished", start.elapsed());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let delivered = app.apprise.delivered_to("ntfys://fan");
+    let mut urls: Vec<&str> = delivered.iter().map(|d| d.url.as_str()).collect();
+    urls.sort_unstable();
+    urls.dedup();
+    assert_eq!(delivered.len(), PEOPLE, "exactly one each");
+    assert_eq!(urls.len(), PEOPLE, "to everyone");
+    let rows = ledger(&app, &olga, ev).await;
+    assert_eq!(rows.iter().filter(|r| r["status"] == "sent").count(), PEOPLE);
+    app.stop().await;
+}
