@@ -619,7 +619,8 @@ async fn a_large_event_fans_out_in_batches() {
     let app = TestApp::start(Backend::Sqlite).await;
     wait_for_temporal(&app).await;
     let olga = organizer(&app).await;
-    let (ev, _) = event(&app, &olga, 25, 5, &[5]).await;
+    // Due in 35 s: time enough to add 600 people on a busy machine.
+    let (ev, _) = event(&app, &olga, 40, 5, &[5]).await;
     let keys = herald::secrets::SecretKey::load(None, &app.db.database_config().data_dir).unwrap();
     let db = &app.db.db;
     for i in 0..PEOPLE {
