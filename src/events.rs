@@ -13,7 +13,7 @@
 use chrono::{DateTime, NaiveDateTime, TimeZone as _, Utc};
 use chrono_tz::Tz;
 use herald_workflows::{EventSignal, EventWorkflow, WorkflowInput};
-use temporalio_client::errors::WorkflowStartError;
+use temporalio_client::errors::{WorkflowInteractionError, WorkflowStartError};
 use temporalio_client::{WorkflowSignalOptions, WorkflowStartOptions};
 use tracing::{info, warn};
 use uuid::Uuid;
@@ -682,7 +682,7 @@ async fn try_sync(
             handle.signal(EventWorkflow::event_updated, signal, WorkflowSignalOptions::default()).await
         };
         if let Err(e) = sent {
-            if !is_not_found(&e) {
+            if !matches!(e, WorkflowInteractionError::NotFound(_)) {
                 return Err(e.into());
             }
             // The workflow has finished (the event ended, or it was cancelled before): a
@@ -696,11 +696,6 @@ async fn try_sync(
 
 async fn was_published(db: &Db, event_id: Uuid) -> Result<bool, DbError> {
     Ok(db.event_updates(event_id).await?.iter().any(|u| u.kind == UpdateKind::Published))
-}
-
-fn is_not_found(e: &impl std::fmt::Display) -> bool {
-    let text = e.to_string().to_lowercase();
-    text.contains("not found") || text.contains("notfound") || text.contains("already completed")
 }
 
 /// Catches up with everything Temporal missed: starts the workflows of published events that
