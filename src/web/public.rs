@@ -14,13 +14,13 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use herald_templates::events::{self as pages, PublicEvent, PublicRow};
+use herald_templates::events::{self as pages, PublicEvent, PublicRow, ReminderNote, ReminderTime};
 
 use super::AppState;
 use super::error::PageError;
-use super::events::fmt_span;
+use super::events::{fmt_span, fmt_time};
 use super::portal::Portal;
-use crate::db::models::{Event, EventStatus, Organization, Visibility};
+use crate::db::models::{Event, EventStatus, Organization, Rsvp, Visibility};
 use crate::events::{self, EventError};
 use crate::participants::{self, EventView};
 
@@ -132,6 +132,10 @@ async fn event_page(
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
+    let reminders = match reminder_note(&state, &portal, &view, Utc::now()).await {
+        Ok(n) => n,
+        Err(e) => return e.into_response(),
+    };
     let etz = event_tz(event);
     let vtz = viewer_tz(&portal).unwrap_or(etz);
     let summary: String = format!(
@@ -157,8 +161,58 @@ async fn event_page(
         ics_href: format!("{page_path}.ics"),
         cancelled: event.status == EventStatus::Cancelled,
         rsvp: Some(rsvp),
+        reminders,
     };
     Html(pages::public_event(&portal.shell, &view).into_string()).into_response()
+}
+
+/// What the signed-in participant is told about their reminders: when (in their zone) and
+/// through which channels, the way the workflow's `deliver` resolves them at send time (the
+/// channels they chose for the event, or all of theirs when they chose none; only enabled and
+/// confirmed ones). Nothing for visitors who are not participants, who declined, or when the
+/// event is cancelled or over.
+async fn reminder_note(
+    state: &AppState,
+    portal: &Portal,
+    view: &EventView,
+    now: DateTime<Utc>,
+) -> Result<Option<ReminderNote>, PageError> {
+    let (Some(user), Some(participant)) = (&portal.user, &view.participant) else { return Ok(None) };
+    let event = &view.event;
+    if event.status != EventStatus::Published || event.ends_at <= now {
+        return Ok(None);
+    }
+    match participant.rsvp {
+        Rsvp::Declined => return Ok(None),
+        Rsvp::Pending => return Ok(Some(ReminderNote::AnswerFirst)),
+        Rsvp::Going | Rsvp::Maybe => {}
+    }
+    if !event.notify_reminders || event.reminder_offsets.0.is_empty() {
+        return Ok(Some(ReminderNote::Off));
+    }
+    let upcoming = crate::schedule::estimate(event, now);
+    if upcoming.is_empty() {
+        return Ok(Some(ReminderNote::NoneAhead));
+    }
+    let chosen = state.db.channel_rows_of(participant.id).await?;
+    let channels: Vec<String> = state
+        .db
+        .integrations_of(user.user.id)
+        .await?
+        .into_iter()
+        .filter(|i| i.enabled && i.verified_at.is_some())
+        .filter(|i| chosen.is_empty() || chosen.iter().any(|c| c.integration_id == i.id))
+        .map(|i| i.name)
+        .collect();
+    let tz: Tz = user.user.timezone.parse().unwrap_or(Tz::UTC);
+    Ok(Some(ReminderNote::Scheduled {
+        times: upcoming
+            .iter()
+            .map(|n| ReminderTime { when: fmt_time(n.due_at, tz), datetime: n.due_at.to_rfc3339() })
+            .collect(),
+        zone: tz.name().to_owned(),
+        channels,
+    }))
 }
 
 // --- iCalendar (RFC 5545) ---

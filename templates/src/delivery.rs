@@ -117,23 +117,23 @@ pub fn fragment(v: &DeliveryView) -> Markup {
                         table.ledger {
                             thead { tr {
                                 th scope="col" { "Recipient" }
-                                th scope="col" { "Channel" }
+                                th scope="col" { "Status" }
                                 th scope="col" { "Notice" }
                                 th scope="col" { "Due" }
-                                th scope="col" { "Status" }
+                                th scope="col" { "Channel" }
                             } }
                             tbody {
                                 @for r in &v.ledger {
                                     tr data-status=(r.status) {
-                                        td { (r.recipient) }
-                                        td { (r.channel) }
-                                        td { (r.notice) }
-                                        td { (r.due) }
-                                        td {
+                                        th scope="row" { (r.recipient) }
+                                        td.status {
                                             (status_badge(&r.status))
-                                            @if r.attempts > 1 { " " span.muted { (r.attempts) " attempts" } }
-                                            @if let Some(d) = &r.detail { br; span.muted.detail { (d) } }
+                                            @if r.attempts > 1 { " " span.muted.attempts { (r.attempts) " attempts" } }
+                                            @if let Some(d) = &r.detail { span.muted.detail { (d) } }
                                         }
+                                        td { (r.notice) }
+                                        td.due { (r.due) }
+                                        td { (r.channel) }
                                     }
                                 }
                             }

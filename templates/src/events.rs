@@ -363,6 +363,70 @@ pub struct PublicEvent {
     pub cancelled: bool,
     /// The visitor's answer and the RSVP form.
     pub rsvp: Option<crate::participants::RsvpView>,
+    /// What reminders the signed-in participant will get (nothing for others).
+    pub reminders: Option<ReminderNote>,
+}
+
+/// A reminder still to come, for the participant.
+#[derive(Debug, Clone)]
+pub struct ReminderTime {
+    /// When, in the participant's zone.
+    pub when: String,
+    /// The same moment as an RFC 3339 instant, for `<time datetime>`.
+    pub datetime: String,
+}
+
+/// What a participant of the event is told about their reminders.
+#[derive(Debug, Clone)]
+pub enum ReminderNote {
+    /// Going or maybe, with reminders still ahead.
+    Scheduled {
+        /// The reminders still to come, soonest first.
+        times: Vec<ReminderTime>,
+        /// The participant's time zone name.
+        zone: String,
+        /// The names of the channels they go through; empty: none is active and confirmed.
+        channels: Vec<String>,
+    },
+    /// Going or maybe, but the event sends no reminders.
+    Off,
+    /// Going or maybe, but every reminder is past.
+    NoneAhead,
+    /// Not answered yet.
+    AnswerFirst,
+}
+
+/// The participant's reminder card.
+fn reminder_note(note: &ReminderNote) -> Markup {
+    html! {
+        section.card #reminders aria-labelledby="reminders-heading" {
+            h2 #reminders-heading { "Your reminders" }
+            @match note {
+                ReminderNote::Scheduled { times, zone, channels } => {
+                    p #reminder-line {
+                        @if channels.is_empty() { "Reminders go out at " } @else { "You'll be reminded at " }
+                        @for (i, t) in times.iter().enumerate() {
+                            @if i > 0 { @if i + 1 == times.len() { " and " } @else { ", " } }
+                            time datetime=(t.datetime) { (t.when) }
+                        }
+                        " (" (zone) ")"
+                        @if !channels.is_empty() { " via " strong { (channels.join(", ")) } }
+                        "."
+                    }
+                    @if channels.is_empty() {
+                        div.flash.flash-warning #reminder-no-channel role="status" { div.flash-body { p {
+                            "You have no confirmed channel for this event — "
+                            a href="/integrations" { "add one" }
+                            " so they reach you."
+                        } } }
+                    }
+                }
+                ReminderNote::Off => { p #reminder-line { "This event sends no reminders." } }
+                ReminderNote::NoneAhead => { p #reminder-line { "No reminders are still to come for this event." } }
+                ReminderNote::AnswerFirst => { p #reminder-line { "Answer going or maybe to get reminders." } }
+            }
+        }
+    }
 }
 
 /// `/o/{org}/e/{event}`, with Open Graph tags for link previews.
@@ -384,6 +448,7 @@ pub fn public_event(shell: &Shell, e: &PublicEvent) -> Markup {
                 }
                 div.actions { a.button.button-secondary href=(e.ics_href) download { "Add to calendar (.ics)" } }
             }
+            @if let Some(n) = &e.reminders { (reminder_note(n)) }
             @if let Some(r) = &e.rsvp { (crate::participants::rsvp_section(shell, r)) }
             @if !e.description_html.is_empty() {
                 section.card aria-labelledby="about-heading" {

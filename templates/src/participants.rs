@@ -356,7 +356,7 @@ pub fn rsvp_section(shell: &Shell, v: &RsvpView) -> Markup {
                     dt { "RSVP" } dd #rsvp-current { (c.rsvp_label) }
                     dt { "Role" } dd { (c.role) }
                     dt { "Reminders through" } dd {
-                        @if c.channels.is_empty() { "No channel chosen" } @else { (c.channels.join(", ")) }
+                        @if c.channels.is_empty() { "All your confirmed channels (none chosen for this event)" } @else { (c.channels.join(", ")) }
                     }
                 }
             }

@@ -1,10 +1,17 @@
 //! A real browser (headless Chromium over WebDriver) walks through the portal the way people do:
 //! sign up, follow the verification link Herald wrote to its log, create an organization, invite
-//! someone who then makes an account and joins. Screenshots of the main pages, at desktop and
-//! phone width, land in `target/screenshots/`.
+//! someone who then makes an account and joins; an organizer watches the delivery ledger fill
+//! in while a reminder goes out. Screenshots of the main pages, at desktop and phone width, land
+//! in `target/screenshots/`.
 
-use crate::support::PASSWORD;
-use crate::support::browser::{Browser, ChromeDriver, ENTER, HeraldServer, TAB, wait_until};
+use std::time::Duration;
+
+use herald::db::models::Rsvp;
+
+use crate::delivery::{create_org, event, got, join, person_of, wait_for_temporal};
+use crate::delivery_pages::signed_in;
+use crate::support::browser::{Browser, ChromeDriver, ENTER, HeraldServer, PHONE, TAB, wait_until};
+use crate::support::{Backend, PASSWORD, TEMPORAL_UI, TestApp, eventually};
 
 /// Keyboard basics on a fresh page: the first Tab lands on the skip link, which shows itself, and
 /// Enter on it moves the focus to the main content.
@@ -250,4 +257,132 @@ async fn a_second_user_rsvps_from_the_public_page_and_the_organizer_sees_it() {
     assert!(rows[0][0].contains("Bea Attendee") && rows[0][0].contains("bea@example.org"), "{rows:?}");
     assert_eq!(&rows[0][1..3], ["Attendee", "Going"], "{rows:?}");
     ada.screenshots("event-participants").await;
+}
+
+/// Signs `email` in through the sign-in page.
+async fn sign_in(browser: &Browser, email: &str) {
+    browser.open("/signin").await;
+    browser.fill("Email", email).await;
+    browser.fill("Password", PASSWORD).await;
+    browser.click_button("Sign in").await;
+    wait_until(&format!("{email} to be signed in"), || async {
+        (browser.path().await != "/signin").then_some(())
+    })
+    .await;
+    browser.element("h1").await;
+}
+
+/// The rows of the ledger table on the page now (empty while there is none).
+async fn ledger_rows(browser: &Browser) -> Vec<Vec<String>> {
+    let rows = browser
+        .js("return [...document.querySelectorAll('#deliveries table.ledger tbody tr')] \
+             .map(r => [...r.cells].map(c => c.innerText.trim()))")
+        .await;
+    serde_json::from_value(rows).unwrap_or_default()
+}
+
+/// The attendee reads when and through what she will be reminded; the organizer keeps the
+/// event's page open while the reminder goes out and watches the ledger fill in by itself (the
+/// fragment polls every 3 s), without reloading the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_organizer_watches_the_ledger_fill_in() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    wait_for_temporal(&app).await;
+    let (_, _, olga_token) = signed_in(&app, "olga@example.org", "Olga Organizer").await;
+    create_org(&app, &olga_token).await;
+    let (_, ada_id, ada_token) = signed_in(&app, "ada@example.org", "Ada Attendee").await;
+    let ada =
+        person_of(&app, ada_id, &ada_token, "Ada", "Europe/Paris", &[("ntfys://ntfy.example.org/ada", &[])])
+            .await;
+    // The reminder is due 30 s from now: time for two browsers to sign in and look first.
+    let (ev, starts_at) = event(&app, &olga_token, 45, 60, &[15]).await;
+    let due = starts_at - chrono::Duration::seconds(15);
+    join(&app, ev, &ada, Rsvp::Going, None).await;
+    let slug = app.db.db.event(ev).await.unwrap().unwrap().slug;
+    let driver = ChromeDriver::start().await;
+
+    // Ada, on the public page, reads when (in her zone) and through what.
+    let ada_b = driver.session().await.at(&app.base);
+    sign_in(&ada_b, "ada@example.org").await;
+    ada_b.open(&format!("/o/rust-paris/e/{slug}")).await;
+    let paris: chrono_tz::Tz = "Europe/Paris".parse().unwrap();
+    let at = due.with_timezone(&paris).format("%a %-d %b %Y, %H:%M %Z");
+    assert_eq!(
+        ada_b.text("#reminder-line").await,
+        format!("You'll be reminded at {at} (Europe/Paris) via Ada's channel.")
+    );
+    ada_b.screenshots("event-public-reminders").await;
+
+    // Olga opens her event's page before the reminder is due: it is scheduled, nothing is sent.
+    let olga = driver.session().await.at(&app.base);
+    sign_in(&olga, "olga@example.org").await;
+    olga.open(&format!("/orgs/rust-paris/events/{ev}")).await;
+    olga.wait_for_text("Nothing sent yet.").await;
+    assert!(chrono::Utc::now() < due, "the page was open before the reminder was due");
+    let schedule = olga.text("#deliveries ol.schedule").await;
+    assert!(schedule.starts_with("Reminder, 15 seconds before"), "{schedule}");
+    let link = olga
+        .js("const a = [...document.querySelectorAll('#deliveries a')] \
+             .find(a => a.textContent.includes('Temporal UI')); return a ? a.getAttribute('href') : null")
+        .await;
+    assert_eq!(
+        link.as_str(),
+        Some(format!("{TEMPORAL_UI}/namespaces/default/workflows/event-{ev}").as_str()),
+        "the workflow in the configured Temporal UI"
+    );
+    // A mark on this very document: a reload would lose it.
+    olga.js("window.heraldSamePage = true; return null").await;
+
+    let rows = eventually(Duration::from_secs(60), "the ledger to show Ada's reminder as sent", || async {
+        let rows = ledger_rows(&olga).await;
+        rows.iter()
+            .any(|r| {
+                r.first().is_some_and(|c| c == "Ada Attendee")
+                    && r.get(1).is_some_and(|s| s.starts_with("sent"))
+            })
+            .then_some(rows)
+    })
+    .await;
+    assert_eq!(rows.len(), 1, "one reminder, one channel: {rows:?}");
+    let row = &rows[0];
+    assert_eq!(
+        (row[0].as_str(), row[1].as_str(), row[2].as_str()),
+        ("Ada Attendee", "sent", "Reminder"),
+        "{rows:?}"
+    );
+    let olga_tz = app.db.db.user_by_email("olga@example.org").await.unwrap().unwrap().timezone;
+    let olga_tz: chrono_tz::Tz = olga_tz.parse().unwrap();
+    assert_eq!(row[3], due.with_timezone(&olga_tz).format("%a %-d %b %Y, %H:%M %Z").to_string(), "{rows:?}");
+    assert_eq!(row[4], "Ada's channel", "{rows:?}");
+    assert_eq!(
+        olga.js("return window.heraldSamePage === true").await,
+        true,
+        "the ledger filled in without a reload"
+    );
+    assert_eq!(olga.text("#deliveries .ledger-summary").await, "1 delivered");
+    assert_eq!(got(&app, &ada.key, "ntfys://", "Reminder: ").len(), 1, "and Ada got it");
+
+    olga.screenshots("event-deliveries").await;
+
+    // At phone width the page itself never scrolls sideways: the table scrolls in its frame.
+    olga.resize(PHONE.0, PHONE.1).await;
+    let widths = olga
+        .js("const wide = [...document.querySelectorAll('main *')] \
+               .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5 \
+                            && !e.closest('.table-wrap table')) \
+               .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)); \
+             return [document.documentElement.scrollWidth, window.innerWidth, wide]")
+        .await;
+    let (page, viewport) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
+    assert!(page <= viewport, "the page is {page}px wide on a {viewport}px phone; too wide: {}", widths[2]);
+    // Who got what is readable without scrolling the table sideways.
+    let status_right = olga
+        .js("return document.querySelector('#deliveries table.ledger tbody td.status .badge').getBoundingClientRect().right")
+        .await;
+    assert!(
+        status_right.as_f64().unwrap() <= viewport as f64,
+        "the status badge ends at {status_right}px on a {viewport}px phone"
+    );
+    drop(driver);
+    app.stop().await;
 }

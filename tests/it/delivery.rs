@@ -25,37 +25,60 @@ use crate::support::{Backend, TEMPORAL_UI, TestApp, TestDb, eventually, herald_b
 both_backends!(reminders_reach_the_right_people_on_time, moves_edits_and_cancellations,);
 
 /// Someone with a confirmed channel of URLs `urls`.
-struct Person {
-    id: Uuid,
-    integration: Uuid,
-    key: String,
+pub(crate) struct Person {
+    pub(crate) id: Uuid,
+    pub(crate) integration: Uuid,
+    pub(crate) key: String,
 }
 
-async fn person(app: &TestApp, email: &str, name: &str, tz: &str, urls: &[(&str, &[&str])]) -> Person {
+pub(crate) async fn person(
+    app: &TestApp,
+    email: &str,
+    name: &str,
+    tz: &str,
+    urls: &[(&str, &[&str])],
+) -> Person {
     let (user, token) = api_user(app, email, name, true).await;
-    let (status, body) = api(app, &token, Method::PATCH, "/api/v1/me", Some(json!({"timezone": tz}))).await;
+    person_of(app, user.id, &token, name, tz, urls).await
+}
+
+/// The user `id` (API token `token`) in zone `tz` with a confirmed channel of URLs `urls`.
+pub(crate) async fn person_of(
+    app: &TestApp,
+    id: Uuid,
+    token: &str,
+    name: &str,
+    tz: &str,
+    urls: &[(&str, &[&str])],
+) -> Person {
+    let (status, body) = api(app, token, Method::PATCH, "/api/v1/me", Some(json!({"timezone": tz}))).await;
     assert_eq!(status, 200, "{body}");
-    let (integration, key) = confirmed_channel(app, &token, &format!("{name}'s channel"), urls).await;
-    Person { id: user.id, integration, key }
+    let (integration, key) = confirmed_channel(app, token, &format!("{name}'s channel"), urls).await;
+    Person { id, integration, key }
 }
 
 /// An organizer's token and a fresh organization.
 async fn organizer(app: &TestApp) -> String {
     let (_, token) = api_user(app, "olga@example.org", "Olga", true).await;
+    create_org(app, &token).await;
+    token
+}
+
+/// The organization `rust-paris`, created by the holder of `token`.
+pub(crate) async fn create_org(app: &TestApp, token: &str) {
     let (status, body) = api(
         app,
-        &token,
+        token,
         Method::POST,
         "/api/v1/orgs",
         Some(json!({"name": "Rust Paris", "slug": "rust-paris"})),
     )
     .await;
     assert_eq!(status, 201, "{body}");
-    token
 }
 
 /// Creates a published event starting `starts_in` seconds from now, lasting `lasts` seconds.
-async fn event(
+pub(crate) async fn event(
     app: &TestApp,
     token: &str,
     starts_in: i64,
@@ -76,7 +99,13 @@ async fn event(
 }
 
 /// Adds `who` to the event with `rsvp`; with `tags`, they chose their channel with those tags.
-async fn join(app: &TestApp, event: Uuid, who: &Person, rsvp: Rsvp, tags: Option<&[&str]>) -> Uuid {
+pub(crate) async fn join(
+    app: &TestApp,
+    event: Uuid,
+    who: &Person,
+    rsvp: Rsvp,
+    tags: Option<&[&str]>,
+) -> Uuid {
     let p = app
         .db
         .db
@@ -91,7 +120,7 @@ async fn join(app: &TestApp, event: Uuid, who: &Person, rsvp: Rsvp, tags: Option
 }
 
 /// Messages with `title_prefix` delivered through `key` to URLs starting with `url`.
-fn got(app: &TestApp, key: &str, url: &str, title_prefix: &str) -> Vec<Delivered> {
+pub(crate) fn got(app: &TestApp, key: &str, url: &str, title_prefix: &str) -> Vec<Delivered> {
     app.apprise
         .delivered_to(url)
         .into_iter()
@@ -106,7 +135,7 @@ async fn ledger(app: &TestApp, token: &str, event: Uuid) -> Vec<Value> {
     body["items"].as_array().unwrap().clone()
 }
 
-async fn wait_for_temporal(app: &TestApp) {
+pub(crate) async fn wait_for_temporal(app: &TestApp) {
     let herald = app.herald.as_ref().unwrap();
     herald.temporal.wait_for(|s| *s == herald::temporal::LinkState::Up).await;
 }

@@ -35,6 +35,7 @@ const PAGES: &[(&str, &str)] = &[
     ("GET", "/orgs/{slug}/events/new"),
     ("POST", "/orgs/{slug}/events"),
     ("GET", "/orgs/{slug}/events/{id}"),
+    ("GET", "/orgs/{slug}/events/{id}/deliveries"),
     ("GET", "/orgs/{slug}/events/{id}/edit"),
     ("POST", "/orgs/{slug}/events/{id}/edit"),
     ("POST", "/orgs/{slug}/events/{id}/duplicate"),

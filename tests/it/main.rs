@@ -18,6 +18,7 @@ mod cli;
 mod compose;
 mod db;
 mod delivery;
+mod delivery_pages;
 mod events;
 mod integrations;
 mod isolation;
