@@ -570,6 +570,22 @@ async fn detail(State(state): State<AppState>, org: InOrg) -> Response {
     html(StatusCode::OK, pages::detail(&org.portal.shell, &org.access.org.slug, &view))
 }
 
+/// How soon the deliveries fragment should look again: every 3 s while something is being
+/// delivered, pending or due within ten minutes; every minute while the next reminder is further
+/// away; never once nothing is left to come.
+fn poll_after(schedule: &crate::schedule::Schedule, pending: usize, now: DateTime<Utc>) -> Option<u32> {
+    use herald_workflows::Phase;
+    let busy = pending > 0 || matches!(schedule.phase, Some(Phase::Loading | Phase::Delivering));
+    let next = schedule.upcoming.first().map(|n| n.due_at);
+    if busy || next.is_some_and(|due| due - now <= chrono::Duration::minutes(10)) {
+        Some(3)
+    } else if next.is_some() || matches!(schedule.source, crate::schedule::Source::Estimate(_)) {
+        Some(60)
+    } else {
+        None
+    }
+}
+
 /// The scheduled notices and the delivery ledger, as an htmx fragment (organizers only).
 async fn deliveries(State(state): State<AppState>, org: InOrg) -> Response {
     if let Some(r) = org.forbid() {
@@ -610,7 +626,7 @@ async fn deliveries(State(state): State<AppState>, org: InOrg) -> Response {
     }
     let view = delivery_pages::DeliveryView {
         poll_url: format!("{}/{}/deliveries", org.base(), event.id),
-        live: !schedule.upcoming.is_empty() || counts.pending > 0,
+        poll_secs: poll_after(&schedule, counts.pending, now),
         source_note,
         upcoming: schedule
             .upcoming

@@ -56,8 +56,9 @@ pub struct LedgerCounts {
 pub struct DeliveryView {
     /// Where the fragment is polled from.
     pub poll_url: String,
-    /// Keep polling (something is still to come or pending).
-    pub live: bool,
+    /// Poll again after this many seconds (something is still to come or pending); `None`
+    /// stops polling.
+    pub poll_secs: Option<u32>,
     /// "From the running workflow", or why it is an estimate.
     pub source_note: String,
     /// Upcoming notices.
@@ -76,9 +77,9 @@ pub struct DeliveryView {
 pub fn fragment(v: &DeliveryView) -> Markup {
     html! {
         div #deliveries
-            hx-get=[v.live.then_some(&v.poll_url)]
-            hx-trigger=[v.live.then_some("every 3s")]
-            hx-swap=[v.live.then_some("outerHTML")] {
+            hx-get=[v.poll_secs.map(|_| &v.poll_url)]
+            hx-trigger=[v.poll_secs.map(|s| format!("every {s}s"))]
+            hx-swap=[v.poll_secs.map(|_| "outerHTML")] {
             section.card aria-labelledby="schedule-heading" {
                 h2 #schedule-heading { "Scheduled notices" }
                 p.muted { (v.source_note) }
