@@ -98,7 +98,7 @@ pub fn section(shell: &Shell, s: &ParticipantsSection) -> Markup {
                                     }
                                     td { (r.rsvp) }
                                     td {
-                                        @if r.channels.is_empty() { span.muted { "None chosen" } }
+                                        @if r.channels.is_empty() { span.muted { "All their confirmed channels (none chosen)" } }
                                         @else { ul.plain { @for c in &r.channels { li { (c) } } } }
                                     }
                                     td {
