@@ -354,7 +354,24 @@ async fn moves_edits_and_cancellations(backend: Backend) {
 }
 
 /// `herald worker` as its own process on `app`'s database and task queue.
-fn spawn_worker(app: &TestApp) -> Child {
+/// A worker process, killed when dropped (also when the test fails).
+struct WorkerProcess(Child);
+
+impl WorkerProcess {
+    /// SIGKILL, like a crash.
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn spawn_worker(app: &TestApp) -> WorkerProcess {
     let herald = app.herald.as_ref().unwrap();
     let cfg = app.db.database_config();
     let mut cmd = Command::new(herald_bin());
@@ -374,6 +391,7 @@ fn spawn_worker(app: &TestApp) -> Child {
         .stdout(Stdio::from(log))
         .stderr(Stdio::null())
         .spawn()
+        .map(WorkerProcess)
         .expect("spawn herald worker")
 }
 
@@ -412,8 +430,7 @@ async fn a_killed_worker_loses_and_repeats_nothing() {
     })
     .await;
     // Mid-wait for the second reminder: kill it.
-    worker.kill().unwrap();
-    worker.wait().unwrap();
+    worker.kill();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let mut worker = spawn_worker(&app);
     eventually(Duration::from_secs(90), "the second reminder after the restart", || async {
@@ -422,8 +439,7 @@ async fn a_killed_worker_loses_and_repeats_nothing() {
     .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(got(&app, &ada.key, "mailtos://", "Reminder: ").len(), 2, "exactly once each");
-    let _ = worker.kill();
-    let _ = worker.wait();
+    worker.kill();
     app.stop().await;
 }
 
