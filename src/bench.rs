@@ -41,7 +41,7 @@ use crate::config::{
 };
 use crate::db::Db;
 use crate::db::events::{EventChanges, NewEvent, Notices};
-use crate::db::models::{EventStatus, ParticipantRole, Rsvp, Visibility};
+use crate::db::models::{Event, EventStatus, EventUpdate, ParticipantRole, Rsvp, Visibility};
 use crate::db::participants::Invitee;
 use crate::db::users::NewUser;
 use crate::events::SyncState;
@@ -518,7 +518,6 @@ pub async fn run(options: &Options, mut settings: Settings) -> Result<Report, Ap
         options,
         run_id,
         created: Mutex::default(),
-        publishing: tokio::sync::Mutex::default(),
     };
     let outcome = bench.measure().await;
     bench.clean_up().await;
@@ -544,7 +543,6 @@ struct Bench<'a> {
     options: &'a Options,
     run_id: String,
     created: Mutex<Created>,
-    publishing: tokio::sync::Mutex<()>,
 }
 
 fn db_error(what: &str) -> impl Fn(crate::db::DbError) -> AppError + '_ {
@@ -618,12 +616,15 @@ impl Bench<'_> {
         let began = Utc::now();
         let clock = Instant::now();
         let spread_ms = self.options.spread.as_millis() as f64;
-        let expected: HashMap<String, DateTime<Utc>> = futures::stream::iter(events.into_iter().enumerate())
-            .map(|(i, (event, user))| async move {
-                let fraction = if n > 1 { i as f64 / (n - 1) as f64 } else { 0.0 };
-                let due = began + chrono_ms(self.options.lead.as_millis() as f64 + spread_ms * fraction);
-                let due = self.publish(event, due).await?;
-                Ok::<_, AppError>((Sink::path_of(user), due))
+        let mut published = Vec::with_capacity(n);
+        for (i, (event, user)) in events.into_iter().enumerate() {
+            let fraction = if n > 1 { i as f64 / (n - 1) as f64 } else { 0.0 };
+            let due = began + chrono_ms(self.options.lead.as_millis() as f64 + spread_ms * fraction);
+            published.push((self.publish(event, due).await?, user));
+        }
+        let expected: HashMap<String, DateTime<Utc>> = futures::stream::iter(published.iter())
+            .map(|((event, update), user)| async move {
+                Ok::<_, AppError>((Sink::path_of(*user), self.start(event, update).await?))
             })
             .buffer_unordered(SETUP_CONCURRENCY)
             .try_collect()
@@ -659,7 +660,9 @@ impl Bench<'_> {
             .await?;
         self.say(&format!("fan-out: publishing, due {} from now", secs(self.options.lead)));
         let from = self.sink.len();
-        let due = self.publish(event, Utc::now() + chrono_ms(self.options.lead.as_millis() as f64)).await?;
+        let (event, update) =
+            self.publish(event, Utc::now() + chrono_ms(self.options.lead.as_millis() as f64)).await?;
+        let due = self.start(&event, &update).await?;
         let expected: HashMap<String, DateTime<Utc>> =
             recipients.iter().map(|r| (Sink::path_of(r.user_id), due)).collect();
         let receipts = self.collect(&expected, from).await;
@@ -774,9 +777,10 @@ impl Bench<'_> {
         Ok(())
     }
 
-    /// Publishes `event` with its reminder due at `due` and starts its workflow as the app does;
-    /// the due time as stored.
-    async fn publish(&self, event: Uuid, due: DateTime<Utc>) -> Result<DateTime<Utc>, AppError> {
+    /// Publishes `event` with its reminder due at `due`: the event and its update row as saved.
+    /// Call one at a time: on SQLite, a read-then-write transaction fails with "database is
+    /// locked" (SQLITE_BUSY_SNAPSHOT) instead of waiting when another connection wrote meanwhile.
+    async fn publish(&self, event: Uuid, due: DateTime<Utc>) -> Result<(Event, EventUpdate), AppError> {
         let db = self.db();
         let draft = db.event(event).await.map_err(db_error("reading a bench event"))?;
         let Some(draft) = draft else {
@@ -788,19 +792,21 @@ impl Bench<'_> {
         changes.starts_at = due + chrono::Duration::seconds(OFFSET_SECS);
         changes.ends_at = changes.starts_at + chrono::Duration::hours(1);
         changes.status = EventStatus::Published;
-        // One edit at a time: on SQLite, concurrent read-then-write transactions fail with
-        // "database is locked" instead of waiting. Starting the workflows stays concurrent.
-        let (published, update) = {
-            let _one_at_a_time = self.publishing.lock().await;
-            db.update_event(event, &changes, draft.created_by)
-                .await
-                .map_err(db_error("publishing a bench event"))?
-        };
+        let published = db
+            .update_event(event, &changes, draft.created_by)
+            .await
+            .map_err(db_error("publishing a bench event"))?;
         if let Ok(mut c) = self.created.lock() {
             c.workflows.push(event);
         }
-        match crate::events::sync_with(db, &self.herald.temporal, &published, Some(&update)).await {
-            SyncState::Synced => Ok(published.starts_at - chrono::Duration::seconds(OFFSET_SECS)),
+        Ok(published)
+    }
+
+    /// Starts the workflow of a published event exactly as the app does; its reminder's due
+    /// time as stored.
+    async fn start(&self, event: &Event, update: &EventUpdate) -> Result<DateTime<Utc>, AppError> {
+        match crate::events::sync_with(self.db(), &self.herald.temporal, event, Some(update)).await {
+            SyncState::Synced => Ok(event.starts_at - chrono::Duration::seconds(OFFSET_SECS)),
             SyncState::Pending => Err(AppError::Other(format!(
                 "could not start a workflow on Temporal at {}",
                 self.herald.temporal.config().address
