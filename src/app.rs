@@ -24,7 +24,10 @@ use crate::web::{AppState, build_app};
 /// Entry point of the binary: runs the command and turns every failure into one line on stderr
 /// and a non-zero exit code.
 pub fn main(cli: Cli) -> ExitCode {
-    if matches!(cli.command, Command::User(_) | Command::Token(_) | Command::Integrations(_)) {
+    if matches!(
+        cli.command,
+        Command::User(_) | Command::Token(_) | Command::Integrations(_) | Command::Bench(_)
+    ) {
         operator_logs(cli.log_format);
     } else {
         crate::telemetry::init(cli.log_format);
@@ -98,6 +101,9 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
             herald.run_until(crate::shutdown::signal()).await
         }
         Command::Integrations(IntegrationsCommand::Resync) => resync_integrations(&cli).await,
+        Command::Bench(args) => {
+            crate::bench::command(args, &cli.database, &cli.temporal, &cli.secret, &cli.web).await
+        }
         Command::Worker => {
             let settings = Settings {
                 // The worker serves no pages, but its messages link to them.

@@ -1,7 +1,8 @@
 //! The command line: `herald serve | worker | migrate | healthcheck`, and the operator commands
-//! `herald user …`, `herald token …` and `herald integrations …` for scripting and first set-up.
+//! `herald user …`, `herald token …` and `herald integrations …` for scripting and first set-up,
+//! and `herald bench` to measure a running stack.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use crate::config::{DatabaseArgs, LogFormat, SecretArgs, TemporalArgs, WebArgs};
 
@@ -53,6 +54,34 @@ pub enum Command {
     /// Manage users' notification channels (integrations) in the Apprise API.
     #[command(subcommand)]
     Integrations(IntegrationsCommand),
+    /// Measure reminder lateness and fan-out against the Temporal at HERALD_TEMPORAL_ADDRESS and
+    /// the Apprise API at HERALD_APPRISE_URL (required), with a worker of its own and a local HTTP
+    /// sink; prints the figures (docs/BENCHMARKS.md). Uses a fresh temporary SQLite database
+    /// unless HERALD_DATABASE_URL is set.
+    Bench(BenchArgs),
+}
+
+/// `herald bench` options.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Events of the lateness run, one participant and one reminder each [default: 200; 20 with --quick].
+    #[arg(long)]
+    pub events: Option<usize>,
+    /// Participants of the fan-out event [default: 1000; 100 with --quick].
+    #[arg(long)]
+    pub participants: Option<usize>,
+    /// Seconds from publishing to the first due reminder [default: 10; 5 with --quick].
+    #[arg(long)]
+    pub lead: Option<f64>,
+    /// Seconds over which the lateness run's due times are spread evenly [default: 5; 2 with --quick].
+    #[arg(long)]
+    pub spread: Option<f64>,
+    /// Seconds to wait after the last due time before reporting what arrived [default: 120; 60 with --quick].
+    #[arg(long)]
+    pub timeout: Option<u64>,
+    /// A small run: 20 events, 100 participants.
+    #[arg(long)]
+    pub quick: bool,
 }
 
 /// `herald user …`

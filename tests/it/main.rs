@@ -13,6 +13,7 @@ mod support;
 mod account;
 mod accounts;
 mod apprise;
+mod bench;
 mod browser;
 mod cli;
 mod compose;

@@ -1,0 +1,935 @@
+//! `herald bench`: measures Herald against a running Temporal and Apprise API and prints figures.
+//!
+//! The bench starts its own pieces around the stack under test:
+//! - a sink, a tiny HTTP server on `127.0.0.1:0` that records the path and receipt time of every
+//!   POST. Each bench user's channel is the Apprise config `json://127.0.0.1:PORT/bench/<user id>`,
+//!   and each bench user takes part in exactly one event, so a receipt names its recipient and
+//!   its notice;
+//! - an in-process Herald worker ([`Herald::start`] with no web server) on its own task queue,
+//!   on a fresh temporary SQLite database unless `HERALD_DATABASE_URL` is given.
+//!
+//! Data is created through the repository, as the web app would: users with a confirmed
+//! integration (sealed with the worker's secret key and pushed to the Apprise API), an
+//! organization, draft events with their participants and chosen channels. Then the drafts are
+//! published — due times are set at that moment, so the slow set-up is not on the clock — and
+//! each event's workflow is started exactly as the app starts it ([`crate::events::sync_with`]).
+//!
+//! Two figures:
+//! 1. **Reminder lateness**: N events with one participant each and one reminder each, due
+//!    `lead` seconds after publishing began, spread evenly over `spread` seconds. Lateness =
+//!    sink receipt time − due time.
+//! 2. **Fan-out**: one event with M participants and one reminder: time from its due time to
+//!    the last receipt, and M / that time in notifications per second.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, DurationRound, Utc};
+use futures::{StreamExt, TryStreamExt};
+use herald_workflows::EventWorkflow;
+use herald_workflows::apprise::{AppriseClient, ConfigKey};
+use temporalio_client::WorkflowTerminateOptions;
+use uuid::Uuid;
+
+use crate::app::{AppError, Herald, Settings};
+use crate::cli::BenchArgs;
+use crate::config::{
+    ConfigError, DatabaseArgs, DatabaseConfig, DatabaseUrl, SecretArgs, TemporalArgs, WebArgs,
+};
+use crate::db::Db;
+use crate::db::events::{EventChanges, NewEvent, Notices};
+use crate::db::models::{Event, EventStatus, EventUpdate, ParticipantRole, Rsvp, Visibility};
+use crate::db::participants::Invitee;
+use crate::db::users::NewUser;
+use crate::events::SyncState;
+use crate::secrets::SecretKey;
+use crate::temporal::LinkState;
+
+/// The reminder offset of every bench event: the event starts this long after its reminder is
+/// due, so a late reminder is still measured (a reminder is never sent once the event started).
+const OFFSET_SECS: i64 = 600;
+
+/// Calls to the database, Temporal and the Apprise API in flight at once during set-up.
+const SETUP_CONCURRENCY: usize = 16;
+
+/// How long to keep listening after the last expected receipt, so a duplicate can show up.
+const DUPLICATE_GRACE: Duration = Duration::from_secs(2);
+
+/// How long the worker may take to reach Temporal.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Events of the lateness run, one participant and one reminder each.
+    pub events: usize,
+    /// Participants of the fan-out event.
+    pub participants: usize,
+    /// How long after publishing began the first reminder is due.
+    pub lead: Duration,
+    /// The lateness run's due times are spread evenly over this long.
+    pub spread: Duration,
+    /// How long to wait for receipts after the last due time before reporting what arrived.
+    pub timeout: Duration,
+    /// Print progress lines on stderr.
+    pub progress: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            events: 200,
+            participants: 1000,
+            lead: Duration::from_secs(10),
+            spread: Duration::from_secs(5),
+            timeout: Duration::from_secs(120),
+            progress: false,
+        }
+    }
+}
+
+impl Options {
+    /// A small run (20 events, 100 participants, due 5 s ahead over 2 s), for tests and a quick look.
+    pub fn quick() -> Self {
+        Self {
+            events: 20,
+            participants: 100,
+            lead: Duration::from_secs(5),
+            spread: Duration::from_secs(2),
+            timeout: Duration::from_secs(60),
+            progress: false,
+        }
+    }
+
+    fn check(&self) -> Result<(), AppError> {
+        if self.events == 0 {
+            return Err(AppError::Other("--events must be at least 1".into()));
+        }
+        if self.participants == 0 {
+            return Err(AppError::Other("--participants must be at least 1".into()));
+        }
+        if self.lead < Duration::from_secs(1) {
+            return Err(AppError::Other("--lead must be at least 1 second".into()));
+        }
+        if self.lead + self.spread > Duration::from_secs(OFFSET_SECS as u64 / 2) {
+            return Err(AppError::Other(format!(
+                "--lead plus --spread must stay under {} s",
+                OFFSET_SECS / 2
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Receipt times relative to due times, in milliseconds (negative = early).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Percentiles {
+    /// Earliest.
+    pub min: f64,
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Latest.
+    pub max: f64,
+}
+
+impl Percentiles {
+    /// Nearest-rank percentiles of `values`; `None` when there are none.
+    pub fn of(values: &[f64]) -> Option<Self> {
+        if values.is_empty() {
+            return None;
+        }
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let rank = |p: f64| {
+            let i = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
+            sorted[i]
+        };
+        Some(Self {
+            min: sorted[0],
+            p50: rank(0.50),
+            p95: rank(0.95),
+            p99: rank(0.99),
+            max: sorted[sorted.len() - 1],
+        })
+    }
+}
+
+/// What one run of messages did: how many were expected, arrived once, arrived again, or came
+/// from nowhere expected.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Receipts {
+    /// Messages the run should deliver.
+    pub expected: usize,
+    /// Distinct expected recipients that received their message.
+    pub arrived: usize,
+    /// Receipts beyond the first per recipient (must be 0).
+    pub duplicates: usize,
+    /// Receipts for no expected recipient (must be 0).
+    pub unexpected: usize,
+    /// Whether the run stopped waiting before every message arrived.
+    pub timed_out: bool,
+}
+
+impl Receipts {
+    /// Every expected message arrived exactly once and nothing else did.
+    pub fn complete(&self) -> bool {
+        self.arrived == self.expected && self.duplicates == 0 && self.unexpected == 0
+    }
+}
+
+/// Figures of the reminder-lateness run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lateness {
+    /// What arrived.
+    pub receipts: Receipts,
+    /// Lateness of the first receipt of each recipient.
+    pub lateness: Option<Percentiles>,
+    /// How long publishing the events and starting their workflows took.
+    pub publish_time: Duration,
+    /// Lead and spread used.
+    pub lead: Duration,
+    /// Spread used.
+    pub spread: Duration,
+}
+
+/// Figures of the fan-out run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fanout {
+    /// What arrived.
+    pub receipts: Receipts,
+    /// Receipt times after the due time (first = min, last = max).
+    pub after_due: Option<Percentiles>,
+    /// Notifications per second: arrived / (last receipt − due time).
+    pub per_second: Option<f64>,
+}
+
+/// Everything `herald bench` measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// Backend of the bench's database.
+    pub database: String,
+    /// Temporal frontend.
+    pub temporal: String,
+    /// Apprise API base URL.
+    pub apprise: String,
+    /// Task queue of this run.
+    pub task_queue: String,
+    /// Reminder lateness.
+    pub lateness: Lateness,
+    /// Fan-out.
+    pub fanout: Fanout,
+}
+
+impl Report {
+    /// Every message of both runs arrived exactly once.
+    pub fn complete(&self) -> bool {
+        self.lateness.receipts.complete() && self.fanout.receipts.complete()
+    }
+}
+
+fn ms(v: f64) -> String {
+    format!("{v:.0} ms")
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
+fn receipt_rows(r: &Receipts) -> Vec<(String, String)> {
+    let mut arrived = format!("{} / {}", r.arrived, r.expected);
+    if r.timed_out {
+        arrived.push_str("  (gave up waiting: partial)");
+    }
+    let mut rows = vec![("arrived".to_owned(), arrived), ("duplicates".to_owned(), r.duplicates.to_string())];
+    if r.unexpected > 0 {
+        rows.push(("unexpected".to_owned(), r.unexpected.to_string()));
+    }
+    rows
+}
+
+fn table(f: &mut fmt::Formatter<'_>, title: &str, rows: &[(String, String)]) -> fmt::Result {
+    writeln!(f, "{title}")?;
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in rows {
+        writeln!(f, "  {k:<width$}  {v}")?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "herald bench: {} database, Temporal {}, Apprise API {}, task queue {}",
+            self.database, self.temporal, self.apprise, self.task_queue
+        )?;
+        writeln!(f)?;
+        let l = &self.lateness;
+        let mut rows = receipt_rows(&l.receipts);
+        match &l.lateness {
+            Some(p) => rows.extend([
+                ("p50".to_owned(), ms(p.p50)),
+                ("p95".to_owned(), ms(p.p95)),
+                ("p99".to_owned(), ms(p.p99)),
+                ("max".to_owned(), ms(p.max)),
+                (
+                    "min".to_owned(),
+                    format!("{}{}", ms(p.min), if p.min >= 0.0 { "  (none early)" } else { "  (EARLY)" }),
+                ),
+            ]),
+            None => rows.push(("lateness".to_owned(), "nothing arrived".to_owned())),
+        }
+        rows.push((
+            "publishing".to_owned(),
+            format!("{} for {} events and their workflows", secs(l.publish_time), l.receipts.expected),
+        ));
+        table(
+            f,
+            &format!(
+                "Reminder lateness (receipt − due): {} events, 1 participant and 1 reminder each, due {} ahead, spread over {}",
+                l.receipts.expected,
+                secs(l.lead),
+                secs(l.spread)
+            ),
+            &rows,
+        )?;
+        writeln!(f)?;
+        let o = &self.fanout;
+        let mut rows = receipt_rows(&o.receipts);
+        match &o.after_due {
+            Some(p) => rows.extend([
+                ("first receipt".to_owned(), format!("{} after due", ms(p.min))),
+                ("median receipt".to_owned(), format!("{} after due", ms(p.p50))),
+                ("last receipt".to_owned(), format!("{} after due", ms(p.max))),
+            ]),
+            None => rows.push(("receipts".to_owned(), "nothing arrived".to_owned())),
+        }
+        if let Some(rate) = o.per_second {
+            rows.push((
+                "rate".to_owned(),
+                format!("{rate:.0} notifications/s (arrived / (last receipt − due))"),
+            ));
+        }
+        table(
+            f,
+            &format!(
+                "Fan-out: 1 event, {} participants, 1 reminder due {} ahead",
+                o.receipts.expected,
+                secs(l.lead)
+            ),
+            &rows,
+        )
+    }
+}
+
+// --- The sink ---
+
+/// Every POST the sink received: (path, receipt time), in order.
+type ReceiptLog = Arc<Mutex<Vec<(String, DateTime<Utc>)>>>;
+
+/// The local HTTP server the `json://` channels point at.
+struct Sink {
+    addr: SocketAddr,
+    receipts: ReceiptLog,
+    stop: crate::shutdown::CancelSource,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Sink {
+    async fn start() -> Result<Self, AppError> {
+        use axum::extract::State;
+        use axum::http::{Method, StatusCode, Uri};
+        async fn record(State(receipts): State<ReceiptLog>, method: Method, uri: Uri) -> StatusCode {
+            if method != Method::POST {
+                return StatusCode::METHOD_NOT_ALLOWED;
+            }
+            let at = Utc::now();
+            if let Ok(mut r) = receipts.lock() {
+                r.push((uri.path().to_owned(), at));
+            }
+            StatusCode::OK
+        }
+        let receipts: ReceiptLog = Arc::default();
+        let app = axum::Router::new().fallback(record).with_state(receipts.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| AppError::Other(format!("cannot start the bench's HTTP sink: {e}")))?;
+        let addr =
+            listener.local_addr().map_err(|e| AppError::Other(format!("the bench's HTTP sink: {e}")))?;
+        let (stop, token) = crate::shutdown::cancel_pair();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move { token.cancelled().await })
+                .await;
+        });
+        Ok(Self { addr, receipts, stop, task })
+    }
+
+    /// The channel config of a recipient.
+    fn config_for(&self, recipient: Uuid) -> String {
+        format!("json://{}/bench/{recipient}", self.addr)
+    }
+
+    fn path_of(recipient: Uuid) -> String {
+        format!("/bench/{recipient}")
+    }
+
+    /// Receipts since `from` (an index into the log) grouped by path.
+    fn since(&self, from: usize) -> HashMap<String, Vec<DateTime<Utc>>> {
+        let mut out: HashMap<String, Vec<DateTime<Utc>>> = HashMap::new();
+        if let Ok(r) = self.receipts.lock() {
+            for (path, at) in r.iter().skip(from) {
+                out.entry(path.clone()).or_default().push(*at);
+            }
+        }
+        out
+    }
+
+    fn len(&self) -> usize {
+        self.receipts.lock().map(|r| r.len()).unwrap_or(0)
+    }
+
+    async fn stop(self) {
+        self.stop.cancel();
+        let _ = self.task.await;
+    }
+}
+
+// --- Running ---
+
+/// A bench user: their channel's integration and config key.
+struct Recipient {
+    user_id: Uuid,
+    integration_id: Uuid,
+}
+
+/// What the bench created and must clean up.
+#[derive(Default)]
+struct Created {
+    workflows: Vec<Uuid>,
+    keys: Vec<ConfigKey>,
+}
+
+/// `herald bench`: builds the settings from the command line and prints the report. Exits
+/// non-zero, after printing, when a message was lost or duplicated.
+pub async fn command(
+    args: BenchArgs,
+    database: &DatabaseArgs,
+    temporal: &TemporalArgs,
+    secret: &SecretArgs,
+    web: &WebArgs,
+) -> Result<(), AppError> {
+    let base = if args.quick { Options::quick() } else { Options::default() };
+    let seconds = |flag: &str, v: Option<f64>, default: Duration| match v {
+        None => Ok(default),
+        Some(v) => Duration::try_from_secs_f64(v)
+            .map_err(|_| AppError::Other(format!("{flag} must be a number of seconds, 0 or more"))),
+    };
+    let options = Options {
+        events: args.events.unwrap_or(base.events),
+        participants: args.participants.unwrap_or(base.participants),
+        lead: seconds("--lead", args.lead, base.lead)?,
+        spread: seconds("--spread", args.spread, base.spread)?,
+        timeout: args.timeout.map_or(base.timeout, Duration::from_secs),
+        progress: true,
+    };
+    let apprise = temporal.apprise()?.ok_or_else(|| {
+        ConfigError::new(
+            "HERALD_APPRISE_URL",
+            "is required by `herald bench`: it measures deliveries through an Apprise API \
+             (scripts/bench.sh starts a local one: scripts/apprise-lite.py)",
+        )
+    })?;
+    // A fresh temporary SQLite database unless one is given.
+    let temp_dir = match database.database_url.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(_) => None,
+        None => {
+            let dir = std::env::temp_dir().join(format!("herald-bench-{}", Uuid::new_v4().simple()));
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| AppError::Other(format!("cannot create {}: {e}", dir.display())))?;
+            Some(dir)
+        }
+    };
+    let database = match &temp_dir {
+        Some(dir) => {
+            DatabaseConfig { data_dir: dir.clone(), url: DatabaseUrl::Sqlite(dir.join("herald.db")) }
+        }
+        None => database.resolve()?,
+    };
+    let settings = Settings {
+        public_url: web.resolve()?.base_url,
+        database,
+        temporal: temporal.resolve()?,
+        apprise: Some(apprise),
+        secret_key: secret.secret_key.clone(),
+        web: None,
+        worker: true,
+    };
+    let outcome = run(&options, settings).await;
+    if let Some(dir) = temp_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let report = outcome?;
+    println!("{report}");
+    if report.complete() {
+        Ok(())
+    } else {
+        Err(AppError::Other("some messages were lost or duplicated: see the report above".into()))
+    }
+}
+
+/// Runs both measurements against the Temporal and Apprise API of `settings`, with a worker of
+/// its own on a fresh task queue (`settings.web` and `settings.worker` are ignored).
+pub async fn run(options: &Options, mut settings: Settings) -> Result<Report, AppError> {
+    options.check()?;
+    let Some(apprise_url) = settings.apprise.clone() else {
+        return Err(AppError::Config(ConfigError::new(
+            "HERALD_APPRISE_URL",
+            "is required by `herald bench`",
+        )));
+    };
+    let client = crate::app::apprise_client(Some(&apprise_url))?
+        .ok_or_else(|| AppError::Other("no Apprise API client".into()))?;
+    client.status().await.map_err(|e| {
+        AppError::Other(format!("HERALD_APPRISE_URL: the Apprise API at {apprise_url} is not usable: {e}"))
+    })?;
+    let run_id = Uuid::new_v4().simple().to_string();
+    settings.temporal.task_queue = format!("herald-bench-{run_id}");
+    settings.web = None;
+    settings.worker = true;
+    // The same key the worker loads, so it can open the configs sealed here.
+    let keys = SecretKey::load(settings.secret_key.as_deref(), &settings.database.data_dir)?;
+    let sink = Sink::start().await?;
+    let task_queue = settings.temporal.task_queue.clone();
+    let temporal_address = settings.temporal.address.to_string();
+    let herald = Herald::start(settings).await?;
+    let bench = Bench {
+        herald: &herald,
+        client: &client,
+        keys: &keys,
+        sink: &sink,
+        options,
+        run_id,
+        created: Mutex::default(),
+    };
+    let outcome = bench.measure().await;
+    bench.clean_up().await;
+    let database = herald.db.backend().to_owned();
+    herald.shutdown().await;
+    sink.stop().await;
+    let (lateness, fanout) = outcome?;
+    Ok(Report {
+        database,
+        temporal: temporal_address.trim_end_matches('/').to_owned(),
+        apprise: apprise_url.as_str().trim_end_matches('/').to_owned(),
+        task_queue,
+        lateness,
+        fanout,
+    })
+}
+
+struct Bench<'a> {
+    herald: &'a Herald,
+    client: &'a AppriseClient,
+    keys: &'a SecretKey,
+    sink: &'a Sink,
+    options: &'a Options,
+    run_id: String,
+    created: Mutex<Created>,
+}
+
+fn db_error(what: &str) -> impl Fn(crate::db::DbError) -> AppError + '_ {
+    move |e| AppError::Other(format!("{what}: {e}"))
+}
+
+impl Bench<'_> {
+    fn db(&self) -> &Db {
+        &self.herald.db
+    }
+
+    fn say(&self, line: &str) {
+        if self.options.progress {
+            eprintln!("bench: {line}");
+        }
+    }
+
+    async fn measure(&self) -> Result<(Lateness, Fanout), AppError> {
+        let temporal = &self.herald.temporal;
+        let address = temporal.config().address.to_string();
+        let up = tokio::time::timeout(CONNECT_TIMEOUT, temporal.wait_for(|s| *s == LinkState::Up)).await;
+        if up.is_err() {
+            return Err(AppError::Other(format!(
+                "HERALD_TEMPORAL_ADDRESS: Temporal at {address} did not answer within {} s",
+                CONNECT_TIMEOUT.as_secs()
+            )));
+        }
+        let organizer = self
+            .db()
+            .create_user(&NewUser {
+                email: &format!("bench-{}-organizer@bench.invalid", self.run_id),
+                display_name: "Bench organizer",
+                password_hash: None,
+                timezone: "UTC",
+                verified: true,
+            })
+            .await
+            .map_err(db_error("creating the organizer"))?;
+        let org = self
+            .db()
+            .create_organization(&format!("bench-{}", &self.run_id[..12]), "Herald bench", organizer.id)
+            .await
+            .map_err(db_error("creating the organization"))?;
+
+        let lateness = self.lateness(org.id, organizer.id).await?;
+        let fanout = self.fanout(org.id, organizer.id).await?;
+        Ok((lateness, fanout))
+    }
+
+    /// Run 1: N one-participant events due over `spread`, `lead` from now.
+    async fn lateness(&self, org: Uuid, organizer: Uuid) -> Result<Lateness, AppError> {
+        let n = self.options.events;
+        self.say(&format!("lateness: creating {n} users with a channel each, and {n} draft events"));
+        let recipients = self.recipients("late", n).await?;
+        let events: Vec<(Uuid, Uuid)> = futures::stream::iter(recipients.iter().enumerate())
+            .map(|(i, r)| async move {
+                let event = self.draft(org, organizer, &format!("Bench event {i}")).await?;
+                self.join(event, r).await?;
+                Ok::<_, AppError>((event, r.user_id))
+            })
+            .buffer_unordered(SETUP_CONCURRENCY)
+            .try_collect()
+            .await?;
+
+        self.say(&format!(
+            "lateness: publishing {n} events, due {} to {} from now",
+            secs(self.options.lead),
+            secs(self.options.lead + self.options.spread)
+        ));
+        let from = self.sink.len();
+        let began = Utc::now();
+        let clock = Instant::now();
+        let spread_ms = self.options.spread.as_millis() as f64;
+        let mut published = Vec::with_capacity(n);
+        for (i, (event, user)) in events.into_iter().enumerate() {
+            let fraction = if n > 1 { i as f64 / (n - 1) as f64 } else { 0.0 };
+            let due = began + chrono_ms(self.options.lead.as_millis() as f64 + spread_ms * fraction);
+            published.push((self.publish(event, due).await?, user));
+        }
+        let expected: HashMap<String, DateTime<Utc>> = futures::stream::iter(published.iter())
+            .map(|((event, update), user)| async move {
+                Ok::<_, AppError>((Sink::path_of(*user), self.start(event, update).await?))
+            })
+            .buffer_unordered(SETUP_CONCURRENCY)
+            .try_collect()
+            .await?;
+        let publish_time = clock.elapsed();
+        let first_due = expected.values().min().copied().unwrap_or(began);
+        if Utc::now() > first_due {
+            self.say("warning: publishing took longer than --lead; the first reminders were due before their workflows started");
+        }
+        let receipts = self.collect(&expected, from).await;
+        let (receipts, values) = tally(&expected, &receipts, self.timed_out(&expected, &receipts));
+        Ok(Lateness {
+            lateness: Percentiles::of(&values),
+            receipts,
+            publish_time,
+            lead: self.options.lead,
+            spread: self.options.spread,
+        })
+    }
+
+    /// Run 2: one event with M participants.
+    async fn fanout(&self, org: Uuid, organizer: Uuid) -> Result<Fanout, AppError> {
+        let m = self.options.participants;
+        self.say(&format!(
+            "fan-out: creating {m} users with a channel each, and one draft event with all of them"
+        ));
+        let recipients = self.recipients("fan", m).await?;
+        let event = self.draft(org, organizer, "Bench fan-out").await?;
+        futures::stream::iter(recipients.iter())
+            .map(|r| self.join(event, r))
+            .buffer_unordered(SETUP_CONCURRENCY)
+            .try_collect::<Vec<()>>()
+            .await?;
+        self.say(&format!("fan-out: publishing, due {} from now", secs(self.options.lead)));
+        let from = self.sink.len();
+        let (event, update) =
+            self.publish(event, Utc::now() + chrono_ms(self.options.lead.as_millis() as f64)).await?;
+        let due = self.start(&event, &update).await?;
+        let expected: HashMap<String, DateTime<Utc>> =
+            recipients.iter().map(|r| (Sink::path_of(r.user_id), due)).collect();
+        let receipts = self.collect(&expected, from).await;
+        let (receipts, values) = tally(&expected, &receipts, self.timed_out(&expected, &receipts));
+        let after_due = Percentiles::of(&values);
+        let per_second =
+            after_due.filter(|p| p.max > 0.0).map(|p| receipts.arrived as f64 / (p.max / 1000.0));
+        Ok(Fanout { receipts, after_due, per_second })
+    }
+
+    fn timed_out(
+        &self,
+        expected: &HashMap<String, DateTime<Utc>>,
+        got: &HashMap<String, Vec<DateTime<Utc>>>,
+    ) -> bool {
+        expected.keys().any(|k| !got.contains_key(k))
+    }
+
+    /// `count` users, each with one confirmed integration whose config (pushed to the Apprise
+    /// API) points at the sink.
+    async fn recipients(&self, label: &str, count: usize) -> Result<Vec<Recipient>, AppError> {
+        let started = Instant::now();
+        let out: Vec<Recipient> = futures::stream::iter(0..count)
+            .map(|i| self.recipient(label, i))
+            .buffer_unordered(SETUP_CONCURRENCY)
+            .try_collect()
+            .await?;
+        self.say(&format!(
+            "  {count} channels created and pushed to the Apprise API in {}",
+            secs(started.elapsed())
+        ));
+        Ok(out)
+    }
+
+    async fn recipient(&self, label: &str, i: usize) -> Result<Recipient, AppError> {
+        let db = self.db();
+        let user = db
+            .create_user(&NewUser {
+                email: &format!("bench-{}-{label}-{i}@bench.invalid", self.run_id),
+                display_name: &format!("Bench {label} {i}"),
+                password_hash: None,
+                timezone: "UTC",
+                verified: true,
+            })
+            .await
+            .map_err(db_error("creating a bench user"))?;
+        let id = Uuid::new_v4();
+        let key = ConfigKey::parse(&crate::auth::random_token()).map_err(AppError::Other)?;
+        let config = self.sink.config_for(user.id);
+        let sealed = crate::integrations::seal(self.keys, id, &config)
+            .map_err(|e| AppError::Other(format!("sealing a bench channel: {e}")))?;
+        db.insert_integration(id, user.id, "Bench sink", key.as_str(), &sealed, &[])
+            .await
+            .map_err(db_error("creating a bench channel"))?;
+        // Confirmed, as if its owner had entered the code it was sent.
+        let now = Utc::now();
+        db.set_integration_code(id, "bench", now + chrono::Duration::hours(1), now)
+            .await
+            .map_err(db_error("confirming a bench channel"))?;
+        db.mark_integration_confirmed(id, "bench").await.map_err(db_error("confirming a bench channel"))?;
+        self.client
+            .add_config(&key, &config)
+            .await
+            .map_err(|e| AppError::Other(format!("pushing a bench channel to the Apprise API: {e}")))?;
+        if let Ok(mut c) = self.created.lock() {
+            c.keys.push(key.clone());
+        }
+        Ok(Recipient { user_id: user.id, integration_id: id })
+    }
+
+    /// A draft event (times are set when it is published).
+    async fn draft(&self, org: Uuid, organizer: Uuid, name: &str) -> Result<Uuid, AppError> {
+        let placeholder = Utc::now() + chrono::Duration::days(30);
+        let slug = format!("bench-{}", Uuid::new_v4().simple());
+        let event = self
+            .db()
+            .create_event_with(
+                &NewEvent {
+                    org_id: org,
+                    slug: &slug,
+                    name,
+                    description: "Created by `herald bench`.",
+                    location: Some("The bench"),
+                    online_url: None,
+                    starts_at: placeholder,
+                    ends_at: placeholder + chrono::Duration::hours(1),
+                    timezone: "UTC",
+                    visibility: Visibility::Private,
+                    reminder_offsets: vec![OFFSET_SECS],
+                    status: EventStatus::Draft,
+                    created_by: Some(organizer),
+                },
+                Notices::default(),
+                None,
+            )
+            .await
+            .map_err(db_error("creating a bench event"))?;
+        Ok(event.id)
+    }
+
+    /// `r` goes to `event` and chose their bench channel for it (no tags: every URL).
+    async fn join(&self, event: Uuid, r: &Recipient) -> Result<(), AppError> {
+        let p = self
+            .db()
+            .add_participant(event, Invitee::User(r.user_id), ParticipantRole::Attendee, Rsvp::Going)
+            .await
+            .map_err(db_error("adding a participant"))?;
+        self.db()
+            .set_participant_channels(p.id, &[(r.integration_id, Vec::new())])
+            .await
+            .map_err(db_error("choosing a participant's channel"))?;
+        Ok(())
+    }
+
+    /// Publishes `event` with its reminder due at `due`: the event and its update row as saved.
+    /// Call one at a time: on SQLite, a read-then-write transaction fails with "database is
+    /// locked" (SQLITE_BUSY_SNAPSHOT) instead of waiting when another connection wrote meanwhile.
+    async fn publish(&self, event: Uuid, due: DateTime<Utc>) -> Result<(Event, EventUpdate), AppError> {
+        let db = self.db();
+        let draft = db.event(event).await.map_err(db_error("reading a bench event"))?;
+        let Some(draft) = draft else {
+            return Err(AppError::Other("a bench event disappeared".into()));
+        };
+        // Whole milliseconds: both backends store them exactly.
+        let due = due.duration_trunc(chrono::Duration::milliseconds(1)).unwrap_or(due);
+        let mut changes = EventChanges::of(&draft);
+        changes.starts_at = due + chrono::Duration::seconds(OFFSET_SECS);
+        changes.ends_at = changes.starts_at + chrono::Duration::hours(1);
+        changes.status = EventStatus::Published;
+        let published = db
+            .update_event(event, &changes, draft.created_by)
+            .await
+            .map_err(db_error("publishing a bench event"))?;
+        if let Ok(mut c) = self.created.lock() {
+            c.workflows.push(event);
+        }
+        Ok(published)
+    }
+
+    /// Starts the workflow of a published event exactly as the app does; its reminder's due
+    /// time as stored.
+    async fn start(&self, event: &Event, update: &EventUpdate) -> Result<DateTime<Utc>, AppError> {
+        match crate::events::sync_with(self.db(), &self.herald.temporal, event, Some(update)).await {
+            SyncState::Synced => Ok(event.starts_at - chrono::Duration::seconds(OFFSET_SECS)),
+            SyncState::Pending => Err(AppError::Other(format!(
+                "could not start a workflow on Temporal at {}",
+                self.herald.temporal.config().address
+            ))),
+        }
+    }
+
+    /// Waits until every expected path received something (then a little longer, for
+    /// duplicates) or the timeout after the last due time passed.
+    async fn collect(
+        &self,
+        expected: &HashMap<String, DateTime<Utc>>,
+        from: usize,
+    ) -> HashMap<String, Vec<DateTime<Utc>>> {
+        let last_due = expected.values().max().copied().unwrap_or_else(Utc::now);
+        let give_up =
+            last_due + chrono::Duration::from_std(self.options.timeout).unwrap_or(chrono::Duration::MAX);
+        let mut reported = 0;
+        loop {
+            let got = self.sink.since(from);
+            let arrived = expected.keys().filter(|k| got.contains_key(*k)).count();
+            if arrived == expected.len() {
+                tokio::time::sleep(DUPLICATE_GRACE).await;
+                return self.sink.since(from);
+            }
+            if Utc::now() > give_up {
+                self.say(&format!("gave up waiting: {arrived} of {} arrived", expected.len()));
+                return got;
+            }
+            if arrived > 0
+                && arrived != reported
+                && arrived * 10 / expected.len() != reported * 10 / expected.len()
+            {
+                self.say(&format!("  {arrived} of {} arrived", expected.len()));
+                reported = arrived;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Terminates the bench's workflows (their events would keep them waiting for an hour) and
+    /// removes its configs from the Apprise API.
+    async fn clean_up(&self) {
+        let created = self.created.lock().map(|mut c| std::mem::take(&mut *c)).unwrap_or_default();
+        if let Some(temporal) = self.herald.temporal.client().await {
+            let temporal = &temporal;
+            futures::stream::iter(created.workflows)
+                .for_each_concurrent(SETUP_CONCURRENCY, |event| async move {
+                    let handle =
+                        temporal.get_workflow_handle::<EventWorkflow>(herald_workflows::workflow_id(event));
+                    let options = WorkflowTerminateOptions::builder()
+                        .reason("herald bench finished".to_owned())
+                        .build();
+                    let _ = handle.terminate(options).await;
+                })
+                .await;
+        }
+        futures::stream::iter(created.keys)
+            .for_each_concurrent(SETUP_CONCURRENCY, |key| async move {
+                let _ = self.client.delete_config(&key).await;
+            })
+            .await;
+    }
+}
+
+fn chrono_ms(ms: f64) -> chrono::Duration {
+    chrono::Duration::microseconds((ms * 1000.0) as i64)
+}
+
+/// Counts what arrived for `expected` and the lateness (ms) of each first receipt.
+fn tally(
+    expected: &HashMap<String, DateTime<Utc>>,
+    got: &HashMap<String, Vec<DateTime<Utc>>>,
+    timed_out: bool,
+) -> (Receipts, Vec<f64>) {
+    let mut receipts = Receipts { expected: expected.len(), timed_out, ..Receipts::default() };
+    let mut values = Vec::with_capacity(expected.len());
+    for (path, times) in got {
+        match expected.get(path) {
+            Some(due) => {
+                receipts.arrived += 1;
+                receipts.duplicates += times.len().saturating_sub(1);
+                if let Some(first) = times.iter().min() {
+                    values.push((*first - *due).num_microseconds().unwrap_or(i64::MAX) as f64 / 1000.0);
+                }
+            }
+            None => receipts.unexpected += times.len(),
+        }
+    }
+    (receipts, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let values: Vec<f64> = (1..=100).map(f64::from).collect();
+        let p = Percentiles::of(&values).unwrap_or_default();
+        assert_eq!((p.min, p.p50, p.p95, p.p99, p.max), (1.0, 50.0, 95.0, 99.0, 100.0));
+        let one = Percentiles::of(&[7.0]).unwrap_or_default();
+        assert_eq!((one.p50, one.p99), (7.0, 7.0));
+        assert!(Percentiles::of(&[]).is_none());
+    }
+
+    #[test]
+    fn duplicates_and_strays_are_counted() {
+        let due = Utc::now();
+        let expected: HashMap<String, DateTime<Utc>> =
+            [("/bench/a".to_owned(), due), ("/bench/b".to_owned(), due)].into_iter().collect();
+        let got: HashMap<String, Vec<DateTime<Utc>>> = [
+            (
+                "/bench/a".to_owned(),
+                vec![due + chrono::Duration::milliseconds(40), due + chrono::Duration::milliseconds(90)],
+            ),
+            ("/bench/x".to_owned(), vec![due]),
+        ]
+        .into_iter()
+        .collect();
+        let (r, values) = tally(&expected, &got, true);
+        assert_eq!((r.expected, r.arrived, r.duplicates, r.unexpected), (2, 1, 1, 1));
+        assert!(!r.complete());
+        assert_eq!(values, vec![40.0]);
+    }
+}
