@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use tracing::instrument;
 use uuid::Uuid;
 
+use super::BeginWrite as _;
 use super::{Db, DbError, on_pool};
 
 /// What a mailed link is for.
@@ -36,7 +37,7 @@ impl Db {
     ) -> Result<(), DbError> {
         let now = Utc::now();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE auth_tokens SET used_at = $3 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL")
                 .bind(user_id)
                 .bind(purpose.as_str())
@@ -137,7 +138,7 @@ impl Db {
     pub async fn set_password(&self, user_id: Uuid, password_hash: &str) -> Result<(), DbError> {
         let now = Utc::now();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
                 .bind(user_id)
                 .bind(password_hash)

@@ -6,6 +6,7 @@ use sqlx::types::Json;
 use tracing::instrument;
 use uuid::Uuid;
 
+use super::BeginWrite as _;
 use super::models::{Event, EventStatus, EventUpdate, UpdateKind, Visibility};
 use super::{Db, DbError, on_pool};
 
@@ -47,7 +48,7 @@ impl Db {
         let now = Utc::now();
         let id = Uuid::new_v4();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let event: Event = sqlx::query_as(
                 "INSERT INTO events (id, org_id, slug, name, description, location, online_url, starts_at, ends_at,
                     timezone, visibility, reminder_offsets, status, revision, workflow_id, created_by, created_at, updated_at,
@@ -130,7 +131,7 @@ impl Db {
     ) -> Result<EventUpdate, DbError> {
         let now = Utc::now();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let revision: i64 = sqlx::query_scalar(
                 "UPDATE events SET status = $2, revision = revision + 1, updated_at = $3 WHERE id = $1 RETURNING revision",
             )
@@ -341,7 +342,7 @@ impl Db {
     ) -> Result<(Event, EventUpdate), DbError> {
         let now = Utc::now();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let old: Event = sqlx::query_as("SELECT * FROM events WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&mut *tx)

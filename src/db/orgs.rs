@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use tracing::instrument;
 use uuid::Uuid;
 
+use super::BeginWrite as _;
 use super::models::{Invitation, Membership, Organization, Role};
 use super::{Db, DbError, on_pool};
 
@@ -22,7 +23,7 @@ impl Db {
         let now = Utc::now();
         let id = Uuid::new_v4();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let org: Organization = sqlx::query_as(
                 "INSERT INTO organizations (id, slug, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING *",
             )
@@ -253,7 +254,7 @@ impl Db {
     ) -> Result<MembershipChange, DbError> {
         let now = Utc::now();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let locked = sqlx::query("UPDATE organizations SET updated_at = $2 WHERE id = $1")
                 .bind(org_id)
                 .bind(now)
@@ -417,7 +418,7 @@ impl Db {
     ) -> Result<Option<Accepted>, DbError> {
         let now = Utc::now();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let invitation: Option<Invitation> = sqlx::query_as(
                 "UPDATE invitations SET accepted_at = $2
                  WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > $2 RETURNING *",

@@ -10,6 +10,7 @@ use sqlx::types::Json;
 use tracing::instrument;
 use uuid::Uuid;
 
+use super::BeginWrite as _;
 use super::events::IdempotencyKey;
 use super::models::{Event, Participant, ParticipantChannel, ParticipantRole, Rsvp};
 use super::{Db, DbError, on_pool};
@@ -156,7 +157,7 @@ impl Db {
         };
         let now = Utc::now();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let p: Participant = sqlx::query_as(
                 "INSERT INTO event_participants (id, event_id, user_id, invited_email, invited_name, role, rsvp, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7) RETURNING *",
@@ -503,7 +504,7 @@ impl Db {
         channels: &[(Uuid, Vec<String>)],
     ) -> Result<Vec<ParticipantChannel>, DbError> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM participant_channels WHERE participant_id = $1")
                 .bind(participant_id)
                 .execute(&mut *tx)

@@ -5,6 +5,7 @@ use sqlx::types::Json;
 use tracing::instrument;
 use uuid::Uuid;
 
+use super::BeginWrite as _;
 use super::models::{ApiToken, Session, User};
 use super::{Db, DbError, on_pool};
 
@@ -70,7 +71,7 @@ impl Db {
     pub async fn mark_user_verified(&self, id: Uuid) -> Result<(), DbError> {
         let now = Utc::now();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let done = sqlx::query(
                 "UPDATE users SET verified_at = COALESCE(verified_at, $2), updated_at = $2 WHERE id = $1",
             )
