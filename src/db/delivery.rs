@@ -146,24 +146,4 @@ impl Db {
         .await
         .map_err(DbError::from))
     }
-
-    /// The ledger rows of one participant (what they were sent), newest first.
-    #[instrument(skip_all)]
-    pub async fn ledger_of_participant(&self, participant_id: Uuid) -> Result<Vec<LedgerEntry>, DbError> {
-        on_pool!(self, pool => sqlx::query_as(
-            "SELECT n.id, n.kind, n.status, n.idempotency_key, n.due_at, n.sent_at, n.attempts, n.apprise_status,
-                    n.apprise_answer, n.updated_at, n.participant_id, u.display_name AS recipient_name,
-                    u.email AS recipient_email, n.integration_id, i.name AS integration_name
-             FROM notifications n
-             LEFT JOIN event_participants p ON p.id = n.participant_id
-             LEFT JOIN users u ON u.id = p.user_id
-             LEFT JOIN integrations i ON i.id = n.integration_id
-             WHERE n.participant_id = $1
-             ORDER BY n.due_at DESC, n.id",
-        )
-        .bind(participant_id)
-        .fetch_all(pool)
-        .await
-        .map_err(DbError::from))
-    }
 }
