@@ -421,53 +421,45 @@ impl TestApp {
 /// Parses an iCalendar document with Python's `icalendar` package (installed by `make tools`) and
 /// returns the first VEVENT's summary, description, uid, dtstart and dtend as JSON.
 pub fn parse_ics(ics: &str) -> serde_json::Value {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("event.ics");
-    std::fs::write(&file, ics).unwrap();
-    let pythonpath = std::env::var("HERALD_TEST_PYTHONPATH").unwrap_or_else(|_| {
-        panic!("HERALD_TEST_PYTHONPATH is not set: run the tests with `make test`, which installs the icalendar parser")
-    });
-    let script = r#"
-import json, sys, icalendar
-cal = icalendar.Calendar.from_ical(open(sys.argv[1], "rb").read())
+    run_icalendar(
+        ics,
+        r#"
 ev = next(c for c in cal.walk("VEVENT"))
 print(json.dumps({k: (ev.decoded(k).isoformat() if k.startswith("dt") else str(ev.get(k)))
                   for k in ("summary", "description", "uid", "dtstart", "dtend")}))
-"#;
-    let out = std::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(&file)
-        .env("PYTHONPATH", pythonpath)
-        .output()
-        .expect("run python3");
-    assert!(
-        out.status.success(),
-        "icalendar rejected the file: {}\n{ics}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+"#,
+    )
 }
 
 /// Parses an iCalendar document with Python's `icalendar` package, like [`parse_ics`], and
 /// returns every VEVENT's summary, uid, status, dtstart and dtend as JSON, plus the calendar's
 /// name under `calendar`.
 pub fn parse_ics_all(ics: &str) -> serde_json::Value {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("feed.ics");
-    std::fs::write(&file, ics).unwrap();
-    let pythonpath = std::env::var("HERALD_TEST_PYTHONPATH").unwrap_or_else(|_| {
-        panic!("HERALD_TEST_PYTHONPATH is not set: run the tests with `make test`, which installs the icalendar parser")
-    });
-    let script = r#"
-import json, sys, icalendar
-cal = icalendar.Calendar.from_ical(open(sys.argv[1], "rb").read())
+    run_icalendar(
+        ics,
+        r#"
 events = [{"summary": str(ev.get("summary")), "uid": str(ev.get("uid")), "status": str(ev.get("status")),
            "dtstart": ev.decoded("dtstart").isoformat(), "dtend": ev.decoded("dtend").isoformat()}
           for ev in cal.walk("VEVENT")]
 print(json.dumps({"calendar": str(cal.get("x-wr-calname")), "events": events}))
-"#;
+"#,
+    )
+}
+
+/// Loads `ics` with `icalendar` as `cal`, runs `script` on it and parses what it prints as JSON;
+/// fails the test when the parser rejects the file.
+fn run_icalendar(ics: &str, script: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("calendar.ics");
+    std::fs::write(&file, ics).unwrap();
+    let pythonpath = std::env::var("HERALD_TEST_PYTHONPATH").unwrap_or_else(|_| {
+        panic!("HERALD_TEST_PYTHONPATH is not set: run the tests with `make test`, which installs the icalendar parser")
+    });
+    let script = format!(
+        "import json, sys, icalendar\ncal = icalendar.Calendar.from_ical(open(sys.argv[1], \"rb\").read())\n{script}"
+    );
     let out = std::process::Command::new("python3")
-        .args(["-c", script])
+        .args(["-c", &script])
         .arg(&file)
         .env("PYTHONPATH", pythonpath)
         .output()
