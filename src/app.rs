@@ -1,52 +1,21 @@
-//! Starting and stopping Herald: the commands, the web server and the worker, wired together.
+//! Starting and stopping Herald: the web server and the worker, wired together.
 
 use std::net::SocketAddr;
-use std::process::ExitCode;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tracing::{error, info};
 
-use crate::auth::password;
-use crate::cli::{Cli, Command, IntegrationsCommand, TokenCommand, UserCommand};
 use crate::config::{ConfigError, DatabaseConfig, TemporalConfig, WebConfig};
-use crate::db::users::NewUser;
-use crate::db::{Db, DbError};
+use crate::db::Db;
 use crate::delivery::Deliverer;
-use crate::domain::{Email, Name, Password, TimeZone};
 use crate::mail::Mailer;
 use crate::secrets::SecretKey;
+use crate::services::{Links, Services};
 use crate::shutdown::{CancelSource, cancel_pair};
 use crate::temporal::{Temporal, run_worker};
 use crate::web::{AppState, build_app};
-
-/// Entry point of the binary: runs the command and turns every failure into one line on stderr
-/// and a non-zero exit code.
-pub fn main(cli: Cli) -> ExitCode {
-    if matches!(
-        cli.command,
-        Command::User(_) | Command::Token(_) | Command::Integrations(_) | Command::Bench(_)
-    ) {
-        operator_logs(cli.log_format);
-    } else {
-        crate::telemetry::init(cli.log_format);
-    }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
 
 /// A start-up or run failure, printed as one line.
 #[derive(Debug, thiserror::Error)]
@@ -59,217 +28,13 @@ pub enum AppError {
     Other(String),
 }
 
-/// Runs one command to completion.
-pub async fn run(cli: Cli) -> Result<(), AppError> {
-    match cli.command {
-        Command::Migrate => {
-            let db = open_database(&cli.database.resolve()?).await?;
-            info!(backend = db.backend(), "migrations applied");
-            db.close().await;
-            Ok(())
-        }
-        Command::Healthcheck => healthcheck(cli.web.resolve()?.listen).await,
-        Command::User(command) => {
-            let db = open_database(&cli.database.resolve()?).await?;
-            let outcome = match command {
-                UserCommand::Create { email, name, verified, timezone } => {
-                    create_user(&db, &email, &name, verified, &timezone).await
-                }
-                UserCommand::Verify { email } => verify_user(&db, &email).await,
-            };
-            db.close().await;
-            outcome
-        }
-        Command::Token(TokenCommand::Create { email, name }) => {
-            let db = open_database(&cli.database.resolve()?).await?;
-            let outcome = create_token(&db, &email, &name).await;
-            db.close().await;
-            outcome
-        }
-        Command::Serve { no_worker } => {
-            let web = cli.web.resolve()?;
-            let settings = Settings {
-                public_url: web.base_url.clone(),
-                database: cli.database.resolve()?,
-                temporal: cli.temporal.resolve()?,
-                apprise: cli.temporal.apprise()?,
-                secret_key: cli.secret.secret_key.clone(),
-                web: Some(web),
-                worker: !no_worker,
-            };
-            let herald = Herald::start(settings).await?;
-            herald.run_until(crate::shutdown::signal()).await
-        }
-        Command::Integrations(IntegrationsCommand::Resync) => resync_integrations(&cli).await,
-        Command::Bench(args) => {
-            crate::bench::command(args, &cli.database, &cli.temporal, &cli.secret, &cli.web).await
-        }
-        Command::Worker => {
-            let settings = Settings {
-                // The worker serves no pages, but its messages link to them.
-                public_url: cli.web.resolve()?.base_url,
-                database: cli.database.resolve()?,
-                temporal: cli.temporal.resolve()?,
-                apprise: cli.temporal.apprise()?,
-                secret_key: cli.secret.secret_key.clone(),
-                web: None,
-                worker: true,
-            };
-            let herald = Herald::start(settings).await?;
-            herald.run_until(crate::shutdown::signal()).await
-        }
-    }
-}
-
-async fn open_database(config: &DatabaseConfig) -> Result<Db, AppError> {
+/// Opens the database named by `config` and applies its migrations.
+pub async fn open_database(config: &DatabaseConfig) -> Result<Db, AppError> {
     let db = Db::connect(&config.url).await?;
     db.migrate().await.map_err(|e| {
         AppError::Other(format!("HERALD_DATABASE_URL: migrating {} failed: {e}", config.url.redacted()))
     })?;
     Ok(db)
-}
-
-/// Logs of the operator commands go to stderr, warnings only unless `RUST_LOG` says otherwise:
-/// their stdout carries nothing but what a script captures (a generated password, a token).
-fn operator_logs(format: crate::config::LogFormat) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = match format {
-        crate::config::LogFormat::Pretty => builder.compact().try_init(),
-        crate::config::LogFormat::Json => builder.json().flatten_event(true).try_init(),
-    };
-}
-
-/// The user with this address, or an error naming it.
-async fn existing_user(db: &Db, raw_email: &str) -> Result<crate::db::models::User, AppError> {
-    let email = Email::parse(raw_email).map_err(|m| AppError::Other(format!("EMAIL: {m}")))?;
-    db.user_by_email(email.as_str())
-        .await
-        .map_err(|e| AppError::Other(format!("looking up {email}: {e}")))?
-        .ok_or_else(|| AppError::Other(format!("there is no account with the email address {email}")))
-}
-
-/// `herald user create`.
-async fn create_user(
-    db: &Db,
-    raw_email: &str,
-    raw_name: &str,
-    verified: bool,
-    raw_timezone: &str,
-) -> Result<(), AppError> {
-    let email = Email::parse(raw_email).map_err(|m| AppError::Other(format!("EMAIL: {m}")))?;
-    let name = Name::parse(raw_name).map_err(|m| AppError::Other(format!("--name: {m}")))?;
-    let tz = TimeZone::parse(raw_timezone).map_err(|m| AppError::Other(format!("--timezone: {m}")))?;
-    if db
-        .user_by_email(email.as_str())
-        .await
-        .map_err(|e| AppError::Other(format!("looking up {email}: {e}")))?
-        .is_some()
-    {
-        return Err(already_exists(&email));
-    }
-    let (password, generated) = match password_from_stdin().await? {
-        Some(line) => (
-            Password::parse(&line)
-                .map_err(|m| AppError::Other(format!("the password on standard input: {m}")))?,
-            false,
-        ),
-        None => (
-            Password::parse(&crate::auth::random_token())
-                .map_err(|m| AppError::Other(format!("generated password: {m}")))?,
-            true,
-        ),
-    };
-    let hash = password::hash(&password)
-        .await
-        .map_err(|e| AppError::Other(format!("cannot hash the password: {e}")))?;
-    let new = NewUser {
-        email: email.as_str(),
-        display_name: name.as_str(),
-        password_hash: Some(&hash),
-        timezone: tz.name(),
-        verified,
-    };
-    let user = match db.create_user(&new).await {
-        Ok(user) => user,
-        Err(DbError::Conflict(_)) => return Err(already_exists(&email)),
-        Err(e) => return Err(AppError::Other(format!("creating {email}: {e}"))),
-    };
-    let status = if verified { "verified" } else { "not verified yet: run `herald user verify`" };
-    if generated {
-        eprintln!("Created {} ({status}). Its password, shown only this once:", user.email);
-        println!("{}", password.expose());
-    } else {
-        eprintln!("Created {} ({status}) with the password from standard input.", user.email);
-    }
-    Ok(())
-}
-
-fn already_exists(email: &Email) -> AppError {
-    AppError::Other(format!(
-        "an account with the email address {email} already exists; sign in, or reset its password on the sign-in page"
-    ))
-}
-
-/// The first line of stdin when stdin is not a terminal; `None` when it is a terminal or empty
-/// (nothing at all, not even an empty line), meaning "generate one".
-async fn password_from_stdin() -> Result<Option<String>, AppError> {
-    use std::io::{BufRead, IsTerminal};
-    if std::io::stdin().is_terminal() {
-        return Ok(None);
-    }
-    let line = tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).map(|n| (n > 0).then_some(line))
-    })
-    .await
-    .map_err(|e| AppError::Other(format!("reading standard input: {e}")))?
-    .map_err(|e| {
-        AppError::Other(format!("reading the password from standard input: {}", crate::config::io_reason(&e)))
-    })?;
-    Ok(line.map(|l| l.trim_end_matches(['\n', '\r']).to_owned()))
-}
-
-/// `herald user verify`.
-async fn verify_user(db: &Db, raw_email: &str) -> Result<(), AppError> {
-    let user = existing_user(db, raw_email).await?;
-    if user.verified_at.is_some() {
-        eprintln!("{} was already verified.", user.email);
-        return Ok(());
-    }
-    db.mark_user_verified(user.id)
-        .await
-        .map_err(|e| AppError::Other(format!("verifying {}: {e}", user.email)))?;
-    eprintln!("{} is verified.", user.email);
-    Ok(())
-}
-
-/// `herald token create`: prints only the token on stdout.
-async fn create_token(db: &Db, raw_email: &str, raw_name: &str) -> Result<(), AppError> {
-    let name = Name::parse(raw_name).map_err(|m| AppError::Other(format!("--name: {m}")))?;
-    let user = existing_user(db, raw_email).await?;
-    let (_, token) = crate::web::api::tokens::issue(db, user.id, &name)
-        .await
-        .map_err(|e| AppError::Other(format!("creating the token: {e}")))?;
-    eprintln!("Created the API token “{}” for {}. It is shown only this once:", name.as_str(), user.email);
-    println!("{token}");
-    Ok(())
-}
-
-async fn healthcheck(listen: SocketAddr) -> Result<(), AppError> {
-    let host = if listen.ip().is_unspecified() { "127.0.0.1".to_owned() } else { listen.ip().to_string() };
-    let host = if host.contains(':') { format!("[{host}]") } else { host };
-    let url = format!("http://{host}:{}/healthz", listen.port());
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(3))
-        .build()
-        .map_err(|e| AppError::Other(format!("cannot build HTTP client: {e}")))?;
-    match client.get(&url).send().await {
-        Ok(r) if r.status().is_success() => Ok(()),
-        Ok(r) => Err(AppError::Other(format!("{url} answered {}", r.status()))),
-        Err(e) => Err(AppError::Other(format!("{url} did not answer: {e}"))),
-    }
 }
 
 /// What to start.
@@ -367,14 +132,15 @@ impl Herald {
             if !mailer.sends() {
                 info!("system mail goes to the log (set HERALD_APPRISE_URL and HERALD_MAIL_URL to send it)");
             }
-            let app = build_app(AppState {
+            let services = Services {
                 db: db.clone(),
                 temporal: temporal.clone(),
-                web: Arc::new(web.clone()),
+                apprise,
                 keys: keys.clone(),
                 mailer,
-                apprise,
-            });
+                links: Links::new(web.base_url.clone()),
+            };
+            let app = build_app(AppState { services, web: Arc::new(web.clone()) });
             let token = token.clone();
             info!(url = %web.base_url, listen = %web.listen, "Herald is listening");
             tasks.push((
@@ -468,36 +234,12 @@ pub fn apprise_client(
     base.map(|base| build_apprise_client(base.clone())).transpose()
 }
 
-fn build_apprise_client(base: url::Url) -> Result<herald_workflows::apprise::AppriseClient, AppError> {
+pub(crate) fn build_apprise_client(
+    base: url::Url,
+) -> Result<herald_workflows::apprise::AppriseClient, AppError> {
     herald_workflows::apprise::AppriseClient::new(base, APPRISE_TIMEOUT).map_err(|_| {
         AppError::Config(ConfigError::new("HERALD_APPRISE_URL", "cannot build an HTTP client for it"))
     })
-}
-
-/// `herald integrations resync`: pushes every stored config to the Apprise API again.
-async fn resync_integrations(cli: &Cli) -> Result<(), AppError> {
-    let Some(base) = cli.temporal.apprise()? else {
-        return Err(AppError::Config(ConfigError::new(
-            "HERALD_APPRISE_URL",
-            "is not set: Herald runs in log-only mode and has no Apprise API to push integrations to",
-        )));
-    };
-    let database = cli.database.resolve()?;
-    let keys = SecretKey::load(cli.secret.secret_key.as_deref(), &database.data_dir)?;
-    let client = build_apprise_client(base)?;
-    let db = open_database(&database).await?;
-    let outcome = crate::integrations::resync_all(&db, &keys, &client).await;
-    db.close().await;
-    let report = outcome.map_err(|e| AppError::Other(format!("resyncing the integrations failed: {e}")))?;
-    let noun = if report.pushed == 1 { "integration" } else { "integrations" };
-    println!("re-pushed {} {noun}, {} failed", report.pushed, report.failed);
-    if report.failed > 0 {
-        return Err(AppError::Other(format!(
-            "{} integration(s) could not be pushed to the Apprise API; see the warnings above",
-            report.failed
-        )));
-    }
-    Ok(())
 }
 
 /// How often the reconciler looks for what Temporal missed while it was away.

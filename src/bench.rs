@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, DurationRound, Utc};
+use clap::Args;
 use futures::{StreamExt, TryStreamExt};
 use herald_workflows::EventWorkflow;
 use herald_workflows::apprise::{AppriseClient, ConfigKey};
@@ -35,7 +36,6 @@ use temporalio_client::WorkflowTerminateOptions;
 use uuid::Uuid;
 
 use crate::app::{AppError, Herald, Settings};
-use crate::cli::BenchArgs;
 use crate::config::{
     ConfigError, DatabaseArgs, DatabaseConfig, DatabaseUrl, SecretArgs, TemporalArgs, WebArgs,
 };
@@ -417,6 +417,29 @@ struct Created {
     keys: Vec<ConfigKey>,
 }
 
+/// `herald bench` options.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Events of the lateness run, one participant and one reminder each [default: 200; 20 with --quick].
+    #[arg(long)]
+    pub events: Option<usize>,
+    /// Participants of the fan-out event [default: 1000; 100 with --quick].
+    #[arg(long)]
+    pub participants: Option<usize>,
+    /// Seconds from publishing to the first due reminder [default: 10; 5 with --quick].
+    #[arg(long)]
+    pub lead: Option<f64>,
+    /// Seconds over which the lateness run's due times are spread evenly [default: 5; 2 with --quick].
+    #[arg(long)]
+    pub spread: Option<f64>,
+    /// Seconds to wait after the last due time before reporting what arrived [default: 120; 60 with --quick].
+    #[arg(long)]
+    pub timeout: Option<u64>,
+    /// A small run: 20 events, 100 participants.
+    #[arg(long)]
+    pub quick: bool,
+}
+
 /// `herald bench`: builds the settings from the command line and prints the report. Exits
 /// non-zero, after printing, when a message was lost or duplicated.
 pub async fn command(
@@ -710,7 +733,7 @@ impl Bench<'_> {
             .await
             .map_err(db_error("creating a bench user"))?;
         let id = Uuid::new_v4();
-        let key = ConfigKey::parse(&crate::auth::random_token()).map_err(AppError::Other)?;
+        let key = ConfigKey::parse(&crate::secrets::random_token()).map_err(AppError::Other)?;
         let config = self.sink.config_for(user.id);
         let sealed = crate::integrations::seal(self.keys, id, &config)
             .map_err(|e| AppError::Other(format!("sealing a bench channel: {e}")))?;

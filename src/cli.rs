@@ -1,9 +1,22 @@
 //! The command line: `herald serve | worker | migrate | healthcheck`, and the operator commands
 //! `herald user …`, `herald token …` and `herald integrations …` for scripting and first set-up,
-//! and `herald bench` to measure a running stack.
+//! and `herald bench` to measure a running stack; and what each command runs. The operator
+//! commands call the same account functions as the portal.
 
-use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+use tracing::info;
+
+use crate::accounts::{self, NewAccount};
+use crate::app::{AppError, Herald, Settings, build_apprise_client, open_database};
+use crate::config::ConfigError;
+use crate::db::Db;
+use crate::domain::{Email, Name, Password, ServiceError, TimeZone};
+use crate::secrets::SecretKey;
+
+use crate::bench::BenchArgs;
 use crate::config::{DatabaseArgs, LogFormat, SecretArgs, TemporalArgs, WebArgs};
 
 /// Herald — durable event reminders.
@@ -61,29 +74,6 @@ pub enum Command {
     Bench(BenchArgs),
 }
 
-/// `herald bench` options.
-#[derive(Debug, Clone, Args)]
-pub struct BenchArgs {
-    /// Events of the lateness run, one participant and one reminder each [default: 200; 20 with --quick].
-    #[arg(long)]
-    pub events: Option<usize>,
-    /// Participants of the fan-out event [default: 1000; 100 with --quick].
-    #[arg(long)]
-    pub participants: Option<usize>,
-    /// Seconds from publishing to the first due reminder [default: 10; 5 with --quick].
-    #[arg(long)]
-    pub lead: Option<f64>,
-    /// Seconds over which the lateness run's due times are spread evenly [default: 5; 2 with --quick].
-    #[arg(long)]
-    pub spread: Option<f64>,
-    /// Seconds to wait after the last due time before reporting what arrived [default: 120; 60 with --quick].
-    #[arg(long)]
-    pub timeout: Option<u64>,
-    /// A small run: 20 events, 100 participants.
-    #[arg(long)]
-    pub quick: bool,
-}
-
 /// `herald user …`
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -133,4 +123,245 @@ pub enum IntegrationsCommand {
     /// e.g. after it lost its storage or moved. Prints how many were pushed and how many
     /// failed; exits non-zero when any failed.
     Resync,
+}
+
+/// Entry point of the binary: runs the command and turns every failure into one line on stderr
+/// and a non-zero exit code.
+pub fn main(cli: Cli) -> ExitCode {
+    if matches!(
+        cli.command,
+        Command::User(_) | Command::Token(_) | Command::Integrations(_) | Command::Bench(_)
+    ) {
+        operator_logs(cli.log_format);
+    } else {
+        crate::telemetry::init(cli.log_format);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs one command to completion.
+pub async fn run(cli: Cli) -> Result<(), AppError> {
+    match cli.command {
+        Command::Migrate => {
+            let db = open_database(&cli.database.resolve()?).await?;
+            info!(backend = db.backend(), "migrations applied");
+            db.close().await;
+            Ok(())
+        }
+        Command::Healthcheck => healthcheck(cli.web.resolve()?.listen).await,
+        Command::User(command) => {
+            let db = open_database(&cli.database.resolve()?).await?;
+            let outcome = match command {
+                UserCommand::Create { email, name, verified, timezone } => {
+                    create_user(&db, &email, &name, verified, &timezone).await
+                }
+                UserCommand::Verify { email } => verify_user(&db, &email).await,
+            };
+            db.close().await;
+            outcome
+        }
+        Command::Token(TokenCommand::Create { email, name }) => {
+            let db = open_database(&cli.database.resolve()?).await?;
+            let outcome = create_token(&db, &email, &name).await;
+            db.close().await;
+            outcome
+        }
+        Command::Serve { no_worker } => {
+            let web = cli.web.resolve()?;
+            let settings = Settings {
+                public_url: web.base_url.clone(),
+                database: cli.database.resolve()?,
+                temporal: cli.temporal.resolve()?,
+                apprise: cli.temporal.apprise()?,
+                secret_key: cli.secret.secret_key.clone(),
+                web: Some(web),
+                worker: !no_worker,
+            };
+            let herald = Herald::start(settings).await?;
+            herald.run_until(crate::shutdown::signal()).await
+        }
+        Command::Integrations(IntegrationsCommand::Resync) => resync_integrations(&cli).await,
+        Command::Bench(args) => {
+            crate::bench::command(args, &cli.database, &cli.temporal, &cli.secret, &cli.web).await
+        }
+        Command::Worker => {
+            let settings = Settings {
+                // The worker serves no pages, but its messages link to them.
+                public_url: cli.web.resolve()?.base_url,
+                database: cli.database.resolve()?,
+                temporal: cli.temporal.resolve()?,
+                apprise: cli.temporal.apprise()?,
+                secret_key: cli.secret.secret_key.clone(),
+                web: None,
+                worker: true,
+            };
+            let herald = Herald::start(settings).await?;
+            herald.run_until(crate::shutdown::signal()).await
+        }
+    }
+}
+
+/// Logs of the operator commands go to stderr, warnings only unless `RUST_LOG` says otherwise:
+/// their stdout carries nothing but what a script captures (a generated password, a token).
+fn operator_logs(format: crate::config::LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        crate::config::LogFormat::Pretty => builder.compact().try_init(),
+        crate::config::LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+/// The user with this address, or an error naming it.
+async fn existing_user(db: &Db, raw_email: &str) -> Result<crate::db::models::User, AppError> {
+    let email = Email::parse(raw_email).map_err(|m| AppError::Other(format!("EMAIL: {m}")))?;
+    accounts::by_email(db, &email)
+        .await
+        .map_err(|e| AppError::Other(format!("looking up {email}: {e}")))?
+        .ok_or_else(|| AppError::Other(format!("there is no account with the email address {email}")))
+}
+
+/// `herald user create`.
+async fn create_user(
+    db: &Db,
+    raw_email: &str,
+    raw_name: &str,
+    verified: bool,
+    raw_timezone: &str,
+) -> Result<(), AppError> {
+    let email = Email::parse(raw_email).map_err(|m| AppError::Other(format!("EMAIL: {m}")))?;
+    let name = Name::parse(raw_name).map_err(|m| AppError::Other(format!("--name: {m}")))?;
+    let tz = TimeZone::parse(raw_timezone).map_err(|m| AppError::Other(format!("--timezone: {m}")))?;
+    let (password, generated) = match password_from_stdin().await? {
+        Some(line) => (
+            Password::parse(&line)
+                .map_err(|m| AppError::Other(format!("the password on standard input: {m}")))?,
+            false,
+        ),
+        None => (
+            Password::parse(&crate::secrets::random_token())
+                .map_err(|m| AppError::Other(format!("generated password: {m}")))?,
+            true,
+        ),
+    };
+    let new = NewAccount { email: &email, name: &name, password: &password, timezone: tz, verified };
+    let user = match accounts::create_account(db, new).await {
+        Ok(user) => user,
+        Err(ServiceError::Conflict(_)) => return Err(already_exists(&email)),
+        Err(e) => return Err(AppError::Other(format!("creating {email}: {e}"))),
+    };
+    let status = if verified { "verified" } else { "not verified yet: run `herald user verify`" };
+    if generated {
+        eprintln!("Created {} ({status}). Its password, shown only this once:", user.email);
+        println!("{}", password.expose());
+    } else {
+        eprintln!("Created {} ({status}) with the password from standard input.", user.email);
+    }
+    Ok(())
+}
+
+fn already_exists(email: &Email) -> AppError {
+    AppError::Other(format!(
+        "an account with the email address {email} already exists; sign in, or reset its password on the sign-in page"
+    ))
+}
+
+/// The first line of stdin when stdin is not a terminal; `None` when it is a terminal or empty
+/// (nothing at all, not even an empty line), meaning "generate one".
+async fn password_from_stdin() -> Result<Option<String>, AppError> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let line = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map(|n| (n > 0).then_some(line))
+    })
+    .await
+    .map_err(|e| AppError::Other(format!("reading standard input: {e}")))?
+    .map_err(|e| {
+        AppError::Other(format!("reading the password from standard input: {}", crate::config::io_reason(&e)))
+    })?;
+    Ok(line.map(|l| l.trim_end_matches(['\n', '\r']).to_owned()))
+}
+
+/// `herald user verify`.
+async fn verify_user(db: &Db, raw_email: &str) -> Result<(), AppError> {
+    let user = existing_user(db, raw_email).await?;
+    if user.verified_at.is_some() {
+        eprintln!("{} was already verified.", user.email);
+        return Ok(());
+    }
+    accounts::mark_verified(db, user.id)
+        .await
+        .map_err(|e| AppError::Other(format!("verifying {}: {e}", user.email)))?;
+    eprintln!("{} is verified.", user.email);
+    Ok(())
+}
+
+/// `herald token create`: prints only the token on stdout.
+async fn create_token(db: &Db, raw_email: &str, raw_name: &str) -> Result<(), AppError> {
+    let name = Name::parse(raw_name).map_err(|m| AppError::Other(format!("--name: {m}")))?;
+    let user = existing_user(db, raw_email).await?;
+    let (_, token) = accounts::tokens::issue(db, user.id, &name)
+        .await
+        .map_err(|e| AppError::Other(format!("creating the token: {e}")))?;
+    eprintln!("Created the API token “{}” for {}. It is shown only this once:", name.as_str(), user.email);
+    println!("{token}");
+    Ok(())
+}
+
+async fn healthcheck(listen: SocketAddr) -> Result<(), AppError> {
+    let host = if listen.ip().is_unspecified() { "127.0.0.1".to_owned() } else { listen.ip().to_string() };
+    let host = if host.contains(':') { format!("[{host}]") } else { host };
+    let url = format!("http://{host}:{}/healthz", listen.port());
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()
+        .map_err(|e| AppError::Other(format!("cannot build HTTP client: {e}")))?;
+    match client.get(&url).send().await {
+        Ok(r) if r.status().is_success() => Ok(()),
+        Ok(r) => Err(AppError::Other(format!("{url} answered {}", r.status()))),
+        Err(e) => Err(AppError::Other(format!("{url} did not answer: {e}"))),
+    }
+}
+
+/// `herald integrations resync`: pushes every stored config to the Apprise API again.
+async fn resync_integrations(cli: &Cli) -> Result<(), AppError> {
+    let Some(base) = cli.temporal.apprise()? else {
+        return Err(AppError::Config(ConfigError::new(
+            "HERALD_APPRISE_URL",
+            "is not set: Herald runs in log-only mode and has no Apprise API to push integrations to",
+        )));
+    };
+    let database = cli.database.resolve()?;
+    let keys = SecretKey::load(cli.secret.secret_key.as_deref(), &database.data_dir)?;
+    let client = build_apprise_client(base)?;
+    let db = open_database(&database).await?;
+    let outcome = crate::integrations::resync_all(&db, &keys, &client).await;
+    db.close().await;
+    let report = outcome.map_err(|e| AppError::Other(format!("resyncing the integrations failed: {e}")))?;
+    let noun = if report.pushed == 1 { "integration" } else { "integrations" };
+    println!("re-pushed {} {noun}, {} failed", report.pushed, report.failed);
+    if report.failed > 0 {
+        return Err(AppError::Other(format!(
+            "{} integration(s) could not be pushed to the Apprise API; see the warnings above",
+            report.failed
+        )));
+    }
+    Ok(())
 }

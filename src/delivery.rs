@@ -8,19 +8,18 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use futures::future::BoxFuture;
 use herald_workflows::apprise::{AppriseClient, BodyFormat, ConfigKey, NoticeType};
 use herald_workflows::{
     Batch, DeliverRequest, EventPlan, NoticeSpec, NoticeSwitches, Planned, Status, Target,
 };
-use serde_json::Value;
 use uuid::Uuid;
 
 use crate::db::delivery::{Recipient, RecipientChannel};
 use crate::db::models::{DeliveryStatus, Event, EventStatus, EventUpdate, NoticeKind, UpdateKind};
 use crate::db::notifications::PlannedNotice;
 use crate::db::{Db, DbError};
+use crate::domain::changes::{ChangeSet, Field};
 use crate::secrets::SecretKey;
 
 /// The database side of the per-event workflow.
@@ -156,9 +155,9 @@ impl Deliverer {
             }
             NoticeSpec::Changes { after, upto } => {
                 let updates = self.db.event_updates(event.id).await?;
-                let changes = Changes::between(&updates, *after, *upto);
-                (event.notify_changes && !changes.is_empty())
-                    .then_some(Message { what: What::Changed(changes), kind: NoticeType::Warning })
+                let changes = changes_between(&updates, *after, *upto);
+                (event.notify_changes && worth_telling(&changes))
+                    .then(|| Message { what: What::Changed(Box::new(changes)), kind: NoticeType::Warning })
             }
             NoticeSpec::Cancelled { .. } => (event.status == EventStatus::Cancelled
                 && event.notify_cancellation)
@@ -208,13 +207,7 @@ fn schedule_set_at(updates: &[EventUpdate]) -> Option<DateTime<Utc>> {
         .iter()
         .filter(|u| match u.kind {
             UpdateKind::Published => true,
-            UpdateKind::Updated => {
-                let p = &u.payload.0;
-                p.get("time").is_some()
-                    || p.get("fields")
-                        .and_then(Value::as_array)
-                        .is_some_and(|f| f.iter().any(|v| v.as_str() == Some("reminders")))
-            }
+            UpdateKind::Updated => u.changes().touches_schedule(),
             _ => false,
         })
         .map(|u| u.created_at)
@@ -228,63 +221,35 @@ struct Message {
 
 enum What {
     Reminder(i64),
-    Changed(Changes),
+    Changed(Box<ChangeSet>),
     Cancelled,
 }
 
-/// Changes over several revisions, merged: the oldest "old" and the newest "new" of each.
-#[derive(Debug, Default, Clone)]
-struct Changes {
-    time: Option<(Value, Value)>,
-    place: Option<(Value, Value)>,
-    link: Option<(Value, Value)>,
-    renamed: bool,
-    described: bool,
+/// The edits between two revisions, merged: the oldest "old" and the newest "new" of each.
+fn changes_between(updates: &[EventUpdate], after: i64, upto: i64) -> ChangeSet {
+    let mut sorted: Vec<&EventUpdate> = updates
+        .iter()
+        .filter(|u| u.kind == UpdateKind::Updated && u.revision > after && u.revision <= upto)
+        .collect();
+    sorted.sort_by_key(|u| u.revision);
+    sorted.into_iter().fold(ChangeSet::default(), |merged, u| merged.then(u.changes()))
 }
 
-impl Changes {
-    fn between(updates: &[EventUpdate], after: i64, upto: i64) -> Self {
-        let mut out = Self::default();
-        let mut sorted: Vec<&EventUpdate> = updates
-            .iter()
-            .filter(|u| u.kind == UpdateKind::Updated && u.revision > after && u.revision <= upto)
-            .collect();
-        sorted.sort_by_key(|u| u.revision);
-        for u in sorted {
-            let p = &u.payload.0;
-            let merge = |slot: &mut Option<(Value, Value)>, v: Option<&Value>| {
-                if let Some(v) = v {
-                    let old = slot.take().map_or_else(|| v["old"].clone(), |(o, _)| o);
-                    *slot = Some((old, v["new"].clone()));
-                }
-            };
-            merge(&mut out.time, p.get("time"));
-            merge(&mut out.place, p.get("place"));
-            merge(&mut out.link, p.get("link"));
-            let fields = p.get("fields").and_then(Value::as_array);
-            let has = |name: &str| fields.is_some_and(|f| f.iter().any(|v| v.as_str() == Some(name)));
-            out.renamed |= has("name");
-            out.described |= has("description");
-        }
-        // A change undone by a later one is no change.
-        for slot in [&mut out.time, &mut out.place, &mut out.link] {
-            if slot.as_ref().is_some_and(|(o, n)| o == n) {
-                *slot = None;
-            }
-        }
-        out
-    }
-
-    fn is_empty(&self) -> bool {
-        self.time.is_none() && self.place.is_none() && self.link.is_none() && !self.renamed && !self.described
-    }
+/// Whether a change notice has anything to tell participants (visibility, reminder and notice
+/// settings are not announced).
+fn worth_telling(changes: &ChangeSet) -> bool {
+    changes.time.is_some()
+        || changes.place.is_some()
+        || changes.link.is_some()
+        || changes.mentions(Field::Name)
+        || changes.mentions(Field::Description)
 }
 
 impl Message {
     /// Title and body for `recipient`, in their time zone (and the event's when different).
     fn render(&self, event: &Event, recipient: &Recipient, link: Option<&str>) -> (String, String) {
-        let event_tz: Tz = event.timezone.parse().unwrap_or(Tz::UTC);
-        let their_tz: Tz = recipient.timezone.parse().unwrap_or(event_tz);
+        let viewer = recipient.viewer();
+        let in_event_zone = viewer.in_zone(event.timezone);
         let mut body = String::new();
         let title = match &self.what {
             What::Reminder(offset) => {
@@ -294,24 +259,24 @@ impl Message {
             }
             What::Changed(changes) => {
                 let _ = writeln!(body, "{} has changed.", event.name);
-                if let Some((old, new)) = &changes.time {
+                if let Some(c) = &changes.time {
                     let _ = writeln!(
                         body,
                         "Time: {} → {}",
-                        span_of(old, their_tz).unwrap_or_else(|| "(not set)".into()),
-                        span_of(new, their_tz).unwrap_or_else(|| "(not set)".into())
+                        viewer.span(c.old.starts_at, c.old.ends_at),
+                        viewer.span(c.new.starts_at, c.new.ends_at)
                     );
                 }
-                if let Some((old, new)) = &changes.place {
-                    let _ = writeln!(body, "Place: {} → {}", text_of(old), text_of(new));
+                if let Some(c) = &changes.place {
+                    let _ = writeln!(body, "Place: {} → {}", text_of(&c.old), text_of(&c.new));
                 }
-                if let Some((old, new)) = &changes.link {
-                    let _ = writeln!(body, "Online link: {} → {}", text_of(old), text_of(new));
+                if let Some(c) = &changes.link {
+                    let _ = writeln!(body, "Online link: {} → {}", text_of(&c.old), text_of(&c.new));
                 }
-                if changes.renamed {
+                if changes.mentions(Field::Name) {
                     let _ = writeln!(body, "The name is now “{}”.", event.name);
                 }
-                if changes.described {
+                if changes.mentions(Field::Description) {
                     let _ = writeln!(body, "The description was updated.");
                 }
                 format!("Changed: {}", event.name)
@@ -322,10 +287,10 @@ impl Message {
             }
         };
         body.push('\n');
-        let _ = writeln!(body, "When: {}", fmt_span(event.starts_at, event.ends_at, their_tz));
-        if their_tz != event_tz {
+        let _ = writeln!(body, "When: {}", viewer.span(event.starts_at, event.ends_at));
+        if viewer.zone != event.timezone {
             let _ =
-                writeln!(body, "      {} (event time)", fmt_span(event.starts_at, event.ends_at, event_tz));
+                writeln!(body, "      {} (event time)", in_event_zone.span(event.starts_at, event.ends_at));
         }
         if let Some(place) = &event.location {
             let _ = writeln!(body, "Where: {place}");
@@ -340,25 +305,8 @@ impl Message {
     }
 }
 
-fn fmt_span(start: DateTime<Utc>, end: DateTime<Utc>, tz: Tz) -> String {
-    let s = start.with_timezone(&tz);
-    let e = end.with_timezone(&tz);
-    let end_fmt = if s.date_naive() == e.date_naive() { "%H:%M %Z" } else { "%a %-d %b %Y, %H:%M %Z" };
-    format!("{} – {} ({})", s.format("%a %-d %b %Y, %H:%M"), e.format(end_fmt), tz.name())
-}
-
-fn span_of(v: &Value, tz: Tz) -> Option<String> {
-    let parse = |k: &str| {
-        v.get(k)
-            .and_then(Value::as_str)
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .map(|t| t.to_utc())
-    };
-    Some(fmt_span(parse("starts_at")?, parse("ends_at")?, tz))
-}
-
-fn text_of(v: &Value) -> String {
-    v.as_str().filter(|s| !s.is_empty()).map_or_else(|| "(none)".to_owned(), str::to_owned)
+fn text_of(v: &Option<String>) -> &str {
+    v.as_deref().filter(|s| !s.is_empty()).unwrap_or("(none)")
 }
 
 impl herald_workflows::PlanStore for Deliverer {

@@ -21,10 +21,10 @@ use uuid::Uuid;
 use crate::db::events::{EventChanges, IdempotencyKey, NewEvent, Notices};
 use crate::db::models::{Event, EventStatus, EventUpdate, Role, UpdateKind, Visibility};
 use crate::db::{Db, DbError};
-use crate::orgs::{OrgAccess, OrgError};
+use crate::domain::{FieldErrors, ServiceError};
+use crate::orgs::OrgAccess;
+use crate::services::Services;
 use crate::temporal::Temporal;
-use crate::web::AppState;
-use crate::web::error::FieldErrors;
 
 /// Longest event name, in characters.
 pub const MAX_NAME: usize = 200;
@@ -50,20 +50,16 @@ pub const PRESETS: &[(i64, &str)] = &[
 pub const AMBIGUOUS_HELP: &str = "When a local time occurs twice (the night the clocks go back), \
     the earlier of the two moments is used.";
 
-/// Why an event operation did not happen: the same four answers as for organizations
-/// (not found, forbidden, conflict, invalid fields), so pages and the API translate both alike.
-pub type EventError = OrgError;
-
 /// Whether a role may create and manage events.
 pub fn manages_events(role: Role) -> bool {
     matches!(role, Role::Owner | Role::Admin | Role::Organizer)
 }
 
-fn require_manager(access: &OrgAccess) -> Result<(), EventError> {
+fn require_manager(access: &OrgAccess) -> Result<(), ServiceError> {
     if manages_events(access.role) {
         Ok(())
     } else {
-        Err(EventError::Forbidden("Only owners, admins and organizers manage events.".into()))
+        Err(ServiceError::Forbidden("Only owners, admins and organizers manage events.".into()))
     }
 }
 
@@ -414,18 +410,18 @@ fn slug_for(name: &str) -> String {
 }
 
 /// The event `id` of the caller's organization; drafts only for those who manage events.
-pub async fn load(db: &Db, access: &OrgAccess, id: Uuid) -> Result<Event, EventError> {
-    let event = db.event(id).await?.ok_or(EventError::NotFound)?;
+pub async fn load(db: &Db, access: &OrgAccess, id: Uuid) -> Result<Event, ServiceError> {
+    let event = db.event(id).await?.ok_or(ServiceError::NotFound)?;
     if event.org_id != access.org.id || (event.status == EventStatus::Draft && !manages_events(access.role)) {
-        return Err(EventError::NotFound);
+        return Err(ServiceError::NotFound);
     }
     Ok(event)
 }
 
 /// The event `id` and the caller's access to its organization; 404 unless a member.
-pub async fn load_for_user(db: &Db, id: Uuid, user_id: Uuid) -> Result<(OrgAccess, Event), EventError> {
-    let event = db.event(id).await?.ok_or(EventError::NotFound)?;
-    let org = db.organization_by_id(event.org_id).await?.ok_or(EventError::NotFound)?;
+pub async fn load_for_user(db: &Db, id: Uuid, user_id: Uuid) -> Result<(OrgAccess, Event), ServiceError> {
+    let event = db.event(id).await?.ok_or(ServiceError::NotFound)?;
+    let org = db.organization_by_id(event.org_id).await?.ok_or(ServiceError::NotFound)?;
     let access = crate::orgs::access(db, &org.slug, user_id).await?;
     let event = load(db, &access, id).await?;
     Ok((access, event))
@@ -433,14 +429,14 @@ pub async fn load_for_user(db: &Db, id: Uuid, user_id: Uuid) -> Result<(OrgAcces
 
 /// Creates an event (then syncs it). With an idempotency key, a retry returns the same event.
 pub async fn create(
-    state: &AppState,
+    svc: &Services,
     access: &OrgAccess,
     fields: &EventFields,
     idempotency: Option<(&str, &str)>,
-) -> Result<(Event, SyncState), EventError> {
+) -> Result<(Event, SyncState), ServiceError> {
     require_manager(access)?;
     if let Some((key, hash)) = idempotency
-        && let Some(found) = replay(state, access, key, hash).await?
+        && let Some(found) = replay(svc, access, key, hash).await?
     {
         return Ok(found);
     }
@@ -462,46 +458,46 @@ pub async fn create(
     };
     let key =
         idempotency.map(|(key, request_hash)| IdempotencyKey { user_id: access.user_id, key, request_hash });
-    let event = match state.db.create_event_with(&new, fields.notices, key.as_ref()).await {
+    let event = match svc.db.create_event_with(&new, fields.notices, key.as_ref()).await {
         Ok(e) => e,
         Err(DbError::Conflict(_)) if idempotency.is_some() => {
             // A concurrent retry with the same key won the race.
             let (key, hash) = idempotency.unwrap_or_default();
-            return replay(state, access, key, hash).await?.ok_or(EventError::NotFound);
+            return replay(svc, access, key, hash).await?.ok_or(ServiceError::NotFound);
         }
         Err(e) => return Err(e.into()),
     };
     let update = if event.status == EventStatus::Published {
-        state.db.event_updates(event.id).await?.into_iter().next()
+        svc.db.event_updates(event.id).await?.into_iter().next()
     } else {
         None
     };
-    let synced = sync(state, &event, update.as_ref()).await;
+    let synced = sync(svc, &event, update.as_ref()).await;
     Ok((event, synced))
 }
 
 async fn replay(
-    state: &AppState,
+    svc: &Services,
     access: &OrgAccess,
     key: &str,
     hash: &str,
-) -> Result<Option<(Event, SyncState)>, EventError> {
-    let Some((stored_hash, event_id)) = state.db.idempotent_event(access.user_id, key).await? else {
+) -> Result<Option<(Event, SyncState)>, ServiceError> {
+    let Some((stored_hash, event_id)) = svc.db.idempotent_event(access.user_id, key).await? else {
         return Ok(None);
     };
     if stored_hash != hash {
-        return Err(EventError::Conflict(
+        return Err(ServiceError::Conflict(
             "This Idempotency-Key was already used with a different request; use a new key for a new event."
                 .into(),
         ));
     }
-    let event = state.db.event(event_id).await?.ok_or(EventError::NotFound)?;
-    let synced = sync_state(&state.db, &event).await?;
+    let event = svc.db.event(event_id).await?.ok_or(ServiceError::NotFound)?;
+    let synced = sync_state(&svc.db, &event).await?;
     Ok(Some((event, synced)))
 }
 
 /// Whether everything committed for the event has reached its workflow.
-pub async fn sync_state(db: &Db, event: &Event) -> Result<SyncState, EventError> {
+pub async fn sync_state(db: &Db, event: &Event) -> Result<SyncState, ServiceError> {
     let missing_workflow = event.status == EventStatus::Published && event.workflow_started_at.is_none();
     if missing_workflow || db.event_unsynced(event.id).await? {
         Ok(SyncState::Pending)
@@ -510,9 +506,9 @@ pub async fn sync_state(db: &Db, event: &Event) -> Result<SyncState, EventError>
     }
 }
 
-fn check_editable(event: &Event) -> Result<(), EventError> {
+fn check_editable(event: &Event) -> Result<(), ServiceError> {
     if event.status == EventStatus::Cancelled {
-        return Err(EventError::Conflict(
+        return Err(ServiceError::Conflict(
             "A cancelled event cannot be edited; duplicate it to plan it again.".into(),
         ));
     }
@@ -521,18 +517,18 @@ fn check_editable(event: &Event) -> Result<(), EventError> {
 
 /// Saves an edit (then syncs it).
 pub async fn edit(
-    state: &AppState,
+    svc: &Services,
     access: &OrgAccess,
     id: Uuid,
     fields: &EventFields,
-) -> Result<(Event, SyncState), EventError> {
+) -> Result<(Event, SyncState), ServiceError> {
     require_manager(access)?;
-    let old = load(&state.db, access, id).await?;
+    let old = load(&svc.db, access, id).await?;
     check_editable(&old)?;
     if old.status == EventStatus::Published && fields.status == EventStatus::Draft {
         let mut e = FieldErrors::default();
         e.add("status", "A published event cannot go back to draft; cancel it instead.");
-        return Err(EventError::Invalid(e));
+        return Err(ServiceError::Invalid(e));
     }
     let changes = EventChanges {
         name: fields.name.clone(),
@@ -547,45 +543,45 @@ pub async fn edit(
         notices: fields.notices,
         status: fields.status,
     };
-    let (event, update) = state.db.update_event(id, &changes, Some(access.user_id)).await?;
-    let synced = sync(state, &event, Some(&update)).await;
+    let (event, update) = svc.db.update_event(id, &changes, Some(access.user_id)).await?;
+    let synced = sync(svc, &event, Some(&update)).await;
     Ok((event, synced))
 }
 
 /// Cancels a draft or published event (then syncs it).
 pub async fn cancel(
-    state: &AppState,
+    svc: &Services,
     access: &OrgAccess,
     id: Uuid,
-) -> Result<(Event, SyncState), EventError> {
+) -> Result<(Event, SyncState), ServiceError> {
     require_manager(access)?;
-    let old = load(&state.db, access, id).await?;
+    let old = load(&svc.db, access, id).await?;
     check_editable(&old)?;
     let mut changes = EventChanges::of(&old);
     changes.status = EventStatus::Cancelled;
-    let (event, update) = state.db.update_event(id, &changes, Some(access.user_id)).await?;
-    let synced = sync(state, &event, Some(&update)).await;
+    let (event, update) = svc.db.update_event(id, &changes, Some(access.user_id)).await?;
+    let synced = sync(svc, &event, Some(&update)).await;
     Ok((event, synced))
 }
 
 /// Deletes a draft or an event that has ended.
-pub async fn delete(state: &AppState, access: &OrgAccess, id: Uuid) -> Result<(), EventError> {
+pub async fn delete(svc: &Services, access: &OrgAccess, id: Uuid) -> Result<(), ServiceError> {
     require_manager(access)?;
-    let event = load(&state.db, access, id).await?;
+    let event = load(&svc.db, access, id).await?;
     if event.status != EventStatus::Draft && event.ends_at > Utc::now() {
-        return Err(EventError::Conflict(
+        return Err(ServiceError::Conflict(
             "Only drafts and events that have ended can be deleted; cancel this one instead, so participants are told."
                 .into(),
         ));
     }
-    state.db.delete_event(id).await?;
+    svc.db.delete_event(id).await?;
     Ok(())
 }
 
 /// A copy of the event as a new draft named "Copy of …".
-pub async fn duplicate(state: &AppState, access: &OrgAccess, id: Uuid) -> Result<Event, EventError> {
+pub async fn duplicate(svc: &Services, access: &OrgAccess, id: Uuid) -> Result<Event, ServiceError> {
     require_manager(access)?;
-    let old = load(&state.db, access, id).await?;
+    let old = load(&svc.db, access, id).await?;
     let name: String = format!("Copy of {}", old.name).chars().take(MAX_NAME).collect();
     let slug = slug_for(&old.name);
     let new = NewEvent {
@@ -597,7 +593,7 @@ pub async fn duplicate(state: &AppState, access: &OrgAccess, id: Uuid) -> Result
         online_url: old.online_url.as_deref(),
         starts_at: old.starts_at,
         ends_at: old.ends_at,
-        timezone: &old.timezone,
+        timezone: old.timezone.name(),
         visibility: old.visibility,
         reminder_offsets: old.reminder_offsets.0.clone(),
         status: EventStatus::Draft,
@@ -608,7 +604,7 @@ pub async fn duplicate(state: &AppState, access: &OrgAccess, id: Uuid) -> Result
         changes: old.notify_changes,
         cancellation: old.notify_cancellation,
     };
-    Ok(state.db.create_event_with(&new, notices, None).await?)
+    Ok(svc.db.create_event_with(&new, notices, None).await?)
 }
 
 // --- Sync with the workflow ---
@@ -618,11 +614,11 @@ pub async fn duplicate(state: &AppState, access: &OrgAccess, id: Uuid) -> Result
 /// `event_cancelled`; on success the update is marked signalled. A draft has nothing to tell.
 /// When Temporal is unreachable nothing is marked, so the change stays "not yet synced" for the
 /// reconciler, and [`SyncState::Pending`] is returned. Never fails: the change is committed.
-pub async fn sync(state: &AppState, event: &Event, update: Option<&EventUpdate>) -> SyncState {
-    sync_with(&state.db, &state.temporal, event, update).await
+pub async fn sync(svc: &Services, event: &Event, update: Option<&EventUpdate>) -> SyncState {
+    sync_with(&svc.db, &svc.temporal, event, update).await
 }
 
-/// [`sync`] for callers without the web state (the reconciler).
+/// [`sync`] for callers that hold only the database and Temporal (the reconciler).
 pub async fn sync_with(
     db: &Db,
     temporal: &Temporal,

@@ -15,7 +15,7 @@
 //! - **Log-only mode.** Without an Apprise API, integrations can still be created; nothing is
 //!   sent and confirmation codes are written to the log instead.
 //!
-//! Every lookup is scoped to the owner: another user's integration is [`ChannelError::NotFound`].
+//! Every lookup is scoped to the owner: another user's integration is [`ServiceError::NotFound`].
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -27,12 +27,12 @@ use herald_workflows::apprise::{
 };
 use uuid::Uuid;
 
-use crate::auth::random_token;
 use crate::db::models::{Integration, User};
 use crate::db::{Db, DbError};
 use crate::domain::Name;
+use crate::domain::{FieldErrors, ServiceError};
+use crate::secrets::random_token;
 use crate::secrets::{SecretKey, constant_time_eq, encode_hex};
-use crate::web::error::FieldErrors;
 
 /// At most this many URLs in one integration.
 pub const MAX_URLS: usize = 20;
@@ -53,50 +53,13 @@ const RESERVED_TAGS: &[&str] = &["all", "always"];
 // ---------------------------------------------------------------------------------------------
 // Errors
 
-/// Why an integration operation did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum ChannelError {
-    /// Nothing here, or nothing the caller may see (never tells which).
-    #[error("not found")]
-    NotFound,
-    /// The caller may not do this; the reason is for them to read.
-    #[error("forbidden: {0}")]
-    Forbidden(String),
-    /// Some input fields are not valid; each with a message.
-    #[error("invalid fields")]
-    Invalid(FieldErrors),
-    /// The Apprise API could not do what was needed; nothing was changed. For the user to read.
-    #[error("the Apprise API is unavailable: {0}")]
-    Unavailable(String),
-    /// A bug or an outage.
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-impl From<DbError> for ChannelError {
-    fn from(e: DbError) -> Self {
-        match e {
-            DbError::NotFound => Self::NotFound,
-            other => Self::Internal(other.into()),
-        }
-    }
-}
-
-impl ChannelError {
-    fn field(field: &str, message: impl Into<String>) -> Self {
-        let mut errors = FieldErrors::default();
-        errors.add(field, message);
-        Self::Invalid(errors)
-    }
-}
-
 /// Said to users who have not verified their address yet.
 pub const VERIFY_FIRST: &str = "Verify your email address first: open the link we mailed you (or send it again \
      from your account page). Only verified accounts can add notification channels.";
 
 /// Only verified users may add channels.
-pub fn check_may_add(user: &User) -> Result<(), ChannelError> {
-    if user.verified_at.is_some() { Ok(()) } else { Err(ChannelError::Forbidden(VERIFY_FIRST.into())) }
+pub fn check_may_add(user: &User) -> Result<(), ServiceError> {
+    if user.verified_at.is_some() { Ok(()) } else { Err(ServiceError::Forbidden(VERIFY_FIRST.into())) }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -663,9 +626,9 @@ impl Saved {
 }
 
 impl Channels<'_> {
-    /// One of `user`'s integrations; another user's is [`ChannelError::NotFound`].
-    pub async fn get(&self, user: &User, id: Uuid) -> Result<Integration, ChannelError> {
-        self.db.integration_of(user.id, id).await?.ok_or(ChannelError::NotFound)
+    /// One of `user`'s integrations; another user's is [`ServiceError::NotFound`].
+    pub async fn get(&self, user: &User, id: Uuid) -> Result<Integration, ServiceError> {
+        self.db.integration_of(user.id, id).await?.ok_or(ServiceError::NotFound)
     }
 
     /// Creates an integration for `user` from a name and URLs, pushes it and sends the code.
@@ -674,16 +637,16 @@ impl Channels<'_> {
         user: &User,
         name: &str,
         inputs: &[EntryInput],
-    ) -> Result<Saved, ChannelError> {
+    ) -> Result<Saved, ServiceError> {
         check_may_add(user)?;
         let mut errors = FieldErrors::default();
         let name = errors.check("name", Name::parse(name));
         let entries = validate_entries(inputs, &mut errors);
         let (Some(name), Some(entries)) = (name, entries) else {
-            return Err(ChannelError::Invalid(errors));
+            return Err(ServiceError::Invalid(errors));
         };
         if self.db.integration_named(user.id, name.as_str()).await?.is_some() {
-            return Err(ChannelError::field("name", name_taken(name.as_str())));
+            return Err(ServiceError::field("name", name_taken(name.as_str())));
         }
         let id = Uuid::new_v4();
         let key = random_token();
@@ -698,7 +661,7 @@ impl Channels<'_> {
             Ok(i) => i,
             Err(DbError::Conflict(_)) => {
                 self.forget_pushed(&key, &pushed).await;
-                return Err(ChannelError::field("name", name_taken(name.as_str())));
+                return Err(ServiceError::field("name", name_taken(name.as_str())));
             }
             Err(e) => {
                 self.forget_pushed(&key, &pushed).await;
@@ -717,12 +680,12 @@ impl Channels<'_> {
         user: &User,
         id: Uuid,
         inputs: &[EntryInput],
-    ) -> Result<Saved, ChannelError> {
+    ) -> Result<Saved, ServiceError> {
         let current = self.get(user, id).await?;
         check_may_add(user)?;
         let mut errors = FieldErrors::default();
         let Some(entries) = validate_entries(inputs, &mut errors) else {
-            return Err(ChannelError::Invalid(errors));
+            return Err(ServiceError::Invalid(errors));
         };
         let text = config_text(&entries);
         let previous = open(self.keys, id, &current.config_ciphertext).ok();
@@ -736,15 +699,15 @@ impl Channels<'_> {
     }
 
     /// Renames one of `user`'s integrations.
-    pub async fn rename(&self, user: &User, id: Uuid, name: &str) -> Result<Integration, ChannelError> {
+    pub async fn rename(&self, user: &User, id: Uuid, name: &str) -> Result<Integration, ServiceError> {
         let current = self.get(user, id).await?;
-        let name = Name::parse(name).map_err(|m| ChannelError::field("name", m))?;
+        let name = Name::parse(name).map_err(|m| ServiceError::field("name", m))?;
         if current.name == name.as_str() {
             return Ok(current);
         }
         match self.db.rename_integration(user.id, id, name.as_str()).await {
             Ok(()) => {}
-            Err(DbError::Conflict(_)) => return Err(ChannelError::field("name", name_taken(name.as_str()))),
+            Err(DbError::Conflict(_)) => return Err(ServiceError::field("name", name_taken(name.as_str()))),
             Err(e) => return Err(e.into()),
         }
         tracing::info!(user_id = %user.id, integration_id = %id, "integration renamed");
@@ -757,7 +720,7 @@ impl Channels<'_> {
         user: &User,
         id: Uuid,
         enabled: bool,
-    ) -> Result<Integration, ChannelError> {
+    ) -> Result<Integration, ServiceError> {
         self.get(user, id).await?;
         self.db.set_integration_enabled(user.id, id, enabled).await?;
         tracing::info!(user_id = %user.id, integration_id = %id, enabled, "integration switched");
@@ -766,8 +729,8 @@ impl Channels<'_> {
 
     /// Deletes one of `user`'s integrations: first from the Apprise API, then (once it confirms,
     /// or the key was already gone) from Herald. When the Apprise API cannot be reached, nothing
-    /// is deleted: [`ChannelError::Unavailable`].
-    pub async fn delete(&self, user: &User, id: Uuid) -> Result<Integration, ChannelError> {
+    /// is deleted: [`ServiceError::Unavailable`].
+    pub async fn delete(&self, user: &User, id: Uuid) -> Result<Integration, ServiceError> {
         let integration = self.get(user, id).await?;
         if let Some(client) = self.apprise {
             let key = config_key(&integration)?;
@@ -775,7 +738,10 @@ impl Channels<'_> {
                 Ok(Removal::Deleted | Removal::AlreadyGone) => {}
                 Err(e) => {
                     tracing::warn!(integration_id = %id, error = %e, "cannot delete an integration's config");
-                    return Err(ChannelError::Unavailable(e.to_string()));
+                    return Err(ServiceError::Unavailable(
+                        "Herald could not reach the notification service, so nothing changed. Try again in a few minutes."
+                            .into(),
+                    ));
                 }
             }
         }
@@ -786,16 +752,16 @@ impl Channels<'_> {
 
     /// Sends a new confirmation code through one of `user`'s integrations (not more often than
     /// every [`RESEND_SECONDS`]).
-    pub async fn resend_code(&self, user: &User, id: Uuid) -> Result<(Integration, Delivery), ChannelError> {
+    pub async fn resend_code(&self, user: &User, id: Uuid) -> Result<(Integration, Delivery), ServiceError> {
         let integration = self.get(user, id).await?;
         if integration.verified_at.is_some() {
-            return Err(ChannelError::field("code", "This channel is already confirmed."));
+            return Err(ServiceError::field("code", "This channel is already confirmed."));
         }
         let state = self.db.integration_confirmation(id).await?;
         if let Some(sent) = state.sent_at {
             let wait = (sent + Duration::seconds(RESEND_SECONDS) - Utc::now()).num_seconds();
             if wait > 0 {
-                return Err(ChannelError::field(
+                return Err(ServiceError::field(
                     "code",
                     format!("A code was sent just now. Wait {wait} seconds before asking for another."),
                 ));
@@ -807,27 +773,27 @@ impl Channels<'_> {
 
     /// Checks `code` against the one sent through one of `user`'s integrations; the right
     /// code activates it. Wrong, expired or exhausted codes are a `code` field error.
-    pub async fn confirm(&self, user: &User, id: Uuid, code: &str) -> Result<Integration, ChannelError> {
+    pub async fn confirm(&self, user: &User, id: Uuid, code: &str) -> Result<Integration, ServiceError> {
         let integration = self.get(user, id).await?;
         if integration.verified_at.is_some() {
             return Ok(integration);
         }
         let code: String = code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
         if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
-            return Err(ChannelError::field("code", "Enter the 6-digit code the channel received."));
+            return Err(ServiceError::field("code", "Enter the 6-digit code the channel received."));
         }
         let state = self.db.integration_confirmation(id).await?;
         let Some(stored) = state.code_hash.clone() else {
-            return Err(ChannelError::field("code", "No code is waiting for this channel: send a new code."));
+            return Err(ServiceError::field("code", "No code is waiting for this channel: send a new code."));
         };
         if state.expires_at.is_none_or(|t| t < Utc::now()) {
-            return Err(ChannelError::field(
+            return Err(ServiceError::field(
                 "code",
                 format!("This code has expired (codes work for {CODE_MINUTES} minutes): send a new code."),
             ));
         }
         let Some(attempts) = self.db.count_confirmation_attempt(id, &stored, MAX_CODE_ATTEMPTS).await? else {
-            return Err(ChannelError::field(
+            return Err(ServiceError::field(
                 "code",
                 "Too many wrong codes: send a new code and use that one.",
             ));
@@ -842,10 +808,10 @@ impl Channels<'_> {
             } else {
                 "That is not the code we sent, and that was the last try: send a new code.".to_owned()
             };
-            return Err(ChannelError::field("code", message));
+            return Err(ServiceError::field("code", message));
         }
         if !self.db.mark_integration_confirmed(id, &stored).await? {
-            return Err(ChannelError::field(
+            return Err(ServiceError::field(
                 "code",
                 "This code was replaced by a newer one: use the latest code.",
             ));
@@ -855,10 +821,10 @@ impl Channels<'_> {
     }
 
     /// Sends a test message through one of `user`'s confirmed integrations.
-    pub async fn test(&self, user: &User, id: Uuid) -> Result<(Integration, Delivery), ChannelError> {
+    pub async fn test(&self, user: &User, id: Uuid) -> Result<(Integration, Delivery), ServiceError> {
         let integration = self.get(user, id).await?;
         if integration.verified_at.is_none() {
-            return Err(ChannelError::Forbidden(
+            return Err(ServiceError::Forbidden(
                 "Confirm this channel with the code it received before sending tests through it.".into(),
             ));
         }
@@ -890,14 +856,14 @@ impl Channels<'_> {
         key: &str,
         entries: &[Entry],
         previous: Option<&str>,
-    ) -> Result<Pushed, ChannelError> {
+    ) -> Result<Pushed, ServiceError> {
         let Some(client) = self.apprise else { return Ok(Pushed::LogOnly) };
         let key =
             ConfigKey::parse(key).map_err(|_| anyhow::anyhow!("a generated config key is not valid"))?;
         match client.add_config(&key, &config_text(entries)).await {
             Ok(()) => {}
             Err(AppriseError::Rejected(reason)) => {
-                return Err(ChannelError::field(
+                return Err(ServiceError::field(
                     "urls",
                     format!(
                         "The Apprise API did not accept these URLs ({}). Check each URL.",
@@ -923,7 +889,7 @@ impl Channels<'_> {
                 tracing::warn!(error = %e, "cannot undo a config the Apprise API only partly understood");
             }
             let skipped = entries.len() - understood.len();
-            return Err(ChannelError::field(
+            return Err(ServiceError::field(
                 "urls",
                 format!(
                     "The Apprise API did not recognise {skipped} of these {} URLs, so nothing was saved. \
@@ -943,7 +909,7 @@ impl Channels<'_> {
     }
 
     /// Stores a fresh code for `integration` and sends it through it (to the log in log-only mode).
-    async fn send_code(&self, integration: &Integration) -> Result<Delivery, ChannelError> {
+    async fn send_code(&self, integration: &Integration) -> Result<Delivery, ServiceError> {
         let code = new_code();
         let now = Utc::now();
         self.db
@@ -982,7 +948,7 @@ impl Channels<'_> {
     }
 
     /// `user`'s default tags: (for reminders, for urgent changes).
-    pub async fn defaults(&self, user: &User) -> Result<(Vec<String>, Vec<String>), ChannelError> {
+    pub async fn defaults(&self, user: &User) -> Result<(Vec<String>, Vec<String>), ServiceError> {
         Ok(self.db.notification_defaults(user.id).await?)
     }
 
@@ -992,12 +958,12 @@ impl Channels<'_> {
         user: &User,
         reminder: &[String],
         urgent: &[String],
-    ) -> Result<(Vec<String>, Vec<String>), ChannelError> {
+    ) -> Result<(Vec<String>, Vec<String>), ServiceError> {
         let mut errors = FieldErrors::default();
         let reminder = check_tag_list("reminder_tags", reminder, &mut errors);
         let urgent = check_tag_list("urgent_tags", urgent, &mut errors);
         if !errors.is_empty() {
-            return Err(ChannelError::Invalid(errors));
+            return Err(ServiceError::Invalid(errors));
         }
         self.db.set_notification_defaults(user.id, &reminder, &urgent).await?;
         tracing::info!(user_id = %user.id, "notification defaults saved");

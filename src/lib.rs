@@ -3,8 +3,8 @@
 //! `main.rs` only parses the command line and calls [`app::run`]; tests start the real
 //! application on port 0 through [`app::Herald`].
 
+pub mod accounts;
 pub mod app;
-pub mod auth;
 pub mod bench;
 pub mod cli;
 pub mod config;
@@ -18,6 +18,7 @@ pub mod orgs;
 pub mod participants;
 pub mod schedule;
 pub mod secrets;
+pub mod services;
 pub mod shutdown;
 pub mod telemetry;
 pub mod temporal;

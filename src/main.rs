@@ -2,5 +2,5 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = herald::cli::Cli::parse();
-    herald::app::main(cli)
+    herald::cli::main(cli)
 }

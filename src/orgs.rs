@@ -1,8 +1,8 @@
 //! Organizations: the rules (roles, the last owner, invitations) shared by pages and the API.
 //!
 //! Every operation starts from an [`OrgAccess`], which only exists for a member: a non-member
-//! gets [`OrgError::NotFound`] for everything of an organization, so nobody learns that it
-//! exists. A member whose role does not allow an action gets [`OrgError::Forbidden`] with the
+//! gets [`ServiceError::NotFound`] for everything of an organization, so nobody learns that it
+//! exists. A member whose role does not allow an action gets [`ServiceError::Forbidden`] with the
 //! reason. Pages and the API both call these functions and only translate the errors.
 //!
 //! Who may do what:
@@ -21,56 +21,19 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use crate::auth::{hash_token, random_token};
 use crate::db::models::{Invitation, Organization, Role, User};
 use crate::db::orgs::{InvitationLink, Member, MembershipChange, OpenInvitation};
 use crate::db::{Db, DbError};
 use crate::domain::{Email, Name, Slug};
-use crate::web::AppState;
-use crate::web::error::FieldErrors;
+use crate::domain::{FieldErrors, ServiceError};
+use crate::secrets::{hash_token, random_token};
+use crate::services::Services;
 
 /// How long an invitation link works.
 pub const INVITATION_DAYS: i64 = 7;
 
 /// Said whenever an action would leave an organization without an owner.
 pub const LAST_OWNER: &str = "An organization needs at least one owner: make someone else owner first.";
-
-/// Why an organization operation did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum OrgError {
-    /// Nothing here, or nothing the caller may see (never tells which).
-    #[error("not found")]
-    NotFound,
-    /// The caller may see this but not do it; the reason is for them to read.
-    #[error("forbidden: {0}")]
-    Forbidden(String),
-    /// The request cannot be done as things stand (the last owner, a change made meanwhile).
-    #[error("conflict: {0}")]
-    Conflict(String),
-    /// Some input fields are not valid; each with a message.
-    #[error("invalid fields")]
-    Invalid(FieldErrors),
-    /// A bug or an outage.
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-impl From<DbError> for OrgError {
-    fn from(e: DbError) -> Self {
-        match e {
-            DbError::NotFound => Self::NotFound,
-            other => Self::Internal(other.into()),
-        }
-    }
-}
-
-impl OrgError {
-    fn field(field: &str, message: impl Into<String>) -> Self {
-        let mut errors = FieldErrors::default();
-        errors.add(field, message);
-        Self::Invalid(errors)
-    }
-}
 
 /// A member's view of one organization: proof that the caller belongs to it, and with which role.
 #[derive(Debug, Clone)]
@@ -105,10 +68,10 @@ impl OrgAccess {
     }
 }
 
-/// The caller's access to the organization `slug`; [`OrgError::NotFound`] unless a member.
-pub async fn access(db: &Db, slug: &str, user_id: Uuid) -> Result<OrgAccess, OrgError> {
-    let org = db.organization_by_slug(slug).await?.ok_or(OrgError::NotFound)?;
-    let membership = db.membership(org.id, user_id).await?.ok_or(OrgError::NotFound)?;
+/// The caller's access to the organization `slug`; [`ServiceError::NotFound`] unless a member.
+pub async fn access(db: &Db, slug: &str, user_id: Uuid) -> Result<OrgAccess, ServiceError> {
+    let org = db.organization_by_slug(slug).await?.ok_or(ServiceError::NotFound)?;
+    let membership = db.membership(org.id, user_id).await?.ok_or(ServiceError::NotFound)?;
     Ok(OrgAccess { org, role: membership.role, user_id })
 }
 
@@ -120,40 +83,40 @@ pub fn manages_members(role: Role) -> bool {
 }
 
 /// May `actor` manage members and invitations at all? The error says why not.
-pub fn check_manager(actor: Role) -> Result<(), OrgError> {
+pub fn check_manager(actor: Role) -> Result<(), ServiceError> {
     if manages_members(actor) {
         Ok(())
     } else {
-        Err(OrgError::Forbidden(format!(
+        Err(ServiceError::Forbidden(format!(
             "Only owners and admins can manage members and invitations; your role here is {actor}."
         )))
     }
 }
 
 /// May `actor` give someone the role `role` (by invitation or role change)?
-fn check_assign(actor: Role, role: Role) -> Result<(), OrgError> {
+fn check_assign(actor: Role, role: Role) -> Result<(), ServiceError> {
     check_manager(actor)?;
     if role == Role::Owner && actor != Role::Owner {
-        return Err(OrgError::Forbidden("Only an owner can make someone an owner.".into()));
+        return Err(ServiceError::Forbidden("Only an owner can make someone an owner.".into()));
     }
     Ok(())
 }
 
 /// May `actor` change or remove a member whose role is `target`? The error says why not.
-pub fn check_touch(actor: Role, target: Role) -> Result<(), OrgError> {
+pub fn check_touch(actor: Role, target: Role) -> Result<(), ServiceError> {
     check_manager(actor)?;
     if target == Role::Owner && actor != Role::Owner {
-        return Err(OrgError::Forbidden("Only an owner can change or remove an owner.".into()));
+        return Err(ServiceError::Forbidden("Only an owner can change or remove an owner.".into()));
     }
     Ok(())
 }
 
 /// May `actor` rename or delete the organization? The error says why not.
-pub fn check_owner(actor: Role) -> Result<(), OrgError> {
+pub fn check_owner(actor: Role) -> Result<(), ServiceError> {
     if actor == Role::Owner {
         Ok(())
     } else {
-        Err(OrgError::Forbidden(format!(
+        Err(ServiceError::Forbidden(format!(
             "Only owners can rename or delete the organization; your role here is {actor}."
         )))
     }
@@ -179,9 +142,9 @@ pub fn role_description(role: Role) -> &'static str {
 
 /// A verified user creates an organization and becomes its owner. An empty slug is proposed
 /// from the name.
-pub async fn create(db: &Db, user: &User, name: &str, slug: &str) -> Result<Organization, OrgError> {
+pub async fn create(db: &Db, user: &User, name: &str, slug: &str) -> Result<Organization, ServiceError> {
     if user.verified_at.is_none() {
-        return Err(OrgError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "Verify your email address first: open the link we mailed you, or ask for a new one. \
              Then you can create organizations."
                 .into(),
@@ -202,30 +165,31 @@ pub async fn create(db: &Db, user: &User, name: &str, slug: &str) -> Result<Orga
     } else {
         None
     };
-    let (Some(name), Some(slug)) = (name, slug) else { return Err(OrgError::Invalid(errors)) };
+    let (Some(name), Some(slug)) = (name, slug) else { return Err(ServiceError::Invalid(errors)) };
     match db.create_organization(slug.as_str(), name.as_str(), user.id).await {
         Ok(org) => {
             tracing::info!(org_id = %org.id, user_id = %user.id, "organization created");
             Ok(org)
         }
-        Err(DbError::Conflict(_)) => {
-            Err(OrgError::field("slug", format!("The address '{}' is taken; choose another.", slug.as_str())))
-        }
+        Err(DbError::Conflict(_)) => Err(ServiceError::field(
+            "slug",
+            format!("The address '{}' is taken; choose another.", slug.as_str()),
+        )),
         Err(e) => Err(e.into()),
     }
 }
 
 /// Renames the organization (owners only).
-pub async fn rename(db: &Db, access: &OrgAccess, name: &str) -> Result<Organization, OrgError> {
+pub async fn rename(db: &Db, access: &OrgAccess, name: &str) -> Result<Organization, ServiceError> {
     check_owner(access.role)?;
-    let name = Name::parse(name).map_err(|m| OrgError::field("name", m))?;
+    let name = Name::parse(name).map_err(|m| ServiceError::field("name", m))?;
     let org = db.rename_organization(access.org.id, name.as_str()).await?;
     tracing::info!(org_id = %org.id, "organization renamed");
     Ok(org)
 }
 
 /// Deletes the organization with everything in it (owners only).
-pub async fn delete(db: &Db, access: &OrgAccess) -> Result<(), OrgError> {
+pub async fn delete(db: &Db, access: &OrgAccess) -> Result<(), ServiceError> {
     check_owner(access.role)?;
     db.delete_organization(access.org.id).await?;
     tracing::info!(org_id = %access.org.id, user_id = %access.user_id, "organization deleted");
@@ -235,23 +199,23 @@ pub async fn delete(db: &Db, access: &OrgAccess) -> Result<(), OrgError> {
 // --- Members ---
 
 /// The members, visible to every member.
-pub async fn members(db: &Db, access: &OrgAccess) -> Result<Vec<Member>, OrgError> {
+pub async fn members(db: &Db, access: &OrgAccess) -> Result<Vec<Member>, ServiceError> {
     Ok(db.members_of(access.org.id).await?)
 }
 
-/// One member; [`OrgError::NotFound`] if not a member of this organization.
-pub async fn member(db: &Db, access: &OrgAccess, user_id: Uuid) -> Result<Member, OrgError> {
-    db.member(access.org.id, user_id).await?.ok_or(OrgError::NotFound)
+/// One member; [`ServiceError::NotFound`] if not a member of this organization.
+pub async fn member(db: &Db, access: &OrgAccess, user_id: Uuid) -> Result<Member, ServiceError> {
+    db.member(access.org.id, user_id).await?.ok_or(ServiceError::NotFound)
 }
 
-fn change_outcome(outcome: MembershipChange) -> Result<(), OrgError> {
+fn change_outcome(outcome: MembershipChange) -> Result<(), ServiceError> {
     match outcome {
         MembershipChange::Done => Ok(()),
-        MembershipChange::NotMember => Err(OrgError::NotFound),
-        MembershipChange::Stale => Err(OrgError::Conflict(
+        MembershipChange::NotMember => Err(ServiceError::NotFound),
+        MembershipChange::Stale => Err(ServiceError::Conflict(
             "This member's role changed meanwhile. Reload the page and try again.".into(),
         )),
-        MembershipChange::LastOwner => Err(OrgError::Conflict(LAST_OWNER.into())),
+        MembershipChange::LastOwner => Err(ServiceError::Conflict(LAST_OWNER.into())),
     }
 }
 
@@ -262,7 +226,7 @@ pub async fn change_role(
     access: &OrgAccess,
     user_id: Uuid,
     new_role: Role,
-) -> Result<Member, OrgError> {
+) -> Result<Member, ServiceError> {
     let target = member(db, access, user_id).await?;
     check_touch(access.role, target.role)?;
     check_assign(access.role, new_role)?;
@@ -275,7 +239,7 @@ pub async fn change_role(
 
 /// Removes a member. Owners and admins may; only an owner may remove an owner; the last owner
 /// stays. Removing oneself is leaving.
-pub async fn remove(db: &Db, access: &OrgAccess, user_id: Uuid) -> Result<Member, OrgError> {
+pub async fn remove(db: &Db, access: &OrgAccess, user_id: Uuid) -> Result<Member, ServiceError> {
     if user_id == access.user_id {
         let me = member(db, access, user_id).await?;
         leave(db, access).await?;
@@ -288,16 +252,16 @@ pub async fn remove(db: &Db, access: &OrgAccess, user_id: Uuid) -> Result<Member
     Ok(target)
 }
 
-/// Whether the caller could leave now: [`OrgError::Conflict`] for the last owner.
-pub async fn check_leave(db: &Db, access: &OrgAccess) -> Result<(), OrgError> {
+/// Whether the caller could leave now: [`ServiceError::Conflict`] for the last owner.
+pub async fn check_leave(db: &Db, access: &OrgAccess) -> Result<(), ServiceError> {
     if access.is_owner() && db.owner_count(access.org.id).await? <= 1 {
-        return Err(OrgError::Conflict(LAST_OWNER.into()));
+        return Err(ServiceError::Conflict(LAST_OWNER.into()));
     }
     Ok(())
 }
 
 /// The caller leaves the organization; anyone may, except its last owner.
-pub async fn leave(db: &Db, access: &OrgAccess) -> Result<(), OrgError> {
+pub async fn leave(db: &Db, access: &OrgAccess) -> Result<(), ServiceError> {
     change_outcome(db.change_membership(access.org.id, access.user_id, access.role, None).await?)?;
     tracing::info!(org_id = %access.org.id, user_id = %access.user_id, "member left");
     Ok(())
@@ -316,23 +280,23 @@ pub struct Sent {
 
 /// Invites `email` with `role`: stores the invitation (hashed link, 7 days) and mails the link.
 pub async fn invite(
-    state: &AppState,
+    svc: &Services,
     access: &OrgAccess,
     inviter: &User,
     email: &str,
     role: &str,
-) -> Result<Sent, OrgError> {
+) -> Result<Sent, ServiceError> {
     check_manager(access.role)?;
     let mut errors = FieldErrors::default();
     let email = errors.check("email", Email::parse(email));
     let role = errors.check("role", parse_role(role));
-    let (Some(email), Some(role)) = (email, role) else { return Err(OrgError::Invalid(errors)) };
+    let (Some(email), Some(role)) = (email, role) else { return Err(ServiceError::Invalid(errors)) };
     check_assign(access.role, role)?;
-    let db = &state.db;
+    let db = &svc.db;
     if let Some(user) = db.user_by_email(email.as_str()).await?
         && db.membership(access.org.id, user.id).await?.is_some()
     {
-        return Err(OrgError::field("email", format!("{email} is already a member.")));
+        return Err(ServiceError::field("email", format!("{email} is already a member.")));
     }
     db.drop_expired_invitations(access.org.id, email.as_str()).await?;
     let token = random_token();
@@ -350,7 +314,7 @@ pub async fn invite(
     {
         Ok(i) => i,
         Err(DbError::Conflict(_)) => {
-            return Err(OrgError::field(
+            return Err(ServiceError::field(
                 "email",
                 format!("{email} already has an open invitation. Re-send or revoke it below."),
             ));
@@ -358,19 +322,19 @@ pub async fn invite(
         Err(e) => return Err(e.into()),
     };
     tracing::info!(org_id = %access.org.id, invitation_id = %invitation.id, role = %role, "invitation created");
-    let mailed = send_invitation(state, &access.org, &inviter.display_name, &email, role, &token).await;
+    let mailed = send_invitation(svc, &access.org, &inviter.display_name, &email, role, &token).await;
     Ok(Sent { invitation, mailed })
 }
 
 async fn send_invitation(
-    state: &AppState,
+    svc: &Services,
     org: &Organization,
     inviter: &str,
     to: &Email,
     role: Role,
     token: &str,
 ) -> bool {
-    let link = state.web.absolute(&format!("/invitations/{token}"));
+    let link = svc.links.absolute(&format!("/invitations/{token}"));
     let body = format!(
         "Hello,\n\n{inviter} invited you to join {org} on Herald as {role}.\n\n\
          Open this link to accept; you can sign in or create an account there:\n\n{link}\n\n\
@@ -378,7 +342,7 @@ async fn send_invitation(
         org = org.name,
     );
     let subject = format!("{inviter} invited you to {} on Herald", org.name);
-    match state.mailer.send(to, &subject, &body).await {
+    match svc.mailer.send(to, &subject, &body).await {
         Ok(()) => true,
         Err(e) => {
             tracing::warn!(error = %e, org_id = %org.id, "cannot mail an invitation");
@@ -388,20 +352,20 @@ async fn send_invitation(
 }
 
 /// The open invitations (owners and admins only).
-pub async fn invitations(db: &Db, access: &OrgAccess) -> Result<Vec<OpenInvitation>, OrgError> {
+pub async fn invitations(db: &Db, access: &OrgAccess) -> Result<Vec<OpenInvitation>, ServiceError> {
     check_manager(access.role)?;
     Ok(db.open_invitations(access.org.id).await?)
 }
 
-fn parse_id(raw: &str) -> Result<Uuid, OrgError> {
-    Uuid::parse_str(raw.trim()).map_err(|_| OrgError::NotFound)
+fn parse_id(raw: &str) -> Result<Uuid, ServiceError> {
+    Uuid::parse_str(raw.trim()).map_err(|_| ServiceError::NotFound)
 }
 
 /// Revokes an open invitation: its link stops working.
-pub async fn revoke(db: &Db, access: &OrgAccess, invitation_id: &str) -> Result<Invitation, OrgError> {
+pub async fn revoke(db: &Db, access: &OrgAccess, invitation_id: &str) -> Result<Invitation, ServiceError> {
     check_manager(access.role)?;
     let id = parse_id(invitation_id)?;
-    let invitation = db.open_invitation(access.org.id, id).await?.ok_or(OrgError::NotFound)?;
+    let invitation = db.open_invitation(access.org.id, id).await?.ok_or(ServiceError::NotFound)?;
     check_assign(access.role, invitation.role)?;
     db.revoke_invitation(access.org.id, id).await?;
     tracing::info!(org_id = %access.org.id, invitation_id = %id, "invitation revoked");
@@ -410,23 +374,23 @@ pub async fn revoke(db: &Db, access: &OrgAccess, invitation_id: &str) -> Result<
 
 /// Sends an open invitation again with a fresh link valid for another 7 days.
 pub async fn resend(
-    state: &AppState,
+    svc: &Services,
     access: &OrgAccess,
     inviter: &User,
     invitation_id: &str,
-) -> Result<Sent, OrgError> {
+) -> Result<Sent, ServiceError> {
     check_manager(access.role)?;
     let id = parse_id(invitation_id)?;
-    let existing = state.db.open_invitation(access.org.id, id).await?.ok_or(OrgError::NotFound)?;
+    let existing = svc.db.open_invitation(access.org.id, id).await?.ok_or(ServiceError::NotFound)?;
     check_assign(access.role, existing.role)?;
     let token = random_token();
     let expires = Utc::now() + Duration::days(INVITATION_DAYS);
     let invitation =
-        state.db.renew_invitation(access.org.id, id, &hash_token(&token), Some(inviter.id), expires).await?;
+        svc.db.renew_invitation(access.org.id, id, &hash_token(&token), Some(inviter.id), expires).await?;
     let email = Email::parse(&invitation.email)
-        .map_err(|m| OrgError::Internal(anyhow::anyhow!("stored invitation address is invalid: {m}")))?;
+        .map_err(|m| ServiceError::Internal(anyhow::anyhow!("stored invitation address is invalid: {m}")))?;
     let mailed =
-        send_invitation(state, &access.org, &inviter.display_name, &email, invitation.role, &token).await;
+        send_invitation(svc, &access.org, &inviter.display_name, &email, invitation.role, &token).await;
     tracing::info!(org_id = %access.org.id, invitation_id = %id, "invitation re-sent");
     Ok(Sent { invitation, mailed })
 }
@@ -436,7 +400,7 @@ pub async fn resend(
 pub struct OpenLink(pub InvitationLink);
 
 /// The invitation behind a mailed link, if it still works (not used, not expired, not forged).
-pub async fn open_link(db: &Db, token: &str) -> Result<Option<OpenLink>, OrgError> {
+pub async fn open_link(db: &Db, token: &str) -> Result<Option<OpenLink>, ServiceError> {
     let now = Utc::now();
     Ok(db
         .invitation_by_token(&hash_token(token))
@@ -473,11 +437,12 @@ pub struct Joined {
 }
 
 /// Accepts an invitation link for `user`. Used, expired and forged links are
-/// [`OrgError::NotFound`].
-pub async fn accept(db: &Db, user: &User, token: &str) -> Result<Joined, OrgError> {
-    let OpenLink(link) = open_link(db, token).await?.ok_or(OrgError::NotFound)?;
-    may_accept(user, &link.invitation).map_err(OrgError::Forbidden)?;
-    let accepted = db.accept_invitation_as(&hash_token(token), user.id).await?.ok_or(OrgError::NotFound)?;
+/// [`ServiceError::NotFound`].
+pub async fn accept(db: &Db, user: &User, token: &str) -> Result<Joined, ServiceError> {
+    let OpenLink(link) = open_link(db, token).await?.ok_or(ServiceError::NotFound)?;
+    may_accept(user, &link.invitation).map_err(ServiceError::Forbidden)?;
+    let accepted =
+        db.accept_invitation_as(&hash_token(token), user.id).await?.ok_or(ServiceError::NotFound)?;
     if user.verified_at.is_none() {
         // Only reachable when the invitation went to this very address: the link proves it.
         db.mark_user_verified(user.id).await?;
@@ -533,7 +498,7 @@ mod tests {
             assert_eq!(check_touch(actor, target).is_ok(), ok, "{actor} touches {target}");
         }
         assert!(check_owner(Owner).is_ok());
-        assert!(matches!(check_owner(Admin), Err(OrgError::Forbidden(m)) if m.contains("Only owners")));
+        assert!(matches!(check_owner(Admin), Err(ServiceError::Forbidden(m)) if m.contains("Only owners")));
     }
 
     #[test]

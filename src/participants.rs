@@ -4,7 +4,7 @@
 //!
 //! - **Visibility** ([`may_see`]): drafts only for those who manage the organization's events;
 //!   public and unlisted events for anyone; private ones for the organization's members and the
-//!   event's participants. Anything else is [`EventError::NotFound`], like a missing event.
+//!   event's participants. Anything else is [`ServiceError::NotFound`], like a missing event.
 //! - **Invitations.** An unknown address is stored as `invited_email` and mailed a link to the
 //!   event page and to sign up. When someone verifies that very address, the invitation becomes
 //!   their participation ([`crate::db::Db::mark_user_verified`]): matching on a *verified*
@@ -30,10 +30,12 @@ use crate::db::models::{
 };
 use crate::db::participants::{Import, ImportOutcome, Invitee};
 use crate::db::{Db, DbError};
+use crate::domain::FieldErrors;
+use crate::domain::ServiceError;
+use crate::domain::time::Viewer;
 use crate::domain::{Email, Name};
-use crate::events::{EventError, manages_events};
-use crate::web::AppState;
-use crate::web::error::FieldErrors;
+use crate::events::manages_events;
+use crate::services::Services;
 
 /// Largest CSV file accepted, in bytes.
 pub const MAX_IMPORT_BYTES: usize = 1024 * 1024;
@@ -46,14 +48,14 @@ pub const IMPORT_STALE_SECS: i64 = 120;
 pub const VERIFY_FIRST: &str = "Verify your email address first: open the link we mailed you (or send it again \
      from your account page). Then you can join events.";
 
-fn forbidden_manage() -> EventError {
-    EventError::Forbidden("Only owners, admins and organizers manage participants.".into())
+fn forbidden_manage() -> ServiceError {
+    ServiceError::Forbidden("Only owners, admins and organizers manage participants.".into())
 }
 
-fn field(name: &str, message: impl Into<String>) -> EventError {
+fn field(name: &str, message: impl Into<String>) -> ServiceError {
     let mut e = FieldErrors::default();
     e.add(name, message);
-    EventError::Invalid(e)
+    ServiceError::Invalid(e)
 }
 
 // --- Visibility ---
@@ -87,13 +89,13 @@ impl EventView {
     }
 }
 
-/// `event` as `user` (none: anonymous) sees it; [`EventError::NotFound`] if they may not.
+/// `event` as `user` (none: anonymous) sees it; [`ServiceError::NotFound`] if they may not.
 pub async fn view(
     db: &Db,
     org: Organization,
     event: Event,
     user: Option<Uuid>,
-) -> Result<EventView, EventError> {
+) -> Result<EventView, ServiceError> {
     let (member, participant) = match user {
         Some(uid) => {
             (db.membership(org.id, uid).await?.map(|m| m.role), db.participant_of(event.id, uid).await?)
@@ -101,15 +103,15 @@ pub async fn view(
         None => (None, None),
     };
     if !may_see(&event, member, participant.is_some()) {
-        return Err(EventError::NotFound);
+        return Err(ServiceError::NotFound);
     }
     Ok(EventView { org, event, member, participant })
 }
 
 /// The event `id` as `user` sees it.
-pub async fn view_by_id(db: &Db, id: Uuid, user: Option<Uuid>) -> Result<EventView, EventError> {
-    let event = db.event(id).await?.ok_or(EventError::NotFound)?;
-    let org = db.organization_by_id(event.org_id).await?.ok_or(EventError::NotFound)?;
+pub async fn view_by_id(db: &Db, id: Uuid, user: Option<Uuid>) -> Result<EventView, ServiceError> {
+    let event = db.event(id).await?.ok_or(ServiceError::NotFound)?;
+    let org = db.organization_by_id(event.org_id).await?.ok_or(ServiceError::NotFound)?;
     view(db, org, event, user).await
 }
 
@@ -120,11 +122,11 @@ pub async fn view_by_slug(
     org_slug: &str,
     slug: &str,
     user: Option<Uuid>,
-) -> Result<EventView, EventError> {
-    let org = db.organization_by_slug(org_slug).await?.ok_or(EventError::NotFound)?;
-    let event = db.event_by_slug(org.id, slug).await?.ok_or(EventError::NotFound)?;
+) -> Result<EventView, ServiceError> {
+    let org = db.organization_by_slug(org_slug).await?.ok_or(ServiceError::NotFound)?;
+    let event = db.event_by_slug(org.id, slug).await?.ok_or(ServiceError::NotFound)?;
     if event.status == EventStatus::Draft {
-        return Err(EventError::NotFound);
+        return Err(ServiceError::NotFound);
     }
     view(db, org, event, user).await
 }
@@ -202,9 +204,9 @@ enum AddFailure {
     Db(DbError),
 }
 
-fn check_open_for_changes(event: &Event) -> Result<(), EventError> {
+fn check_open_for_changes(event: &Event) -> Result<(), ServiceError> {
     if event.status == EventStatus::Cancelled {
-        return Err(EventError::Conflict(
+        return Err(ServiceError::Conflict(
             "This event is cancelled; its participants can no longer change.".into(),
         ));
     }
@@ -216,7 +218,7 @@ fn check_open_for_changes(event: &Event) -> Result<(), EventError> {
 /// (API), the key is stored with the participant.
 #[allow(clippy::too_many_arguments)]
 pub async fn add(
-    state: &AppState,
+    svc: &Services,
     member: Option<Role>,
     org: &Organization,
     event: &Event,
@@ -224,25 +226,25 @@ pub async fn add(
     email: &str,
     role: &str,
     idempotency: Option<&IdempotencyKey<'_>>,
-) -> Result<Added, EventError> {
+) -> Result<Added, ServiceError> {
     if !member.is_some_and(manages_events) {
         return Err(forbidden_manage());
     }
     let mut errors = FieldErrors::default();
     let email = errors.check("email", Email::parse(email));
     let role = errors.check("role", parse_role(role));
-    let (Some(email), Some(role)) = (email, role) else { return Err(EventError::Invalid(errors)) };
+    let (Some(email), Some(role)) = (email, role) else { return Err(ServiceError::Invalid(errors)) };
     check_open_for_changes(event)?;
-    match add_one(state, org, event, inviter, &email, role, None, idempotency).await {
+    match add_one(svc, org, event, inviter, &email, role, None, idempotency).await {
         Ok(added) => Ok(added),
-        Err(AddFailure::Already) => Err(EventError::Conflict(format!("{email} is already a participant."))),
+        Err(AddFailure::Already) => Err(ServiceError::Conflict(format!("{email} is already a participant."))),
         Err(AddFailure::Db(e)) => Err(e.into()),
     }
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn add_one(
-    state: &AppState,
+    svc: &Services,
     org: &Organization,
     event: &Event,
     inviter: &User,
@@ -251,7 +253,7 @@ async fn add_one(
     name: Option<&str>,
     idempotency: Option<&IdempotencyKey<'_>>,
 ) -> Result<Added, AddFailure> {
-    let db = &state.db;
+    let db = &svc.db;
     let conflict = |e: DbError| match e {
         DbError::Conflict(_) => AddFailure::Already,
         other => AddFailure::Db(other),
@@ -271,12 +273,12 @@ async fn add_one(
         .await
         .map_err(conflict)?;
     tracing::info!(event_id = %event.id, participant_id = %p.id, "participant invited");
-    let mailed = send_invitation(state, org, event, &inviter.display_name, email, role).await;
+    let mailed = send_invitation(svc, org, event, &inviter.display_name, email, role).await;
     Ok(Added::Invited { participant: p, mailed })
 }
 
 async fn send_invitation(
-    state: &AppState,
+    svc: &Services,
     org: &Organization,
     event: &Event,
     inviter: &str,
@@ -285,11 +287,11 @@ async fn send_invitation(
 ) -> bool {
     let page = format!("/o/{}/e/{}", org.slug, event.slug);
     let next = url::form_urlencoded::byte_serialize(page.as_bytes()).collect::<String>();
-    let tz: chrono_tz::Tz = event.timezone.parse().unwrap_or(chrono_tz::UTC);
-    let when =
-        format!("{} ({})", event.starts_at.with_timezone(&tz).format("%a %-d %b %Y, %H:%M %Z"), tz.name());
-    let page_url = state.web.absolute(&page);
-    let signup = state.web.absolute(&format!("/signup?next={next}"));
+    // The invitee has no preferences yet: the event's own time, month in words.
+    let viewer = Viewer::stranger(event.timezone);
+    let when = format!("{} ({})", viewer.moment(event.starts_at), event.timezone);
+    let page_url = svc.links.absolute(&page);
+    let signup = svc.links.absolute(&format!("/signup?next={next}"));
     let body = format!(
         "Hello,\n\n{inviter} added you to {event} ({org}) on Herald as {role}.\n\n\
          When: {when}\n\nThe event: {page_url}\n\n\
@@ -301,7 +303,7 @@ async fn send_invitation(
         role = role_label(role).to_lowercase(),
     );
     let subject = format!("{inviter} added you to {} on Herald", event.name);
-    match state.mailer.send(to, &subject, &body).await {
+    match svc.mailer.send(to, &subject, &body).await {
         Ok(()) => true,
         Err(e) => {
             tracing::warn!(error = %e, event_id = %event.id, "cannot mail an event invitation");
@@ -340,7 +342,7 @@ pub async fn check_channels(
     user_id: Uuid,
     prefix: &str,
     raw: &[(String, Vec<String>)],
-) -> Result<Vec<ChannelChoice>, EventError> {
+) -> Result<Vec<ChannelChoice>, ServiceError> {
     let mut errors = FieldErrors::default();
     let mut seen = HashSet::new();
     let mut out = Vec::new();
@@ -383,7 +385,7 @@ pub async fn check_channels(
         }
         out.push(ChannelChoice { integration_id: integration.id, tags: checked });
     }
-    if errors.is_empty() { Ok(out) } else { Err(EventError::Invalid(errors)) }
+    if errors.is_empty() { Ok(out) } else { Err(ServiceError::Invalid(errors)) }
 }
 
 // --- RSVP, leave, remove, roles ---
@@ -397,24 +399,26 @@ pub async fn rsvp(
     user: &User,
     answer: Rsvp,
     channels: Option<Vec<ChannelChoice>>,
-) -> Result<(Participant, bool), EventError> {
+) -> Result<(Participant, bool), ServiceError> {
     if user.verified_at.is_none() {
-        return Err(EventError::Forbidden(VERIFY_FIRST.into()));
+        return Err(ServiceError::Forbidden(VERIFY_FIRST.into()));
     }
     let event = &view.event;
     match event.status {
         EventStatus::Published => {}
         EventStatus::Cancelled => {
-            return Err(EventError::Conflict("This event is cancelled; there is nothing to answer.".into()));
+            return Err(ServiceError::Conflict(
+                "This event is cancelled; there is nothing to answer.".into(),
+            ));
         }
         EventStatus::Draft => {
-            return Err(EventError::Conflict(
+            return Err(ServiceError::Conflict(
                 "This event is a draft; publish it before people answer.".into(),
             ));
         }
     }
     if event.ends_at <= Utc::now() {
-        return Err(EventError::Conflict("This event has ended.".into()));
+        return Err(ServiceError::Conflict("This event has ended.".into()));
     }
     let (participant, joined) = match &view.participant {
         Some(p) => (p.clone(), false),
@@ -425,7 +429,7 @@ pub async fn rsvp(
             Ok(p) => (p, true),
             // A concurrent request joined first.
             Err(DbError::Conflict(_)) => {
-                (db.participant_of(event.id, user.id).await?.ok_or(EventError::NotFound)?, false)
+                (db.participant_of(event.id, user.id).await?.ok_or(ServiceError::NotFound)?, false)
             }
             Err(e) => return Err(e.into()),
         },
@@ -444,25 +448,25 @@ pub async fn rsvp(
         None => {}
     }
     tracing::info!(event_id = %event.id, participant_id = %participant.id, rsvp = %answer, joined, "RSVP saved");
-    let fresh = db.participant(participant.id).await?.ok_or(EventError::NotFound)?;
+    let fresh = db.participant(participant.id).await?.ok_or(ServiceError::NotFound)?;
     Ok((fresh, joined))
 }
 
-/// The caller leaves the event; [`EventError::NotFound`] if they were not a participant.
-pub async fn leave(db: &Db, view: &EventView) -> Result<Participant, EventError> {
-    let p = view.participant.clone().ok_or(EventError::NotFound)?;
+/// The caller leaves the event; [`ServiceError::NotFound`] if they were not a participant.
+pub async fn leave(db: &Db, view: &EventView) -> Result<Participant, ServiceError> {
+    let p = view.participant.clone().ok_or(ServiceError::NotFound)?;
     db.delete_participant(p.id).await?;
     tracing::info!(event_id = %view.event.id, participant_id = %p.id, "participant left");
     Ok(p)
 }
 
-/// The participant `id` of the event; [`EventError::NotFound`] for another event's.
-pub async fn participant_in(db: &Db, event: &Event, id: Uuid) -> Result<Participant, EventError> {
-    db.participant(id).await?.filter(|p| p.event_id == event.id).ok_or(EventError::NotFound)
+/// The participant `id` of the event; [`ServiceError::NotFound`] for another event's.
+pub async fn participant_in(db: &Db, event: &Event, id: Uuid) -> Result<Participant, ServiceError> {
+    db.participant(id).await?.filter(|p| p.event_id == event.id).ok_or(ServiceError::NotFound)
 }
 
 /// Removes a participant: organizers may remove anyone, a participant only themself (leaving).
-pub async fn remove(db: &Db, view: &EventView, user_id: Uuid, id: Uuid) -> Result<Participant, EventError> {
+pub async fn remove(db: &Db, view: &EventView, user_id: Uuid, id: Uuid) -> Result<Participant, ServiceError> {
     let p = participant_in(db, &view.event, id).await?;
     if !view.manages() && p.user_id != Some(user_id) {
         return Err(forbidden_manage());
@@ -473,7 +477,7 @@ pub async fn remove(db: &Db, view: &EventView, user_id: Uuid, id: Uuid) -> Resul
 }
 
 /// Changes a participant's role (organizers).
-pub async fn set_role(db: &Db, view: &EventView, id: Uuid, role: &str) -> Result<Participant, EventError> {
+pub async fn set_role(db: &Db, view: &EventView, id: Uuid, role: &str) -> Result<Participant, ServiceError> {
     if !view.manages() {
         return Err(forbidden_manage());
     }
@@ -557,7 +561,7 @@ pub enum ImportError {
     Unreadable(String),
     /// The event or the caller's rights.
     #[error(transparent)]
-    Event(#[from] EventError),
+    Event(#[from] ServiceError),
 }
 
 impl From<DbError> for ImportError {
@@ -568,7 +572,7 @@ impl From<DbError> for ImportError {
 
 /// Checks a CSV file and starts importing it in the background; returns the import to follow.
 pub async fn start_import(
-    state: &AppState,
+    svc: &Services,
     view: &EventView,
     inviter: &User,
     bytes: &[u8],
@@ -594,18 +598,18 @@ pub async fn start_import(
             rows.len()
         )));
     }
-    let import = state.db.create_import(view.event.id, inviter.id, rows.len() as i64).await?;
+    let import = svc.db.create_import(view.event.id, inviter.id, rows.len() as i64).await?;
     tracing::info!(event_id = %view.event.id, import_id = %import.id, rows = rows.len(), "CSV import started");
-    let (state, org, event, inviter, id) =
-        (state.clone(), view.org.clone(), view.event.clone(), inviter.clone(), import.id);
+    let (svc, org, event, inviter, id) =
+        (svc.clone(), view.org.clone(), view.event.clone(), inviter.clone(), import.id);
     tokio::spawn(async move {
-        run_import(&state, &org, &event, &inviter, id, rows).await;
+        run_import(&svc, &org, &event, &inviter, id, rows).await;
     });
     Ok(import)
 }
 
 async fn import_row(
-    state: &AppState,
+    svc: &Services,
     org: &Organization,
     event: &Event,
     inviter: &User,
@@ -636,7 +640,7 @@ async fn import_row(
         },
         None => None,
     };
-    match add_one(state, org, event, inviter, &email, role, name.as_ref().map(Name::as_str), None).await {
+    match add_one(svc, org, event, inviter, &email, role, name.as_ref().map(Name::as_str), None).await {
         Ok(Added::User(_)) => outcome("added", None),
         Ok(Added::Invited { mailed: true, .. }) => outcome("invited", None),
         Ok(Added::Invited { mailed: false, .. }) => {
@@ -651,7 +655,7 @@ async fn import_row(
 }
 
 async fn run_import(
-    state: &AppState,
+    svc: &Services,
     org: &Organization,
     event: &Event,
     inviter: &User,
@@ -661,10 +665,10 @@ async fn run_import(
     let mut report = Vec::with_capacity(rows.len());
     let mut last = tokio::time::Instant::now();
     for row in &rows {
-        report.push(import_row(state, org, event, inviter, row).await);
+        report.push(import_row(svc, org, event, inviter, row).await);
         if last.elapsed() >= Duration::from_millis(300) {
             last = tokio::time::Instant::now();
-            if let Err(e) = state.db.import_progress(id, report.len() as i64).await {
+            if let Err(e) = svc.db.import_progress(id, report.len() as i64).await {
                 tracing::warn!(error = %e, import_id = %id, "cannot record import progress");
             }
         }
@@ -672,7 +676,7 @@ async fn run_import(
     let done = report.len() as i64;
     // The report is the result: retry a few times so a brief outage does not lose it.
     for attempt in 0..5 {
-        match state.db.finish_import(id, "done", done, &report).await {
+        match svc.db.finish_import(id, "done", done, &report).await {
             Ok(()) => break,
             Err(e) => {
                 tracing::warn!(error = %e, import_id = %id, attempt, "cannot save the import report");

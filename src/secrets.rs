@@ -9,6 +9,21 @@ use sha2::Sha256;
 
 use crate::config::{ConfigError, io_reason};
 
+/// A fresh random token (256 bits, URL-safe), for cookies, mailed links and API tokens.
+pub fn random_token() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// How a token is stored: SHA-256, hex. The token itself is never stored.
+pub fn hash_token(token: &str) -> String {
+    use sha2::Digest;
+    encode_hex(&Sha256::digest(token.as_bytes()))
+}
+
 const KEY_FILE: &str = "secret.key";
 const SETTING: &str = "HERALD_SECRET_KEY";
 

@@ -6,6 +6,9 @@ use sqlx::types::Json;
 use tracing::instrument;
 use uuid::Uuid;
 
+use crate::domain::time::Viewer;
+use crate::domain::{DateFormat, TimeZone};
+
 use super::models::{DeliveryStatus, NoticeKind};
 use super::{Db, DbError, on_pool};
 
@@ -15,9 +18,19 @@ pub struct Recipient {
     pub participant_id: Uuid,
     pub user_id: Uuid,
     pub display_name: String,
-    pub timezone: String,
+    #[sqlx(try_from = "String")]
+    pub timezone: TimeZone,
+    #[sqlx(try_from = "String")]
+    pub date_format: DateFormat,
     pub reminder_tags: Json<Vec<String>>,
     pub urgent_tags: Json<Vec<String>>,
+}
+
+impl Recipient {
+    /// How this recipient reads times: their zone and date format.
+    pub fn viewer(&self) -> Viewer {
+        Viewer::new(self.timezone, self.date_format)
+    }
 }
 
 /// One channel a recipient receives through: chosen for the event (`chosen`) or, when they chose
@@ -76,7 +89,7 @@ impl Db {
         with_pending: bool,
     ) -> Result<Vec<Recipient>, DbError> {
         on_pool!(self, pool => sqlx::query_as(
-            "SELECT p.id AS participant_id, u.id AS user_id, u.display_name, u.timezone, u.reminder_tags, u.urgent_tags
+            "SELECT p.id AS participant_id, u.id AS user_id, u.display_name, u.timezone, u.date_format, u.reminder_tags, u.urgent_tags
              FROM event_participants p JOIN users u ON u.id = p.user_id
              WHERE p.event_id = $1 AND p.id > $2
                AND (p.rsvp IN ('going', 'maybe') OR ($4 AND p.rsvp = 'pending'))

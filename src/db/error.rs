@@ -41,3 +41,12 @@ impl From<sqlx::Error> for DbError {
         }
     }
 }
+
+impl From<DbError> for crate::domain::ServiceError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound => Self::NotFound,
+            other => Self::Internal(other.into()),
+        }
+    }
+}

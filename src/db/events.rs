@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::BeginWrite as _;
 use super::models::{Event, EventStatus, EventUpdate, UpdateKind, Visibility};
 use super::{Db, DbError, on_pool};
+use crate::domain::changes::{Change, ChangeSet, Field, Timing};
 
 /// What it takes to create an event.
 #[derive(Debug, Clone)]
@@ -269,7 +270,7 @@ impl EventChanges {
             online_url: event.online_url.clone(),
             starts_at: event.starts_at,
             ends_at: event.ends_at,
-            timezone: event.timezone.clone(),
+            timezone: event.timezone.name().to_owned(),
             visibility: event.visibility,
             reminder_offsets: event.reminder_offsets.0.clone(),
             notices: Notices {
@@ -282,50 +283,39 @@ impl EventChanges {
     }
 }
 
-/// What changed between two versions of an event, as stored in `event_updates.payload`:
-/// `{"time": {"old": …, "new": …}, "place": …, "link": …, "status": …, "fields": [other names]}`.
-pub fn diff_payload(old: &Event, new: &EventChanges) -> serde_json::Value {
-    use serde_json::{Map, Value, json};
-    let mut out = Map::new();
-    let time = |s: DateTime<Utc>, e: DateTime<Utc>, tz: &str| json!({"starts_at": s.to_rfc3339(), "ends_at": e.to_rfc3339(), "timezone": tz});
-    if old.starts_at != new.starts_at || old.ends_at != new.ends_at || old.timezone != new.timezone {
-        out.insert(
-            "time".into(),
-            json!({"old": time(old.starts_at, old.ends_at, &old.timezone),
-                   "new": time(new.starts_at, new.ends_at, &new.timezone)}),
-        );
+/// What changed between two versions of an event, as stored in `event_updates.payload`.
+pub fn diff(old: &Event, new: &EventChanges) -> ChangeSet {
+    let time_of =
+        |starts_at, ends_at, timezone: &str| Timing { starts_at, ends_at, timezone: timezone.to_owned() };
+    let mut fields = Vec::new();
+    for (changed, field) in [
+        (old.name != new.name, Field::Name),
+        (old.description != new.description, Field::Description),
+        (old.visibility != new.visibility, Field::Visibility),
+        (old.reminder_offsets.0 != new.reminder_offsets, Field::Reminders),
+        (
+            (old.notify_reminders, old.notify_changes, old.notify_cancellation)
+                != (new.notices.reminders, new.notices.changes, new.notices.cancellation),
+            Field::Notices,
+        ),
+    ] {
+        if changed {
+            fields.push(field);
+        }
     }
-    if old.location != new.location {
-        out.insert("place".into(), json!({"old": old.location, "new": new.location}));
+    fn change<T: PartialEq>(old: T, new: T) -> Option<Change<T>> {
+        (old != new).then_some(Change { old, new })
     }
-    if old.online_url != new.online_url {
-        out.insert("link".into(), json!({"old": old.online_url, "new": new.online_url}));
+    ChangeSet {
+        time: change(
+            time_of(old.starts_at, old.ends_at, old.timezone.name()),
+            time_of(new.starts_at, new.ends_at, &new.timezone),
+        ),
+        place: change(old.location.clone(), new.location.clone()),
+        link: change(old.online_url.clone(), new.online_url.clone()),
+        status: change(old.status.as_str().to_owned(), new.status.as_str().to_owned()),
+        fields,
     }
-    if old.status != new.status {
-        out.insert("status".into(), json!({"old": old.status.as_str(), "new": new.status.as_str()}));
-    }
-    let mut fields: Vec<Value> = Vec::new();
-    if old.name != new.name {
-        fields.push("name".into());
-    }
-    if old.description != new.description {
-        fields.push("description".into());
-    }
-    if old.visibility != new.visibility {
-        fields.push("visibility".into());
-    }
-    if old.reminder_offsets.0 != new.reminder_offsets {
-        fields.push("reminders".into());
-    }
-    if (old.notify_reminders, old.notify_changes, old.notify_cancellation)
-        != (new.notices.reminders, new.notices.changes, new.notices.cancellation)
-    {
-        fields.push("notices".into());
-    }
-    if !fields.is_empty() {
-        out.insert("fields".into(), Value::Array(fields));
-    }
-    Value::Object(out)
 }
 
 impl Db {
@@ -348,7 +338,7 @@ impl Db {
                 .fetch_optional(&mut *tx)
                 .await?
                 .ok_or(DbError::NotFound)?;
-            let payload = diff_payload(&old, changes);
+            let payload = diff(&old, changes).to_stored();
             let kind = match (old.status, changes.status) {
                 (EventStatus::Draft, EventStatus::Published) => UpdateKind::Published,
                 (a, EventStatus::Cancelled) if a != EventStatus::Cancelled => UpdateKind::Cancelled,

@@ -5,6 +5,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use crate::domain::changes::ChangeSet;
+use crate::domain::time::Viewer;
+use crate::domain::{DateFormat, TimeZone};
+
 /// Declares a text-backed enumeration with `as_str` and `TryFrom<String>`.
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
@@ -84,11 +88,20 @@ pub struct User {
     pub display_name: String,
     pub password_hash: Option<String>,
     pub verified_at: Option<DateTime<Utc>>,
-    pub timezone: String,
+    #[sqlx(try_from = "String")]
+    pub timezone: TimeZone,
     pub locale: String,
-    pub date_format: String,
+    #[sqlx(try_from = "String")]
+    pub date_format: DateFormat,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl User {
+    /// How this user reads times: their zone and date format.
+    pub fn viewer(&self) -> Viewer {
+        Viewer::new(self.timezone, self.date_format)
+    }
 }
 
 /// A signed-in browser session (the id is a hash of the cookie value).
@@ -178,7 +191,8 @@ pub struct Event {
     pub online_url: Option<String>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
-    pub timezone: String,
+    #[sqlx(try_from = "String")]
+    pub timezone: TimeZone,
     #[sqlx(try_from = "String")]
     pub visibility: Visibility,
     pub reminder_offsets: Json<Vec<i64>>,
@@ -230,6 +244,13 @@ pub struct EventUpdate {
     pub author_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub signalled_at: Option<DateTime<Utc>>,
+}
+
+impl EventUpdate {
+    /// What this update changed.
+    pub fn changes(&self) -> ChangeSet {
+        ChangeSet::from_stored(&self.payload.0)
+    }
 }
 
 /// A row of the delivery ledger.

@@ -15,12 +15,15 @@ use herald_templates::account::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::error::{FieldErrors, PageError};
+use super::error::{PageError, html};
 use super::portal::Portal;
 use super::{AppState, flash};
-use crate::auth::session::{CurrentUser, RequireUser};
+use crate::accounts::{self, PreferencesUpdate, tokens};
 use crate::db::models::User;
-use crate::domain::{DateFormat, Name, TimeZone};
+use crate::domain::FieldErrors;
+use crate::domain::time;
+use crate::domain::{DateFormat, Name, ServiceError};
+use crate::web::session::{CurrentUser, RequireUser};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -29,22 +32,9 @@ pub(super) fn router() -> Router<AppState> {
         .route("/account/tokens/{id}/revoke", post(revoke_token))
 }
 
-fn html(status: StatusCode, markup: herald_templates::Markup) -> Response {
-    (status, [(header::VARY, "HX-Request")], Html(markup.into_string())).into_response()
-}
-
 /// `t` in the user's time zone and date format, e.g. `22/11/2026 14:05`.
 fn when(user: &User, t: DateTime<Utc>) -> When {
-    let tz = TimeZone::parse(&user.timezone).map_or(chrono_tz::UTC, |z| z.0);
-    let pattern = match DateFormat::parse(&user.date_format).unwrap_or(DateFormat::Iso) {
-        DateFormat::Iso => "%Y-%m-%d %H:%M",
-        DateFormat::DayFirst => "%d/%m/%Y %H:%M",
-        DateFormat::MonthFirst => "%m/%d/%Y %H:%M",
-    };
-    When {
-        iso: t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        text: t.with_timezone(&tz).format(pattern).to_string(),
-    }
+    When { iso: time::machine(t), text: user.viewer().short(t) }
 }
 
 /// The date formats, worded for the form.
@@ -95,9 +85,7 @@ fn preferences_markup(
 ) -> herald_templates::Markup {
     let u = &user.user;
     let formats = date_formats();
-    let local_now = TimeZone::parse(&u.timezone)
-        .ok()
-        .map(|tz| Utc::now().with_timezone(&tz.0).format("%H:%M").to_string());
+    let local_now = Some(u.viewer().clock(Utc::now()));
     let page = PreferencesPage {
         email: &u.email,
         verified: u.verified_at.map(|t| when(u, t)),
@@ -112,8 +100,8 @@ fn preferences_markup(
 async fn preferences_page(RequireUser(user): RequireUser, portal: Portal) -> Response {
     let form = PreferencesForm {
         display_name: user.user.display_name.clone(),
-        timezone: user.user.timezone.clone(),
-        date_format: user.user.date_format.clone(),
+        timezone: user.user.timezone.name().to_owned(),
+        date_format: user.user.date_format.as_str().to_owned(),
     };
     html(StatusCode::OK, preferences_markup(&portal, &user, form, &FieldErrors::default()))
 }
@@ -134,23 +122,26 @@ async fn save_preferences(
     portal: Portal,
     Form(input): Form<PreferencesInput>,
 ) -> Result<Response, PageError> {
-    let mut errors = FieldErrors::default();
-    let name = errors.check("display_name", Name::parse(&input.display_name));
-    let tz = errors.check("timezone", TimeZone::parse(&input.timezone));
-    let format = errors.check(
-        "date_format",
-        DateFormat::parse(&input.date_format).map_err(|_| "Choose one of the date formats.".to_owned()),
-    );
-    let (Some(name), Some(tz), Some(format)) = (name, tz, format) else {
-        let form = PreferencesForm {
-            display_name: input.display_name,
-            timezone: input.timezone,
-            date_format: input.date_format,
-        };
-        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, preferences_markup(&portal, &user, form, &errors)));
+    let update = PreferencesUpdate {
+        display_name: Some(input.display_name.clone()),
+        timezone: Some(input.timezone.clone()),
+        date_format: Some(input.date_format.clone()),
     };
-    state.db.update_preferences(user.user.id, name.as_str(), tz.name(), format.as_str()).await?;
-    tracing::info!(user_id = %user.user.id, "preferences updated");
+    match accounts::update_preferences(&state.db, &user.user, &update).await {
+        Ok(_) => {}
+        Err(ServiceError::Invalid(errors)) => {
+            let form = PreferencesForm {
+                display_name: input.display_name,
+                timezone: input.timezone,
+                date_format: input.date_format,
+            };
+            return Ok(html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                preferences_markup(&portal, &user, form, &errors),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(flash::redirect(&state, "/account", FlashKind::Success, "Your preferences are saved."))
 }
 
@@ -174,7 +165,7 @@ async fn tokens_markup(
 ) -> Result<herald_templates::Markup, PageError> {
     let u = &user.user;
     let rows: Vec<TokenRow> =
-        state.db.api_tokens_of(u.id).await?.into_iter().map(|t| token_row(u, t)).collect();
+        tokens::list(&state.db, u.id).await?.into_iter().map(|t| token_row(u, t)).collect();
     Ok(pages::tokens(&portal.shell, &rows, name, &errors.0))
 }
 
@@ -203,7 +194,7 @@ async fn create_token(
         let markup = tokens_markup(&state, &portal, &user, &input.name, &errors).await?;
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, markup));
     };
-    let (_, token) = crate::web::api::tokens::issue(&state.db, user.user.id, &name).await?;
+    let (_, token) = tokens::issue(&state.db, user.user.id, &name).await?;
     // Shown right here, once: never in a redirect, a flash cookie, a cache or the log.
     let markup =
         pages::token_created(&portal.shell, name.as_str(), &token, &state.web.absolute("/api/v1/me"));
@@ -223,12 +214,11 @@ async fn revoke_token(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = Uuid::parse_str(&id).map_err(|_| PageError::NotFound)?;
-    let token = state.db.api_token_of(user.user.id, id).await?;
-    state.db.revoke_api_token(user.user.id, id).await?;
-    tracing::info!(user_id = %user.user.id, token_id = %id, "API token revoked");
+    let token = tokens::get(&state.db, user.user.id, id).await?;
+    tokens::revoke(&state.db, user.user.id, id).await?;
     // htmx: swap just this row; without JavaScript: back to the list with a message.
     if headers.contains_key("hx-request") {
-        let row = token_row(&user.user, state.db.api_token_of(user.user.id, id).await?);
+        let row = token_row(&user.user, tokens::get(&state.db, user.user.id, id).await?);
         return Ok(html(StatusCode::OK, pages::token_row(&portal.shell, &row)));
     }
     Ok(flash::redirect(

@@ -31,7 +31,7 @@ pub async fn protect(State(state): State<AppState>, mut req: Request, next: Next
         .map(str::to_owned);
     let (nonce, fresh) = match existing {
         Some(n) => (n, false),
-        None => (crate::auth::random_token(), true),
+        None => (crate::secrets::random_token(), true),
     };
     let token = URL_SAFE_NO_PAD.encode(state.keys.sign("csrf", nonce.as_bytes()));
     req.extensions_mut().insert(CsrfToken(token.clone()));

@@ -1,9 +1,12 @@
-//! Errors of page handlers: a status page in the layout; internal details only in the log.
+//! How the web answers when something did not happen: [`PageError`] for a status page in the
+//! layout, and [`refusal_page`], the one place a [`ServiceError`] becomes a page (the API's
+//! twin is `ApiError::from`). Internal details go only to the log.
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 
 use crate::db::DbError;
+use crate::domain::ServiceError;
 
 /// Why a page could not be shown.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +31,18 @@ impl From<DbError> for PageError {
     }
 }
 
+/// For handlers that show no form: anything but "not found" is unexpected there.
+impl From<ServiceError> for PageError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound => Self::NotFound,
+            ServiceError::Forbidden(_) => Self::Forbidden,
+            ServiceError::Internal(e) => Self::Internal(e),
+            other => Self::Internal(anyhow::anyhow!("{other}")),
+        }
+    }
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
@@ -41,29 +56,33 @@ impl IntoResponse for PageError {
     }
 }
 
-/// Field-level problems in submitted input: `(field, message for the user)`.
-#[derive(Debug, Default, Clone, serde::Serialize)]
-pub struct FieldErrors(pub Vec<(String, String)>);
+/// An HTML answer that varies with `HX-Request` (handlers give htmx a fragment).
+pub(crate) fn html(status: StatusCode, markup: herald_templates::Markup) -> Response {
+    (status, [(header::VARY, "HX-Request")], Html(markup.into_string())).into_response()
+}
 
-impl FieldErrors {
-    /// Keeps the value, or records the message under `field`.
-    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
-        match result {
-            Ok(v) => Some(v),
-            Err(message) => {
-                self.add(field, message);
-                None
-            }
+/// The page for a refused operation: its reason in words, with a way back. Field errors that
+/// belong beside a form are rendered by that form's handler instead.
+pub(crate) fn refusal_page(
+    shell: &herald_templates::Shell,
+    e: ServiceError,
+    back: Option<(&str, &str)>,
+) -> Response {
+    let page = |status: StatusCode, title: &str, why: &str| {
+        html(status, herald_templates::accounts::message(shell, title, why, back))
+    };
+    match e {
+        ServiceError::NotFound => PageError::NotFound.into_response(),
+        ServiceError::Forbidden(why) => page(StatusCode::FORBIDDEN, "Not allowed", &why),
+        ServiceError::Conflict(why) => page(StatusCode::CONFLICT, "That cannot be done", &why),
+        ServiceError::Invalid(fields) => {
+            let why = fields.0.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ");
+            page(StatusCode::UNPROCESSABLE_ENTITY, "Please check", &why)
         }
-    }
-
-    /// Records a message under `field`.
-    pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push((field.to_owned(), message.into()));
-    }
-
-    /// Whether nothing was recorded.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        ServiceError::TooMany(why) => page(StatusCode::TOO_MANY_REQUESTS, "Please wait a moment", &why),
+        ServiceError::Unavailable(why) => {
+            page(StatusCode::SERVICE_UNAVAILABLE, "Not available right now", &why)
+        }
+        ServiceError::Internal(e) => PageError::Internal(e).into_response(),
     }
 }

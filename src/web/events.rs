@@ -7,27 +7,30 @@
 use std::collections::HashMap;
 
 use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use herald_templates::FlashKind;
 use herald_templates::delivery as delivery_pages;
 use herald_templates::events::{self as pages, EventDetail, EventFormView, EventRow, HistoryRow};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::error::{FieldErrors, PageError};
+use super::error::{PageError, html, refusal_page};
 use super::portal::Portal;
 use super::{AppState, flash};
-use crate::auth::session::{CurrentUser, RequireUser};
 use crate::db::events::Notices;
 use crate::db::models::{DeliveryStatus, Event, EventStatus, NoticeKind};
-use crate::events::{self, EventError, FORM_NAMES, RawEvent, SyncState};
-use crate::orgs::{self, OrgAccess, OrgError};
+use crate::domain::FieldErrors;
+use crate::domain::ServiceError;
+use crate::domain::changes::{ChangeSet, Timing};
+use crate::domain::time::{self, Viewer};
+use crate::events::{self, FORM_NAMES, RawEvent, SyncState};
+use crate::orgs::{self, OrgAccess};
+use crate::web::session::{CurrentUser, RequireUser};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -39,10 +42,6 @@ pub(super) fn router() -> Router<AppState> {
         .route("/orgs/{slug}/events/{id}/duplicate", post(duplicate))
         .route("/orgs/{slug}/events/{id}/cancel", get(cancel_page).post(cancel))
         .route("/orgs/{slug}/events/{id}/delete", get(delete_page).post(delete))
-}
-
-fn html(status: StatusCode, markup: herald_templates::Markup) -> Response {
-    (status, [(header::VARY, "HX-Request")], Html(markup.into_string())).into_response()
 }
 
 /// A signed-in member's request for one organization's events; 404 for anyone else.
@@ -69,7 +68,7 @@ impl FromRequestParts<AppState> for InOrg {
         };
         let access = orgs::access(&state.db, slug, user.user.id).await.map_err(|e| {
             match e {
-                OrgError::NotFound => PageError::NotFound,
+                ServiceError::NotFound => PageError::NotFound,
                 other => PageError::Internal(anyhow::anyhow!(other)),
             }
             .into_response()
@@ -87,18 +86,18 @@ impl InOrg {
         format!("/orgs/{}/events", self.access.org.slug)
     }
 
-    fn viewer_tz(&self) -> Tz {
-        self.user.user.timezone.parse().unwrap_or(Tz::UTC)
+    fn viewer(&self) -> Viewer {
+        self.user.user.viewer()
     }
 
     fn manages(&self) -> bool {
         events::manages_events(self.access.role)
     }
 
-    fn failure(&self, e: EventError) -> Response {
+    fn failure(&self, e: ServiceError) -> Response {
         let base = self.base();
         let back = Some((base.as_str(), "Back to the events"));
-        super::orgs::refusal_page(&self.portal.shell, e, back)
+        refusal_page(&self.portal.shell, e, back)
     }
 
     async fn event(&self, state: &AppState) -> Result<Event, Response> {
@@ -109,23 +108,9 @@ impl InOrg {
     /// The 403 answer for a member who does not manage events; `None` for those who do.
     fn forbid(&self) -> Option<Response> {
         (!self.manages()).then(|| {
-            self.failure(EventError::Forbidden("Only owners, admins and organizers manage events.".into()))
+            self.failure(ServiceError::Forbidden("Only owners, admins and organizers manage events.".into()))
         })
     }
-}
-
-/// A time in a zone, in words: "Sun 25 Oct 2026, 01:30 EDT".
-pub(crate) fn fmt_time(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%a %-d %b %Y, %H:%M %Z").to_string()
-}
-
-/// An event's start and end in a zone, with the zone's name.
-pub(crate) fn fmt_span(start: DateTime<Utc>, end: DateTime<Utc>, tz: Tz) -> String {
-    format!("{} – {} ({})", fmt_time(start, tz), fmt_time(end, tz), tz.name())
-}
-
-fn event_tz(event: &Event) -> Tz {
-    event.timezone.parse().unwrap_or(Tz::UTC)
 }
 
 fn flash_after(state: &AppState, to: &str, done: &str, synced: SyncState) -> Response {
@@ -165,13 +150,13 @@ async fn list(State(state): State<AppState>, org: InOrg, Query(q): Query<ListQue
     if filter == "past" {
         rows.reverse();
     }
-    let tz = org.viewer_tz();
+    let viewer = org.viewer();
     let rows: Vec<EventRow> = rows
         .into_iter()
         .map(|e| EventRow {
             id: e.id.to_string(),
             name: e.name.clone(),
-            when: fmt_span(e.starts_at, e.ends_at, tz),
+            when: viewer.span(e.starts_at, e.ends_at),
             status: e.status.to_string(),
             visibility: e.visibility.to_string(),
         })
@@ -303,8 +288,7 @@ fn short_offset(secs: i64) -> String {
 }
 
 fn view_of(event: &Event) -> EventFormView {
-    let tz = event_tz(event);
-    let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string();
+    let local = |t: DateTime<Utc>| time::form_value(t, event.timezone);
     let offsets = &event.reminder_offsets.0;
     let on = preset_on(offsets);
     let custom: Vec<String> = offsets
@@ -317,7 +301,7 @@ fn view_of(event: &Event) -> EventFormView {
         description: event.description.clone(),
         start: local(event.starts_at),
         end: local(event.ends_at),
-        timezone: event.timezone.clone(),
+        timezone: event.timezone.name().to_owned(),
         location: event.location.clone().unwrap_or_default(),
         online_url: event.online_url.clone().unwrap_or_default(),
         visibility: event.visibility.to_string(),
@@ -367,7 +351,7 @@ async fn new_page(org: InOrg) -> Response {
         return r;
     }
     let view = EventFormView {
-        timezone: org.user.user.timezone.clone(),
+        timezone: org.user.user.timezone.name().to_owned(),
         visibility: "public".into(),
         presets: preset_view([false, true, true, false]),
         notify_reminders: true,
@@ -452,7 +436,7 @@ async fn edit(State(state): State<AppState>, org: InOrg, Form(input): Form<Event
         Ok((event, synced)) => {
             flash_after(&state, &format!("{}/{}", org.base(), event.id), "The changes are saved.", synced)
         }
-        Err(EventError::Invalid(errors)) => form_response(
+        Err(ServiceError::Invalid(errors)) => form_response(
             &org,
             &title,
             &action,
@@ -466,45 +450,25 @@ async fn edit(State(state): State<AppState>, org: InOrg, Form(input): Form<Event
 
 // --- Detail ---
 
-fn or_none(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::Null => "none".into(),
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn history_lines(payload: &serde_json::Value, tz: Tz) -> Vec<String> {
+fn history_lines(changes: &ChangeSet, viewer: Viewer) -> Vec<String> {
     let mut lines = Vec::new();
-    let when = |v: &serde_json::Value| {
-        let parse = |k: &str| {
-            v.get(k)
-                .and_then(|s| s.as_str())
-                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                .map(|t| t.with_timezone(&Utc))
-        };
-        match (parse("starts_at"), parse("ends_at")) {
-            (Some(s), Some(e)) => fmt_span(
-                s,
-                e,
-                v.get("timezone").and_then(|z| z.as_str()).and_then(|z| z.parse().ok()).unwrap_or(tz),
-            ),
-            _ => "unknown".into(),
-        }
-    };
-    if let Some(t) = payload.get("time") {
-        lines.push(format!("Time: {} → {}", when(&t["old"]), when(&t["new"])));
+    if let Some(c) = &changes.time {
+        let span = |t: &Timing| viewer.in_zone(t.timezone.clone().into()).span(t.starts_at, t.ends_at);
+        lines.push(format!("Time: {} → {}", span(&c.old), span(&c.new)));
     }
-    for (key, label) in [("place", "Place"), ("link", "Online link"), ("status", "Status")] {
-        if let Some(c) = payload.get(key) {
-            lines.push(format!("{label}: {} → {}", or_none(&c["old"]), or_none(&c["new"])));
-        }
+    let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
+    if let Some(c) = &changes.place {
+        lines.push(format!("Place: {} → {}", text(&c.old), text(&c.new)));
     }
-    if let Some(f) = payload.get("fields").and_then(|f| f.as_array()) {
-        let names: Vec<String> = f.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect();
-        if !names.is_empty() {
-            lines.push(format!("Also changed: {}", names.join(", ")));
-        }
+    if let Some(c) = &changes.link {
+        lines.push(format!("Online link: {} → {}", text(&c.old), text(&c.new)));
+    }
+    if let Some(c) = &changes.status {
+        lines.push(format!("Status: {} → {}", c.old, c.new));
+    }
+    if !changes.fields.is_empty() {
+        let names: Vec<&str> = changes.fields.iter().map(|f| f.as_str()).collect();
+        lines.push(format!("Also changed: {}", names.join(", ")));
     }
     lines
 }
@@ -522,8 +486,8 @@ async fn detail(State(state): State<AppState>, org: InOrg) -> Response {
         Ok(s) => s,
         Err(e) => return org.failure(e),
     };
-    let viewer = org.viewer_tz();
-    let etz = event_tz(&event);
+    let viewer = org.viewer();
+    let in_event_zone = viewer.in_zone(event.timezone);
     let notices: Vec<&str> = [
         (event.notify_reminders, "reminders"),
         (event.notify_changes, "changes"),
@@ -537,8 +501,9 @@ async fn detail(State(state): State<AppState>, org: InOrg) -> Response {
         name: event.name.clone(),
         status: event.status.to_string(),
         visibility: event.visibility.to_string(),
-        when_viewer: fmt_span(event.starts_at, event.ends_at, viewer),
-        when_event: (viewer != etz).then(|| fmt_span(event.starts_at, event.ends_at, etz)),
+        when_viewer: viewer.span(event.starts_at, event.ends_at),
+        when_event: (viewer.zone != event.timezone)
+            .then(|| in_event_zone.span(event.starts_at, event.ends_at)),
         location: event.location.clone(),
         online_url: event.online_url.clone(),
         description_html: events::render_markdown(&event.description),
@@ -552,9 +517,9 @@ async fn detail(State(state): State<AppState>, org: InOrg) -> Response {
         history: updates
             .iter()
             .map(|u| HistoryRow {
-                when: fmt_time(u.created_at, viewer),
+                when: viewer.moment(u.created_at),
                 kind: u.kind.to_string(),
-                lines: history_lines(&u.payload.0, etz),
+                lines: history_lines(&u.changes(), in_event_zone),
             })
             .collect(),
         pending: (synced == SyncState::Pending && org.manages()).then(|| events::PENDING_MESSAGE.to_owned()),
@@ -600,7 +565,7 @@ async fn deliveries(State(state): State<AppState>, org: InOrg) -> Response {
         Err(e) => return PageError::from(e).into_response(),
     };
     let now = Utc::now();
-    let viewer = org.viewer_tz();
+    let viewer = org.viewer();
     let schedule = crate::schedule::of(&state.temporal, &event, now).await;
     let source_note = match &schedule.source {
         crate::schedule::Source::Workflow => "From the event's running workflow.".to_owned(),
@@ -633,7 +598,7 @@ async fn deliveries(State(state): State<AppState>, org: InOrg) -> Response {
             .iter()
             .map(|n| delivery_pages::UpcomingRow {
                 what: format!("Reminder, {} before", events::describe_offset(n.offset)),
-                when: fmt_time(n.due_at, viewer),
+                when: viewer.moment(n.due_at),
                 datetime: n.due_at.to_rfc3339(),
             })
             .collect(),
@@ -650,7 +615,7 @@ async fn deliveries(State(state): State<AppState>, org: InOrg) -> Response {
                     NoticeKind::Message => "Message",
                 }
                 .to_owned(),
-                due: fmt_time(r.due_at, viewer),
+                due: viewer.moment(r.due_at),
                 status: r.status.as_str().to_owned(),
                 detail: r.apprise_answer.clone(),
                 attempts: r.attempts,

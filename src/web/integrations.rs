@@ -17,15 +17,15 @@ use herald_templates::integrations::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::error::{FieldErrors, PageError};
+use super::error::{PageError, html, refusal_page};
 use super::portal::Portal;
 use super::{AppState, flash};
-use crate::auth::session::{CurrentUser, RequireUser};
 use crate::db::models::Integration;
+use crate::domain::{FieldErrors, ServiceError};
 use crate::integrations::{
-    self as rules, ChannelError, Channels, Delivery, EntryInput, MAX_URLS, Service, redacted_entries,
-    split_tags,
+    self as rules, Channels, Delivery, EntryInput, MAX_URLS, Service, redacted_entries, split_tags,
 };
+use crate::web::session::{CurrentUser, RequireUser};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -45,10 +45,6 @@ pub(super) fn router() -> Router<AppState> {
 
 /// Rows shown on an empty add form.
 const BLANK_ROWS: usize = 3;
-
-fn html(status: StatusCode, markup: herald_templates::Markup) -> Response {
-    (status, [(header::VARY, "HX-Request")], Html(markup.into_string())).into_response()
-}
 
 /// A page that may show back what the user typed (URLs with secrets): never cached.
 fn private_html(status: StatusCode, markup: herald_templates::Markup) -> Response {
@@ -88,41 +84,8 @@ fn view(state: &AppState, i: &Integration) -> Channel {
 }
 
 /// A page error for what cannot be shown as a form error.
-fn refusal(portal: &Portal, e: ChannelError) -> Response {
-    match e {
-        ChannelError::NotFound => PageError::NotFound.into_response(),
-        ChannelError::Forbidden(why) => html(
-            StatusCode::FORBIDDEN,
-            herald_templates::accounts::message(
-                &portal.shell,
-                "Not possible yet",
-                &why,
-                Some(("/integrations", "Back to your channels")),
-            ),
-        ),
-        ChannelError::Invalid(errors) => {
-            let text = errors.0.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ");
-            html(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                herald_templates::accounts::message(
-                    &portal.shell,
-                    "That did not work",
-                    &text,
-                    Some(("/integrations", "Back to your channels")),
-                ),
-            )
-        }
-        ChannelError::Unavailable(why) => html(
-            StatusCode::SERVICE_UNAVAILABLE,
-            herald_templates::accounts::message(
-                &portal.shell,
-                "The Apprise API is unavailable",
-                &why,
-                Some(("/integrations", "Back to your channels")),
-            ),
-        ),
-        ChannelError::Internal(e) => PageError::Internal(e).into_response(),
-    }
+fn refusal(portal: &Portal, e: ServiceError) -> Response {
+    refusal_page(&portal.shell, e, Some(("/integrations", "Back to your channels")))
 }
 
 /// The path to go back to after an action: the referring channel page or the list.
@@ -183,9 +146,9 @@ async fn list_markup(
     Ok(pages::list(&portal.shell, &page, &errors.0))
 }
 
-fn channel_to_page(e: ChannelError) -> PageError {
+fn channel_to_page(e: ServiceError) -> PageError {
     match e {
-        ChannelError::NotFound => PageError::NotFound,
+        ServiceError::NotFound => PageError::NotFound,
         other => PageError::Internal(anyhow::anyhow!("{other}")),
     }
 }
@@ -218,7 +181,7 @@ async fn save_defaults(
         Ok(_) => {
             Ok(flash::redirect(&state, "/integrations", FlashKind::Success, "Your default tags are saved."))
         }
-        Err(ChannelError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             // `reminder_tags[1]` → the `reminder_tags` field.
             let errors = FieldErrors(
                 errors
@@ -371,7 +334,7 @@ async fn create_pasted(
     let (entries, rows) = form.entries();
     match channels(&state).create(&user.user, &form.name, &entries).await {
         Ok(saved) => Ok(saved_redirect(&state, &saved)),
-        Err(ChannelError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             if form.rows.is_empty() {
                 form.rows = blank_rows(BLANK_ROWS);
             }
@@ -461,7 +424,7 @@ async fn create_guided(
     let entry = EntryInput { url, tags: split_tags(&tags) };
     match channels(&state).create(&user.user, &name, &[entry]).await {
         Ok(saved) => Ok(saved_redirect(&state, &saved)),
-        Err(ChannelError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             let first = service.fields().first().map_or("name", |f| f.name);
             let errors = FieldErrors(
                 errors
@@ -520,7 +483,7 @@ async fn confirm(
             FlashKind::Success,
             &format!("“{}” is confirmed and active: Herald sends your notifications through it.", i.name),
         )),
-        Err(ChannelError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             let integration = channels(&state).get(&user.user, id).await.map_err(channel_to_page)?;
             let message = errors.0.first().map(|(_, m)| m.clone()).unwrap_or_default();
             Ok(html(
@@ -556,7 +519,7 @@ async fn resend_code(
             };
             Ok(flash::redirect(&state, &to, flash_kind(&delivery), message.trim()))
         }
-        Err(ChannelError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             let message = errors.0.first().map(|(_, m)| m.clone()).unwrap_or_default();
             Ok(flash::redirect(&state, &to, FlashKind::Warning, &message))
         }
@@ -577,7 +540,7 @@ async fn send_test(
         Ok((_, delivery)) => {
             Ok(flash::redirect(&state, &to, flash_kind(&delivery), &delivery.describe("The test message")))
         }
-        Err(ChannelError::Forbidden(why)) => Ok(flash::redirect(&state, &to, FlashKind::Warning, &why)),
+        Err(ServiceError::Forbidden(why)) => Ok(flash::redirect(&state, &to, FlashKind::Warning, &why)),
         Err(e) => Ok(refusal(&portal, e)),
     }
 }
@@ -666,7 +629,7 @@ async fn rename(
             FlashKind::Success,
             &format!("The channel is now called “{}”.", i.name),
         )),
-        Err(ChannelError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             let markup = edit_markup(&state, &portal, &user, id, Some(&input.name), None, &errors).await?;
             Ok(html(StatusCode::UNPROCESSABLE_ENTITY, markup))
         }
@@ -694,7 +657,7 @@ async fn replace_urls(
     let (entries, rows) = form.entries();
     match channels(&state).replace_urls(&user.user, id, &entries).await {
         Ok(saved) => Ok(saved_redirect(&state, &saved)),
-        Err(ChannelError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             if form.rows.is_empty() {
                 form.rows = blank_rows(2);
             }
@@ -749,7 +712,7 @@ async fn delete(
             FlashKind::Success,
             &format!("The channel “{}” is deleted; Herald no longer sends through it.", i.name),
         )),
-        Err(ChannelError::Unavailable(why)) => Ok(flash::redirect(
+        Err(ServiceError::Unavailable(why)) => Ok(flash::redirect(
             &state,
             &format!("/integrations/{id}"),
             FlashKind::Error,

@@ -15,6 +15,7 @@ mod orgs;
 mod participants;
 pub mod portal;
 mod public;
+pub mod session;
 mod static_files;
 mod status;
 
@@ -23,10 +24,7 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use crate::config::WebConfig;
-use crate::db::Db;
-use crate::mail::Mailer;
-use crate::secrets::SecretKey;
-use crate::temporal::Temporal;
+use crate::services::Services;
 use axum::Router;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -38,21 +36,23 @@ use tracing::Level;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Everything a handler may need; cheap to clone.
+/// Everything a handler may need: the services' context, and the web's own settings. Cheap to
+/// clone. It dereferences to [`Services`], so a handler passes `&state` where a service wants
+/// `&Services`.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    /// The database.
-    pub db: Db,
-    /// The link to Temporal.
-    pub temporal: Temporal,
+    /// What the services work with.
+    pub services: Services,
     /// Web settings (public URL, proxies, mail URL).
     pub web: Arc<WebConfig>,
-    /// Herald's secret key, for signing cookies and links.
-    pub keys: SecretKey,
-    /// System mail.
-    pub mailer: Mailer,
-    /// The Apprise API client; `None` in log-only mode (no `HERALD_APPRISE_URL`: nothing is sent).
-    pub apprise: Option<herald_workflows::apprise::AppriseClient>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.services
+    }
 }
 
 /// The whole application as a router, ready to serve.

@@ -2,7 +2,7 @@
 //! page behind an invitation link.
 //!
 //! The rules live in [`crate::orgs`]; these handlers gather what a page shows and translate
-//! [`OrgError`]s: not a member → 404, a role that does not allow it → 403 with the reason,
+//! [`ServiceError`]s: not a member → 404, a role that does not allow it → 403 with the reason,
 //! the last owner or a change made meanwhile → 409 with the reason, bad input → the form again
 //! with 422. Destructive actions show a confirmation page first (a form that posts
 //! `confirm=yes`), so they work without JavaScript.
@@ -10,9 +10,9 @@
 use std::collections::HashMap;
 
 use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use herald_templates::FlashKind;
@@ -22,11 +22,13 @@ use serde::Deserialize;
 use tracing::instrument;
 use uuid::Uuid;
 
-use super::error::{FieldErrors, PageError};
+use super::error::{PageError, html, refusal_page};
 use super::portal::Portal;
 use super::{AppState, flash};
-use crate::auth::session::{CurrentUser, MaybeUser, RequireUser};
-use crate::orgs::{self, OrgAccess, OrgError};
+use crate::domain::FieldErrors;
+use crate::domain::ServiceError;
+use crate::orgs::{self, OrgAccess};
+use crate::web::session::{CurrentUser, MaybeUser, RequireUser};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -43,10 +45,6 @@ pub(super) fn router() -> Router<AppState> {
         .route("/orgs/{slug}/settings", get(settings_page).post(rename))
         .route("/orgs/{slug}/delete", post(delete))
         .route("/invitations/{token}", get(invitation_page).post(accept_invitation))
-}
-
-fn html(status: StatusCode, markup: herald_templates::Markup) -> Response {
-    (status, [(header::VARY, "HX-Request")], Html(markup.into_string())).into_response()
 }
 
 /// A signed-in member's request for one organization (from the `{slug}` of the path).
@@ -69,7 +67,7 @@ impl FromRequestParts<AppState> for InOrg {
         let slug = params.get("slug").ok_or_else(|| PageError::NotFound.into_response())?;
         let access = orgs::access(&state.db, slug, user.user.id).await.map_err(|e| {
             match e {
-                OrgError::NotFound => PageError::NotFound,
+                ServiceError::NotFound => PageError::NotFound,
                 other => PageError::Internal(anyhow::anyhow!(other)),
             }
             .into_response()
@@ -98,17 +96,17 @@ impl InOrg {
     }
 
     /// The response for a failed operation; `Invalid` must be handled by the caller.
-    fn failure(&self, e: OrgError) -> Response {
+    fn failure(&self, e: ServiceError) -> Response {
         let back = (self.base(), format!("Back to {}", self.access.org.name));
         let back = Some((back.0.as_str(), back.1.as_str()));
         refusal_page(&self.portal.shell, e, back)
     }
 }
 
-fn page_failure(e: OrgError) -> Response {
+fn page_failure(e: ServiceError) -> Response {
     match e {
-        OrgError::NotFound => PageError::NotFound,
-        OrgError::Internal(e) => PageError::Internal(e),
+        ServiceError::NotFound => PageError::NotFound,
+        ServiceError::Internal(e) => PageError::Internal(e),
         other => PageError::Internal(anyhow::anyhow!("unexpected: {other}")),
     }
     .into_response()
@@ -168,7 +166,7 @@ async fn create(
             FlashKind::Success,
             &format!("{} is created, and you are its owner. Invite people from the Members page.", org.name),
         ),
-        Err(OrgError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             let slug = if input.slug.trim().is_empty() {
                 crate::domain::Slug::suggest(&input.name)
             } else {
@@ -177,7 +175,7 @@ async fn create(
             let form = pages::NewOrgForm { name: input.name, slug };
             html(StatusCode::UNPROCESSABLE_ENTITY, pages::new_org(&portal.shell, &form, &errors.0, verified))
         }
-        Err(OrgError::Forbidden(_)) => html(
+        Err(ServiceError::Forbidden(_)) => html(
             StatusCode::FORBIDDEN,
             pages::new_org(&portal.shell, &pages::NewOrgForm::default(), &[], false),
         ),
@@ -224,7 +222,7 @@ async fn members_response(
     } else {
         Vec::new()
     };
-    let tz: chrono_tz::Tz = org.user.user.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let viewer = org.user.user.viewer();
     let rows: Vec<pages::MemberRow> = members
         .iter()
         .map(|m| pages::MemberRow {
@@ -243,7 +241,7 @@ async fn members_response(
             email: i.invitation.email.clone(),
             role: i.invitation.role.to_string(),
             invited_by: i.invited_by_name.clone(),
-            expires: i.invitation.expires_at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string(),
+            expires: viewer.moment(i.invitation.expires_at),
             expired: orgs::expired(i.invitation.expires_at),
         })
         .collect();
@@ -292,7 +290,7 @@ async fn change_role(
     let Some(user_id) = member_id(&user_id) else { return PageError::NotFound.into_response() };
     let role = match orgs::parse_role(&input.role) {
         Ok(r) => r,
-        Err(why) => return org.failure(OrgError::Invalid(FieldErrors(vec![("role".to_owned(), why)]))),
+        Err(why) => return org.failure(ServiceError::Invalid(FieldErrors(vec![("role".to_owned(), why)]))),
     };
     match orgs::change_role(&state.db, &org.access, user_id, role).await {
         Ok(m) => flash::redirect(
@@ -419,7 +417,7 @@ async fn invite(State(state): State<AppState>, org: InOrg, Form(input): Form<Inv
             };
             flash::redirect(&state, &format!("{}/members", org.base()), kind, &text)
         }
-        Err(OrgError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             let form = pages::InviteForm { email: input.email, role: input.role };
             members_response(&state, &org, &form, &errors.0, StatusCode::UNPROCESSABLE_ENTITY).await
         }
@@ -495,7 +493,7 @@ async fn rename(State(state): State<AppState>, org: InOrg, Form(input): Form<Ren
             FlashKind::Success,
             &format!("The organization is now called {}.", o.name),
         ),
-        Err(OrgError::Invalid(errors)) => html(
+        Err(ServiceError::Invalid(errors)) => html(
             StatusCode::UNPROCESSABLE_ENTITY,
             pages::settings(&org.portal.shell, &org.header(), &input.name, &errors.0),
         ),
@@ -607,8 +605,8 @@ async fn accept_invitation(
             };
             flash::redirect(&state, &format!("/orgs/{}", joined.org_slug), FlashKind::Success, &text)
         }
-        Err(OrgError::NotFound) => dead_link(&portal),
-        Err(OrgError::Forbidden(why)) => html(
+        Err(ServiceError::NotFound) => dead_link(&portal),
+        Err(ServiceError::Forbidden(why)) => html(
             StatusCode::FORBIDDEN,
             message(
                 &portal.shell,
@@ -618,25 +616,5 @@ async fn accept_invitation(
             ),
         ),
         Err(e) => page_failure(e),
-    }
-}
-
-/// The page for a refused organization or event operation, with a way back.
-pub(super) fn refusal_page(
-    shell: &herald_templates::Shell,
-    e: OrgError,
-    back: Option<(&str, &str)>,
-) -> Response {
-    match e {
-        OrgError::NotFound => PageError::NotFound.into_response(),
-        OrgError::Forbidden(why) => html(StatusCode::FORBIDDEN, message(shell, "Not allowed", &why, back)),
-        OrgError::Conflict(why) => {
-            html(StatusCode::CONFLICT, message(shell, "That cannot be done", &why, back))
-        }
-        OrgError::Invalid(fields) => {
-            let why = fields.0.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ");
-            html(StatusCode::UNPROCESSABLE_ENTITY, message(shell, "Please check", &why, back))
-        }
-        OrgError::Internal(e) => PageError::Internal(e).into_response(),
     }
 }

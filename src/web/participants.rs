@@ -21,15 +21,16 @@ use herald_templates::participants::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::error::PageError;
+use super::error::{PageError, html, refusal_page};
 use super::portal::Portal;
 use super::{AppState, flash};
-use crate::auth::session::{CurrentUser, MaybeUser, RequireUser};
 use crate::db::models::{EventStatus, Rsvp};
 use crate::db::participants::ChannelRow;
-use crate::events::{self, EventError};
-use crate::orgs::{self, OrgAccess, OrgError};
+use crate::domain::ServiceError;
+use crate::events;
+use crate::orgs::{self, OrgAccess};
 use crate::participants::{self, Added, EventView, ImportError, MAX_IMPORT_BYTES, rsvp_label};
+use crate::web::session::{CurrentUser, MaybeUser, RequireUser};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -43,10 +44,6 @@ pub(super) fn router() -> Router<AppState> {
         .route("/orgs/{slug}/events/{id}/participants/import/{import}", get(progress))
         .route("/o/{org}/e/{event}/rsvp", post(rsvp))
         .route("/o/{org}/e/{event}/leave", post(leave))
-}
-
-fn html(status: StatusCode, markup: herald_templates::Markup) -> Response {
-    (status, [(header::VARY, "HX-Request")], Html(markup.into_string())).into_response()
 }
 
 /// A signed-in member's request about one event of their organization; 404 for anyone else.
@@ -76,11 +73,11 @@ impl FromRequestParts<AppState> for OrgEvent {
             None => None,
         };
         let access = orgs::access(&state.db, slug, user.user.id).await.map_err(|e| match e {
-            OrgError::NotFound => not_found(),
+            ServiceError::NotFound => not_found(),
             other => PageError::Internal(anyhow::anyhow!(other)).into_response(),
         })?;
         let event = events::load(&state.db, &access, id).await.map_err(|e| match e {
-            EventError::Internal(e) => PageError::Internal(e).into_response(),
+            ServiceError::Internal(e) => PageError::Internal(e).into_response(),
             _ => not_found(),
         })?;
         let portal = Portal::from_request_parts(parts, state)
@@ -101,14 +98,14 @@ impl OrgEvent {
         format!("{}/participants", self.event_href())
     }
 
-    fn failure(&self, e: EventError) -> Response {
+    fn failure(&self, e: ServiceError) -> Response {
         let href = self.event_href();
-        super::orgs::refusal_page(&self.portal.shell, e, Some((href.as_str(), "Back to the event")))
+        refusal_page(&self.portal.shell, e, Some((href.as_str(), "Back to the event")))
     }
 
     fn forbid(&self) -> Option<Response> {
         (!self.view.manages()).then(|| {
-            self.failure(EventError::Forbidden(
+            self.failure(ServiceError::Forbidden(
                 "Only owners, admins and organizers manage participants.".into(),
             ))
         })
@@ -182,7 +179,7 @@ struct AddInput {
 fn add_form_page(
     e: &OrgEvent,
     input: &AddInput,
-    errors: &super::error::FieldErrors,
+    errors: &crate::domain::FieldErrors,
     status: StatusCode,
 ) -> Response {
     let role = if input.role.is_empty() { "attendee" } else { input.role.as_str() };
@@ -204,7 +201,7 @@ async fn add_page(e: OrgEvent) -> Response {
     if let Some(r) = e.forbid() {
         return r;
     }
-    add_form_page(&e, &AddInput::default(), &super::error::FieldErrors::default(), StatusCode::OK)
+    add_form_page(&e, &AddInput::default(), &crate::domain::FieldErrors::default(), StatusCode::OK)
 }
 
 async fn add(State(state): State<AppState>, e: OrgEvent, Form(input): Form<AddInput>) -> Response {
@@ -242,11 +239,11 @@ async fn add(State(state): State<AppState>, e: OrgEvent, Form(input): Form<AddIn
             FlashKind::Warning,
             "The invitation is saved, but we could not send the email just now.",
         ),
-        Err(EventError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             add_form_page(&e, &input, &errors, StatusCode::UNPROCESSABLE_ENTITY)
         }
-        Err(EventError::Conflict(why)) => {
-            let mut errors = super::error::FieldErrors::default();
+        Err(ServiceError::Conflict(why)) => {
+            let mut errors = crate::domain::FieldErrors::default();
             errors.add("email", why);
             add_form_page(&e, &input, &errors, StatusCode::CONFLICT)
         }
@@ -517,15 +514,16 @@ fn sign_in_first(page: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, format!("/signin?next={next}"))]).into_response()
 }
 
-fn refusal(state: &AppState, page: &str, e: EventError) -> Response {
+fn refusal(state: &AppState, page: &str, e: ServiceError) -> Response {
     let back = format!("{page}#rsvp");
     match e {
-        EventError::NotFound => PageError::NotFound.into_response(),
-        EventError::Internal(e) => PageError::Internal(e).into_response(),
-        EventError::Forbidden(why) | EventError::Conflict(why) => {
-            flash::redirect(state, &back, FlashKind::Error, &why)
-        }
-        EventError::Invalid(fields) => {
+        ServiceError::NotFound => PageError::NotFound.into_response(),
+        ServiceError::Internal(e) => PageError::Internal(e).into_response(),
+        ServiceError::Forbidden(why)
+        | ServiceError::Conflict(why)
+        | ServiceError::TooMany(why)
+        | ServiceError::Unavailable(why) => flash::redirect(state, &back, FlashKind::Error, &why),
+        ServiceError::Invalid(fields) => {
             let why = fields.0.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ");
             flash::redirect(state, &back, FlashKind::Error, &why)
         }

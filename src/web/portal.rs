@@ -7,7 +7,7 @@ use super::AppState;
 use super::csrf::CsrfToken;
 use super::error::PageError;
 use super::flash::Flashes;
-use crate::auth::session::{CurrentUser, MaybeUser};
+use crate::web::session::{CurrentUser, MaybeUser};
 
 /// What every portal page needs to render its frame.
 #[derive(Debug, Clone)]

@@ -13,15 +13,15 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use herald_templates::events::{self as pages, PublicEvent, PublicRow, ReminderNote, ReminderTime};
 
 use super::AppState;
 use super::error::PageError;
-use super::events::{fmt_span, fmt_time};
 use super::portal::Portal;
 use crate::db::models::{Event, EventStatus, Organization, Rsvp, Visibility};
-use crate::events::{self, EventError};
+use crate::domain::ServiceError;
+use crate::domain::time::Viewer;
+use crate::events;
 use crate::participants::{self, EventView};
 
 pub(super) fn router() -> Router<AppState> {
@@ -41,25 +41,22 @@ async fn org_page(State(state): State<AppState>, portal: Portal, Path(slug): Pat
         Ok(l) => l,
         Err(e) => return PageError::from(e).into_response(),
     };
-    let tz = viewer_tz(&portal);
     let rows: Vec<PublicRow> = list
         .iter()
         .filter(|e| e.status == EventStatus::Published && e.visibility == Visibility::Public)
         .map(|e| PublicRow {
             href: format!("/o/{}/e/{}", org.slug, e.slug),
             name: e.name.clone(),
-            when: fmt_span(e.starts_at, e.ends_at, tz.unwrap_or_else(|| event_tz(e))),
+            when: viewer_of(&portal, e).span(e.starts_at, e.ends_at),
         })
         .collect();
     Html(pages::public_org(&portal.shell, &org.name, &rows).into_string()).into_response()
 }
 
-fn event_tz(e: &Event) -> Tz {
-    e.timezone.parse().unwrap_or(Tz::UTC)
-}
-
-fn viewer_tz(portal: &Portal) -> Option<Tz> {
-    portal.user.as_ref().and_then(|u| u.user.timezone.parse().ok())
+/// How the visitor reads `e`'s times: their own zone and format when signed in, else the
+/// event's zone with the month in words.
+fn viewer_of(portal: &Portal, e: &Event) -> Viewer {
+    portal.user.as_ref().map_or_else(|| Viewer::stranger(e.timezone), |u| u.user.viewer())
 }
 
 /// The event `slug` of `org` if the visitor may see it.
@@ -71,7 +68,7 @@ pub(super) async fn visible_event(
 ) -> Result<EventView, PageError> {
     let user = portal.user.as_ref().map(|u| u.user.id);
     participants::view_by_slug(&state.db, org, slug, user).await.map_err(|e| match e {
-        EventError::Internal(e) => PageError::Internal(e),
+        ServiceError::Internal(e) => PageError::Internal(e),
         _ => PageError::NotFound,
     })
 }
@@ -136,11 +133,11 @@ async fn event_page(
         Ok(n) => n,
         Err(e) => return e.into_response(),
     };
-    let etz = event_tz(event);
-    let vtz = viewer_tz(&portal).unwrap_or(etz);
+    let viewer = viewer_of(&portal, event);
+    let in_event_zone = viewer.in_zone(event.timezone);
     let summary: String = format!(
         "{} · {}{}",
-        fmt_span(event.starts_at, event.ends_at, etz),
+        in_event_zone.span(event.starts_at, event.ends_at),
         event.location.clone().unwrap_or_else(|| "online".into()),
         if event.description.is_empty() { String::new() } else { format!(" · {}", event.description) }
     )
@@ -151,8 +148,9 @@ async fn event_page(
         org_name: org.name.clone(),
         org_href: format!("/o/{}", org.slug),
         name: event.name.clone(),
-        when_viewer: fmt_span(event.starts_at, event.ends_at, vtz),
-        when_event: (vtz != etz).then(|| fmt_span(event.starts_at, event.ends_at, etz)),
+        when_viewer: viewer.span(event.starts_at, event.ends_at),
+        when_event: (viewer.zone != event.timezone)
+            .then(|| in_event_zone.span(event.starts_at, event.ends_at)),
         location: event.location.clone(),
         online_url: event.online_url.clone(),
         description_html: events::render_markdown(&event.description),
@@ -204,13 +202,13 @@ async fn reminder_note(
         .filter(|i| chosen.is_empty() || chosen.iter().any(|c| c.integration_id == i.id))
         .map(|i| i.name)
         .collect();
-    let tz: Tz = user.user.timezone.parse().unwrap_or(Tz::UTC);
+    let viewer = user.user.viewer();
     Ok(Some(ReminderNote::Scheduled {
         times: upcoming
             .iter()
-            .map(|n| ReminderTime { when: fmt_time(n.due_at, tz), datetime: n.due_at.to_rfc3339() })
+            .map(|n| ReminderTime { when: viewer.moment(n.due_at), datetime: n.due_at.to_rfc3339() })
             .collect(),
-        zone: tz.name().to_owned(),
+        zone: viewer.zone.name().to_owned(),
         channels,
     }))
 }

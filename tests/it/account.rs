@@ -104,7 +104,7 @@ async fn preferences_page_and_api(backend: Backend) {
     }
     assert!(page.contains(r#"value="Mars/Olympus""#), "the typed zone is kept for correction");
     let user = app.db.db.user_by_email("ada@example.org").await.unwrap().unwrap();
-    assert_eq!((user.display_name.as_str(), user.timezone.as_str()), ("Ada Lovelace", "Europe/Paris"));
+    assert_eq!((user.display_name.as_str(), user.timezone.name()), ("Ada Lovelace", "Europe/Paris"));
 
     // A good update is saved and confirmed.
     let r = ada
@@ -226,7 +226,7 @@ async fn tokens_on_the_account_page(backend: Backend) {
     let (_, page) = ada.page("/account/tokens").await;
     assert!(page.contains("CI deploys") && page.contains("Active"));
     assert!(!page.contains("Never"), "last use is recorded");
-    assert!(!page.contains(&token) && !page.contains(&herald::auth::hash_token(&token)));
+    assert!(!page.contains(&token) && !page.contains(&herald::secrets::hash_token(&token)));
     let paths = revoke_paths(&page);
     assert_eq!(paths.len(), 1);
 
@@ -465,7 +465,7 @@ async fn revoking_with_htmx_updates_the_row_in_place() {
     let token = app
         .db
         .db
-        .create_api_token(user.id, "Deploys", &herald::auth::hash_token("herald_abc"))
+        .create_api_token(user.id, "Deploys", &herald::secrets::hash_token("herald_abc"))
         .await
         .unwrap();
     let (_, page) = ada.page("/account/tokens").await;
@@ -484,6 +484,6 @@ async fn revoking_with_htmx_updates_the_row_in_place() {
     let row = r.text().await.unwrap();
     assert!(row.trim_start().starts_with("<tr") && !row.contains("<html"), "only the row: {row}");
     assert!(row.contains("Deploys") && row.contains("Revoked") && !row.contains("/revoke"), "{row}");
-    assert!(app.db.db.use_api_token(&herald::auth::hash_token("herald_abc")).await.unwrap().is_none());
+    assert!(app.db.db.use_api_token(&herald::secrets::hash_token("herald_abc")).await.unwrap().is_none());
     app.stop().await;
 }

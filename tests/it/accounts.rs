@@ -1,8 +1,8 @@
 //! Accounts: sign-up, verification by mail, sign-in, CSRF.
 
 use chrono::{Duration, Utc};
-use herald::auth::hash_token;
 use herald::db::auth::TokenPurpose;
+use herald::secrets::hash_token;
 
 use crate::support::{Backend, MAIL_URL, PASSWORD, TestApp, Visitor};
 
@@ -263,7 +263,7 @@ async fn sign_in_throttling(backend: Backend) {
         let v = &v;
         async move { v.post("/signin", &[("email", email), ("password", password)]).await }
     };
-    for _ in 0..herald::auth::throttle::PER_ACCOUNT {
+    for _ in 0..herald::accounts::throttle::PER_ACCOUNT {
         assert_eq!(attempt("ada@example.org", "wrong password!").await.status(), 401);
     }
     // Now even the right password is refused, with a reason.
@@ -277,7 +277,7 @@ async fn sign_in_throttling(backend: Backend) {
     assert_eq!(status, 303);
     // …until the address itself has failed too often: bring it to one failure below the limit
     // (as failures for other accounts would), then fail once more.
-    let below = herald::auth::throttle::PER_ADDRESS - herald::auth::throttle::PER_ACCOUNT - 1;
+    let below = herald::accounts::throttle::PER_ADDRESS - herald::accounts::throttle::PER_ACCOUNT - 1;
     for _ in 0..below {
         app.db.db.record_sign_in_failure(&["ip:127.0.0.1".to_owned()]).await.unwrap();
     }

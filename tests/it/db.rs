@@ -56,7 +56,7 @@ async fn users_and_tokens(backend: Backend) {
     let db = &t.db;
     let ada = db.create_user(&user("ada@example.org")).await.unwrap();
     assert_eq!(ada.email, "ada@example.org");
-    assert_eq!(ada.timezone, "Europe/Paris");
+    assert_eq!(ada.timezone.name(), "Europe/Paris");
     assert!(ada.verified_at.is_none());
 
     assert!(

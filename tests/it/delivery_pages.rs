@@ -22,7 +22,7 @@ pub(crate) async fn signed_in(app: &TestApp, email: &str, name: &str) -> (Visito
     let v = app.signed_up(email, name, true).await;
     let id = app.db.db.user_by_email(email).await.unwrap().unwrap().id;
     let token = format!("t-{}", Uuid::new_v4().simple());
-    app.db.db.create_api_token(id, "tests", &herald::auth::hash_token(&token)).await.unwrap();
+    app.db.db.create_api_token(id, "tests", &herald::secrets::hash_token(&token)).await.unwrap();
     (v, id, token)
 }
 
@@ -54,9 +54,9 @@ fn reminders_html(html: &str) -> &str {
     &html[at..end]
 }
 
-/// A reminder time as the page words it.
+/// A reminder time as the page words it for a user with the default (ISO) date format.
 fn when(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%a %-d %b %Y, %H:%M %Z").to_string()
+    t.with_timezone(&tz).format("%a %Y-%m-%d, %H:%M %Z").to_string()
 }
 
 async fn card_of(v: &Visitor, page: &str) -> (Option<String>, String) {

@@ -467,7 +467,7 @@ async fn secrets_never_show_in_pages_api_or_logs(backend: Backend) {
     let ada = app.signed_up("ada@example.org", "Ada", true).await;
     let ada_id = user_id(&app, "ada@example.org").await;
     let token = format!("t-{}", Uuid::new_v4().simple());
-    app.db.db.create_api_token(ada_id, "cli", &herald::auth::hash_token(&token)).await.unwrap();
+    app.db.db.create_api_token(ada_id, "cli", &herald::secrets::hash_token(&token)).await.unwrap();
 
     let r = ada
         .post(
@@ -530,13 +530,13 @@ async fn another_users_channel_is_invisible_and_untouchable(backend: Backend) {
     let _ada = app.signed_up("ada@example.org", "Ada", true).await;
     let ada_id = user_id(&app, "ada@example.org").await;
     let ada_token = format!("t-{}", Uuid::new_v4().simple());
-    app.db.db.create_api_token(ada_id, "cli", &herald::auth::hash_token(&ada_token)).await.unwrap();
+    app.db.db.create_api_token(ada_id, "cli", &herald::secrets::hash_token(&ada_token)).await.unwrap();
     let (id, key) = confirmed_channel(&app, &ada_token, "Ada's phone", &[(PHONE_URL, &["phone"])]).await;
 
     let mallory = app.signed_up("mallory@example.org", "Mallory", true).await;
     let mallory_id = user_id(&app, "mallory@example.org").await;
     let token = format!("t-{}", Uuid::new_v4().simple());
-    app.db.db.create_api_token(mallory_id, "cli", &herald::auth::hash_token(&token)).await.unwrap();
+    app.db.db.create_api_token(mallory_id, "cli", &herald::secrets::hash_token(&token)).await.unwrap();
 
     let sent_before = app.apprise.delivered().len();
     let base = format!("/integrations/{id}");
@@ -698,7 +698,7 @@ async fn deleting_channels(backend: Backend) {
     let ada = app.signed_up("ada@example.org", "Ada", true).await;
     let ada_id = user_id(&app, "ada@example.org").await;
     let token = format!("t-{}", Uuid::new_v4().simple());
-    app.db.db.create_api_token(ada_id, "cli", &herald::auth::hash_token(&token)).await.unwrap();
+    app.db.db.create_api_token(ada_id, "cli", &herald::secrets::hash_token(&token)).await.unwrap();
 
     // In the browser, after a confirmation page.
     let (id, key) = confirmed_channel(&app, &token, "Phone", &[(PHONE_URL, &[])]).await;
@@ -854,7 +854,7 @@ async fn editing_renaming_and_switching_channels(backend: Backend) {
     let ada = app.signed_up("ada@example.org", "Ada", true).await;
     let ada_id = user_id(&app, "ada@example.org").await;
     let token = format!("t-{}", Uuid::new_v4().simple());
-    app.db.db.create_api_token(ada_id, "cli", &herald::auth::hash_token(&token)).await.unwrap();
+    app.db.db.create_api_token(ada_id, "cli", &herald::secrets::hash_token(&token)).await.unwrap();
     let (id, key) = confirmed_channel(&app, &token, "Phone", &[(PHONE_URL, &["phone"])]).await;
     confirmed_channel(&app, &token, "Mail", &[(MAIL_URL, &[])]).await;
     let path = format!("/integrations/{id}");
@@ -995,7 +995,7 @@ async fn default_tags_on_the_page_and_the_api(backend: Backend) {
     let ada = app.signed_up("ada@example.org", "Ada", true).await;
     let ada_id = user_id(&app, "ada@example.org").await;
     let token = format!("t-{}", Uuid::new_v4().simple());
-    app.db.db.create_api_token(ada_id, "cli", &herald::auth::hash_token(&token)).await.unwrap();
+    app.db.db.create_api_token(ada_id, "cli", &herald::secrets::hash_token(&token)).await.unwrap();
 
     let (status, body) = api(&app, &token, Method::GET, "/api/v1/me/notification-defaults", None).await;
     assert_eq!((status, body), (200, json!({"reminder_tags": [], "urgent_tags": []})));
@@ -1041,7 +1041,7 @@ async fn log_only_mode_sends_nothing_and_logs_the_code(backend: Backend) {
     let app = TestApp::start_log_only(backend).await;
     // No mail in log-only mode either: the account is made verified directly.
     let hash =
-        herald::auth::password::hash(&herald::domain::Password::parse(PASSWORD).unwrap()).await.unwrap();
+        herald::accounts::password::hash(&herald::domain::Password::parse(PASSWORD).unwrap()).await.unwrap();
     let user = app
         .db
         .db
@@ -1087,7 +1087,7 @@ async fn log_only_mode_sends_nothing_and_logs_the_code(backend: Backend) {
 
     // The API says the same; deleting needs no Apprise API.
     let token = format!("t-{}", Uuid::new_v4().simple());
-    app.db.db.create_api_token(user.id, "cli", &herald::auth::hash_token(&token)).await.unwrap();
+    app.db.db.create_api_token(user.id, "cli", &herald::secrets::hash_token(&token)).await.unwrap();
     let (status, body) =
         api(&app, &token, Method::POST, &format!("/api/v1/integrations/{id}/test"), None).await;
     assert_eq!((status, body["outcome"].as_str()), (200, Some("log_only")));

@@ -182,7 +182,7 @@ async fn a_member_of_one_org_gets_404_everywhere_in_another(backend: Backend) {
     // The caller: a plain member of A, in the browser and with an API token.
     let (mallory, mallory_id) = member_of(&app, &a.org, "mallory@example.org", "Mallory", Role::Member).await;
     let token = format!("t-{}", Uuid::new_v4().simple());
-    app.db.db.create_api_token(mallory_id, "cli", &herald::auth::hash_token(&token)).await.unwrap();
+    app.db.db.create_api_token(mallory_id, "cli", &herald::secrets::hash_token(&token)).await.unwrap();
     // Channels are per user: the caller's own (A's fixture) and Bella's (B's fixture).
     b.ids.insert("integration", new_channel(&bella, "Bella's phone").await.to_string());
     a.ids.insert("integration", new_channel(&mallory, "Mallory's phone").await.to_string());

@@ -23,6 +23,7 @@ mod delivery_pages;
 mod events;
 mod integrations;
 mod isolation;
+mod layers;
 mod orgs;
 mod participants;
 mod readiness;

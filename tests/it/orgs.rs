@@ -30,7 +30,7 @@ pub(crate) async fn api_user(app: &TestApp, email: &str, name: &str, verified: b
         .await
         .unwrap();
     let token = format!("test-token-{}", Uuid::new_v4().simple());
-    app.db.db.create_api_token(user.id, "tests", &herald::auth::hash_token(&token)).await.unwrap();
+    app.db.db.create_api_token(user.id, "tests", &herald::secrets::hash_token(&token)).await.unwrap();
     (user, token)
 }
 
@@ -294,7 +294,7 @@ async fn last_owner_rule(backend: Backend) {
 
     // Through the API too.
     let token = format!("t-{}", Uuid::new_v4().simple());
-    app.db.db.create_api_token(ada_id, "cli", &herald::auth::hash_token(&token)).await.unwrap();
+    app.db.db.create_api_token(ada_id, "cli", &herald::secrets::hash_token(&token)).await.unwrap();
     let (status, problem) = api(&app, &token, Method::POST, &format!("/api/v1{base}/leave"), None).await;
     assert_eq!(status, 409);
     assert!(problem["detail"].as_str().unwrap().contains("make someone else owner first"));
@@ -461,7 +461,7 @@ async fn invitations_are_managed_and_links_die(backend: Backend) {
             org.id,
             "zed@example.org",
             Role::Member,
-            &herald::auth::hash_token(expired),
+            &herald::secrets::hash_token(expired),
             None,
             Utc::now() - Duration::minutes(1),
         )

@@ -257,7 +257,7 @@ async fn participants_and_rsvp_through_the_api(backend: Backend) {
     let (_ada, org) = owner_of(&app, "ada@example.org", "Ada", "Rust Paris").await;
     let ada_token = format!("t-{}", Uuid::new_v4().simple());
     let ada_id = user_id(&app, "ada@example.org").await;
-    app.db.db.create_api_token(ada_id, "t", &herald::auth::hash_token(&ada_token)).await.unwrap();
+    app.db.db.create_api_token(ada_id, "t", &herald::secrets::hash_token(&ada_token)).await.unwrap();
     let (status, event) = api(
         &app,
         &ada_token,
@@ -595,7 +595,7 @@ async fn private_events_for_members_and_participants_only(backend: Backend) {
         let db = app.db.db.clone();
         async move {
             let t = format!("t-{}", Uuid::new_v4().simple());
-            db.create_api_token(uid, "t", &herald::auth::hash_token(&t)).await.unwrap();
+            db.create_api_token(uid, "t", &herald::secrets::hash_token(&t)).await.unwrap();
             t
         }
     };

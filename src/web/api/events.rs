@@ -14,7 +14,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -22,13 +21,13 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{ApiError, ApiJson, ApiUser, Problem};
-use crate::auth::hash_token;
 use crate::db::events::Notices;
 use crate::db::models::{Event, EventUpdate};
+use crate::domain::FieldErrors;
 use crate::events::{self, API_NAMES, RawEvent, SyncState};
 use crate::orgs::{self, OrgAccess};
+use crate::secrets::hash_token;
 use crate::web::AppState;
-use crate::web::error::FieldErrors;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -135,7 +134,7 @@ pub struct ApiEvent {
 }
 
 fn api_event(e: &Event, org_slug: &str, synced: SyncState) -> ApiEvent {
-    let tz: Tz = e.timezone.parse().unwrap_or(Tz::UTC);
+    let tz = e.timezone.0;
     ApiEvent {
         id: e.id,
         org: org_slug.to_owned(),
@@ -146,7 +145,7 @@ fn api_event(e: &Event, org_slug: &str, synced: SyncState) -> ApiEvent {
         online_url: e.online_url.clone(),
         starts_at: e.starts_at.with_timezone(&tz).to_rfc3339(),
         ends_at: e.ends_at.with_timezone(&tz).to_rfc3339(),
-        timezone: e.timezone.clone(),
+        timezone: e.timezone.name().to_owned(),
         visibility: e.visibility.to_string(),
         reminder_offsets: e.reminder_offsets.0.clone(),
         notify_reminders: e.notify_reminders,
@@ -231,7 +230,7 @@ fn raw_of(e: &Event) -> RawEvent {
         online_url: e.online_url.clone().unwrap_or_default(),
         start: e.starts_at.to_rfc3339(),
         end: e.ends_at.to_rfc3339(),
-        timezone: e.timezone.clone(),
+        timezone: e.timezone.name().to_owned(),
         visibility: e.visibility.to_string(),
         reminder_offsets: e.reminder_offsets.0.clone(),
         custom_reminders: String::new(),

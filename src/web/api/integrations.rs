@@ -7,8 +7,8 @@
 
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -18,10 +18,11 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{ApiError, ApiJson, ApiUser, Problem};
-use crate::auth::session::CurrentUser;
 use crate::db::models::Integration;
-use crate::integrations::{self as rules, ChannelError, Channels, Delivery, EntryInput, Pushed, Saved};
+use crate::domain::ServiceError;
+use crate::integrations::{self as rules, Channels, Delivery, EntryInput, Pushed, Saved};
 use crate::web::AppState;
+use crate::web::session::CurrentUser;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -35,33 +36,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 
 fn channels(state: &AppState) -> Channels<'_> {
     Channels { db: &state.db, keys: &state.keys, apprise: state.apprise.as_ref() }
-}
-
-/// A problem document with any status (for 503, which [`ApiError`] has no variant for).
-fn problem(status: StatusCode, detail: String) -> Response {
-    let body = Problem {
-        kind: "about:blank".into(),
-        title: status.canonical_reason().unwrap_or("Error").into(),
-        status: status.as_u16(),
-        detail: Some(detail),
-        errors: vec![],
-    };
-    let mut response = (status, Json(body)).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-    response
-}
-
-fn api_error(e: ChannelError) -> Response {
-    match e {
-        ChannelError::NotFound => ApiError::NotFound.into_response(),
-        ChannelError::Forbidden(why) => ApiError::Forbidden(why).into_response(),
-        ChannelError::Invalid(fields) => ApiError::Invalid(fields).into_response(),
-        ChannelError::Unavailable(why) => problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("Herald could not reach the Apprise API, so nothing changed ({why}). Try again later."),
-        ),
-        ChannelError::Internal(e) => ApiError::Internal(e).into_response(),
-    }
 }
 
 /// The caller and one of their channels, named by `{id}`: another user's (or a malformed id) is
@@ -319,7 +293,7 @@ async fn create(
     let entries: Vec<EntryInput> = input.urls.iter().map(EntryInput::from).collect();
     match channels(&state).create(&caller.user, &input.name, &entries).await {
         Ok(saved) => (StatusCode::CREATED, Json(IntegrationOut::saved(&state, &saved))).into_response(),
-        Err(e) => api_error(e),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -332,7 +306,7 @@ async fn create(
 async fn get_one(State(state): State<AppState>, OwnChannel { caller, id }: OwnChannel) -> Response {
     match channels(&state).get(&caller.user, id).await {
         Ok(i) => Json(IntegrationOut::new(&state, &i)).into_response(),
-        Err(e) => api_error(e),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -355,7 +329,7 @@ async fn update(
     let result = async {
         let mut current = ch.get(user, id).await?;
         // Check every field before changing anything.
-        let mut errors = crate::web::error::FieldErrors::default();
+        let mut errors = crate::domain::FieldErrors::default();
         if let Some(name) = &input.name
             && let Some(name) = errors.check("name", crate::domain::Name::parse(name))
             && let Some(other) = state.db.integration_named(user.id, name.as_str()).await?
@@ -372,7 +346,7 @@ async fn update(
             rules::validate_entries(entries, &mut errors);
         }
         if !errors.is_empty() {
-            return Err(ChannelError::Invalid(errors));
+            return Err(ServiceError::Invalid(errors));
         }
         let mut saved = None;
         if let Some(entries) = &entries {
@@ -397,7 +371,7 @@ async fn update(
     .await;
     match result {
         Ok(out) => Json(out).into_response(),
-        Err(e) => api_error(e),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -412,7 +386,7 @@ async fn update(
 async fn delete(State(state): State<AppState>, OwnChannel { caller, id }: OwnChannel) -> Response {
     match channels(&state).delete(&caller.user, id).await {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => api_error(e),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -432,7 +406,7 @@ async fn confirm(
 ) -> Response {
     match channels(&state).confirm(&caller.user, id, &input.code).await {
         Ok(i) => Json(IntegrationOut::new(&state, &i)).into_response(),
-        Err(e) => api_error(e),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -447,11 +421,11 @@ async fn confirm(
 async fn resend_code(State(state): State<AppState>, OwnChannel { caller, id }: OwnChannel) -> Response {
     match channels(&state).resend_code(&caller.user, id).await {
         Ok((_, d)) => Json(DeliveryOut::new(&d, "The confirmation code")).into_response(),
-        Err(ChannelError::Invalid(fields)) => {
+        Err(ServiceError::Invalid(fields)) => {
             let why = fields.0.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ");
             ApiError::Conflict(why).into_response()
         }
-        Err(e) => api_error(e),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -466,8 +440,8 @@ async fn resend_code(State(state): State<AppState>, OwnChannel { caller, id }: O
 async fn test(State(state): State<AppState>, OwnChannel { caller, id }: OwnChannel) -> Response {
     match channels(&state).test(&caller.user, id).await {
         Ok((_, d)) => Json(DeliveryOut::new(&d, "The test message")).into_response(),
-        Err(ChannelError::Forbidden(why)) => ApiError::Conflict(why).into_response(),
-        Err(e) => api_error(e),
+        Err(ServiceError::Forbidden(why)) => ApiError::Conflict(why).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -494,7 +468,7 @@ async fn get_defaults(State(state): State<AppState>, ApiUser(caller): ApiUser) -
         Ok((reminder_tags, urgent_tags)) => {
             Json(NotificationDefaults { reminder_tags, urgent_tags }).into_response()
         }
-        Err(e) => api_error(e),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -513,6 +487,6 @@ async fn put_defaults(
         Ok((reminder_tags, urgent_tags)) => {
             Json(NotificationDefaults { reminder_tags, urgent_tags }).into_response()
         }
-        Err(e) => api_error(e),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }

@@ -9,10 +9,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson, ApiUser, Problem};
+use crate::accounts::{self, PreferencesUpdate};
 use crate::db::models::User;
-use crate::domain::{DateFormat, Name, TimeZone};
 use crate::web::AppState;
-use crate::web::error::FieldErrors;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(me, update_me))
@@ -44,8 +43,8 @@ impl From<&User> for Me {
             email: u.email.clone(),
             display_name: u.display_name.clone(),
             verified: u.verified_at.is_some(),
-            timezone: u.timezone.clone(),
-            date_format: u.date_format.clone(),
+            timezone: u.timezone.name().to_owned(),
+            date_format: u.date_format.as_str().to_owned(),
             created_at: u.created_at,
         }
     }
@@ -81,25 +80,11 @@ async fn update_me(
     ApiUser(caller): ApiUser,
     ApiJson(input): ApiJson<MeUpdate>,
 ) -> Result<Json<Me>, ApiError> {
-    let user = &caller.user;
-    let mut errors = FieldErrors::default();
-    let name = match &input.display_name {
-        Some(raw) => errors.check("display_name", Name::parse(raw)).map(|n| n.as_str().to_owned()),
-        None => Some(user.display_name.clone()),
+    let update = PreferencesUpdate {
+        display_name: input.display_name,
+        timezone: input.timezone,
+        date_format: input.date_format,
     };
-    let tz = match &input.timezone {
-        Some(raw) => errors.check("timezone", TimeZone::parse(raw)).map(|t| t.name().to_owned()),
-        None => Some(user.timezone.clone()),
-    };
-    let format = match &input.date_format {
-        Some(raw) => errors.check("date_format", DateFormat::parse(raw)).map(|f| f.as_str().to_owned()),
-        None => Some(user.date_format.clone()),
-    };
-    let (Some(name), Some(tz), Some(format)) = (name, tz, format) else {
-        return Err(ApiError::Invalid(errors));
-    };
-    state.db.update_preferences(user.id, &name, &tz, &format).await?;
-    tracing::info!(user_id = %user.id, "preferences updated");
-    let updated = state.db.user_by_id(user.id).await?.ok_or(ApiError::NotFound)?;
+    let updated = accounts::update_preferences(&state.db, &caller.user, &update).await?;
     Ok(Json(Me::from(&updated)))
 }

@@ -25,10 +25,10 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
 use super::AppState;
-use super::error::FieldErrors;
-use crate::auth::hash_token;
-use crate::auth::session::CurrentUser;
+use crate::accounts;
 use crate::db::DbError;
+use crate::domain::{FieldErrors, ServiceError};
+use crate::web::session::CurrentUser;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -137,9 +137,29 @@ pub enum ApiError {
     /// 422: each bad field.
     #[error("invalid fields")]
     Invalid(FieldErrors),
+    /// 429 with when to try again.
+    #[error("too many requests: {0}")]
+    TooMany(String),
+    /// 503 with a reason: an outside service could not do what was needed; nothing changed.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// 500: logged, never detailed.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound => Self::NotFound,
+            ServiceError::Forbidden(why) => Self::Forbidden(why),
+            ServiceError::Conflict(why) => Self::Conflict(why),
+            ServiceError::Invalid(fields) => Self::Invalid(fields),
+            ServiceError::TooMany(why) => Self::TooMany(why),
+            ServiceError::Unavailable(why) => Self::Unavailable(why),
+            ServiceError::Internal(e) => Self::Internal(e),
+        }
+    }
 }
 
 impl From<DbError> for ApiError {
@@ -169,6 +189,8 @@ impl IntoResponse for ApiError {
             Self::NotFound => (StatusCode::NOT_FOUND, None, vec![]),
             Self::Conflict(why) => (StatusCode::CONFLICT, Some(why), vec![]),
             Self::BadRequest(why) => (StatusCode::BAD_REQUEST, Some(why), vec![]),
+            Self::TooMany(why) => (StatusCode::TOO_MANY_REQUESTS, Some(why), vec![]),
+            Self::Unavailable(why) => (StatusCode::SERVICE_UNAVAILABLE, Some(why), vec![]),
             Self::Invalid(fields) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Some("Some fields are not valid; see `errors`.".to_owned()),
@@ -213,8 +235,7 @@ impl FromRequestParts<AppState> for ApiUser {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(ApiError::Unauthorized)?;
-        let found = state.db.use_api_token(&hash_token(token)).await?.ok_or(ApiError::Unauthorized)?;
-        let user = state.db.user_by_id(found.user_id).await?.ok_or(ApiError::Unauthorized)?;
+        let user = accounts::tokens::authenticate(&state.db, token).await?.ok_or(ApiError::Unauthorized)?;
         Ok(Self(CurrentUser { user, session: None }))
     }
 }

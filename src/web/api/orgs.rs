@@ -19,12 +19,12 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{ApiError, ApiJson, ApiUser, Problem};
-use crate::auth::session::CurrentUser;
 use crate::db::models::{Invitation, Organization, Role};
 use crate::db::orgs::{Member, OpenInvitation};
-use crate::orgs::{self, OrgAccess, OrgError};
+use crate::domain::FieldErrors;
+use crate::orgs::{self, OrgAccess};
 use crate::web::AppState;
-use crate::web::error::FieldErrors;
+use crate::web::session::CurrentUser;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -36,18 +36,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_invitations, create_invitation))
         .routes(routes!(revoke_invitation))
         .routes(routes!(resend_invitation))
-}
-
-impl From<OrgError> for ApiError {
-    fn from(e: OrgError) -> Self {
-        match e {
-            OrgError::NotFound => Self::NotFound,
-            OrgError::Forbidden(why) => Self::Forbidden(why),
-            OrgError::Conflict(why) => Self::Conflict(why),
-            OrgError::Invalid(fields) => Self::Invalid(fields),
-            OrgError::Internal(e) => Self::Internal(e),
-        }
-    }
 }
 
 /// The caller's access to the organization named by `{slug}`; 404 unless a member.

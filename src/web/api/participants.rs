@@ -22,14 +22,14 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{ApiError, ApiJson, ApiUser, Problem};
-use crate::auth::hash_token;
-use crate::auth::session::CurrentUser;
 use crate::db::events::IdempotencyKey;
 use crate::db::participants::{ChannelRow, ParticipantRow};
-use crate::events::EventError;
+use crate::domain::FieldErrors;
+use crate::domain::ServiceError;
 use crate::participants::{self, EventView};
+use crate::secrets::hash_token;
 use crate::web::AppState;
-use crate::web::error::FieldErrors;
+use crate::web::session::CurrentUser;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -235,7 +235,7 @@ async fn add_participant(
             Ok((StatusCode::CREATED, ApiJson(p)).into_response())
         }
         // A concurrent retry with the same key won the race.
-        Err(EventError::Conflict(why)) => match &key {
+        Err(ServiceError::Conflict(why)) => match &key {
             Some(k) => match replay(&state, user_id, k, &hash).await? {
                 Some(done) => Ok(done),
                 None => Err(ApiError::Conflict(why)),
@@ -341,7 +341,7 @@ async fn put_rsvp(
                 list.iter().map(|c| (c.integration_id.clone(), c.tags.clone())).collect();
             match participants::check_channels(&state.db, r.caller.user.id, "channels", &raw).await {
                 Ok(c) => Some(c),
-                Err(EventError::Invalid(more)) => {
+                Err(ServiceError::Invalid(more)) => {
                     errors.0.extend(more.0);
                     None
                 }

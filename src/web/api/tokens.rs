@@ -1,9 +1,4 @@
-//! `/api/v1/me/tokens…`: personal API tokens, and how every token is made (the account page and
-//! `herald token create` use [`issue`] too).
-//!
-//! A token is `herald_` followed by 256 random bits. Only its SHA-256 (of the whole string,
-//! prefix included — exactly what [`super::ApiUser`] hashes) is stored; the token itself is
-//! shown once, to whoever created it, and never logged.
+//! `/api/v1/me/tokens…`: personal API tokens (made by [`crate::accounts::tokens`]).
 
 use axum::extract::Path;
 use axum::http::StatusCode;
@@ -11,32 +6,17 @@ use axum::response::IntoResponse;
 use axum::{Json, extract::State};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tracing::instrument;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{ApiError, ApiJson, ApiUser, Problem};
-use crate::auth::{hash_token, random_token};
+use crate::accounts::tokens;
 use crate::db::models::ApiToken;
-use crate::db::{Db, DbError};
+use crate::domain::FieldErrors;
 use crate::domain::Name;
 use crate::web::AppState;
-use crate::web::error::FieldErrors;
-
-/// Every personal API token starts with this, so it is recognisable in configs and secret scanners.
-pub const TOKEN_PREFIX: &str = "herald_";
-
-/// Creates a token named `name` for `user_id`: the stored row and the token, which exists
-/// nowhere else and must be shown to its owner once.
-#[instrument(skip_all, fields(%user_id))]
-pub async fn issue(db: &Db, user_id: Uuid, name: &Name) -> Result<(ApiToken, String), DbError> {
-    let token = format!("{TOKEN_PREFIX}{}", random_token());
-    let row = db.create_api_token(user_id, name.as_str(), &hash_token(&token)).await?;
-    tracing::info!(token_id = %row.id, "API token created");
-    Ok((row, token))
-}
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(revoke))
@@ -101,7 +81,7 @@ async fn list(
     State(state): State<AppState>,
     ApiUser(caller): ApiUser,
 ) -> Result<Json<Vec<TokenInfo>>, ApiError> {
-    let tokens = state.db.api_tokens_of(caller.user.id).await?;
+    let tokens = tokens::list(&state.db, caller.user.id).await?;
     Ok(Json(tokens.iter().map(TokenInfo::from).collect()))
 }
 
@@ -120,7 +100,7 @@ async fn create(
     let Some(name) = errors.check("name", Name::parse(&input.name)) else {
         return Err(ApiError::Invalid(errors));
     };
-    let (row, token) = issue(&state.db, caller.user.id, &name).await?;
+    let (row, token) = tokens::issue(&state.db, caller.user.id, &name).await?;
     let body = CreatedToken { id: row.id, name: row.name, created_at: row.created_at, token };
     Ok((StatusCode::CREATED, [(axum::http::header::CACHE_CONTROL, "no-store")], Json(body)))
 }
@@ -137,7 +117,6 @@ async fn revoke(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
-    state.db.revoke_api_token(caller.user.id, id).await?;
-    tracing::info!(user_id = %caller.user.id, token_id = %id, "API token revoked");
+    tokens::revoke(&state.db, caller.user.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,8 +1,8 @@
-//! Browser sessions and API bearer tokens, as axum extractors.
+//! Who is calling, as axum extractors: the signed-in user of a browser session, and the client
+//! address.
 //!
-//! A session cookie holds a random token; the database keeps only its SHA-256. API requests
-//! carry `Authorization: Bearer <token>`, likewise stored hashed. Lookups are cached in the
-//! request's extensions so several extractors cost one query.
+//! A session cookie holds a random token; the accounts service keeps only its SHA-256. The
+//! lookup is cached in the request's extensions so several extractors cost one query.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -10,15 +10,11 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{Duration, Utc};
 
-use super::{hash_token, random_token};
+use super::error::PageError;
+use super::{AppState, cookies};
+use crate::accounts::{self, SESSION_DAYS};
 use crate::db::models::User;
-use crate::web::error::PageError;
-use crate::web::{AppState, cookies};
-
-/// How long a browser stays signed in.
-pub const SESSION_DAYS: i64 = 30;
 
 /// The signed-in user of this request.
 #[derive(Debug, Clone)]
@@ -52,17 +48,9 @@ impl FromRequestParts<AppState> for MaybeUser {
             return Ok(Self(found.clone()));
         }
         let found = match cookies::get(&parts.headers, cookies::SESSION) {
-            Some(token) if !token.is_empty() => {
-                let hash = hash_token(token);
-                match state.db.session(&hash).await? {
-                    Some(session) => state
-                        .db
-                        .user_by_id(session.user_id)
-                        .await?
-                        .map(|user| CurrentUser { user, session: Some(hash) }),
-                    None => None,
-                }
-            }
+            Some(token) if !token.is_empty() => accounts::session_user(&state.db, token)
+                .await?
+                .map(|(user, session)| CurrentUser { user, session: Some(session) }),
             _ => None,
         };
         parts.extensions.insert(Looked(found.clone()));
@@ -112,11 +100,9 @@ impl FromRequestParts<AppState> for RequireUser {
     }
 }
 
-/// Starts a session for `user_id`; returns the `Set-Cookie` value.
-pub async fn start(state: &AppState, user_id: uuid::Uuid) -> Result<HeaderValue, PageError> {
-    let token = random_token();
-    state.db.create_session(&hash_token(&token), user_id, Utc::now() + Duration::days(SESSION_DAYS)).await?;
-    Ok(cookies::set(cookies::SESSION, &token, Some(SESSION_DAYS * 24 * 3600), state.web.secure_cookies()))
+/// The `Set-Cookie` value that carries a session token made by the accounts service.
+pub fn cookie(state: &AppState, token: &str) -> HeaderValue {
+    cookies::set(cookies::SESSION, token, Some(SESSION_DAYS * 24 * 3600), state.web.secure_cookies())
 }
 
 /// The client's address: the peer, or — only when the peer is a trusted proxy — the right-most

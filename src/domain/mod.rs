@@ -1,7 +1,13 @@
 //! Parse, don't validate: values that reach handlers and the repository are already valid.
 //! Each `parse` returns a message meant for the person who typed the value.
 
+pub mod changes;
+mod errors;
+pub mod time;
+
 use std::fmt;
+
+pub use errors::{FieldErrors, ServiceError};
 
 /// A lower-cased email address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -167,6 +173,23 @@ impl TimeZone {
     }
 }
 
+/// A stored zone was checked when it was saved; one that the time zone database no longer knows
+/// reads as UTC, and the log says so.
+impl From<String> for TimeZone {
+    fn from(raw: String) -> Self {
+        Self::parse(&raw).unwrap_or_else(|_| {
+            tracing::warn!(zone = %raw, "a stored time zone is unknown; using UTC");
+            Self(chrono_tz::UTC)
+        })
+    }
+}
+
+impl fmt::Display for TimeZone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// How dates are written for a user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DateFormat {
@@ -200,12 +223,19 @@ impl DateFormat {
         }
     }
 
-    /// Parses a stored value.
+    /// Parses a stored or typed value.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|f| f.as_str() == raw.trim())
-            .ok_or_else(|| "Choose one of iso, dmy or mdy.".to_owned())
+        Self::ALL.into_iter().find(|f| f.as_str() == raw.trim()).ok_or_else(|| {
+            "Choose one of the date formats. Use iso (2026-11-22), dmy (22/11/2026) or mdy (11/22/2026)."
+                .to_owned()
+        })
+    }
+}
+
+/// A stored format that is no longer known reads as ISO.
+impl From<String> for DateFormat {
+    fn from(raw: String) -> Self {
+        Self::parse(&raw).unwrap_or(Self::Iso)
     }
 }
 

@@ -23,7 +23,10 @@ pub async fn hash(password: &Password) -> anyhow::Result<String> {
 /// an unknown email takes as long as a wrong password.
 static DUMMY_HASH: LazyLock<Option<String>> = LazyLock::new(|| {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default().hash_password(crate::auth::random_token().as_bytes(), &salt).ok().map(|h| h.to_string())
+    Argon2::default()
+        .hash_password(crate::secrets::random_token().as_bytes(), &salt)
+        .ok()
+        .map(|h| h.to_string())
 });
 
 /// Whether `candidate` matches `stored`; `None` (no account, or no password set) takes the same
