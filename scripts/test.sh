@@ -54,8 +54,10 @@ else
   filter=(-E 'not test(/::postgres$/)')
 fi
 
-echo "Validating docker-compose.yml with Docker Compose and the Compose Specification schema ..."
+echo "Validating docker-compose.yml, the Dockerfile and .dockerignore (Docker Compose, the Compose schema, Herald's own checks) ..."
 PYTHONPATH=$(dirname "$(dirname "$TEMPORAL")")${PYTHONPATH:+:$PYTHONPATH} python3 scripts/validate-compose.py
+echo "Checking that the validator catches each kind of broken container file ..."
+PYTHONPATH=$(dirname "$(dirname "$TEMPORAL")")${PYTHONPATH:+:$PYTHONPATH} python3 scripts/validate-compose.py --self-test
 
 profile=default
 [[ ${CI:-} == true ]] && profile=ci

@@ -16,7 +16,6 @@ mod apprise;
 mod bench;
 mod browser;
 mod cli;
-mod compose;
 mod db;
 mod delivery;
 mod delivery_pages;
