@@ -171,6 +171,8 @@ async fn reminders_reach_the_right_people_on_time(backend: Backend) {
     join(&app, ev, &bob, Rsvp::Maybe, None).await;
     join(&app, ev, &cy, Rsvp::Declined, None).await;
     join(&app, ev, &dee, Rsvp::Pending, None).await;
+    // Bob writes dates month first; Ada keeps the default (year first).
+    app.db.db.update_preferences(bob.id, "Bob", "America/New_York", "mdy").await.unwrap();
     app.db
         .db
         .add_participant(ev, Invitee::User(eve.id), ParticipantRole::Attendee, Rsvp::Going)
@@ -233,8 +235,14 @@ async fn reminders_reach_the_right_people_on_time(backend: Backend) {
     );
     assert!(a.body.contains("Where: Room 1"), "{}", a.body);
     assert!(a.body.contains(&format!("{}/o/rust-paris/e/", app.base)), "{}", a.body);
+    let paris: chrono_tz::Tz = "Europe/Paris".parse().unwrap();
+    let ada_date = starts_at.with_timezone(&paris).format("When: %a %Y-%m-%d, %H:%M").to_string();
+    assert!(a.body.contains(&ada_date), "Ada's zone and date format, {ada_date}: {}", a.body);
     let b = &both.1[0];
     assert!(b.body.contains("(America/New_York)") && !b.body.contains("(event time)"), "{}", b.body);
+    let new_york: chrono_tz::Tz = "America/New_York".parse().unwrap();
+    let bob_date = starts_at.with_timezone(&new_york).format("When: %a %b %-d, %Y, %H:%M").to_string();
+    assert!(b.body.contains(&bob_date), "Bob's date format, {bob_date}: {}", b.body);
 
     // The ledger: 2 reminders × (Ada's channel, Bob's channel, Eve without one).
     let rows = ledger(&app, &olga, ev).await;

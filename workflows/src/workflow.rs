@@ -59,96 +59,35 @@ impl EventWorkflow {
     }
 
     /// Loads the plan, delivers what is due, sleeps until the next reminder, the end of the
-    /// event or a newer revision, and repeats.
+    /// event or a newer revision, and repeats. Each step is a function below, in this order.
     #[run]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
         let event_id = ctx.state(|s| s.event_id);
         loop {
-            // Signals up to here are committed, so the plan read next includes them.
-            let known = ctx.state_mut(|s| {
-                s.phase = Phase::Loading;
-                s.signalled_revision
-            });
-            let plan = ctx.execute_activity(EventActivities::load_plan, event_id, activity_opts()).await?;
-            let Some(plan) = plan else {
-                ctx.state_mut(|s| s.phase = Phase::Finished);
+            let known = start_loading(ctx);
+            let Some(plan) = load_plan(ctx, event_id).await? else {
+                finish(ctx, Phase::Finished);
                 return Ok(());
             };
-            ctx.state_mut(|s| s.plan_revision = plan.revision);
-
             if plan.status == EventStatus::Cancelled {
-                if plan.notices.cancellation && plan.published_revision.is_some() {
-                    deliver(ctx, event_id, NoticeSpec::Cancelled { revision: plan.revision }).await?;
-                }
-                ctx.state_mut(|s| {
-                    s.phase = Phase::Cancelled;
-                    s.upcoming.clear();
-                });
+                announce_cancellation(ctx, event_id, &plan).await?;
+                finish(ctx, Phase::Cancelled);
                 return Ok(());
             }
-
-            let notified =
-                ctx.state(|s| s.notified_revision).or(plan.published_revision).unwrap_or(plan.revision);
-            if plan.status == EventStatus::Published && plan.revision > notified && plan.notices.changes {
-                deliver(ctx, event_id, NoticeSpec::Changes { after: notified, upto: plan.revision }).await?;
-            }
-            ctx.state_mut(|s| s.notified_revision = Some(notified.max(plan.revision)));
+            announce_changes(ctx, event_id, &plan).await?;
 
             let now = workflow_now(ctx, &plan);
             let pending = ctx.state(|s| pending_reminders(&plan, &s.done_reminders));
-            let due: Vec<_> = pending.iter().filter(|(_, at)| *at <= now).copied().collect();
-            if !due.is_empty() {
-                for (key, due_at) in due {
-                    let notice =
-                        NoticeSpec::Reminder { offset: key.offset, starts_at: plan.starts_at, due_at };
-                    deliver(ctx, event_id, notice).await?;
-                    ctx.state_mut(|s| s.done_reminders.insert(key));
-                }
+            if send_due_reminders(ctx, event_id, &plan, &pending, now).await? {
                 // Delivering took time: look at the plan again before sleeping.
                 continue;
             }
-
             if now >= plan.ends_at {
-                ctx.state_mut(|s| {
-                    s.phase = Phase::Finished;
-                    s.upcoming.clear();
-                });
+                finish(ctx, Phase::Finished);
                 return Ok(());
             }
-
-            if ctx.continue_as_new_suggested() || ctx.history_length() > MAX_HISTORY {
-                let input = ctx.state(|s| WorkflowInput {
-                    event_id,
-                    notified_revision: s.notified_revision,
-                    done_reminders: s.done_reminders.iter().copied().collect(),
-                    signalled_revision: s.signalled_revision,
-                    counts: s.counts,
-                });
-                ctx.continue_as_new(input, ContinueAsNewOptions::default())?;
-            }
-
-            let wake = pending.first().map_or(plan.ends_at, |(_, at)| (*at).min(plan.ends_at));
-            let seen = plan.revision.max(known);
-            ctx.state_mut(|s| {
-                s.phase = Phase::Waiting;
-                s.next_wake_at = Some(wake);
-                s.upcoming = pending
-                    .iter()
-                    .map(|(key, at)| ScheduledNotice {
-                        kind: "reminder".into(),
-                        offset: key.offset,
-                        due_at: *at,
-                    })
-                    .collect();
-            });
-            let mut timer = ctx.timer((wake - now).to_std().unwrap_or(Duration::ZERO));
-            temporalio_sdk::workflows::select! {
-                _ = &mut timer => {}
-                _ = ctx.wait_condition(move |s: &Self| s.signalled_revision > seen) => {
-                    timer.cancel();
-                }
-            }
-            ctx.state_mut(|s| s.next_wake_at = None);
+            continue_as_new_when_long(ctx, event_id)?;
+            sleep_until_due_or_signalled(ctx, &plan, &pending, now, known).await;
         }
     }
 
@@ -176,6 +115,123 @@ impl EventWorkflow {
             counts: self.counts,
         }
     }
+}
+
+/// Marks the start of a loop; returns the newest revision signalled so far. Signals up to here
+/// are committed, so the plan read next includes them.
+fn start_loading(ctx: &mut WorkflowContext<EventWorkflow>) -> i64 {
+    ctx.state_mut(|s| {
+        s.phase = Phase::Loading;
+        s.signalled_revision
+    })
+}
+
+/// Reads the event's plan from the database; `None` when the event was deleted.
+async fn load_plan(
+    ctx: &mut WorkflowContext<EventWorkflow>,
+    event_id: Uuid,
+) -> WorkflowResult<Option<EventPlan>> {
+    let plan = ctx.execute_activity(EventActivities::load_plan, event_id, activity_opts()).await?;
+    if let Some(plan) = &plan {
+        ctx.state_mut(|s| s.plan_revision = plan.revision);
+    }
+    Ok(plan)
+}
+
+/// Ends the workflow's life in `phase`, with nothing left to send.
+fn finish(ctx: &mut WorkflowContext<EventWorkflow>, phase: Phase) {
+    ctx.state_mut(|s| {
+        s.phase = phase;
+        s.upcoming.clear();
+    });
+}
+
+/// Tells participants that a published event is cancelled (when its notices say so).
+async fn announce_cancellation(
+    ctx: &mut WorkflowContext<EventWorkflow>,
+    event_id: Uuid,
+    plan: &EventPlan,
+) -> WorkflowResult<()> {
+    if plan.notices.cancellation && plan.published_revision.is_some() {
+        deliver(ctx, event_id, NoticeSpec::Cancelled { revision: plan.revision }).await?;
+    }
+    Ok(())
+}
+
+/// Sends one change notice covering every revision since the last one told (published events
+/// whose notices include changes), and remembers how far participants have been told.
+async fn announce_changes(
+    ctx: &mut WorkflowContext<EventWorkflow>,
+    event_id: Uuid,
+    plan: &EventPlan,
+) -> WorkflowResult<()> {
+    let notified = ctx.state(|s| s.notified_revision).or(plan.published_revision).unwrap_or(plan.revision);
+    if plan.status == EventStatus::Published && plan.revision > notified && plan.notices.changes {
+        deliver(ctx, event_id, NoticeSpec::Changes { after: notified, upto: plan.revision }).await?;
+    }
+    ctx.state_mut(|s| s.notified_revision = Some(notified.max(plan.revision)));
+    Ok(())
+}
+
+/// Sends every reminder of `pending` that is due at `now`; whether any was sent.
+async fn send_due_reminders(
+    ctx: &mut WorkflowContext<EventWorkflow>,
+    event_id: Uuid,
+    plan: &EventPlan,
+    pending: &[(ReminderKey, DateTime<Utc>)],
+    now: DateTime<Utc>,
+) -> WorkflowResult<bool> {
+    let due: Vec<_> = pending.iter().filter(|(_, at)| *at <= now).copied().collect();
+    for &(key, due_at) in &due {
+        let notice = NoticeSpec::Reminder { offset: key.offset, starts_at: plan.starts_at, due_at };
+        deliver(ctx, event_id, notice).await?;
+        ctx.state_mut(|s| s.done_reminders.insert(key));
+    }
+    Ok(!due.is_empty())
+}
+
+/// Continues as new, carrying what was done, when the server suggests it or the history is long.
+fn continue_as_new_when_long(ctx: &mut WorkflowContext<EventWorkflow>, event_id: Uuid) -> WorkflowResult<()> {
+    if ctx.continue_as_new_suggested() || ctx.history_length() > MAX_HISTORY {
+        let input = ctx.state(|s| WorkflowInput {
+            event_id,
+            notified_revision: s.notified_revision,
+            done_reminders: s.done_reminders.iter().copied().collect(),
+            signalled_revision: s.signalled_revision,
+            counts: s.counts,
+        });
+        ctx.continue_as_new(input, ContinueAsNewOptions::default())?;
+    }
+    Ok(())
+}
+
+/// Sleeps on a durable timer until the next reminder or the end of the event, or until a
+/// revision newer than both the plan and `known` is signalled (then the timer is cancelled).
+async fn sleep_until_due_or_signalled(
+    ctx: &mut WorkflowContext<EventWorkflow>,
+    plan: &EventPlan,
+    pending: &[(ReminderKey, DateTime<Utc>)],
+    now: DateTime<Utc>,
+    known: i64,
+) {
+    let wake = pending.first().map_or(plan.ends_at, |(_, at)| (*at).min(plan.ends_at));
+    let seen = plan.revision.max(known);
+    ctx.state_mut(|s| {
+        s.phase = Phase::Waiting;
+        s.next_wake_at = Some(wake);
+        s.upcoming = pending
+            .iter()
+            .map(|(key, at)| ScheduledNotice { kind: "reminder".into(), offset: key.offset, due_at: *at })
+            .collect();
+    });
+    let mut timer = ctx.timer((wake - now).to_std().unwrap_or(Duration::ZERO));
+    temporalio_sdk::workflows::select! {
+        _ = &mut timer => {}
+        _ = ctx.wait_condition(move |s: &EventWorkflow| s.signalled_revision > seen) => {
+            timer.cancel();
+        }
+    }
+    ctx.state_mut(|s| s.next_wake_at = None);
 }
 
 /// Delivers `notice` to every recipient, one batch per activity.
