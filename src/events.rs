@@ -435,9 +435,7 @@ pub async fn create(
     idempotency: Option<(&str, &str)>,
 ) -> Result<(Event, SyncState), ServiceError> {
     require_manager(access)?;
-    if let Some((key, hash)) = idempotency
-        && let Some(found) = replay(svc, access, key, hash).await?
-    {
+    if let Some(found) = replay(svc, access, idempotency).await? {
         return Ok(found);
     }
     let slug = slug_for(&fields.name);
@@ -462,8 +460,7 @@ pub async fn create(
         Ok(e) => e,
         Err(DbError::Conflict(_)) if idempotency.is_some() => {
             // A concurrent retry with the same key won the race.
-            let (key, hash) = idempotency.unwrap_or_default();
-            return replay(svc, access, key, hash).await?.ok_or(ServiceError::NotFound);
+            return replay(svc, access, idempotency).await?.ok_or(ServiceError::NotFound);
         }
         Err(e) => return Err(e.into()),
     };
@@ -476,12 +473,14 @@ pub async fn create(
     Ok((event, synced))
 }
 
-async fn replay(
+/// The event an earlier request with this idempotency key `(key, request fingerprint)` created;
+/// [`ServiceError::Conflict`] when the key was used for another request.
+pub async fn replay(
     svc: &Services,
     access: &OrgAccess,
-    key: &str,
-    hash: &str,
+    idempotency: Option<(&str, &str)>,
 ) -> Result<Option<(Event, SyncState)>, ServiceError> {
+    let Some((key, hash)) = idempotency else { return Ok(None) };
     let Some((stored_hash, event_id)) = svc.db.idempotent_event(access.user_id, key).await? else {
         return Ok(None);
     };

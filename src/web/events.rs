@@ -4,9 +4,7 @@
 //! The rules live in [`crate::events`]; a non-member gets 404, a member who does not manage
 //! events 403 for the management pages, bad input the form again with 422.
 
-use std::collections::HashMap;
-
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -20,6 +18,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::error::{PageError, html, refusal_page};
+use super::membership::Membership;
 use super::portal::Portal;
 use super::{AppState, flash};
 use crate::db::events::Notices;
@@ -29,8 +28,8 @@ use crate::domain::ServiceError;
 use crate::domain::changes::{ChangeSet, Timing};
 use crate::domain::time::{self, Viewer};
 use crate::events::{self, FORM_NAMES, RawEvent, SyncState};
-use crate::orgs::{self, OrgAccess};
-use crate::web::session::{CurrentUser, RequireUser};
+use crate::orgs::OrgAccess;
+use crate::web::session::CurrentUser;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -56,28 +55,9 @@ impl FromRequestParts<AppState> for InOrg {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let RequireUser(user) =
-            RequireUser::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| PageError::NotFound.into_response())?;
-        let slug = params.get("slug").ok_or_else(|| PageError::NotFound.into_response())?;
-        let id = match params.get("id") {
-            Some(raw) => Some(Uuid::parse_str(raw).map_err(|_| PageError::NotFound.into_response())?),
-            None => None,
-        };
-        let access = orgs::access(&state.db, slug, user.user.id).await.map_err(|e| {
-            match e {
-                ServiceError::NotFound => PageError::NotFound,
-                other => PageError::Internal(anyhow::anyhow!(other)),
-            }
-            .into_response()
-        })?;
-        let portal = Portal::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?
-            .in_org(&access.org.slug);
-        Ok(Self { portal, user, access, id })
+        let m = Membership::from_request_parts(parts, state).await?;
+        let id = m.uuid("id").map_err(IntoResponse::into_response)?;
+        Ok(Self { portal: m.portal, user: m.user, access: m.access, id })
     }
 }
 

@@ -11,6 +11,7 @@ mod events;
 mod feeds;
 pub mod flash;
 mod integrations;
+mod membership;
 mod orgs;
 mod participants;
 pub mod portal;

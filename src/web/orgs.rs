@@ -7,8 +7,6 @@
 //! with 422. Destructive actions show a confirmation page first (a form that posts
 //! `confirm=yes`), so they work without JavaScript.
 
-use std::collections::HashMap;
-
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -23,6 +21,7 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use super::error::{PageError, html, refusal_page};
+use super::membership::Membership;
 use super::portal::Portal;
 use super::{AppState, flash};
 use crate::domain::FieldErrors;
@@ -59,23 +58,7 @@ impl FromRequestParts<AppState> for InOrg {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let RequireUser(user) =
-            RequireUser::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| PageError::NotFound.into_response())?;
-        let slug = params.get("slug").ok_or_else(|| PageError::NotFound.into_response())?;
-        let access = orgs::access(&state.db, slug, user.user.id).await.map_err(|e| {
-            match e {
-                ServiceError::NotFound => PageError::NotFound,
-                other => PageError::Internal(anyhow::anyhow!(other)),
-            }
-            .into_response()
-        })?;
-        let portal = Portal::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?
-            .in_org(&access.org.slug);
+        let Membership { portal, user, access, .. } = Membership::from_request_parts(parts, state).await?;
         Ok(Self { portal, user, access })
     }
 }

@@ -5,8 +5,6 @@
 //! The rules live in [`crate::participants`]. Organizer routes answer 404 to non-members (and
 //! for drafts to members who do not manage events), 403 to members who do not manage events.
 
-use std::collections::HashMap;
-
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -22,15 +20,16 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::error::{PageError, html, refusal_page};
+use super::membership::Membership;
 use super::portal::Portal;
 use super::{AppState, flash};
 use crate::db::models::{EventStatus, Rsvp};
 use crate::db::participants::ChannelRow;
 use crate::domain::ServiceError;
 use crate::events;
-use crate::orgs::{self, OrgAccess};
+use crate::orgs::OrgAccess;
 use crate::participants::{self, Added, EventView, ImportError, MAX_IMPORT_BYTES, rsvp_label};
-use crate::web::session::{CurrentUser, MaybeUser, RequireUser};
+use crate::web::session::{CurrentUser, MaybeUser};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -61,31 +60,19 @@ impl FromRequestParts<AppState> for OrgEvent {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let not_found = || PageError::NotFound.into_response();
-        let RequireUser(user) =
-            RequireUser::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| not_found())?;
-        let slug = params.get("slug").ok_or_else(not_found)?;
-        let id = params.get("id").and_then(|r| Uuid::parse_str(r).ok()).ok_or_else(not_found)?;
-        let item = match params.get("participant").or_else(|| params.get("import")) {
-            Some(raw) => Some(Uuid::parse_str(raw).map_err(|_| not_found())?),
-            None => None,
+        let m = Membership::from_request_parts(parts, state).await?;
+        let id = m.uuid("id").map_err(IntoResponse::into_response)?.ok_or_else(not_found)?;
+        let item = match m.uuid("participant").map_err(IntoResponse::into_response)? {
+            Some(p) => Some(p),
+            None => m.uuid("import").map_err(IntoResponse::into_response)?,
         };
-        let access = orgs::access(&state.db, slug, user.user.id).await.map_err(|e| match e {
-            ServiceError::NotFound => not_found(),
-            other => PageError::Internal(anyhow::anyhow!(other)).into_response(),
-        })?;
-        let event = events::load(&state.db, &access, id).await.map_err(|e| match e {
+        let event = events::load(&state.db, &m.access, id).await.map_err(|e| match e {
             ServiceError::Internal(e) => PageError::Internal(e).into_response(),
             _ => not_found(),
         })?;
-        let portal = Portal::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?
-            .in_org(&access.org.slug);
-        let view = EventView { org: access.org.clone(), event, member: Some(access.role), participant: None };
-        Ok(Self { portal, user, access, view, item })
+        let view =
+            EventView { org: m.access.org.clone(), event, member: Some(m.access.role), participant: None };
+        Ok(Self { portal: m.portal, user: m.user, access: m.access, view, item })
     }
 }
 

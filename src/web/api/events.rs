@@ -6,11 +6,8 @@
 //! Times are RFC 3339 with the offset of the event's time zone, plus the zone's name; reminder
 //! offsets are seconds before the start. `POST …/events` honours `Idempotency-Key`.
 
-use std::collections::HashMap;
-
-use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -20,13 +17,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{ApiError, ApiJson, ApiUser, Problem};
+use super::access::{ApiEventRef, ApiOrg};
+use super::idempotency::{IdempotencyKey, fingerprint};
+use super::{ApiError, ApiJson, Problem};
 use crate::db::events::Notices;
 use crate::db::models::{Event, EventUpdate};
 use crate::domain::FieldErrors;
 use crate::events::{self, API_NAMES, RawEvent, SyncState};
-use crate::orgs::{self, OrgAccess};
-use crate::secrets::hash_token;
 use crate::web::AppState;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -35,45 +32,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_event, update_event, delete_event))
         .routes(routes!(cancel_event))
         .routes(routes!(list_updates))
-}
-
-/// The caller's access to the organization `{slug}`; 404 unless a member.
-struct ApiOrg {
-    access: OrgAccess,
-}
-
-impl FromRequestParts<AppState> for ApiOrg {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let ApiUser(caller) = ApiUser::from_request_parts(parts, state).await?;
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::NotFound)?;
-        let slug = params.get("slug").ok_or(ApiError::NotFound)?;
-        let access = orgs::access(&state.db, slug, caller.user.id).await?;
-        Ok(Self { access })
-    }
-}
-
-/// The event `{id}` and the caller's access to its organization; 404 unless a member.
-struct ApiEventRef {
-    access: OrgAccess,
-    event: Event,
-}
-
-impl FromRequestParts<AppState> for ApiEventRef {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let ApiUser(caller) = ApiUser::from_request_parts(parts, state).await?;
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::NotFound)?;
-        let id = params.get("id").and_then(|raw| Uuid::parse_str(raw).ok()).ok_or(ApiError::NotFound)?;
-        let (access, event) = events::load_for_user(&state.db, id, caller.user.id).await?;
-        Ok(Self { access, event })
-    }
 }
 
 /// Who sees an event.
@@ -344,50 +302,26 @@ async fn list_events(
 async fn create_event(
     State(state): State<AppState>,
     o: ApiOrg,
-    headers: HeaderMap,
+    IdempotencyKey(key): IdempotencyKey,
     ApiJson(input): ApiJson<EventBody>,
 ) -> Result<Response, ApiError> {
     if !events::manages_events(o.access.role) {
         return Err(ApiError::Forbidden("Only owners, admins and organizers manage events.".into()));
     }
-    let key = match headers.get("idempotency-key") {
-        Some(v) => {
-            let k = v.to_str().unwrap_or("").trim().to_owned();
-            if k.is_empty() || k.len() > 255 {
-                let mut e = FieldErrors::default();
-                e.add("Idempotency-Key", "Use 1 to 255 visible characters.");
-                return Err(ApiError::Invalid(e));
-            }
-            Some(k)
-        }
-        None => None,
-    };
     let base = RawEvent {
         visibility: "public".into(),
         status: "draft".into(),
         notices: Notices::default(),
         ..Default::default()
     };
-    let request_hash = hash_token(&format!(
-        "{}\n{}",
-        o.access.org.id,
-        serde_json::to_string(&input).map_err(|e| ApiError::Internal(e.into()))?
-    ));
-    if let Some(k) = &key
-        && let Some((stored, event_id)) = state.db.idempotent_event(o.access.user_id, k).await?
-    {
-        if stored != request_hash {
-            return Err(ApiError::Conflict(
-                "This Idempotency-Key was already used with a different request; use a new key for a new event."
-                    .into(),
-            ));
-        }
-        let event = state.db.event(event_id).await?.ok_or(ApiError::NotFound)?;
-        let synced = events::sync_state(&state.db, &event).await?;
+    let request_hash = fingerprint(&o.access.org.id.to_string(), &input)?;
+    let idem = key.as_deref().map(|k| (k, request_hash.as_str()));
+    // A retry is answered with what the first request created, before its body is judged again.
+    if let Some(found) = events::replay(&state, &o.access, idem).await? {
+        let (event, synced) = found;
         return Ok((StatusCode::OK, ApiJson(api_event(&event, &o.access.org.slug, synced))).into_response());
     }
     let fields = events::validate(&input.raw(base), API_NAMES).map_err(ApiError::Invalid)?;
-    let idem = key.as_deref().map(|k| (k, request_hash.as_str()));
     let (event, synced) = events::create(&state, &o.access, &fields, idem).await?;
     Ok((StatusCode::CREATED, ApiJson(api_event(&event, &o.access.org.slug, synced))).into_response())
 }

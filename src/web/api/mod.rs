@@ -4,8 +4,10 @@
 //! Each feature module exposes `routes() -> OpenApiRouter<AppState>`; they are merged here, so a
 //! route cannot exist without being documented.
 
+mod access;
 pub mod delivery;
 pub mod events;
+mod idempotency;
 pub mod integrations;
 pub mod me;
 pub mod orgs;

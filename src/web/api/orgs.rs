@@ -5,11 +5,8 @@
 //! 403 with the reason, the last owner rule answers 409, bad fields 422 naming each one (a taken
 //! slug is a `slug` field problem).
 
-use std::collections::HashMap;
-
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -18,13 +15,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::access::ApiOrg;
 use super::{ApiError, ApiJson, ApiUser, Problem};
 use crate::db::models::{Invitation, Organization, Role};
 use crate::db::orgs::{Member, OpenInvitation};
 use crate::domain::FieldErrors;
-use crate::orgs::{self, OrgAccess};
+use crate::orgs::{self};
 use crate::web::AppState;
-use crate::web::session::CurrentUser;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -36,34 +33,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_invitations, create_invitation))
         .routes(routes!(revoke_invitation))
         .routes(routes!(resend_invitation))
-}
-
-/// The caller's access to the organization named by `{slug}`; 404 unless a member.
-struct ApiOrg {
-    caller: CurrentUser,
-    access: OrgAccess,
-    params: HashMap<String, String>,
-}
-
-impl ApiOrg {
-    /// A UUID from the path (`user_id`, `id`); a malformed one names nothing: 404.
-    fn id(&self, name: &str) -> Result<Uuid, ApiError> {
-        self.params.get(name).and_then(|raw| Uuid::parse_str(raw).ok()).ok_or(ApiError::NotFound)
-    }
-}
-
-impl FromRequestParts<AppState> for ApiOrg {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let ApiUser(caller) = ApiUser::from_request_parts(parts, state).await?;
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::NotFound)?;
-        let slug = params.get("slug").ok_or(ApiError::NotFound)?;
-        let access = orgs::access(&state.db, slug, caller.user.id).await?;
-        Ok(Self { caller, access, params })
-    }
 }
 
 /// A member's role in an organization.

@@ -8,11 +8,9 @@
 //! integration's name and tags, never its URLs or key. `POST …/participants` honours
 //! `Idempotency-Key`.
 
-use std::collections::HashMap;
-
 use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -21,13 +19,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::access::{path_params, uuid_param};
+use super::idempotency::{IdempotencyKey, fingerprint};
 use super::{ApiError, ApiJson, ApiUser, Problem};
-use crate::db::events::IdempotencyKey;
+use crate::db::events::IdempotencyKey as StoredKey;
 use crate::db::participants::{ChannelRow, ParticipantRow};
 use crate::domain::FieldErrors;
 use crate::domain::ServiceError;
 use crate::participants::{self, EventView};
-use crate::secrets::hash_token;
 use crate::web::AppState;
 use crate::web::session::CurrentUser;
 
@@ -49,10 +48,7 @@ impl FromRequestParts<AppState> for ApiEventView {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let ApiUser(caller) = ApiUser::from_request_parts(parts, state).await?;
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::NotFound)?;
-        let id = params.get("id").and_then(|raw| Uuid::parse_str(raw).ok()).ok_or(ApiError::NotFound)?;
+        let id = uuid_param(&path_params(parts, state).await?, "id")?;
         let view = participants::view_by_id(&state.db, id, Some(caller.user.id)).await?;
         Ok(Self { caller, view })
     }
@@ -153,21 +149,6 @@ pub struct NewParticipant {
     pub role: Option<String>,
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    match headers.get("idempotency-key") {
-        Some(v) => {
-            let k = v.to_str().unwrap_or("").trim().to_owned();
-            if k.is_empty() || k.len() > 255 {
-                let mut e = FieldErrors::default();
-                e.add("Idempotency-Key", "Use 1 to 255 visible characters.");
-                return Err(ApiError::Invalid(e));
-            }
-            Ok(Some(k))
-        }
-        None => Ok(None),
-    }
-}
-
 /// A retry of an earlier request with the same key: the participant it added (200), or 409 when
 /// the key was used for something else.
 async fn replay(state: &AppState, user: Uuid, key: &str, hash: &str) -> Result<Option<Response>, ApiError> {
@@ -199,25 +180,20 @@ async fn replay(state: &AppState, user: Uuid, key: &str, hash: &str) -> Result<O
 async fn add_participant(
     State(state): State<AppState>,
     r: ApiEventView,
-    headers: HeaderMap,
+    IdempotencyKey(key): IdempotencyKey,
     ApiJson(input): ApiJson<NewParticipant>,
 ) -> Result<Response, ApiError> {
     if !r.view.manages() {
         return Err(ApiError::Forbidden("Only owners, admins and organizers manage participants.".into()));
     }
-    let key = idempotency_key(&headers)?;
-    let hash = hash_token(&format!(
-        "participant\n{}\n{}",
-        r.view.event.id,
-        serde_json::to_string(&input).map_err(|e| ApiError::Internal(e.into()))?
-    ));
+    let hash = fingerprint(&format!("participant\n{}", r.view.event.id), &input)?;
     let user_id = r.caller.user.id;
     if let Some(k) = &key
         && let Some(done) = replay(&state, user_id, k, &hash).await?
     {
         return Ok(done);
     }
-    let idem = key.as_deref().map(|key| IdempotencyKey { user_id, key, request_hash: &hash });
+    let idem = key.as_deref().map(|key| StoredKey { user_id, key, request_hash: &hash });
     let result = participants::add(
         &state,
         r.view.member,
