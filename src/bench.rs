@@ -40,7 +40,7 @@ use crate::config::{
     ConfigError, DatabaseArgs, DatabaseConfig, DatabaseUrl, SecretArgs, TemporalArgs, WebArgs,
 };
 use crate::db::Db;
-use crate::db::events::{EventChanges, NewEvent, Notices};
+use crate::db::events::{EventFields, NewEvent, Notices};
 use crate::db::models::{Event, EventStatus, EventUpdate, ParticipantRole, Rsvp, Visibility};
 use crate::db::participants::Invitee;
 use crate::db::users::NewUser;
@@ -811,7 +811,7 @@ impl Bench<'_> {
         };
         // Whole milliseconds: both backends store them exactly.
         let due = due.duration_trunc(chrono::Duration::milliseconds(1)).unwrap_or(due);
-        let mut changes = EventChanges::of(&draft);
+        let mut changes = EventFields::of(&draft);
         changes.starts_at = due + chrono::Duration::seconds(OFFSET_SECS);
         changes.ends_at = changes.starts_at + chrono::Duration::hours(1);
         changes.status = EventStatus::Published;

@@ -18,7 +18,7 @@ use temporalio_client::{WorkflowSignalOptions, WorkflowStartOptions};
 use tracing::{info, warn};
 use uuid::Uuid;
 
-use crate::db::events::{EventChanges, IdempotencyKey, NewEvent, Notices};
+use crate::db::events::{IdempotencyKey, NewEvent, Notices};
 use crate::db::models::{Event, EventStatus, EventUpdate, Role, UpdateKind, Visibility};
 use crate::db::{Db, DbError};
 use crate::domain::{FieldErrors, ServiceError};
@@ -77,32 +77,8 @@ pub const PENDING_MESSAGE: &str = "Saved; reminders will be scheduled when the s
 
 // --- Validation ---
 
-/// Validated event fields, ready to save.
-#[derive(Debug, Clone)]
-pub struct EventFields {
-    /// Name.
-    pub name: String,
-    /// Markdown description.
-    pub description: String,
-    /// Where.
-    pub location: Option<String>,
-    /// Online link.
-    pub online_url: Option<String>,
-    /// Start instant.
-    pub starts_at: DateTime<Utc>,
-    /// End instant.
-    pub ends_at: DateTime<Utc>,
-    /// IANA zone name.
-    pub timezone: String,
-    /// Who sees it.
-    pub visibility: Visibility,
-    /// Reminder offsets in seconds, largest first.
-    pub reminder_offsets: Vec<i64>,
-    /// Which notices participants get.
-    pub notices: Notices,
-    /// Draft or published.
-    pub status: EventStatus,
-}
+/// Validated event fields, ready to save: the same type from the form or API body to the row.
+pub use crate::db::events::EventFields;
 
 /// Parses an IANA zone, with a message naming an example.
 pub fn parse_timezone(raw: &str) -> Result<Tz, String> {
@@ -529,20 +505,7 @@ pub async fn edit(
         e.add("status", "A published event cannot go back to draft; cancel it instead.");
         return Err(ServiceError::Invalid(e));
     }
-    let changes = EventChanges {
-        name: fields.name.clone(),
-        description: fields.description.clone(),
-        location: fields.location.clone(),
-        online_url: fields.online_url.clone(),
-        starts_at: fields.starts_at,
-        ends_at: fields.ends_at,
-        timezone: fields.timezone.clone(),
-        visibility: fields.visibility,
-        reminder_offsets: fields.reminder_offsets.clone(),
-        notices: fields.notices,
-        status: fields.status,
-    };
-    let (event, update) = svc.db.update_event(id, &changes, Some(access.user_id)).await?;
+    let (event, update) = svc.db.update_event(id, fields, Some(access.user_id)).await?;
     let synced = sync(svc, &event, Some(&update)).await;
     Ok((event, synced))
 }
@@ -556,7 +519,7 @@ pub async fn cancel(
     require_manager(access)?;
     let old = load(&svc.db, access, id).await?;
     check_editable(&old)?;
-    let mut changes = EventChanges::of(&old);
+    let mut changes = EventFields::of(&old);
     changes.status = EventStatus::Cancelled;
     let (event, update) = svc.db.update_event(id, &changes, Some(access.user_id)).await?;
     let synced = sync(svc, &event, Some(&update)).await;

@@ -1,6 +1,6 @@
 //! Herald: a self-hostable, durable event reminder service.
 //!
-//! `main.rs` only parses the command line and calls [`app::run`]; tests start the real
+//! `main.rs` only parses the command line and calls [`cli::main`]; tests start the real
 //! application on port 0 through [`app::Herald`].
 
 pub mod accounts;

@@ -244,9 +244,10 @@ pub struct IdempotencyKey<'a> {
     pub request_hash: &'a str,
 }
 
-/// Everything an edit may change; all fields are written, the differences are recorded.
+/// An event's editable fields, validated (by `events::validate`): what a new event is made from
+/// and everything an edit may change (all fields are written, the differences are recorded).
 #[derive(Debug, Clone)]
-pub struct EventChanges {
+pub struct EventFields {
     pub name: String,
     pub description: String,
     pub location: Option<String>,
@@ -260,7 +261,7 @@ pub struct EventChanges {
     pub status: EventStatus,
 }
 
-impl EventChanges {
+impl EventFields {
     /// The event's current values, to start an edit from.
     pub fn of(event: &Event) -> Self {
         Self {
@@ -284,7 +285,7 @@ impl EventChanges {
 }
 
 /// What changed between two versions of an event, as stored in `event_updates.payload`.
-pub fn diff(old: &Event, new: &EventChanges) -> ChangeSet {
+pub fn diff(old: &Event, new: &EventFields) -> ChangeSet {
     let time_of =
         |starts_at, ends_at, timezone: &str| Timing { starts_at, ends_at, timezone: timezone.to_owned() };
     let mut fields = Vec::new();
@@ -327,7 +328,7 @@ impl Db {
     pub async fn update_event(
         &self,
         id: Uuid,
-        changes: &EventChanges,
+        changes: &EventFields,
         author: Option<Uuid>,
     ) -> Result<(Event, EventUpdate), DbError> {
         let now = Utc::now();
