@@ -12,6 +12,7 @@ use crate::db::Db;
 use crate::delivery::Deliverer;
 use crate::mail::Mailer;
 use crate::secrets::SecretKey;
+use crate::integrations::Targets;
 use crate::services::{Links, Services};
 use crate::shutdown::{CancelSource, cancel_pair};
 use crate::temporal::{Temporal, run_worker};
@@ -52,6 +53,8 @@ pub struct Settings {
     pub web: Option<WebConfig>,
     /// Whether to run the worker in this process.
     pub worker: bool,
+    /// Which addresses notification channels may reach (`HERALD_ALLOW_PRIVATE_TARGETS`).
+    pub targets: Targets,
     /// Herald's public URL, for the links in notifications (`HERALD_BASE_URL`).
     pub public_url: url::Url,
 }
@@ -100,7 +103,7 @@ impl Herald {
         if settings.worker {
             let worker_temporal = temporal.clone();
             let deliverer =
-                Arc::new(Deliverer::new(db.clone(), keys.clone(), apprise.clone(), public_url.clone()));
+                Arc::new(Deliverer::new(db.clone(), keys.clone(), apprise.clone(), public_url.clone(), settings.targets));
             let worker_token = token.clone();
             tasks.push((
                 "worker",
@@ -139,6 +142,7 @@ impl Herald {
                 keys: keys.clone(),
                 mailer,
                 links: Links::new(web.base_url.clone()),
+                targets: settings.targets,
             };
             let app = build_app(AppState { services, web: Arc::new(web.clone()) });
             let token = token.clone();

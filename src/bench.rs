@@ -45,6 +45,7 @@ use crate::db::models::{Event, EventStatus, EventUpdate, ParticipantRole, Rsvp, 
 use crate::db::participants::Invitee;
 use crate::db::users::NewUser;
 use crate::events::SyncState;
+use crate::integrations::Targets;
 use crate::secrets::SecretKey;
 use crate::temporal::LinkState;
 
@@ -494,6 +495,8 @@ pub async fn command(
         secret_key: secret.secret_key.clone(),
         web: None,
         worker: true,
+        // The bench's channels post to its own sink on this machine.
+        targets: Targets { allow_private: true },
     };
     let outcome = run(&options, settings).await;
     if let Some(dir) = temp_dir {

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use tracing::info;
 
 use crate::accounts::{self, NewAccount};
+use crate::integrations::Targets;
 use crate::app::{AppError, Herald, Settings, build_apprise_client, open_database};
 use crate::config::ConfigError;
 use crate::db::Db;
@@ -189,6 +190,7 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
                 secret_key: cli.secret.secret_key.clone(),
                 web: Some(web),
                 worker: !no_worker,
+                targets: Targets { allow_private: cli.temporal.allow_private_targets },
             };
             let herald = Herald::start(settings).await?;
             herald.run_until(crate::shutdown::signal()).await
@@ -207,6 +209,7 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
                 secret_key: cli.secret.secret_key.clone(),
                 web: None,
                 worker: true,
+                targets: Targets { allow_private: cli.temporal.allow_private_targets },
             };
             let herald = Herald::start(settings).await?;
             herald.run_until(crate::shutdown::signal()).await

@@ -43,6 +43,12 @@ pub struct TemporalArgs {
     /// link to the event's workflow there.
     #[arg(long, env = "HERALD_TEMPORAL_UI_URL", global = true)]
     pub temporal_ui_url: Option<String>,
+
+    /// Let notification channels reach loopback and private network addresses (a LAN ntfy or
+    /// Gotify server, say). Off by default: channels reach only public addresses.
+    #[arg(long, env = "HERALD_ALLOW_PRIVATE_TARGETS", global = true, default_value_t = false,
+          value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub allow_private_targets: bool,
 }
 
 /// Settings of the web server.
@@ -449,6 +455,7 @@ mod tests {
             task_queue: "herald".into(),
             apprise_url: None,
             temporal_ui_url: Some("http://127.0.0.1:8233/".into()),
+            allow_private_targets: false,
         };
         assert_eq!(
             args.resolve().ok().map(|c| c.address.to_string()).as_deref(),

@@ -20,6 +20,7 @@ use crate::db::models::{DeliveryStatus, Event, EventStatus, EventUpdate, NoticeK
 use crate::db::notifications::PlannedNotice;
 use crate::db::{Db, DbError};
 use crate::domain::changes::{ChangeSet, Field};
+use crate::integrations::Targets;
 use crate::secrets::SecretKey;
 
 /// The database side of the per-event workflow.
@@ -29,12 +30,42 @@ pub struct Deliverer {
     keys: SecretKey,
     apprise: Option<AppriseClient>,
     public_url: url::Url,
+    targets: Targets,
 }
 
+/// Recorded in the ledger for a channel whose URLs reach a private address.
+const BLOCKED_TARGET: &str = "not sent: the channel points to a private network address";
+
 impl Deliverer {
-    /// Delivers through `apprise` (`None`: log-only mode), linking to pages under `public_url`.
-    pub fn new(db: Db, keys: SecretKey, apprise: Option<AppriseClient>, public_url: url::Url) -> Self {
-        Self { db, keys, apprise, public_url }
+    /// Delivers through `apprise` (`None`: log-only mode), linking to pages under `public_url`,
+    /// to channels whose URLs `targets` allows.
+    pub fn new(
+        db: Db,
+        keys: SecretKey,
+        apprise: Option<AppriseClient>,
+        public_url: url::Url,
+        targets: Targets,
+    ) -> Self {
+        Self { db, keys, apprise, public_url, targets }
+    }
+
+    /// Whether a channel's URLs may be sent to now (checked once per batch and channel).
+    async fn reachable(&self, integration_id: Uuid, cache: &mut HashMap<Uuid, bool>) -> anyhow::Result<bool> {
+        if self.targets.allow_private {
+            return Ok(true);
+        }
+        if let Some(ok) = cache.get(&integration_id) {
+            return Ok(*ok);
+        }
+        let integration = self.db.integration_by_id(integration_id).await?.ok_or(DbError::NotFound)?;
+        let urls: Vec<String> =
+            crate::integrations::entries_of(&self.keys, &integration)?.into_iter().map(|e| e.url).collect();
+        let ok = self.targets.check_all(&urls).await.is_ok();
+        if !ok {
+            tracing::warn!(%integration_id, "a channel's URLs reach a private address; not sending through it");
+        }
+        cache.insert(integration_id, ok);
+        Ok(ok)
     }
 
     async fn plan(&self, event_id: Uuid) -> anyhow::Result<Option<EventPlan>> {
@@ -90,6 +121,7 @@ impl Deliverer {
             NoticeSpec::Cancelled { .. } => (NoticeKind::Cancelled, Utc::now(), event.ends_at),
         };
         let notice_key = request.notice.key();
+        let mut reachable: HashMap<Uuid, bool> = HashMap::new();
         let mut items = Vec::new();
         for recipient in &recipients {
             let (title, body) = message.render(&event, recipient, link.as_deref());
@@ -125,9 +157,17 @@ impl Deliverer {
                         Err(_) => None,
                     },
                 };
+                let mut done = done_status(row.status);
+                if let (None, Some(t)) = (done, &target)
+                    && self.apprise.is_some()
+                    && !self.reachable(t.integration_id, &mut reachable).await?
+                {
+                    self.db.record_delivery(row.id, DeliveryStatus::Failed, None, Some(BLOCKED_TARGET)).await?;
+                    done = Some(Status::Failed);
+                }
                 items.push(Planned {
                     ledger_id: row.id,
-                    done: done_status(row.status),
+                    done,
                     target,
                     deadline,
                     title: title.clone(),

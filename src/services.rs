@@ -6,6 +6,7 @@ use herald_workflows::apprise::AppriseClient;
 use url::Url;
 
 use crate::db::Db;
+use crate::integrations::Targets;
 use crate::mail::Mailer;
 use crate::secrets::SecretKey;
 use crate::temporal::Temporal;
@@ -25,6 +26,8 @@ pub struct Services {
     pub mailer: Mailer,
     /// Herald's public address, for the links in mail and notifications.
     pub links: Links,
+    /// Which addresses notification channels may reach (`HERALD_ALLOW_PRIVATE_TARGETS`).
+    pub targets: Targets,
 }
 
 /// Herald's public address (`HERALD_BASE_URL`), for absolute links.

@@ -2,6 +2,7 @@
 //! Apprise text config they make ([`config_text`]) and read back ([`parse_config_text`]).
 
 use std::collections::BTreeSet;
+use super::targets;
 
 use super::redact::redact;
 use super::{MAX_TAGS, MAX_URL_CHARS, MAX_URLS};
@@ -69,6 +70,7 @@ pub fn parse_url(raw: &str) -> Result<String, String> {
                 .into(),
         );
     }
+    targets::check_scheme(&scheme.to_lowercase())?;
     if rest.trim_matches('/').is_empty() {
         return Err(format!("Add the service's details after “{}://”.", scheme.to_lowercase()));
     }

@@ -8,6 +8,8 @@
 //!   anyone who knows it can send through the config.
 //! - **Input.** A name and a list of URLs, each with tags ([`validate_entries`]); or one of the
 //!   guided [`Service`] forms, which builds the URL from a few fields.
+//! - **Reach.** Only services for people, and never Herald's own network ([`targets`]):
+//!   checked when a channel is saved, before each code or test, and before each delivery.
 //! - **Confirmation.** A new or changed integration receives a 6-digit code through itself and
 //!   becomes active only once its owner enters it, so nobody can make Herald message a channel
 //!   that is not theirs. Codes are stored as an HMAC, expire and allow a few attempts.
@@ -29,6 +31,7 @@ mod config;
 mod redact;
 mod seal;
 mod service;
+pub mod targets;
 
 pub use catalogue::{Service, ServiceField};
 pub use codes::{CODE_MINUTES, MAX_CODE_ATTEMPTS, RESEND_SECONDS, new_code};
@@ -38,6 +41,7 @@ pub use config::{
 };
 pub use redact::redact;
 pub use seal::{entries_of, open, redacted_entries, seal};
+pub use targets::Targets;
 pub use service::{
     Channels, Delivery, Pushed, ResyncReport, Saved, Sent, VERIFY_FIRST, check_may_add, resync_all,
     send_through, status_of,

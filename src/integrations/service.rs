@@ -13,7 +13,8 @@ use uuid::Uuid;
 use super::MAX_TAGS;
 use super::codes::{CODE_MINUTES, MAX_CODE_ATTEMPTS, RESEND_SECONDS, code_hash, new_code};
 use super::config::{Entry, EntryInput, all_tags, config_text, parse_tag, validate_entries};
-use super::seal::{config_key, open, seal};
+use super::seal::{config_key, entries_of, open, seal};
+use super::targets::Targets;
 use crate::db::models::{Integration, User};
 use crate::db::{Db, DbError};
 use crate::domain::Name;
@@ -93,21 +94,28 @@ impl Delivery {
         } else {
             ""
         };
+        // The Apprise API's own words go to the log only: they can name hosts, ports and
+        // connection errors of the channel's targets.
+        if let Outcome::Partial { reason } | Outcome::Rejected { reason } | Outcome::Unavailable { reason } =
+            &sent.outcome
+        {
+            tracing::warn!(outcome = self.code(), reason = %trim_reason(reason), "a message through a channel failed");
+        }
         let result = match &sent.outcome {
             Outcome::Delivered => format!("{what} was delivered to every URL of this channel."),
-            Outcome::Partial { reason } => {
-                format!("{what} reached only some URLs of this channel: {}.", trim_reason(reason))
-            }
+            Outcome::Partial { .. } => format!(
+                "{what} reached only some URLs of this channel. Check that each of its URLs is still right."
+            ),
             Outcome::KeyMissing => format!(
                 "{what} was not sent: the Apprise API does not know this channel's configuration \
                  and storing it again did not help. Try again in a moment."
             ),
-            Outcome::Rejected { reason } => {
-                format!("{what} was not sent: the Apprise API rejected it ({}).", trim_reason(reason))
-            }
-            Outcome::Unavailable { reason } => {
-                format!("{what} was not delivered: {}. Try again later.", trim_reason(reason))
-            }
+            Outcome::Rejected { .. } => format!(
+                "{what} was not sent: the notification service refused it. Check the channel's URLs."
+            ),
+            Outcome::Unavailable { .. } => format!(
+                "{what} was not delivered: the notification service could not be reached just now. Try again later."
+            ),
         };
         format!("{healed}{result}")
     }
@@ -189,6 +197,8 @@ pub struct Channels<'a> {
     pub keys: &'a SecretKey,
     /// The Apprise API; `None` in log-only mode.
     pub apprise: Option<&'a AppriseClient>,
+    /// Which addresses channels may reach.
+    pub targets: Targets,
 }
 
 /// What became of a change pushed to the Apprise API.
@@ -263,6 +273,7 @@ impl Channels<'_> {
         let (Some(name), Some(entries)) = (name, entries) else {
             return Err(ServiceError::Invalid(errors));
         };
+        self.check_targets(&entries).await?;
         if self.db.integration_named(user.id, name.as_str()).await?.is_some() {
             return Err(ServiceError::field("name", name_taken(name.as_str())));
         }
@@ -305,6 +316,7 @@ impl Channels<'_> {
         let Some(entries) = validate_entries(inputs, &mut errors) else {
             return Err(ServiceError::Invalid(errors));
         };
+        self.check_targets(&entries).await?;
         let text = config_text(&entries);
         let previous = open(self.keys, id, &current.config_ciphertext).ok();
         let pushed = self.push(&current.config_key, &entries, previous.as_deref()).await?;
@@ -314,6 +326,24 @@ impl Channels<'_> {
         let integration = self.get(user, id).await?;
         let code = self.send_code(&integration).await?;
         Ok(Saved { integration, pushed, code })
+    }
+
+    /// Refuses URLs that reach a private address (field errors, one per URL).
+    async fn check_targets(&self, entries: &[Entry]) -> Result<(), ServiceError> {
+        let mut errors = FieldErrors::default();
+        for (i, entry) in entries.iter().enumerate() {
+            if let Err(message) = self.targets.check(&entry.url).await {
+                errors.add(&format!("urls[{i}].url"), format!("URL {}: {message}", i + 1));
+            }
+        }
+        if errors.is_empty() { Ok(()) } else { Err(ServiceError::Invalid(errors)) }
+    }
+
+    /// Refuses to send through a stored channel whose URLs now reach a private address (the
+    /// operator turned the switch off, or a name now resolves elsewhere).
+    async fn check_stored_targets(&self, integration: &Integration) -> Result<(), ServiceError> {
+        let urls: Vec<String> = entries_of(self.keys, integration)?.into_iter().map(|e| e.url).collect();
+        self.targets.check_all(&urls).await.map_err(ServiceError::Forbidden)
     }
 
     /// Renames one of `user`'s integrations.
@@ -457,6 +487,7 @@ impl Channels<'_> {
             format: BodyFormat::Text,
             tag: Some("all"),
         };
+        self.check_stored_targets(&integration).await?;
         let delivery = match self.apprise {
             None => {
                 tracing::info!(integration_id = %id, "log-only mode: a test message would be sent now");
@@ -559,6 +590,7 @@ impl Channels<'_> {
             format: BodyFormat::Text,
             tag: Some("all"),
         };
+        self.check_stored_targets(integration).await?;
         let sent = send_through(self.keys, client, integration, &notice).await;
         let delivery = Delivery::Sent(sent);
         tracing::info!(integration_id = %integration.id, outcome = delivery.code(), "confirmation code sent");

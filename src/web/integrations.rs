@@ -53,7 +53,7 @@ fn private_html(status: StatusCode, markup: herald_templates::Markup) -> Respons
 }
 
 pub(crate) fn channels(state: &AppState) -> Channels<'_> {
-    Channels { db: &state.db, keys: &state.keys, apprise: state.apprise.as_ref() }
+    Channels { db: &state.db, keys: &state.keys, apprise: state.apprise.as_ref(), targets: state.targets }
 }
 
 fn log_only(state: &AppState) -> bool {

@@ -20,6 +20,7 @@ async fn quick_bench_measures_every_message_once() {
         public_url: url::Url::parse("http://herald.test/").unwrap(),
         web: None,
         worker: true,
+        targets: herald::integrations::Targets { allow_private: true },
     };
     let options = Options::quick();
     let report: Report = herald::bench::run(&options, settings).await.expect("the bench runs");

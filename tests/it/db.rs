@@ -226,6 +226,7 @@ async fn events_updates_and_plans(backend: Backend) {
         herald::secrets::SecretKey::generate(),
         None,
         url::Url::parse("http://herald.example.org/").unwrap(),
+        herald::integrations::Targets::default(),
     );
     let plan = plans.load_plan(ev.id).await.unwrap().expect("plan");
     assert_eq!(plan.revision, 1);

@@ -100,7 +100,7 @@ fn wrong(code: &str) -> String {
     format!("{:06}", (n + 1) % 1_000_000)
 }
 
-fn api_channel(name: &str, urls: &[(&str, &[&str])]) -> Value {
+pub(crate) fn api_channel(name: &str, urls: &[(&str, &[&str])]) -> Value {
     json!({
         "name": name,
         "urls": urls.iter().map(|(u, t)| json!({"url": u, "tags": t})).collect::<Vec<_>>(),
@@ -264,7 +264,8 @@ async fn pasting_confirming_and_testing_a_channel_in_the_browser(backend: Backen
     // The Apprise API is down.
     app.apprise.set_refusing(true).await;
     let page = follow(&ada, ada.post(&format!("{path}/test"), &[]).await).await;
-    assert!(page.contains("was not delivered: cannot connect to the Apprise API"), "{page}");
+    assert!(page.contains("was not delivered: the notification service could not be reached"), "{page}");
+    assert!(!page.contains("connect"), "no connection error text is shown: {page}");
     app.apprise.set_refusing(false).await;
 
     // The list shows it too.
@@ -631,11 +632,11 @@ async fn invalid_input_gets_422_naming_the_field(backend: Backend) {
         (422, vec!["name".into(), "urls[0].url".into(), "urls[0].tags[0]".into()])
     );
     // The Apprise API rejects what it cannot read: a 422 on `urls`, and nothing is stored.
-    let (status, body) = create(api_channel("Unknown", &[("nosuchservice://x", &[])])).await;
+    let (status, body) = create(api_channel("Unknown", &[("revolt://x", &[])])).await;
     assert_eq!((status, fields_of(&body)), (422, vec!["urls".to_owned()]), "{body}");
     // It skips what it does not understand among good URLs: Herald notices and saves nothing.
     let (status, body) =
-        create(api_channel("Half", &[("ntfys://ntfy.sh/fine", &[]), ("nosuchservice://x", &[])])).await;
+        create(api_channel("Half", &[("ntfys://ntfy.sh/fine", &[]), ("revolt://x", &[])])).await;
     assert_eq!((status, fields_of(&body)), (422, vec!["urls".to_owned()]), "{body}");
     assert!(body.to_string().contains("did not recognise 1 of these 2 URLs"), "{body}");
     assert!(app.apprise.keys().is_empty(), "the half-understood config was removed again");
@@ -899,7 +900,7 @@ async fn editing_renaming_and_switching_channels(backend: Backend) {
     // A bad edit changes nothing, also when only the Apprise API can tell.
     let r = ada.post(&format!("{path}/edit"), &[("url_0", "bad")]).await;
     assert_eq!(r.status(), 422);
-    let r = ada.post(&format!("{path}/edit"), &[("url_0", new_url), ("url_1", "nosuchservice://x")]).await;
+    let r = ada.post(&format!("{path}/edit"), &[("url_0", new_url), ("url_1", "revolt://x")]).await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("did not recognise 1 of these 2 URLs"));
     assert_eq!(app.apprise.stored_config(&key).as_deref(), Some(format!("pager,phone={new_url}\n").as_str()));

@@ -25,6 +25,7 @@ mod isolation;
 mod layers;
 mod orgs;
 mod participants;
+mod targets;
 mod readiness;
 mod web;
 mod workflow;

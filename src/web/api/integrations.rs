@@ -35,7 +35,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 }
 
 fn channels(state: &AppState) -> Channels<'_> {
-    Channels { db: &state.db, keys: &state.keys, apprise: state.apprise.as_ref() }
+    Channels { db: &state.db, keys: &state.keys, apprise: state.apprise.as_ref(), targets: state.targets }
 }
 
 /// The caller and one of their channels, named by `{id}`: another user's (or a malformed id) is

@@ -14,6 +14,7 @@ use std::time::Duration;
 use herald::app::{Herald, Settings};
 use herald::config::{DatabaseConfig, DatabaseUrl, TemporalArgs, TemporalConfig, WebConfig};
 use herald::db::Db;
+use herald::integrations::Targets;
 
 /// Generates `NAME::sqlite` and `NAME::postgres` tests calling `NAME(Backend)`.
 macro_rules! both_backends {
@@ -128,6 +129,7 @@ pub fn temporal_config(address: &str) -> TemporalConfig {
         task_queue: format!("herald-test-{}", uuid::Uuid::new_v4().simple()),
         apprise_url: None,
         temporal_ui_url: Some(TEMPORAL_UI.into()),
+        allow_private_targets: false,
     }
     .resolve()
     .expect("valid temporal settings")
@@ -144,6 +146,10 @@ pub struct TestApp {
     pub apprise: fake_apprise::FakeApprise,
 }
 
+/// The tests' channels and the fake Apprise API live on this machine, so the tests allow
+/// private targets explicitly; Herald's default stays off (`targets.rs` tests it).
+pub const LOCAL_TARGETS: Targets = Targets { allow_private: true };
+
 /// The operator's mail URL in tests (its password must never show up anywhere).
 pub const MAIL_URL: &str = "mailtos://herald:mail-secret-pw@mail.example.org?from=herald@example.org";
 
@@ -153,8 +159,18 @@ impl TestApp {
         Self::start_with(TestDb::new(backend).await, &temporal_address(), true).await
     }
 
-    /// Herald on `db`, against Temporal at `temporal`.
+    /// Herald on `db`, against Temporal at `temporal`, letting channels reach this machine.
     pub async fn start_with(db: TestDb, temporal: &str, worker: bool) -> Self {
+        Self::start_with_targets(db, temporal, worker, LOCAL_TARGETS).await
+    }
+
+    /// Herald with the operator's default: channels reach public addresses only.
+    pub async fn start_strict(backend: Backend) -> Self {
+        Self::start_with_targets(TestDb::new(backend).await, &temporal_address(), true, Targets::default()).await
+    }
+
+    /// Herald on `db`, against Temporal at `temporal`, with `targets` for channels.
+    pub async fn start_with_targets(db: TestDb, temporal: &str, worker: bool, targets: Targets) -> Self {
         let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let apprise = fake_apprise::FakeApprise::start().await;
         // Port 0 in both: Herald binds a free port and puts it into its public URL.
@@ -168,6 +184,7 @@ impl TestApp {
             public_url: web.base_url.clone(),
             web: Some(web),
             worker,
+            targets,
         };
         let herald = Herald::start(settings).await.expect("Herald starts");
         let addr = herald.local_addr.expect("web server bound");
@@ -406,6 +423,7 @@ impl TestApp {
             public_url: web.base_url.clone(),
             web: Some(web),
             worker: true,
+            targets: LOCAL_TARGETS,
         };
         let herald = Herald::start(settings).await.expect("Herald starts");
         let addr = herald.local_addr.expect("web server bound");
