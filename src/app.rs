@@ -10,9 +10,9 @@ use tracing::{error, info};
 use crate::config::{ConfigError, DatabaseConfig, TemporalConfig, WebConfig};
 use crate::db::Db;
 use crate::delivery::Deliverer;
+use crate::integrations::Targets;
 use crate::mail::Mailer;
 use crate::secrets::SecretKey;
-use crate::integrations::Targets;
 use crate::services::{Links, Services};
 use crate::shutdown::{CancelSource, cancel_pair};
 use crate::temporal::{Temporal, run_worker};
@@ -102,8 +102,13 @@ impl Herald {
 
         if settings.worker {
             let worker_temporal = temporal.clone();
-            let deliverer =
-                Arc::new(Deliverer::new(db.clone(), keys.clone(), apprise.clone(), public_url.clone(), settings.targets));
+            let deliverer = Arc::new(Deliverer::new(
+                db.clone(),
+                keys.clone(),
+                apprise.clone(),
+                public_url.clone(),
+                settings.targets,
+            ));
             let worker_token = token.clone();
             tasks.push((
                 "worker",

@@ -10,11 +10,11 @@ use clap::{Parser, Subcommand};
 use tracing::info;
 
 use crate::accounts::{self, NewAccount};
-use crate::integrations::Targets;
 use crate::app::{AppError, Herald, Settings, build_apprise_client, open_database};
 use crate::config::ConfigError;
 use crate::db::Db;
 use crate::domain::{Email, Name, Password, ServiceError, TimeZone};
+use crate::integrations::Targets;
 use crate::secrets::SecretKey;
 
 use crate::bench::BenchArgs;

@@ -162,7 +162,9 @@ impl Deliverer {
                     && self.apprise.is_some()
                     && !self.reachable(t.integration_id, &mut reachable).await?
                 {
-                    self.db.record_delivery(row.id, DeliveryStatus::Failed, None, Some(BLOCKED_TARGET)).await?;
+                    self.db
+                        .record_delivery(row.id, DeliveryStatus::Failed, None, Some(BLOCKED_TARGET))
+                        .await?;
                     done = Some(Status::Failed);
                 }
                 items.push(Planned {

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::db::events::{IdempotencyKey, NewEvent, Notices};
 use crate::db::models::{Event, EventStatus, EventUpdate, Role, UpdateKind, Visibility};
 use crate::db::{Db, DbError};
-use crate::domain::{FieldErrors, ServiceError};
+use crate::domain::{CONTROL_CHARACTERS, FieldErrors, ServiceError, has_unwanted_chars};
 use crate::orgs::OrgAccess;
 use crate::services::Services;
 use crate::temporal::Temporal;
@@ -183,6 +183,10 @@ fn text(errors: &mut FieldErrors, field: &str, raw: &str, max: usize, required: 
         errors.add(field, format!("Use at most {max} characters."));
         return None;
     }
+    if has_unwanted_chars(s, false) {
+        errors.add(field, CONTROL_CHARACTERS);
+        return None;
+    }
     Some(s.to_owned())
 }
 
@@ -249,6 +253,9 @@ pub fn validate(raw: &RawEvent, names: FieldNames) -> Result<EventFields, FieldE
     let name = text(&mut e, "name", &raw.name, MAX_NAME, true);
     let description = if raw.description.chars().count() > MAX_DESCRIPTION {
         e.add("description", format!("Use at most {MAX_DESCRIPTION} characters."));
+        None
+    } else if has_unwanted_chars(&raw.description, true) {
+        e.add("description", CONTROL_CHARACTERS);
         None
     } else {
         Some(raw.description.trim().to_owned())
@@ -374,10 +381,17 @@ fn safe_link(url: &str) -> String {
 
 // --- Operations ---
 
+/// An event's address: its name, then 96 random bits (20 base-32 characters), so that an
+/// unlisted event's link cannot be guessed — whatever the event's visibility is or becomes.
 fn slug_for(name: &str) -> String {
+    use rand::RngCore;
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
     let base = crate::domain::Slug::suggest(name);
     let base: String = base.chars().take(60).collect();
-    let suffix = &Uuid::new_v4().simple().to_string()[..6];
+    let mut bytes = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let bits = bytes.iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
+    let suffix: String = (0..20).map(|i| char::from(ALPHABET[((bits >> (5 * i)) & 31) as usize])).collect();
     if base.is_empty() {
         format!("event-{suffix}")
     } else {

@@ -50,6 +50,19 @@ impl fmt::Display for Email {
     }
 }
 
+/// Said when a text holds invisible control characters.
+pub const CONTROL_CHARACTERS: &str = "Remove the control characters (invisible characters such as NUL).";
+
+/// Whether `s` holds a character no name or text should: NUL and the other control characters
+/// (line breaks and tabs are fine in `multiline` text) and the Unicode line and paragraph
+/// separators, which break lines where no one sees a break.
+pub fn has_unwanted_chars(s: &str, multiline: bool) -> bool {
+    s.chars().any(|c| {
+        let allowed_break = multiline && matches!(c, '\n' | '\r' | '\t');
+        (c.is_control() && !allowed_break) || matches!(c, '\u{2028}' | '\u{2029}')
+    })
+}
+
 /// A new password: long enough to resist guessing, short enough to hash quickly.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);
@@ -96,8 +109,8 @@ impl Name {
         if s.chars().count() > 100 {
             return Err("Use 100 characters at most.".into());
         }
-        if s.chars().any(char::is_control) {
-            return Err("Remove the control characters.".into());
+        if has_unwanted_chars(s, false) {
+            return Err(CONTROL_CHARACTERS.into());
         }
         Ok(Self(s.to_owned()))
     }
@@ -242,6 +255,16 @@ impl From<String> for DateFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_characters_are_refused_in_names_and_texts() {
+        for bad in ["Ada\0", "A\u{000B}da", "A\u{0085}da", "A\u{2028}da", "A\u{2029}da", "Ada\nKing"] {
+            assert!(Name::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(!has_unwanted_chars("Line one\nLine two\twith a tab", true), "breaks in multi-line text");
+        assert!(has_unwanted_chars("Line one\u{0}", true));
+        assert!(Name::parse("Ada Lovelace").is_ok());
+    }
 
     #[test]
     fn emails() {

@@ -1,8 +1,8 @@
 //! Configs: an integration's tags and Apprise URLs, checked ([`validate_entries`]), and the
 //! Apprise text config they make ([`config_text`]) and read back ([`parse_config_text`]).
 
-use std::collections::BTreeSet;
 use super::targets;
+use std::collections::BTreeSet;
 
 use super::redact::redact;
 use super::{MAX_TAGS, MAX_URL_CHARS, MAX_URLS};

@@ -41,11 +41,11 @@ pub use config::{
 };
 pub use redact::redact;
 pub use seal::{entries_of, open, redacted_entries, seal};
-pub use targets::Targets;
 pub use service::{
     Channels, Delivery, Pushed, ResyncReport, Saved, Sent, VERIFY_FIRST, check_may_add, resync_all,
     send_through, status_of,
 };
+pub use targets::Targets;
 
 /// At most this many URLs in one integration.
 pub const MAX_URLS: usize = 20;

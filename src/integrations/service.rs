@@ -110,9 +110,9 @@ impl Delivery {
                 "{what} was not sent: the Apprise API does not know this channel's configuration \
                  and storing it again did not help. Try again in a moment."
             ),
-            Outcome::Rejected { .. } => format!(
-                "{what} was not sent: the notification service refused it. Check the channel's URLs."
-            ),
+            Outcome::Rejected { .. } => {
+                format!("{what} was not sent: the notification service refused it. Check the channel's URLs.")
+            }
             Outcome::Unavailable { .. } => format!(
                 "{what} was not delivered: the notification service could not be reached just now. Try again later."
             ),

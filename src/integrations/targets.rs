@@ -20,17 +20,74 @@ use std::time::Duration;
 
 /// The Apprise services a channel may use: mail, push and chat services, and webhooks.
 pub const ALLOWED_SCHEMES: &[&str] = &[
-    "mailto", "mailtos", "ntfy", "ntfys", "tgram", "discord", "slack", "gotify", "gotifys", "json", "jsons",
-    "form", "forms", "xml", "xmls", "matrix", "matrixs", "mmost", "mmosts", "rocket", "rockets", "msteams",
-    "pover", "pbul", "signal", "signals", "twilio", "zulip", "whatsapp", "gchat", "opsgenie", "pagerduty",
-    "pushed", "join", "ifttt", "line", "revolt", "bark", "barks", "guilded", "lark", "feishu", "threema",
+    "mailto",
+    "mailtos",
+    "ntfy",
+    "ntfys",
+    "tgram",
+    "discord",
+    "slack",
+    "gotify",
+    "gotifys",
+    "json",
+    "jsons",
+    "form",
+    "forms",
+    "xml",
+    "xmls",
+    "matrix",
+    "matrixs",
+    "mmost",
+    "mmosts",
+    "rocket",
+    "rockets",
+    "msteams",
+    "pover",
+    "pbul",
+    "signal",
+    "signals",
+    "twilio",
+    "zulip",
+    "whatsapp",
+    "gchat",
+    "opsgenie",
+    "pagerduty",
+    "pushed",
+    "join",
+    "ifttt",
+    "line",
+    "revolt",
+    "bark",
+    "barks",
+    "guilded",
+    "lark",
+    "feishu",
+    "threema",
 ];
 
 /// Schemes whose "host" is an account or token: the Apprise API talks to the service's own
 /// public servers, so there is no address of the user's choosing to check.
 const TOKEN_SCHEMES: &[&str] = &[
-    "tgram", "discord", "slack", "pover", "pbul", "twilio", "msteams", "whatsapp", "gchat", "opsgenie",
-    "pagerduty", "pushed", "join", "ifttt", "line", "guilded", "lark", "feishu", "threema", "revolt",
+    "tgram",
+    "discord",
+    "slack",
+    "pover",
+    "pbul",
+    "twilio",
+    "msteams",
+    "whatsapp",
+    "gchat",
+    "opsgenie",
+    "pagerduty",
+    "pushed",
+    "join",
+    "ifttt",
+    "line",
+    "guilded",
+    "lark",
+    "feishu",
+    "threema",
+    "revolt",
 ];
 
 /// Schemes whose first part is an account on the service's public servers when it is a single
@@ -79,11 +136,15 @@ impl Targets {
             if host.parse::<IpAddr>().is_ok() || loose_ipv4(&host).is_some() {
                 continue;
             }
-            let lookup = tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host.as_str(), port)));
+            let lookup =
+                tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host.as_str(), port)));
             if let Ok(Ok(addrs)) = lookup.await
                 && let Some(why) = private_among(addrs.map(|a| a.ip()))
             {
-                tracing::info!(reason = why, "refused a channel URL whose host resolves to a private address");
+                tracing::info!(
+                    reason = why,
+                    "refused a channel URL whose host resolves to a private address"
+                );
                 return Err(PRIVATE_TARGET.into());
             }
         }
@@ -346,7 +407,10 @@ mod tests {
         assert_eq!(hosts("json://[::ffff:127.0.0.1]/"), ["::ffff:127.0.0.1"]);
         assert_eq!(hosts("form://%31%30.0.0.1:8500/x"), ["10.0.0.1"]);
         assert_eq!(hosts("ntfys://topic@ntfy.example.org/"), ["ntfy.example.org"]);
-        assert_eq!(hosts("mailtos://u:p@example.org?smtp=127.0.0.1&to=a@b.org"), ["example.org", "127.0.0.1"]);
+        assert_eq!(
+            hosts("mailtos://u:p@example.org?smtp=127.0.0.1&to=a@b.org"),
+            ["example.org", "127.0.0.1"]
+        );
         assert!(hosts("tgram://123456:AAH-token/4242").is_empty(), "a token, not a host");
         assert!(hosts("discord://webhook_id/token").is_empty());
         assert!(hosts("ntfy://my-topic").is_empty(), "a topic on ntfy.sh");
@@ -360,7 +424,8 @@ mod tests {
         for ok in ["mailtos", "ntfys", "tgram", "discord", "slack", "gotifys", "jsons", "json", "twilio"] {
             assert!(check_scheme(ok).is_ok(), "{ok}");
         }
-        for refused in ["file", "apprise", "apprises", "syslog", "windows", "dbus", "gnome", "kde", "macosx"] {
+        for refused in ["file", "apprise", "apprises", "syslog", "windows", "dbus", "gnome", "kde", "macosx"]
+        {
             let e = check_scheme(refused).expect_err(refused);
             assert!(e.contains("mailtos://"), "says what is accepted: {e}");
         }

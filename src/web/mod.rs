@@ -74,7 +74,8 @@ pub fn build_app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::protect))
         // Static files need neither cookies nor CSRF checks.
         .merge(static_files::router())
-        .with_state(state)
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(state, private_responses))
         .layer(axum::middleware::map_response(security_headers))
         .layer(CatchPanicLayer::custom(|_| error_response(StatusCode::INTERNAL_SERVER_ERROR)))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
@@ -104,6 +105,28 @@ async fn security_headers(mut response: Response) -> Response {
     headers.entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
     headers.entry(header::X_FRAME_OPTIONS).or_insert(HeaderValue::from_static("DENY"));
     headers.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("same-origin"));
+    response
+}
+
+/// A signed-in caller's answers are theirs alone: never stored by a browser or a proxy cache
+/// (unless the handler chose, as static files do). Behind https, browsers are told to use
+/// https only.
+async fn private_responses(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use axum::http::{HeaderValue, header};
+    let signed_in = cookies::get(req.headers(), cookies::SESSION).is_some()
+        || req.headers().contains_key(header::AUTHORIZATION);
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    if signed_in {
+        headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    }
+    if state.web.base_url.scheme() == "https" {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
     response
 }
 

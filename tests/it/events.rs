@@ -288,6 +288,11 @@ async fn events_through_the_api(backend: Backend) {
         (json!({"name": "x".repeat(201)}), "name"),
         (json!({"description": "x".repeat(20_001)}), "description"),
         (json!({"online_url": "ftp://example.org"}), "online_url"),
+        // Invisible characters: a NUL would otherwise reach Postgres as a server error.
+        (json!({"description": "Talks\u{0}"}), "description"),
+        (json!({"name": "Rust\u{000B}night"}), "name"),
+        (json!({"location": "Room\u{0085}1"}), "location"),
+        (json!({"name": "Rust\u{2028}night"}), "name"),
     ] {
         let mut b = body.clone();
         for (k, v) in patch.as_object().unwrap() {
@@ -499,6 +504,13 @@ async fn public_pages_and_ics(backend: Backend) {
 
     // Who sees what.
     assert_eq!(anon.page(&path(unlisted).await).await.0, 200);
+    // An unlisted event's link is its only protection: 96 random bits (20 base-32 characters).
+    let slug = app.db.db.event(unlisted).await.unwrap().unwrap().slug;
+    let suffix = slug.rsplit('-').next().unwrap();
+    assert!(
+        suffix.len() == 20 && suffix.chars().all(|c| c.is_ascii_lowercase() || ('2'..='7').contains(&c)),
+        "not guessable: {slug}"
+    );
     let private_path = path(private).await;
     let outsider = app.signed_up("otto@example.org", "Otto", true).await;
     let (member, _) = member_of(&app, &org, "mia@example.org", "Mia", Role::Member).await;

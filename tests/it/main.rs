@@ -25,7 +25,7 @@ mod isolation;
 mod layers;
 mod orgs;
 mod participants;
-mod targets;
 mod readiness;
+mod targets;
 mod web;
 mod workflow;

@@ -31,6 +31,8 @@ async fn temporal_outage_turns_readyz_red_then_green_without_restart() {
     assert_eq!(body["checks"]["database"]["ok"], true);
     let reason = body["checks"]["temporal"]["detail"].as_str().unwrap_or_default();
     assert!(reason.contains("cannot reach Temporal"), "the reason is given: {reason}");
+    let port = server.address().rsplit(':').next().unwrap().to_owned();
+    assert!(!body.to_string().contains(&port), "no internal address for anonymous callers: {body}");
     assert_eq!(app.get("/").await.status(), 200, "pages still load while Temporal is down");
 
     server.restart().await;

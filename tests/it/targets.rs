@@ -13,9 +13,9 @@ both_backends!(private_and_local_targets_are_refused_by_default);
 
 /// The field names of a 422 problem document.
 fn fields_of(body: &Value) -> Vec<String> {
-    body["errors"].as_array().map_or_else(Vec::new, |e| {
-        e.iter().filter_map(|f| f["field"].as_str().map(str::to_owned)).collect()
-    })
+    body["errors"]
+        .as_array()
+        .map_or_else(Vec::new, |e| e.iter().filter_map(|f| f["field"].as_str().map(str::to_owned)).collect())
 }
 
 async fn private_and_local_targets_are_refused_by_default(backend: Backend) {
@@ -43,16 +43,22 @@ async fn private_and_local_targets_are_refused_by_default(backend: Backend) {
     ];
     for url in private {
         let (status, body) =
-            api(&app, &token, Method::POST, "/api/v1/integrations", Some(api_channel("Mine", &[(url, &[])]))).await;
+            api(&app, &token, Method::POST, "/api/v1/integrations", Some(api_channel("Mine", &[(url, &[])])))
+                .await;
         assert_eq!((status, fields_of(&body)), (422, vec!["urls[0].url".to_owned()]), "{url}: {body}");
         let text = body.to_string();
         assert!(text.contains("private or local network"), "{url}: {text}");
-        assert!(!text.contains("127.0.0.1") && !text.contains("postgres"), "nothing about the target: {text}");
+        assert!(
+            !text.contains("127.0.0.1") && !text.contains("postgres"),
+            "nothing about the target: {text}"
+        );
     }
-    let local_services = ["file:///etc/passwd", "apprise://127.0.0.1:8000/otherkey", "syslog://", "windows://x"];
+    let local_services =
+        ["file:///etc/passwd", "apprise://127.0.0.1:8000/otherkey", "syslog://", "windows://x"];
     for url in local_services {
         let (status, body) =
-            api(&app, &token, Method::POST, "/api/v1/integrations", Some(api_channel("Mine", &[(url, &[])]))).await;
+            api(&app, &token, Method::POST, "/api/v1/integrations", Some(api_channel("Mine", &[(url, &[])])))
+                .await;
         assert_eq!(status, 422, "{url}: {body}");
         assert!(body.to_string().contains("does not send through"), "{url}: {body}");
     }
@@ -65,7 +71,10 @@ async fn private_and_local_targets_are_refused_by_default(backend: Backend) {
         &token,
         Method::POST,
         "/api/v1/integrations",
-        Some(api_channel("Phone", &[("ntfys://ntfy.sh/ada-phone", &[]), ("tgram://123456:AAH-token/42", &[])])),
+        Some(api_channel(
+            "Phone",
+            &[("ntfys://ntfy.sh/ada-phone", &[]), ("tgram://123456:AAH-token/42", &[])],
+        )),
     )
     .await;
     assert_eq!(status, 201, "{body}");

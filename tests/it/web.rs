@@ -129,3 +129,23 @@ async fn log_only_mode_is_ready_and_says_nothing_is_sent() {
     assert!(line.contains("log-only mode (nothing is sent)"), "{line}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_in_pages_are_never_cached() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let anonymous = app.get("/").await;
+    assert_eq!(anonymous.status(), 200);
+    assert!(anonymous.headers().get("cache-control").is_none(), "a public page may be cached");
+    let ada = app.signed_up("ada@example.org", "Ada", true).await;
+    for path in ["/", "/account", "/orgs"] {
+        let r = ada.get(path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["cache-control"], "no-store", "{path} is Ada's alone");
+    }
+    // Static files keep their long-lived caching.
+    let page = ada.get("/account").await.text().await.unwrap();
+    let css = page.split('"').find(|s| s.starts_with("/static/") && s.ends_with(".css")).unwrap().to_owned();
+    let r = ada.get(&css).await;
+    assert!(r.headers()["cache-control"].to_str().unwrap().contains("immutable"), "{css}");
+    app.stop().await;
+}

@@ -166,7 +166,8 @@ impl TestApp {
 
     /// Herald with the operator's default: channels reach public addresses only.
     pub async fn start_strict(backend: Backend) -> Self {
-        Self::start_with_targets(TestDb::new(backend).await, &temporal_address(), true, Targets::default()).await
+        Self::start_with_targets(TestDb::new(backend).await, &temporal_address(), true, Targets::default())
+            .await
     }
 
     /// Herald on `db`, against Temporal at `temporal`, with `targets` for channels.
