@@ -177,19 +177,18 @@ pub async fn sign_in(
     old_session: Option<&str>,
 ) -> Result<SignIn, ServiceError> {
     let email = raw_email.trim().to_lowercase();
-    let subjects = throttle::Subjects::new(&email, client);
-    if !subjects.allowed(db).await? {
+    let Some(attempt) = throttle::Attempt::begin(db, &email, client).await? else {
         tracing::warn!(%client, "sign-in throttled");
         return Ok(SignIn::Throttled);
-    }
+    };
     let user = db.user_by_email(&email).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let ok = password::verify(stored, candidate).await;
     let Some(user) = user.filter(|_| ok) else {
-        subjects.failed(db).await?;
+        attempt.failed();
         return Ok(SignIn::Refused);
     };
-    subjects.succeeded(db).await?;
+    attempt.succeeded(db).await?;
     if let Some(old) = old_session {
         db.delete_session(old).await?;
     }

@@ -108,17 +108,42 @@ impl Db {
         })
     }
 
-    /// Failures of `subject` since `since`.
+    /// Claims a sign-in attempt for `subject`: inserts (and commits) a row, then counts the
+    /// subject's rows since `since`, its own included. Returns the row's id and the count.
     #[instrument(skip_all)]
-    pub async fn sign_in_failures_since(&self, subject: &str, since: DateTime<Utc>) -> Result<i64, DbError> {
-        on_pool!(self, pool => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM sign_in_failures WHERE subject = $1 AND failed_at > $2",
-        )
-        .bind(subject)
-        .bind(since)
-        .fetch_one(pool)
-        .await
-        .map_err(DbError::from))
+    pub async fn claim_sign_in_attempt(
+        &self,
+        subject: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(i64, i64), DbError> {
+        let now = Utc::now();
+        on_pool!(self, pool => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO sign_in_failures (subject, failed_at) VALUES ($1, $2) RETURNING id",
+            )
+            .bind(subject)
+            .bind(now)
+            .fetch_one(pool)
+            .await?;
+            let count: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_failures WHERE subject = $1 AND failed_at > $2")
+                    .bind(subject)
+                    .bind(since)
+                    .fetch_one(pool)
+                    .await?;
+            Ok((id, count))
+        })
+    }
+
+    /// Removes claimed attempt rows (a success, or an attempt refused before any check).
+    #[instrument(skip_all)]
+    pub async fn release_sign_in_claims(&self, ids: &[i64]) -> Result<(), DbError> {
+        on_pool!(self, pool => {
+            for id in ids {
+                sqlx::query("DELETE FROM sign_in_failures WHERE id = $1").bind(id).execute(pool).await?;
+            }
+            Ok(())
+        })
     }
 
     /// Forgets the failures of `subject` (after a successful sign-in) and any older than `before`.

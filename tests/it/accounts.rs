@@ -13,6 +13,7 @@ both_backends!(
     verification_links_expire_work_once_and_are_replaced,
     password_reset,
     sign_in_throttling,
+    parallel_guesses_are_counted_and_lock_out_only_the_guesser,
     state_changing_forms_need_the_csrf_token,
 );
 
@@ -290,6 +291,53 @@ async fn sign_in_throttling(backend: Backend) {
     let v2 = app.visitor();
     let r = v2.post("/signin", &[("email", "bob@example.org"), ("password", PASSWORD)]).await;
     assert_eq!(r.status(), 429, "the address limit applies to every account");
+    app.stop().await;
+}
+
+/// A visitor at client address `ip` (behind the trusted proxy on this machine).
+fn visitor_at(app: &TestApp, ip: &str) -> Visitor {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-forwarded-for", ip.parse().unwrap());
+    Visitor::with_headers(&app.base, headers)
+}
+
+async fn parallel_guesses_are_counted_and_lock_out_only_the_guesser(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    app.signed_up("ada@example.org", "Ada", true).await;
+    let mallory = visitor_at(&app, "203.0.113.9");
+    mallory.page("/signin").await;
+    let guesses = (0..30).map(|i| {
+        let m = &mallory;
+        async move {
+            let guess = format!("wrong password {i}!");
+            m.post("/signin", &[("email", "ada@example.org"), ("password", &guess)]).await.status().as_u16()
+        }
+    });
+    let mut statuses = futures::future::join_all(guesses).await;
+    // More guesses, one at a time.
+    for i in 0..10 {
+        let guess = format!("another wrong password {i}!");
+        statuses.push(
+            mallory
+                .post("/signin", &[("email", "ada@example.org"), ("password", &guess)])
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked + refused, 40, "{statuses:?}");
+    let limit = usize::try_from(herald::accounts::throttle::PER_ACCOUNT).unwrap();
+    assert!(checked <= limit, "{checked} of 40 guesses were checked; the limit is {limit}: {statuses:?}");
+    // Mallory's address is locked out of Ada's account…
+    let r = mallory.post("/signin", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
+    assert_eq!(r.status(), 429);
+    // …but Ada, anywhere else, signs in as usual.
+    let ada = visitor_at(&app, "198.51.100.7");
+    ada.page("/signin").await;
+    let r = ada.post("/signin", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
+    assert_eq!(r.status(), 303, "a stranger cannot lock the owner out");
     app.stop().await;
 }
 

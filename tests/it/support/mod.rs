@@ -177,6 +177,8 @@ impl TestApp {
         // Port 0 in both: Herald binds a free port and puts it into its public URL.
         let mut web = WebConfig::local(listen, url::Url::parse("http://127.0.0.1:0/").unwrap());
         web.mail_url = Some(MAIL_URL.to_owned());
+        // Tests play clients at other addresses with X-Forwarded-For, as a proxy on this machine would.
+        web.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
         let settings = Settings {
             database: db.database_config(),
             temporal: temporal_config(temporal),
@@ -297,7 +299,13 @@ pub struct Visitor {
 
 impl Visitor {
     pub fn new(base: &str) -> Self {
+        Self::with_headers(base, reqwest::header::HeaderMap::new())
+    }
+
+    /// A visitor whose every request carries `headers` (say, `X-Forwarded-For` as a proxy sets it).
+    pub fn with_headers(base: &str, headers: reqwest::header::HeaderMap) -> Self {
         let http = reqwest::Client::builder()
+            .default_headers(headers)
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(20))
@@ -416,6 +424,8 @@ impl TestApp {
         let apprise = fake_apprise::FakeApprise::start().await;
         let mut web = WebConfig::local(listen, url::Url::parse("http://127.0.0.1:0/").unwrap());
         web.mail_url = Some(MAIL_URL.to_owned());
+        // Tests play clients at other addresses with X-Forwarded-For, as a proxy on this machine would.
+        web.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
         let settings = Settings {
             database: db.database_config(),
             temporal: temporal_config(&temporal_address()),
