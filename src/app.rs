@@ -148,6 +148,7 @@ impl Herald {
                 mailer,
                 links: Links::new(web.base_url.clone()),
                 targets: settings.targets,
+                limits: crate::limits::Limits::new(),
             };
             let app = build_app(AppState { services, web: Arc::new(web.clone()) });
             let token = token.clone();

@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod domain;
 pub mod events;
 pub mod integrations;
+pub mod limits;
 pub mod mail;
 pub mod orgs;
 pub mod participants;

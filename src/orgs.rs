@@ -322,7 +322,8 @@ pub async fn invite(
         Err(e) => return Err(e.into()),
     };
     tracing::info!(org_id = %access.org.id, invitation_id = %invitation.id, role = %role, "invitation created");
-    let mailed = send_invitation(svc, &access.org, &inviter.display_name, &email, role, &token).await;
+    let mailed = svc.limits.invitation_mail(inviter.id, email.as_str())
+        && send_invitation(svc, &access.org, &inviter.display_name, &email, role, &token).await;
     Ok(Sent { invitation, mailed })
 }
 

@@ -273,7 +273,8 @@ async fn add_one(
         .await
         .map_err(conflict)?;
     tracing::info!(event_id = %event.id, participant_id = %p.id, "participant invited");
-    let mailed = send_invitation(svc, org, event, &inviter.display_name, email, role).await;
+    let mailed = svc.limits.invitation_mail(inviter.id, email.as_str())
+        && send_invitation(svc, org, event, &inviter.display_name, email, role).await;
     Ok(Added::Invited { participant: p, mailed })
 }
 

@@ -7,6 +7,7 @@ use url::Url;
 
 use crate::db::Db;
 use crate::integrations::Targets;
+use crate::limits::Limits;
 use crate::mail::Mailer;
 use crate::secrets::SecretKey;
 use crate::temporal::Temporal;
@@ -28,6 +29,8 @@ pub struct Services {
     pub links: Links,
     /// Which addresses notification channels may reach (`HERALD_ALLOW_PRIVATE_TARGETS`).
     pub targets: Targets,
+    /// Abuse limits (sign-ups per client, account mail per address).
+    pub limits: Limits,
 }
 
 /// Herald's public address (`HERALD_BASE_URL`), for absolute links.

@@ -92,9 +92,10 @@ pub fn check_sign_up_field(field: &str, input: &SignUp) -> Option<Option<String>
     })
 }
 
-/// Sign-up: makes the account and mails a verification link. Returns the account and whether
-/// the mail was handed over. Every invalid field is reported at once.
-pub async fn sign_up(svc: &Services, input: &SignUp) -> Result<(User, bool), ServiceError> {
+/// Sign-up from `client`: makes the account and mails a verification link. Returns the account
+/// and whether the mail was handed over. Every invalid field is reported at once;
+/// [`ServiceError::TooMany`] when this client made too many accounts lately.
+pub async fn sign_up(svc: &Services, input: &SignUp, client: IpAddr) -> Result<(User, bool), ServiceError> {
     let mut errors = FieldErrors::default();
     let email = errors.check("email", Email::parse(&input.email));
     let name = errors.check("display_name", Name::parse(&input.display_name));
@@ -104,17 +105,36 @@ pub async fn sign_up(svc: &Services, input: &SignUp) -> Result<(User, bool), Ser
     let (Some(email), Some(name), Some(pw), Some(timezone)) = (email, name, pw, tz) else {
         return Err(ServiceError::Invalid(errors));
     };
+    // Counted before the password is hashed: a burst costs no hashing work past the limit.
+    svc.limits.sign_up(client)?;
     let new = NewAccount { email: &email, name: &name, password: &pw, timezone, verified: false };
     let user = match create_account(&svc.db, new).await {
         Err(ServiceError::Conflict(why)) => return Err(ServiceError::field("email", why)),
         other => other?,
     };
-    let sent = send_verification(svc, &user).await;
+    let sent = send_verification(svc, &user).await.is_ok();
     Ok((user, sent))
 }
 
-/// Mails a fresh verification link; `false` when the mail could not be handed over.
-pub async fn send_verification(svc: &Services, user: &User) -> bool {
+/// Mails a fresh verification link. [`ServiceError::TooMany`] when this address got several
+/// lately, [`ServiceError::Unavailable`] when the mail could not be handed over.
+pub async fn send_verification(svc: &Services, user: &User) -> Result<(), ServiceError> {
+    if !svc.limits.account_mail(&user.email) {
+        return Err(ServiceError::TooMany(
+            "We sent you several links in the last hour already. Use the newest one, or try again later."
+                .into(),
+        ));
+    }
+    if send_verification_mail(svc, user).await {
+        Ok(())
+    } else {
+        Err(ServiceError::Unavailable(
+            "We could not send the email just now. Please try again in a few minutes.".into(),
+        ))
+    }
+}
+
+async fn send_verification_mail(svc: &Services, user: &User) -> bool {
     let token = random_token();
     let expires = Utc::now() + Duration::hours(VERIFY_HOURS);
     if let Err(e) =
@@ -216,10 +236,24 @@ pub async fn end_session(db: &Db, session_id: &str) -> Result<(), ServiceError> 
     Ok(db.delete_session(session_id).await?)
 }
 
-/// Mails a password reset link when an account has this address; says nothing either way.
+/// Mails a password reset link when an account has this address; says nothing either way, and
+/// sends nothing when the address got several mails lately (a mailbox cannot be flooded through
+/// this form). [`ServiceError::TooMany`] when `client` asked too often (whatever the address),
 /// [`ServiceError::Unavailable`] when the mail could not be handed over.
-pub async fn request_password_reset(svc: &Services, email: &Email) -> Result<(), ServiceError> {
+pub async fn request_password_reset(
+    svc: &Services,
+    email: &Email,
+    client: IpAddr,
+) -> Result<(), ServiceError> {
+    if !svc.limits.password_reset(client) {
+        return Err(ServiceError::TooMany(
+            "Too many password reset requests from your network just now. Try again in an hour.".into(),
+        ));
+    }
     let Some(user) = svc.db.user_by_email(email.as_str()).await? else { return Ok(()) };
+    if !svc.limits.account_mail(email.as_str()) {
+        return Ok(());
+    }
     let token = random_token();
     let expires = Utc::now() + Duration::minutes(RESET_MINUTES);
     svc.db.create_auth_token(user.id, TokenPurpose::ResetPassword, &hash_token(&token), expires).await?;

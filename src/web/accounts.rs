@@ -9,7 +9,7 @@ use herald_templates::FlashKind;
 use herald_templates::accounts::{self as pages, SignupForm};
 use serde::Deserialize;
 
-use super::error::{PageError, html};
+use super::error::{PageError, html, refusal_page};
 use super::portal::Portal;
 use super::session::{self, ClientIp, MaybeUser, RequireUser};
 use super::{AppState, cookies, flash, safe_location};
@@ -69,10 +69,11 @@ impl From<&SignupInput> for SignUp {
 
 async fn signup(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     portal: Portal,
     Form(input): Form<SignupInput>,
 ) -> Result<Response, PageError> {
-    let (user, sent) = match accounts::sign_up(&state, &SignUp::from(&input)).await {
+    let (user, sent) = match accounts::sign_up(&state, &SignUp::from(&input), ip).await {
         Ok(done) => done,
         Err(ServiceError::Invalid(errors)) => {
             let form = SignupForm {
@@ -86,7 +87,7 @@ async fn signup(
                 pages::signup(&portal.shell, &form, &errors.0),
             ));
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Ok(refusal_page(&portal.shell, e, Some(("/signup", "Back to sign-up")))),
     };
     let token = accounts::start_session(&state.db, user.id).await?;
     let message = if sent {
@@ -209,20 +210,17 @@ async fn resend_verification(
     if user.verified() {
         return flash::redirect(&state, &back, FlashKind::Info, "Your email address is already verified.");
     }
-    if accounts::send_verification(&state, &user.user).await {
-        flash::redirect(
+    match accounts::send_verification(&state, &user.user).await {
+        Ok(()) => flash::redirect(
             &state,
             &back,
             FlashKind::Success,
             &format!("We sent a new verification link to {}.", user.user.email),
-        )
-    } else {
-        flash::redirect(
-            &state,
-            &back,
-            FlashKind::Error,
-            "We could not send the email just now. Please try again in a few minutes.",
-        )
+        ),
+        Err(ServiceError::TooMany(why) | ServiceError::Unavailable(why)) => {
+            flash::redirect(&state, &back, FlashKind::Error, &why)
+        }
+        Err(e) => PageError::from(e).into_response(),
     }
 }
 
@@ -237,6 +235,7 @@ struct ForgotInput {
 
 async fn forgot(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     portal: Portal,
     Form(input): Form<ForgotInput>,
 ) -> Result<Response, PageError> {
@@ -251,12 +250,12 @@ async fn forgot(
         }
     };
     // The same answer whether or not the account exists.
-    match accounts::request_password_reset(&state, &email).await {
+    match accounts::request_password_reset(&state, &email, ip).await {
         Ok(()) => {}
         Err(ServiceError::Unavailable(why)) => {
             return Ok(flash::redirect(&state, "/password/forgot", FlashKind::Error, &why));
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Ok(refusal_page(&portal.shell, e, Some(("/signin", "Back to sign-in")))),
     }
     Ok(html(
         StatusCode::OK,

@@ -14,6 +14,7 @@ both_backends!(
     password_reset,
     sign_in_throttling,
     parallel_guesses_are_counted_and_lock_out_only_the_guesser,
+    sign_ups_and_account_mail_are_limited,
     state_changing_forms_need_the_csrf_token,
 );
 
@@ -296,9 +297,63 @@ async fn sign_in_throttling(backend: Backend) {
 
 /// A visitor at client address `ip` (behind the trusted proxy on this machine).
 fn visitor_at(app: &TestApp, ip: &str) -> Visitor {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("x-forwarded-for", ip.parse().unwrap());
-    Visitor::with_headers(&app.base, headers)
+    app.visitor_at(ip)
+}
+
+async fn sign_ups_and_account_mail_are_limited(backend: Backend) {
+    use herald::limits::{ACCOUNT_MAILS_PER_HOUR, RESETS_PER_CLIENT_HOUR, SIGN_UPS_PER_HOUR};
+    let app = TestApp::start(backend).await;
+    // One network making accounts in a row: refused past the limit, before any password hashing.
+    let bot = visitor_at(&app, "203.0.113.50");
+    bot.page("/signup").await;
+    let mut statuses = Vec::new();
+    for i in 0..=SIGN_UPS_PER_HOUR {
+        let email = format!("bot{i}@example.org");
+        let form =
+            [("email", email.as_str()), ("display_name", "Bot"), ("password", PASSWORD), ("timezone", "UTC")];
+        statuses.push(bot.post("/signup", &form).await.status().as_u16());
+    }
+    let made = statuses.iter().filter(|s| **s == 303).count();
+    assert_eq!(made, SIGN_UPS_PER_HOUR as usize, "{statuses:?}");
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    let r = bot
+        .post(
+            "/signup",
+            &[
+                ("email", "bot99@example.org"),
+                ("display_name", "Bot"),
+                ("password", PASSWORD),
+                ("timezone", "UTC"),
+            ],
+        )
+        .await;
+    let body = r.text().await.unwrap();
+    assert!(body.contains("Try again in an hour"), "the refusal says what to do: {body}");
+    // Someone else signs up as usual.
+    app.signed_up("ada@example.org", "Ada", true).await;
+
+    // "Forgot password" cannot flood Ada's mailbox, whoever asks and from wherever.
+    let before = app.apprise.mail_to("ada@example.org").len();
+    for i in 0..ACCOUNT_MAILS_PER_HOUR + 3 {
+        let v = visitor_at(&app, &format!("203.0.113.{}", 100 + i));
+        v.page("/password/forgot").await;
+        let r = v.post("/password/forgot", &[("email", "ada@example.org")]).await;
+        assert_eq!(r.status(), 200, "the same answer every time");
+    }
+    let resets = app.apprise.mail_to("ada@example.org").len() - before;
+    // The verification link counted as one of the account mails of this hour.
+    assert_eq!(resets, ACCOUNT_MAILS_PER_HOUR as usize - 1, "reset mails to one address are capped");
+
+    // One client asking for many addresses is stopped as well.
+    let scanner = visitor_at(&app, "203.0.113.77");
+    scanner.page("/password/forgot").await;
+    let mut last = 0;
+    for i in 0..=RESETS_PER_CLIENT_HOUR {
+        let email = format!("someone{i}@example.org");
+        last = scanner.post("/password/forgot", &[("email", email.as_str())]).await.status().as_u16();
+    }
+    assert_eq!(last, 429, "past {RESETS_PER_CLIENT_HOUR} requests one client is refused");
+    app.stop().await;
 }
 
 async fn parallel_guesses_are_counted_and_lock_out_only_the_guesser(backend: Backend) {

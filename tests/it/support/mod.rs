@@ -204,6 +204,13 @@ impl TestApp {
         Visitor::new(&self.base)
     }
 
+    /// A visitor at client address `ip` (behind the proxy the test app trusts).
+    pub fn visitor_at(&self, ip: &str) -> Visitor {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", ip.parse().unwrap());
+        Visitor::with_headers(&self.base, headers)
+    }
+
     /// The path of the last link to `prefix` mailed to `address`, e.g. `/verify/…`.
     pub fn mailed_link(&self, address: &str, prefix: &str) -> Option<String> {
         let needle = format!("{}{prefix}", self.base);
@@ -217,7 +224,11 @@ impl TestApp {
 
     /// Signs up (and, if `verify`, follows the mailed link) as a new visitor.
     pub async fn signed_up(&self, email: &str, name: &str, verify: bool) -> Visitor {
-        let v = self.visitor();
+        // Each person signs up from a network of their own, as people do (sign-ups are limited
+        // per client address).
+        static PEOPLE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = PEOPLE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let v = self.visitor_at(&format!("198.18.{}.{}", (n / 250) % 250, n % 250 + 1));
         let r = v
             .post(
                 "/signup",
