@@ -80,6 +80,9 @@ pub struct EventView {
     pub member: Option<Role>,
     /// The visitor's participation, if any.
     pub participant: Option<Participant>,
+    /// An invitation to the visitor's verified address, waiting for their answer (only when they
+    /// do not take part yet). Answering accepts it; until then nothing is sent to them.
+    pub invitation: Option<Participant>,
 }
 
 impl EventView {
@@ -102,10 +105,14 @@ pub async fn view(
         }
         None => (None, None),
     };
-    if !may_see(&event, member, participant.is_some()) {
+    let invitation = match (user, &participant) {
+        (Some(uid), None) => db.invitation_for_user(event.id, uid).await?,
+        _ => None,
+    };
+    if !may_see(&event, member, participant.is_some() || invitation.is_some()) {
         return Err(ServiceError::NotFound);
     }
-    Ok(EventView { org, event, member, participant })
+    Ok(EventView { org, event, member, participant, invitation })
 }
 
 /// The event `id` as `user` sees it.
@@ -258,7 +265,20 @@ async fn add_one(
         DbError::Conflict(_) => AddFailure::Already,
         other => AddFailure::Db(other),
     };
-    if let Some(user) = db.user_by_email(email.as_str()).await.map_err(AddFailure::Db)? {
+    // Members of the organization are added at once: they joined it. Anyone else is invited and
+    // hears nothing until they answer, and the organizer's answer is the same whether or not the
+    // address has an account.
+    let account = db.user_by_email(email.as_str()).await.map_err(AddFailure::Db)?;
+    if let Some(user) = &account
+        && db.participant_of(event.id, user.id).await.map_err(AddFailure::Db)?.is_some()
+    {
+        return Err(AddFailure::Already);
+    }
+    let member = match &account {
+        Some(user) => db.membership(org.id, user.id).await.map_err(AddFailure::Db)?.map(|_| user),
+        None => None,
+    };
+    if let Some(user) = member {
         let p = db
             .add_participant_with(event.id, Invitee::User(user.id), role, None, idempotency)
             .await
@@ -274,7 +294,7 @@ async fn add_one(
         .map_err(conflict)?;
     tracing::info!(event_id = %event.id, participant_id = %p.id, "participant invited");
     let mailed = svc.limits.invitation_mail(inviter.id, email.as_str())
-        && send_invitation(svc, org, event, &inviter.display_name, email, role).await;
+        && send_invitation(svc, org, event, &inviter.display_name, email, role, account.is_some()).await;
     Ok(Added::Invited { participant: p, mailed })
 }
 
@@ -285,6 +305,7 @@ async fn send_invitation(
     inviter: &str,
     to: &Email,
     role: ParticipantRole,
+    has_account: bool,
 ) -> bool {
     let page = format!("/o/{}/e/{}", org.slug, event.slug);
     let next = url::form_urlencoded::byte_serialize(page.as_bytes()).collect::<String>();
@@ -293,17 +314,27 @@ async fn send_invitation(
     let when = format!("{} ({})", viewer.moment(event.starts_at), event.timezone);
     let page_url = svc.links.absolute(&page);
     let signup = svc.links.absolute(&format!("/signup?next={next}"));
+    let how = if has_account {
+        let signin = svc.links.absolute(&format!("/signin?next={next}"));
+        format!(
+            "To take part, sign in to Herald as {to} and answer on the event's page; nothing is sent to \
+             you about this event until you do:\n\n{signin}"
+        )
+    } else {
+        format!(
+            "To answer and get reminders, create a Herald account with this address ({to}) and verify it; \
+             the event is then yours to answer:\n\n{signup}"
+        )
+    };
     let body = format!(
-        "Hello,\n\n{inviter} added you to {event} ({org}) on Herald as {role}.\n\n\
-         When: {when}\n\nThe event: {page_url}\n\n\
-         To answer and get reminders, create a Herald account with this address ({to}) and verify it; \
-         the event is then yours to answer:\n\n{signup}\n\n\
+        "Hello,\n\n{inviter} invited you to {event} ({org}) on Herald as {role}.\n\n\
+         When: {when}\n\nThe event: {page_url}\n\n{how}\n\n\
          If you did not expect this, ignore this message.\n",
         event = event.name,
         org = org.name,
         role = role_label(role).to_lowercase(),
     );
-    let subject = format!("{inviter} added you to {} on Herald", event.name);
+    let subject = format!("{inviter} invited you to {} on Herald", event.name);
     match svc.mailer.send(to, &subject, &body).await {
         Ok(()) => true,
         Err(e) => {
@@ -421,9 +452,21 @@ pub async fn rsvp(
     if event.ends_at <= Utc::now() {
         return Err(ServiceError::Conflict("This event has ended.".into()));
     }
-    let (participant, joined) = match &view.participant {
-        Some(p) => (p.clone(), false),
-        None => match db
+    let accepted = match (&view.participant, &view.invitation) {
+        (None, Some(invitation)) => match db.accept_event_invitation(invitation.id, user.id).await {
+            Ok(true) => {
+                tracing::info!(event_id = %event.id, participant_id = %invitation.id, "invitation accepted");
+                db.participant(invitation.id).await?
+            }
+            Ok(false) | Err(DbError::Conflict(_)) => None,
+            Err(e) => return Err(e.into()),
+        },
+        _ => None,
+    };
+    let (participant, joined) = match (&view.participant, accepted) {
+        (Some(p), _) => (p.clone(), false),
+        (None, Some(p)) => (p, false),
+        (None, None) => match db
             .add_participant_with(event.id, Invitee::User(user.id), ParticipantRole::Attendee, None, None)
             .await
         {

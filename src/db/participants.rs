@@ -251,6 +251,42 @@ impl Db {
         .map_err(DbError::from))
     }
 
+    /// An invitation to the event waiting for `user_id`: sent to the user's verified address
+    /// and not accepted yet.
+    #[instrument(skip_all)]
+    pub async fn invitation_for_user(
+        &self,
+        event_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<Participant>, DbError> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT p.* FROM event_participants p JOIN users u ON u.email = p.invited_email
+             WHERE p.event_id = $1 AND p.user_id IS NULL AND u.id = $2 AND u.verified_at IS NOT NULL",
+        )
+        .bind(event_id)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+        .map_err(DbError::from))
+    }
+
+    /// Makes the invitation `id` the user's participation (they accepted it by answering);
+    /// false when it is not waiting any more.
+    #[instrument(skip_all)]
+    pub async fn accept_event_invitation(&self, id: Uuid, user_id: Uuid) -> Result<bool, DbError> {
+        let done = on_pool!(self, pool => sqlx::query(
+            "UPDATE event_participants SET user_id = $2, invited_email = NULL, updated_at = $3
+             WHERE id = $1 AND user_id IS NULL",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(Utc::now())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
     /// The event's participants with names and addresses, oldest first.
     #[instrument(skip_all)]
     pub async fn participant_rows(&self, event_id: Uuid) -> Result<Vec<ParticipantRow>, DbError> {

@@ -11,7 +11,7 @@ use herald_workflows::apprise::{
 use uuid::Uuid;
 
 use super::MAX_TAGS;
-use super::codes::{CODE_MINUTES, MAX_CODE_ATTEMPTS, RESEND_SECONDS, code_hash, new_code};
+use super::codes::{CODE_MINUTES, MAX_CODE_ATTEMPTS, RESEND_SECONDS, code_hash, new_code, typed_codes};
 use super::config::{Entry, EntryInput, all_tags, config_text, parse_tag, validate_entries};
 use super::seal::{config_key, entries_of, open, seal};
 use super::targets::Targets;
@@ -220,8 +220,10 @@ pub struct Saved {
     pub integration: Integration,
     /// Whether its config reached the Apprise API.
     pub pushed: Pushed,
-    /// The confirmation code's delivery.
+    /// The confirmation codes' delivery.
     pub code: Delivery,
+    /// How many codes were sent: one per URL.
+    pub codes: usize,
 }
 
 impl Saved {
@@ -239,6 +241,12 @@ impl Saved {
             Delivery::LogOnly => "Herald runs in log-only mode, so nothing is sent: the confirmation code \
                                   was written to Herald's log. Enter it to activate the channel."
                 .to_owned(),
+            d if d.reached_someone() && self.codes > 1 => format!(
+                "We sent a 6-digit code to each of the {} URLs of “{name}”. Enter all of them below to \
+                 activate the channel; they work for {CODE_MINUTES} minutes.{}",
+                self.codes,
+                if d.delivered() { String::new() } else { format!(" {}", d.describe("The codes")) }
+            ),
             d if d.reached_someone() => format!(
                 "We sent a 6-digit code through “{name}”. Enter it below to activate the channel; it works \
                  for {CODE_MINUTES} minutes.{}",
@@ -299,7 +307,7 @@ impl Channels<'_> {
         };
         tracing::info!(user_id = %user.id, integration_id = %id, urls = entries.len(), "integration created");
         let code = self.send_code(&integration).await?;
-        Ok(Saved { integration, pushed, code })
+        Ok(Saved { integration, pushed, code, codes: entries.len() })
     }
 
     /// Replaces the URLs of one of `user`'s integrations: pushes the new config, marks the
@@ -325,7 +333,7 @@ impl Channels<'_> {
         tracing::info!(user_id = %user.id, integration_id = %id, urls = entries.len(), "integration URLs replaced");
         let integration = self.get(user, id).await?;
         let code = self.send_code(&integration).await?;
-        Ok(Saved { integration, pushed, code })
+        Ok(Saved { integration, pushed, code, codes: entries.len() })
     }
 
     /// Refuses URLs that reach a private address (field errors, one per URL).
@@ -426,10 +434,20 @@ impl Channels<'_> {
         if integration.verified_at.is_some() {
             return Ok(integration);
         }
-        let code: String = code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
-        if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
-            return Err(ServiceError::field("code", "Enter the 6-digit code the channel received."));
-        }
+        let urls = entries_of(self.keys, &integration)?.len().max(1);
+        let Some(codes) = typed_codes(code, urls) else {
+            return Err(ServiceError::field(
+                "code",
+                if urls == 1 {
+                    "Enter the 6-digit code the channel received.".to_owned()
+                } else {
+                    format!(
+                        "Enter all {urls} codes: each URL of this channel received its own 6-digit code \
+                         (in any order, separated by spaces)."
+                    )
+                },
+            ));
+        };
         let state = self.db.integration_confirmation(id).await?;
         let Some(stored) = state.code_hash.clone() else {
             return Err(ServiceError::field("code", "No code is waiting for this channel: send a new code."));
@@ -446,7 +464,7 @@ impl Channels<'_> {
                 "Too many wrong codes: send a new code and use that one.",
             ));
         };
-        if !constant_time_eq(code_hash(self.keys, id, &code).as_bytes(), stored.as_bytes()) {
+        if !constant_time_eq(code_hash(self.keys, id, &codes).as_bytes(), stored.as_bytes()) {
             let left = MAX_CODE_ATTEMPTS - attempts;
             let message = if left > 0 {
                 format!(
@@ -557,42 +575,61 @@ impl Channels<'_> {
         }
     }
 
-    /// Stores a fresh code for `integration` and sends it through it (to the log in log-only mode).
+    /// Stores fresh codes for `integration`, one per URL, and sends each through its URL (to the
+    /// log in log-only mode).
     async fn send_code(&self, integration: &Integration) -> Result<Delivery, ServiceError> {
-        let code = new_code();
+        let entries = entries_of(self.keys, integration)?;
+        let codes: Vec<String> = (0..entries.len().max(1)).map(|_| new_code()).collect();
         let now = Utc::now();
         self.db
             .set_integration_code(
                 integration.id,
-                &code_hash(self.keys, integration.id, &code),
+                &code_hash(self.keys, integration.id, &codes),
                 now + Duration::minutes(CODE_MINUTES),
                 now,
             )
             .await?;
         let Some(client) = self.apprise else {
-            // Log-only mode: the log is the only place the code can go.
+            // Log-only mode: the log is the only place the codes can go.
             tracing::info!(
                 integration_id = %integration.id,
-                code = %code,
-                "log-only mode: confirmation code for a new notification channel (nothing is sent)"
+                code = %codes.join(" "),
+                "log-only mode: confirmation codes for a new notification channel, one per URL (nothing is sent)"
             );
             return Ok(Delivery::LogOnly);
         };
-        let body = format!(
-            "Your Herald confirmation code for the channel “{}” is {code}. It works for {CODE_MINUTES} minutes. \
-             If you did not add this channel to Herald, ignore this message.",
-            integration.name
-        );
-        let notice = Notice {
-            title: "Herald confirmation code",
-            body: &body,
-            kind: NoticeType::Info,
-            format: BodyFormat::Text,
-            tag: Some("all"),
-        };
         self.check_stored_targets(integration).await?;
-        let sent = send_through(self.keys, client, integration, &notice).await;
-        let delivery = Delivery::Sent(sent);
+        let title = "Herald confirmation code";
+        let delivery = if entries.len() <= 1 {
+            let body = format!(
+                "Your Herald confirmation code for the channel “{}” is {}. It works for {CODE_MINUTES} minutes. \
+                 If you did not add this channel to Herald, ignore this message.",
+                integration.name, codes[0]
+            );
+            let notice = Notice {
+                title,
+                body: &body,
+                kind: NoticeType::Info,
+                format: BodyFormat::Text,
+                tag: Some("all"),
+            };
+            Delivery::Sent(send_through(self.keys, client, integration, &notice).await)
+        } else {
+            // One code per URL, sent to that URL alone.
+            let n = entries.len();
+            let mut outcomes = Vec::with_capacity(n);
+            for (i, (entry, code)) in entries.iter().zip(&codes).enumerate() {
+                let body = format!(
+                    "Your Herald confirmation code for URL {} of {n} of the channel “{}” is {code}. Enter the \
+                     codes from all {n} URLs to activate it; they work for {CODE_MINUTES} minutes. If you did \
+                     not add this channel to Herald, ignore this message.",
+                    i + 1,
+                    integration.name
+                );
+                outcomes.push(client.notify_stateless(std::slice::from_ref(&entry.url), title, &body).await);
+            }
+            Delivery::Sent(Sent { outcome: combined(outcomes), repushed: false })
+        };
         tracing::info!(integration_id = %integration.id, outcome = delivery.code(), "confirmation code sent");
         Ok(delivery)
     }
@@ -618,6 +655,25 @@ impl Channels<'_> {
         self.db.set_notification_defaults(user.id, &reminder, &urgent).await?;
         tracing::info!(user_id = %user.id, "notification defaults saved");
         Ok((reminder, urgent))
+    }
+}
+
+/// One outcome for messages sent to several URLs one by one: delivered when every one was,
+/// partial when some were, else the first failure.
+fn combined(outcomes: Vec<Outcome>) -> Outcome {
+    let reached = outcomes.iter().filter(|o| !o.nothing_delivered()).count();
+    let failures: Vec<String> = outcomes
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| **o != Outcome::Delivered)
+        .map(|(i, o)| format!("URL {}: {o:?}", i + 1))
+        .collect();
+    if failures.is_empty() {
+        Outcome::Delivered
+    } else if reached > 0 {
+        Outcome::Partial { reason: failures.join("; ") }
+    } else {
+        outcomes.into_iter().next().unwrap_or(Outcome::Delivered)
     }
 }
 

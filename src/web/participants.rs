@@ -70,8 +70,13 @@ impl FromRequestParts<AppState> for OrgEvent {
             ServiceError::Internal(e) => PageError::Internal(e).into_response(),
             _ => not_found(),
         })?;
-        let view =
-            EventView { org: m.access.org.clone(), event, member: Some(m.access.role), participant: None };
+        let view = EventView {
+            org: m.access.org.clone(),
+            event,
+            member: Some(m.access.role),
+            participant: None,
+            invitation: None,
+        };
         Ok(Self { portal: m.portal, user: m.user, access: m.access, view, item })
     }
 }
@@ -216,7 +221,7 @@ async fn add(State(state): State<AppState>, e: OrgEvent, Form(input): Form<AddIn
             &back,
             FlashKind::Success,
             &format!(
-                "{} has no account yet: we sent an invitation. Once they sign up with this address, they are in.",
+                "We sent {} an invitation. They take part once they answer it; nothing is sent to them before.",
                 input.email.trim().to_lowercase()
             ),
         ),
@@ -462,6 +467,9 @@ pub(super) async fn rsvp_view(
         Some(p) => state.db.channel_rows_of(p.id).await?,
         None => Vec::new(),
     };
+    if let Some(invitation) = &view.invitation {
+        v.invited_as = Some(participants::role_label(invitation.role).to_lowercase());
+    }
     if let Some(p) = &view.participant {
         v.current = Some(CurrentAnswer {
             rsvp: p.rsvp.to_string(),

@@ -122,15 +122,24 @@ fn confirm_forms(shell: &Shell, channel: &Channel, error: Option<&str>) -> Marku
     let input_id = format!("f-code-{id}");
     let error_id = format!("{input_id}-error");
     let help_id = format!("{input_id}-help");
+    let urls = channel.urls.len().max(1);
     html! {
         div.confirm-box {
             form.code-form method="post" action={ "/integrations/" (id) "/confirm" } {
                 (csrf_field(&shell.csrf))
                 div.field {
-                    label for=(input_id) { "Confirmation code" span.visually-hidden { " for " (channel.name) } }
-                    p.help id=(help_id) { "The 6-digit code Herald sent through this channel." }
+                    @if urls > 1 {
+                        label for=(input_id) { "Confirmation codes" span.visually-hidden { " for " (channel.name) } }
+                        p.help id=(help_id) {
+                            "Each of this channel's " (urls) " URLs received its own 6-digit code. "
+                            "Enter all " (urls) ", separated by spaces, in any order."
+                        }
+                    } @else {
+                        label for=(input_id) { "Confirmation code" span.visually-hidden { " for " (channel.name) } }
+                        p.help id=(help_id) { "The 6-digit code Herald sent through this channel." }
+                    }
                     input id=(input_id) name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
-                        pattern="[0-9 ]*" maxlength="9" required
+                        maxlength=(urls * 9) required
                         aria-invalid=[error.map(|_| "true")]
                         aria-describedby={ (help_id) @if error.is_some() { " " (error_id) } };
                     @if let Some(e) = error { p.error-text id=(error_id) { (e) } }

@@ -339,6 +339,8 @@ pub struct RsvpView {
     pub current: Option<CurrentAnswer>,
     /// The visitor's active channels.
     pub channels: Vec<ChannelOption>,
+    /// Invited, not answered yet: the role they were invited as.
+    pub invited_as: Option<String>,
 }
 
 /// The RSVP card of `/o/{org}/e/{event}`.
@@ -350,6 +352,10 @@ pub fn rsvp_section(shell: &Shell, v: &RsvpView) -> Markup {
             @if let Some(href) = &v.sign_in_href {
                 p { a.button href=(href) { "Sign in to RSVP" } }
                 p.muted.small { "No account yet? You can create one from the sign-in page." }
+            }
+            @if let Some(role) = &v.invited_as {
+                p #rsvp-invited { "You are invited to this event as " (role) ". Answer below to take part; "
+                    "nothing is sent to you about it until you do." }
             }
             @if let Some(c) = &v.current {
                 dl.facts {

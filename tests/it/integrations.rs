@@ -83,15 +83,21 @@ fn six_digits(text: &str) -> Option<String> {
     })
 }
 
-/// The last confirmation code the fake delivered through `key` (to URLs starting with `prefix`).
+/// The last confirmation code the fake delivered through `key` (to URLs starting with `prefix`):
+/// through the key for a one-URL channel, to the URL alone for a channel with several.
 fn last_code(app: &TestApp, key: &str, prefix: &str) -> String {
     app.apprise
         .delivered_to(prefix)
         .into_iter()
         .rev()
-        .find(|d| d.key.as_deref() == Some(key) && d.title == "Herald confirmation code")
+        .find(|d| d.key.as_deref().is_none_or(|k| k == key) && d.title == "Herald confirmation code")
         .and_then(|d| six_digits(&d.body))
         .unwrap_or_else(|| panic!("a confirmation code was delivered to {prefix}"))
+}
+
+/// Every URL's last code, separated by spaces: what confirms a channel with these URLs.
+fn all_codes(app: &TestApp, key: &str, urls: &[(&str, &[&str])]) -> String {
+    urls.iter().map(|(url, _)| last_code(app, key, url)).collect::<Vec<_>>().join(" ")
 }
 
 /// A code that is not `code`.
@@ -119,7 +125,7 @@ pub(crate) async fn confirmed_channel(
     assert_eq!(status, 201, "{body}");
     let id = Uuid::parse_str(body["id"].as_str().unwrap()).unwrap();
     let key = any_integration(&app.db.db, id).await.config_key;
-    let code = last_code(app, &key, urls[0].0.split("://").next().unwrap());
+    let code = all_codes(app, &key, urls);
     let (status, body) = api(
         app,
         token,
@@ -203,7 +209,8 @@ async fn pasting_confirming_and_testing_a_channel_in_the_browser(backend: Backen
     let path = location(&r);
     let id = id_in(&path);
     let page = follow(&ada, r).await;
-    assert!(page.contains("We sent a 6-digit code"), "{page}");
+    assert!(page.contains("We sent a 6-digit code to each of the 2 URLs"), "{page}");
+    assert!(page.contains("Confirmation codes") && page.contains("Enter all 2"), "{page}");
     assert!(page.contains("Awaiting confirmation"));
     assert!(page.contains("ntfys://****@ntfy.example.org/****"), "redacted URL shown");
     assert!(page.contains("mailtos://****@smtp.example.org?to=ada@example.org"));
@@ -219,18 +226,29 @@ async fn pasting_confirming_and_testing_a_channel_in_the_browser(backend: Backen
         Some(format!("phone,urgent={PHONE_URL}\n{MAIL_URL}\n").as_str())
     );
 
-    // The code went to every URL of the channel.
-    let code = last_code(&app, &key, "ntfys://");
-    assert_eq!(last_code(&app, &key, "mailtos://"), code);
+    // Each URL received its own code, sent to it alone: the code that reached one inbox cannot
+    // enrol the other target.
+    let phone = last_code(&app, &key, "ntfys://");
+    let mail = last_code(&app, &key, "mailtos://");
+    assert_ne!(phone, mail, "one code per URL");
+    for d in app.apprise.delivered_to("ntfys://") {
+        assert!(!d.body.contains(&mail), "the mail URL's code never reaches the phone");
+    }
+    let r = ada.post(&format!("{path}/confirm"), &[("code", &phone)]).await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Enter all 2 codes"), "{page}");
+    assert!(app.db.db.integration_of(ada_id, id).await.unwrap().unwrap().verified_at.is_none());
 
-    // A wrong code is refused, with the tries left; the right one activates the channel.
-    let r = ada.post(&format!("{path}/confirm"), &[("code", &wrong(&code))]).await;
+    // A wrong code is refused, with the tries left; the right ones, in any order, activate it.
+    let r = ada.post(&format!("{path}/confirm"), &[("code", &format!("{phone} {}", wrong(&mail)))]).await;
     assert_eq!(r.status(), 422);
     let page = r.text().await.unwrap();
     assert!(page.contains("not the code we sent") && page.contains("4 tries left"), "{page}");
     assert!(page.contains(r#"aria-invalid="true""#));
-    let r =
-        ada.post(&format!("{path}/confirm"), &[("code", &format!("{} {}", &code[..3], &code[3..]))]).await;
+    let r = ada
+        .post(&format!("{path}/confirm"), &[("code", &format!("{} {}, {phone}", &mail[..3], &mail[3..]))])
+        .await;
     let page = follow(&ada, r).await;
     assert!(page.contains("is confirmed and active"), "{page}");
     assert!(page.contains("Active") && page.contains("Send test"));
@@ -310,14 +328,14 @@ async fn channels_through_the_api_and_every_test_outcome(backend: Backend) {
     assert_eq!(status, 409, "{body}");
     assert!(body["detail"].as_str().unwrap().contains("Confirm this channel"));
 
-    let code = last_code(&app, &key, "jsons://");
+    let code = format!("{} {}", last_code(&app, &key, "ntfys://"), last_code(&app, &key, "jsons://"));
     let confirm = |code: String| {
         let path = format!("/api/v1/integrations/{id}/confirm");
         let app = &app;
         let token = &token;
         async move { api(app, token, Method::POST, &path, Some(json!({"code": code}))).await }
     };
-    let (status, body) = confirm(wrong(&code)).await;
+    let (status, body) = confirm(format!("{} {}", &code[..6], wrong(&code[7..]))).await;
     assert_eq!(status, 422);
     assert_eq!(body["errors"][0]["field"], "code");
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("not the code we sent"));
@@ -486,7 +504,7 @@ async fn secrets_never_show_in_pages_api_or_logs(backend: Backend) {
     let path = location(&r);
     let id = id_in(&path);
     let key = key_of(&app, ada_id, id).await;
-    let code = last_code(&app, &key, "ntfys://");
+    let code = ["ntfys://", "mailtos://", "jsons://"].map(|p| last_code(&app, &key, p)).join(" ");
     follow(&ada, ada.post(&format!("{path}/confirm"), &[("code", &code)]).await).await;
     follow(&ada, ada.post(&format!("{path}/test"), &[]).await).await;
     app.apprise.forget(&key);

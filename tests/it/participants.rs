@@ -86,16 +86,44 @@ async fn organizers_add_invite_and_manage_participants(backend: Backend) {
     let (id, public) = new_event(&app, &ada, &org, "Rust night", "public").await;
     let event_page = format!("/orgs/{}/events/{id}", org.slug);
     let add = format!("{event_page}/participants");
-    let _bob = app.signed_up("bob@example.org", "Bob Builder", true).await;
+    let bob = app.signed_up("bob@example.org", "Bob Builder", true).await;
     let bob_id = user_id(&app, "bob@example.org").await;
+    let bob_phone = active_channel(&app.db.db, bob_id, "Bob's phone").await;
 
-    // An existing user is added directly.
+    // Someone outside the organization is invited, account or not: the organizer learns nothing
+    // about their account, and nothing is sent to them until they answer.
     let r = ada.post(&add, &[("email", "Bob@Example.org"), ("role", "speaker")]).await;
     assert_eq!(r.status(), 303);
-    let bob_p = app.db.db.participant_of(id, bob_id).await.unwrap().expect("Bob takes part");
-    assert_eq!((bob_p.role, bob_p.rsvp), (ParticipantRole::Speaker, Rsvp::Pending));
+    assert!(app.db.db.participant_of(id, bob_id).await.unwrap().is_none(), "not before Bob answers");
+    let invitation = app.db.db.invited_participant(id, "bob@example.org").await.unwrap().expect("invited");
+    assert_eq!(invitation.role, ParticipantRole::Speaker);
     let (_, page) = ada.page(&event_page).await;
-    assert!(page.contains("bob@example.org is added."), "{page}");
+    assert!(page.contains("We sent bob@example.org an invitation."), "{page}");
+    assert!(!page.contains("Bob Builder") && !page.contains("Bob's phone"), "{page}");
+    let mails = app.apprise.mail_to("bob@example.org");
+    let mail = mails.last().expect("Bob is mailed the invitation");
+    assert!(mail.title.contains("invited you to Rust night"), "{}", mail.title);
+    assert!(mail.body.contains(&app.url("/signin?next=")), "{}", mail.body);
+
+    // Bob answers on the event's page: that accepts the invitation, in the role he was given.
+    let (_, page) = bob.page(&public).await;
+    assert!(page.contains("You are invited to this event as speaker"), "{page}");
+    assert_eq!(bob.post(&format!("{public}/rsvp"), &[("rsvp", "maybe")]).await.status(), 303);
+    let bob_p = app.db.db.participant_of(id, bob_id).await.unwrap().expect("Bob takes part");
+    assert_eq!((bob_p.id, bob_p.role, bob_p.rsvp), (invitation.id, ParticipantRole::Speaker, Rsvp::Maybe));
+    assert_eq!(channels_of(&app.db.db, bob_p.id).await, vec![("Bob's phone".to_owned(), vec![])]);
+    let _ = bob_phone;
+
+    // A member of the organization is added at once.
+    let (mia, _) = member_of(&app, &org, "mia@example.org", "Mia", Role::Member).await;
+    let r = ada.post(&add, &[("email", "mia@example.org"), ("role", "volunteer")]).await;
+    assert_eq!(r.status(), 303);
+    let mia_id = user_id(&app, "mia@example.org").await;
+    let mia_p = app.db.db.participant_of(id, mia_id).await.unwrap().expect("Mia takes part");
+    assert_eq!((mia_p.role, mia_p.rsvp), (ParticipantRole::Volunteer, Rsvp::Pending));
+    let (_, page) = ada.page(&event_page).await;
+    assert!(page.contains("mia@example.org is added."), "{page}");
+    app.db.db.delete_participant(mia_p.id).await.unwrap();
 
     // An unknown address is invited by mail, with the event and a way to sign up.
     let r = ada.post(&add, &[("email", "carol@example.org"), ("role", "")]).await;
@@ -123,7 +151,7 @@ async fn organizers_add_invite_and_manage_participants(backend: Backend) {
         page.contains("Participants") && page.contains("Bob Builder") && page.contains("carol@example.org")
     );
     assert!(page.contains("Invited"), "{page}");
-    assert!(page.contains("2 in all: 2 no answer yet"), "{page}");
+    assert!(page.contains("2 in all: 1 no answer yet · 1 maybe"), "{page}");
     assert!(page.contains("<option value=\"speaker\" selected>Speaker</option>"), "{page}");
 
     // Roles change; members who do not manage events may not.
@@ -131,7 +159,6 @@ async fn organizers_add_invite_and_manage_participants(backend: Backend) {
     assert_eq!(r.status(), 303);
     assert_eq!(app.db.db.participant(bob_p.id).await.unwrap().unwrap().role, ParticipantRole::Volunteer);
     assert_eq!(ada.post(&format!("{add}/{}/role", bob_p.id), &[("role", "boss")]).await.status(), 422);
-    let (mia, _) = member_of(&app, &org, "mia@example.org", "Mia", Role::Member).await;
     assert_eq!(mia.post(&add, &[("email", "x@example.org")]).await.status(), 403);
     assert_eq!(mia.post(&format!("{add}/{}/remove", bob_p.id), &[]).await.status(), 403);
     let (_, mia_page) = mia.page(&event_page).await;
@@ -290,8 +317,10 @@ async fn participants_and_rsvp_through_the_api(backend: Backend) {
     };
     let (status, added) = post("add-bob", json!({"email": "bob@example.org", "role": "speaker"})).await;
     assert_eq!(status, 201, "{added}");
-    assert_eq!((added["role"].as_str(), added["invited"].as_bool()), (Some("speaker"), Some(false)));
-    assert_eq!(added["user_id"], json!(bob.id));
+    // Bob has an account but is not a member: he is invited, and the answer says no more than
+    // for an address without an account.
+    assert_eq!((added["role"].as_str(), added["invited"].as_bool()), (Some("speaker"), Some(true)));
+    assert!(added["user_id"].is_null() && !added.to_string().contains("Bob"), "{added}");
     let (status, again) = post("add-bob", json!({"email": "bob@example.org", "role": "speaker"})).await;
     assert_eq!((status, &again["id"]), (200, &added["id"]));
     let (status, problem) = post("add-bob", json!({"email": "eve@example.org"})).await;
@@ -300,6 +329,8 @@ async fn participants_and_rsvp_through_the_api(backend: Backend) {
         api(&app, &ada_token, Method::POST, &list, Some(json!({"email": "new@example.org"}))).await;
     assert_eq!(status, 201);
     assert_eq!((invited["invited"].as_bool(), invited["rsvp"].as_str()), (Some(true), Some("pending")));
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&added), keys(&invited), "the same answer with or without an account");
     assert_eq!(app.apprise.mail_to("new@example.org").len(), 1);
     for (body, field) in
         [(json!({"role": "attendee"}), "email"), (json!({"email": "x@example.org", "role": "boss"}), "role")]
@@ -320,6 +351,11 @@ async fn participants_and_rsvp_through_the_api(backend: Backend) {
     let (status, mine) = api(&app, &bob_token, Method::PUT, &rsvp, Some(json!({"rsvp": "going"}))).await;
     assert_eq!(status, 200, "{mine}");
     assert_eq!(mine["rsvp"], "going");
+    assert_eq!(
+        (&mine["id"], mine["role"].as_str()),
+        (&added["id"], Some("speaker")),
+        "the invitation, accepted"
+    );
     assert_eq!(mine["channels"], json!([{"integration_id": bob_phone, "name": "Bob's phone", "tags": []}]));
 
     // Erin, not a member, joins the public event with an explicit channel.
@@ -449,7 +485,8 @@ async fn csv_import_reports_every_row_and_shows_progress(backend: Backend) {
     let (ada, org) = owner_of(&app, "ada@example.org", "Ada", "Rust Paris").await;
     let (id, _) = new_event(&app, &ada, &org, "Rust night", "public").await;
     let import = format!("/orgs/{}/events/{id}/participants/import", org.slug);
-    let _bob = app.signed_up("bob@example.org", "Bob", true).await;
+    // Bob is a member (added at once); everyone else is invited.
+    let (_bob, _) = member_of(&app, &org, "bob@example.org", "Bob", Role::Member).await;
     let (status, page) = ada.page(&import).await;
     assert_eq!(status, 200);
     assert!(page.contains("enctype=\"multipart/form-data\"") && page.contains("CSV file"), "{page}");
@@ -518,7 +555,7 @@ async fn calendar_feeds_parse_and_revoke(backend: Backend) {
     let (ada, org) = owner_of(&app, "ada@example.org", "Ada", "Rust Paris").await;
     let (public, public_path) = new_event(&app, &ada, &org, "Rust night, with pizza", "public").await;
     let (cancelled, _) = new_event(&app, &ada, &org, "Called off", "public").await;
-    let (private, _) = new_event(&app, &ada, &org, "Board meeting", "private").await;
+    let (private, private_page) = new_event(&app, &ada, &org, "Board meeting", "private").await;
     let (_unlisted, _) = new_event(&app, &ada, &org, "Unlisted meetup", "unlisted").await;
     let r = ada.post(&format!("/orgs/{}/events/{cancelled}/cancel", org.slug), &[("confirm", "yes")]).await;
     assert_eq!(r.status(), 303);
@@ -544,6 +581,8 @@ async fn calendar_feeds_parse_and_revoke(backend: Backend) {
     assert_eq!(bob.post(&format!("{public_path}/rsvp"), &[("rsvp", "going")]).await.status(), 303);
     let add = format!("/orgs/{}/events/{private}/participants", org.slug);
     assert_eq!(ada.post(&add, &[("email", "bob@example.org")]).await.status(), 303);
+    // Invited to the private one, he answers there: that accepts it.
+    assert_eq!(bob.post(&format!("{private_page}/rsvp"), &[("rsvp", "going")]).await.status(), 303);
     let (status, page) = bob.page("/account/calendar").await;
     assert_eq!(status, 200);
     assert!(page.contains("You have no feed address."));

@@ -255,12 +255,13 @@ pub struct IntegrationChanges {
     pub urls: Option<Vec<UrlIn>>,
 }
 
-/// The code a channel received.
+/// The codes a channel received: one 6-digit code per URL.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmInput {
-    /// The 6-digit code.
-    #[schema(example = "123456")]
+    /// The 6-digit code; for a channel with several URLs, every URL's code, separated by spaces,
+    /// in any order.
+    #[schema(example = "123456", max_length = 1000)]
     pub code: String,
 }
 
@@ -277,8 +278,8 @@ async fn list(
 }
 
 /// Adds a channel: Herald stores the URLs encrypted, pushes them to the Apprise API and sends a
-/// 6-digit code through the channel (confirm it with `POST /integrations/{id}/confirm`). Only
-/// verified users may add channels.
+/// 6-digit code to each of its URLs (confirm it with all of them: `POST /integrations/{id}/confirm`).
+/// Only verified users may add channels.
 #[utoipa::path(post, path = "/integrations", tag = "integrations", request_body = NewIntegration,
     responses((status = 201, body = IntegrationOut),
               (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -390,8 +391,9 @@ async fn delete(State(state): State<AppState>, OwnChannel { caller, id }: OwnCha
     }
 }
 
-/// Confirms a channel with the 6-digit code it received; it becomes active. A wrong, expired or
-/// exhausted code is a 422 on `code` (5 tries per code; codes work for 30 minutes).
+/// Confirms a channel with the 6-digit codes its URLs received (one per URL, so nobody can enrol
+/// a target they do not control); it becomes active. Missing, wrong, expired or exhausted codes
+/// are a 422 on `code` (5 tries per set of codes; codes work for 30 minutes).
 #[utoipa::path(post, path = "/integrations/{id}/confirm", tag = "integrations", request_body = ConfirmInput,
     params(("id" = Uuid, Path, description = "Channel id")),
     responses((status = 200, body = IntegrationOut),
