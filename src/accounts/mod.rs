@@ -92,10 +92,19 @@ pub fn check_sign_up_field(field: &str, input: &SignUp) -> Option<Option<String>
     })
 }
 
-/// Sign-up from `client`: makes the account and mails a verification link. Returns the account
-/// and whether the mail was handed over. Every invalid field is reported at once;
+/// Signs a visitor up. The answer is the same whether or not the address already has an
+/// account, so the form cannot tell who uses Herald: a new account is created unverified and
+/// mailed a link that confirms the address and signs in; the owner of an existing account is
+/// mailed a note instead (a new link if they never confirmed). Mail is sent at most a few times
+/// an hour per address, silently. `next` is a local path the link leads to afterwards.
+/// Returns the address the link went to. Every invalid field is reported at once;
 /// [`ServiceError::TooMany`] when this client made too many accounts lately.
-pub async fn sign_up(svc: &Services, input: &SignUp, client: IpAddr) -> Result<(User, bool), ServiceError> {
+pub async fn sign_up(
+    svc: &Services,
+    input: &SignUp,
+    client: IpAddr,
+    next: Option<&str>,
+) -> Result<Email, ServiceError> {
     let mut errors = FieldErrors::default();
     let email = errors.check("email", Email::parse(&input.email));
     let name = errors.check("display_name", Name::parse(&input.display_name));
@@ -107,13 +116,45 @@ pub async fn sign_up(svc: &Services, input: &SignUp, client: IpAddr) -> Result<(
     };
     // Counted before the password is hashed: a burst costs no hashing work past the limit.
     svc.limits.sign_up(client)?;
+    // The password is hashed either way, so a taken address takes as long as a new one.
     let new = NewAccount { email: &email, name: &name, password: &pw, timezone, verified: false };
     let user = match create_account(&svc.db, new).await {
-        Err(ServiceError::Conflict(why)) => return Err(ServiceError::field("email", why)),
-        other => other?,
+        Ok(user) => user,
+        Err(ServiceError::Conflict(_)) => {
+            let Some(owner) = svc.db.user_by_email(email.as_str()).await? else {
+                return Err(ServiceError::Conflict("Please try again.".into()));
+            };
+            if svc.limits.account_mail(email.as_str()) {
+                if owner.verified_at.is_some() {
+                    send_already_registered_mail(svc, &owner, &email).await;
+                } else {
+                    send_verification_mail(svc, &owner, next).await;
+                }
+            }
+            tracing::info!(user_id = %owner.id, "sign-up with a taken address: the owner was told");
+            return Ok(email);
+        }
+        Err(e) => return Err(e),
     };
-    let sent = send_verification(svc, &user).await.is_ok();
-    Ok((user, sent))
+    if svc.limits.account_mail(email.as_str()) {
+        send_verification_mail(svc, &user, next).await;
+    }
+    Ok(email)
+}
+
+/// Tells the owner of an account that someone tried to sign up with their address.
+async fn send_already_registered_mail(svc: &Services, owner: &User, to: &Email) {
+    let signin = svc.links.absolute("/signin");
+    let forgot = svc.links.absolute("/password/forgot");
+    let body = format!(
+        "Hello {},\n\nsomeone (perhaps you) tried to create a Herald account with this address, which \
+         already has one. To use it, sign in:\n\n{signin}\n\nForgot your password? Choose a new one \
+         here:\n\n{forgot}\n\nIf it was not you, ignore this message: nothing changed.\n",
+        owner.display_name
+    );
+    if let Err(e) = svc.mailer.send(to, "You already have a Herald account", &body).await {
+        tracing::warn!(error = %e, "cannot mail an account owner about a sign-up with their address");
+    }
 }
 
 /// Mails a fresh verification link. [`ServiceError::TooMany`] when this address got several
@@ -125,7 +166,7 @@ pub async fn send_verification(svc: &Services, user: &User) -> Result<(), Servic
                 .into(),
         ));
     }
-    if send_verification_mail(svc, user).await {
+    if send_verification_mail(svc, user, None).await {
         Ok(())
     } else {
         Err(ServiceError::Unavailable(
@@ -134,7 +175,8 @@ pub async fn send_verification(svc: &Services, user: &User) -> Result<(), Servic
     }
 }
 
-async fn send_verification_mail(svc: &Services, user: &User) -> bool {
+/// Mails a fresh verification link to `user`; after it, the link leads to `next` (a local path).
+async fn send_verification_mail(svc: &Services, user: &User, next: Option<&str>) -> bool {
     let token = random_token();
     let expires = Utc::now() + Duration::hours(VERIFY_HOURS);
     if let Err(e) =
@@ -143,7 +185,10 @@ async fn send_verification_mail(svc: &Services, user: &User) -> bool {
         tracing::error!(error = %e, "cannot store a verification link");
         return false;
     }
-    let link = svc.links.absolute(&format!("/verify/{token}"));
+    let next = next
+        .map(|n| format!("?next={}", url::form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()))
+        .unwrap_or_default();
+    let link = svc.links.absolute(&format!("/verify/{token}{next}"));
     let body = format!(
         "Hello {},\n\nplease confirm your email address for Herald by opening this link:\n\n{link}\n\n\
          The link works once, for {VERIFY_HOURS} hours. If you did not sign up, ignore this message.\n",

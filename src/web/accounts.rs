@@ -73,8 +73,9 @@ async fn signup(
     portal: Portal,
     Form(input): Form<SignupInput>,
 ) -> Result<Response, PageError> {
-    let (user, sent) = match accounts::sign_up(&state, &SignUp::from(&input), ip).await {
-        Ok(done) => done,
+    let next = input.next.as_deref().map(safe_location);
+    let email = match accounts::sign_up(&state, &SignUp::from(&input), ip, next.as_deref()).await {
+        Ok(email) => email,
         Err(ServiceError::Invalid(errors)) => {
             let form = SignupForm {
                 email: input.email,
@@ -89,17 +90,22 @@ async fn signup(
         }
         Err(e) => return Ok(refusal_page(&portal.shell, e, Some(("/signup", "Back to sign-up")))),
     };
-    let token = accounts::start_session(&state.db, user.id).await?;
-    let message = if sent {
-        format!("Welcome to Herald! We sent a verification link to {}.", user.email)
-    } else {
-        "Welcome to Herald! We could not send the verification email just now; use “Send the link again” in a moment.".to_owned()
+    // The same answer whether or not the address had an account: nobody learns it here.
+    let mut message = format!(
+        "Almost done: we sent a link to {email}. Open it to confirm your address; it signs you in. \
+         No mail after a few minutes? Check your spam folder, or sign in with your password and \
+         send it again from your account page."
+    );
+    if !state.mailer.sends() {
+        message.push_str(" (This Herald sends no email yet: the link is in its log.)");
+    }
+    let to = match &next {
+        Some(n) => {
+            format!("/signin?next={}", url::form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>())
+        }
+        None => "/signin".to_owned(),
     };
-    let to = input.next.as_deref().map_or(HOME, |n| n);
-    let mut response =
-        flash::redirect(&state, to, if sent { FlashKind::Success } else { FlashKind::Warning }, &message);
-    response.headers_mut().append(header::SET_COOKIE, session::cookie(&state, &token));
-    Ok(response)
+    Ok(flash::redirect(&state, &to, FlashKind::Success, &message))
 }
 
 /// Inline validation (htmx): the error text for one sign-up field, or nothing when it is fine.
@@ -175,11 +181,23 @@ async fn verify(
     State(state): State<AppState>,
     portal: Portal,
     Path(token): Path<String>,
+    Query(q): Query<NextQuery>,
 ) -> Result<Response, PageError> {
     match accounts::verify_email(&state.db, &token).await? {
-        Some(_) => {
-            let to = if portal.user.is_some() { HOME } else { "/signin" };
-            Ok(flash::redirect(&state, to, FlashKind::Success, "Your email address is verified. Thank you!"))
+        Some(user_id) => {
+            let to = safe_location(q.next.as_deref().unwrap_or(HOME));
+            let mut response = flash::redirect(
+                &state,
+                &to,
+                FlashKind::Success,
+                "Your email address is confirmed. Welcome to Herald!",
+            );
+            // The link proves the inbox: it signs in a browser that is not signed in yet.
+            if portal.user.is_none() {
+                let token = accounts::start_session(&state.db, user_id).await?;
+                response.headers_mut().append(header::SET_COOKIE, session::cookie(&state, &token));
+            }
+            Ok(response)
         }
         None => {
             let action = portal.user.as_ref().map(|_| ("/account", "Go to your account"));

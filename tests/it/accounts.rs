@@ -10,6 +10,7 @@ both_backends!(
     sign_up_verify_sign_in,
     wrong_password_and_unknown_email_look_the_same,
     sign_up_names_each_bad_field,
+    sign_up_never_says_an_address_is_taken,
     verification_links_expire_work_once_and_are_replaced,
     password_reset,
     sign_in_throttling,
@@ -125,15 +126,52 @@ async fn sign_up_names_each_bad_field(backend: Backend) {
     assert!(app.db.db.user_by_email("ada@example.org").await.unwrap().is_none(), "nothing created");
     assert!(app.apprise.delivered().is_empty(), "nothing mailed");
 
-    // A taken address, whatever its case.
-    app.signed_up("ada@example.org", "Ada", false).await;
-    let other = app.visitor();
-    let form: Vec<(&str, &str)> =
-        good.iter().map(|&(k, val)| if k == "email" { (k, "ADA@example.org") } else { (k, val) }).collect();
-    let r = other.post("/signup", &form).await;
-    assert_eq!(r.status(), 422);
-    assert!(r.text().await.unwrap().contains("An account with this email already exists"));
-    assert_eq!(app.apprise.mail_to("ada@example.org").len(), 1, "no second welcome mail");
+    app.stop().await;
+}
+
+/// What a sign-up answers: where it leads and the message shown there.
+async fn sign_up_answer(app: &TestApp, email: &str) -> (u16, String, String) {
+    let v = app.visitor();
+    let form = [("email", email), ("display_name", "Someone"), ("password", PASSWORD), ("timezone", "UTC")];
+    let r = v.post("/signup", &form).await;
+    let status = r.status().as_u16();
+    let to = r.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
+    let (_, page) = v.page(&to).await;
+    let flash = page.split("role=\"status\"").nth(1).unwrap_or_default();
+    let flash = flash.split("</p>").next().unwrap_or_default().replace(&email.to_lowercase(), "ADDRESS");
+    (status, to, flash)
+}
+
+async fn sign_up_never_says_an_address_is_taken(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    app.signed_up("ada@example.org", "Ada", true).await;
+    app.signed_up("uma@example.org", "Uma", false).await;
+    let mails = |who: &str| app.apprise.mail_to(who).len();
+    let (ada_before, uma_before) = (mails("ada@example.org"), mails("uma@example.org"));
+
+    // A new address, a verified one and an unconfirmed one get the same answer, signed out.
+    let new = sign_up_answer(&app, "new@example.org").await;
+    assert_eq!(new.0, 303);
+    assert!(new.2.contains("we sent a link to ADDRESS"), "{new:?}");
+    assert_eq!(sign_up_answer(&app, "ADA@example.org").await, new, "a taken address looks the same");
+    assert_eq!(sign_up_answer(&app, "uma@example.org").await, new, "an unconfirmed one too");
+
+    // The owners are told by mail instead: Ada that she has an account, Uma with a fresh link.
+    assert_eq!(mails("ada@example.org"), ada_before + 1);
+    let note = app.apprise.mail_to("ada@example.org").pop().unwrap();
+    assert!(note.title.contains("You already have a Herald account"), "{}", note.title);
+    assert!(note.body.contains(&app.url("/password/forgot")), "{}", note.body);
+    assert_eq!(mails("uma@example.org"), uma_before + 1);
+    assert!(app.mailed_link("uma@example.org", "/verify/").is_some());
+    let ada = app.db.db.user_by_email("ada@example.org").await.unwrap().unwrap();
+    assert_eq!(ada.display_name, "Ada", "the existing account is untouched");
+
+    // The new account's link confirms it and signs in.
+    let v = app.visitor();
+    let link = app.mailed_link("new@example.org", "/verify/").expect("a link for the new account");
+    assert_eq!(v.get(&link).await.status(), 303);
+    let (_, home) = v.page("/").await;
+    assert!(home.contains("Someone") && !home.contains("Please verify your email address"), "{home}");
     app.stop().await;
 }
 

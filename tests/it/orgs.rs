@@ -407,9 +407,13 @@ async fn invitation_for_a_new_account(backend: Backend) {
             ],
         )
         .await;
-    assert_eq!(location(&r), link, "back to the invitation after signing up");
+    let encoded = url::form_urlencoded::byte_serialize(link.as_bytes()).collect::<String>();
+    assert_eq!(location(&r), format!("/signin?next={encoded}"), "sign-up signs nobody in by itself");
+    // The mailed link confirms her address, signs her in and leads back to the invitation.
+    let verify = app.mailed_link("carol@example.org", "/verify/").expect("a verification mail to Carol");
+    let r = carol.get(&verify).await;
+    assert_eq!(location(&r), link, "back to the invitation after confirming");
 
-    // Unverified, but the invitation went to her own address: she may accept, which verifies it.
     let (_, page) = carol.page(&link).await;
     assert!(page.contains("Accept the invitation"), "{page}");
     let r = carol.post(&link, &[]).await;

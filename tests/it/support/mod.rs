@@ -242,11 +242,15 @@ impl TestApp {
             .await;
         assert_eq!(r.status(), 303, "sign-up of {email} redirects");
         if verify {
+            // The mailed link confirms the address and signs in.
             let link = self
                 .mailed_link(email, "/verify/")
                 .unwrap_or_else(|| panic!("a verification mail to {email}"));
             let r = v.get(&link).await;
             assert_eq!(r.status(), 303, "verification link of {email} works");
+        } else {
+            let r = v.post("/signin", &[("email", email), ("password", PASSWORD)]).await;
+            assert_eq!(r.status(), 303, "{email} signs in with the password before confirming");
         }
         v
     }
