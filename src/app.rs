@@ -148,7 +148,7 @@ impl Herald {
                 mailer,
                 links: Links::new(web.base_url.clone()),
                 targets: settings.targets,
-                limits: crate::limits::Limits::new(),
+                limits: crate::limits::Limits::with_max_participants(web.max_participants),
             };
             let app = build_app(AppState { services, web: Arc::new(web.clone()) });
             let token = token.clone();
@@ -156,8 +156,7 @@ impl Herald {
             tasks.push((
                 "web",
                 tokio::spawn(async move {
-                    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                        .with_graceful_shutdown(async move { token.cancelled().await })
+                    crate::web::server::serve(listener, app, async move { token.cancelled().await })
                         .await
                         .map_err(|e| AppError::Other(format!("web server: {e}")))
                 }),

@@ -114,6 +114,10 @@ pub enum TokenCommand {
         /// What the token is for.
         #[arg(long)]
         name: String,
+        /// Days until the token stops working by itself (1–3650); without it, it works until
+        /// revoked.
+        #[arg(long, value_name = "DAYS")]
+        expires_in_days: Option<i64>,
     },
 }
 
@@ -174,9 +178,9 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
             db.close().await;
             outcome
         }
-        Command::Token(TokenCommand::Create { email, name }) => {
+        Command::Token(TokenCommand::Create { email, name, expires_in_days }) => {
             let db = open_database(&cli.database.resolve()?).await?;
-            let outcome = create_token(&db, &email, &name).await;
+            let outcome = create_token(&db, &email, &name, expires_in_days).await;
             db.close().await;
             outcome
         }
@@ -317,10 +321,15 @@ async fn verify_user(db: &Db, raw_email: &str) -> Result<(), AppError> {
 }
 
 /// `herald token create`: prints only the token on stdout.
-async fn create_token(db: &Db, raw_email: &str, raw_name: &str) -> Result<(), AppError> {
+async fn create_token(
+    db: &Db,
+    raw_email: &str,
+    raw_name: &str,
+    expires_in_days: Option<i64>,
+) -> Result<(), AppError> {
     let name = Name::parse(raw_name).map_err(|m| AppError::Other(format!("--name: {m}")))?;
     let user = existing_user(db, raw_email).await?;
-    let (_, token) = accounts::tokens::issue(db, user.id, &name)
+    let (_, token) = accounts::tokens::issue(db, user.id, &name, expires_in_days)
         .await
         .map_err(|e| AppError::Other(format!("creating the token: {e}")))?;
     eprintln!("Created the API token “{}” for {}. It is shown only this once:", name.as_str(), user.email);

@@ -70,6 +70,10 @@ pub struct WebArgs {
     /// Reverse proxies whose X-Forwarded-For is trusted (comma-separated IPs or CIDRs).
     #[arg(long, env = "HERALD_TRUSTED_PROXIES", global = true, value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
+
+    /// The most participants (and pending invitations) one event may have.
+    #[arg(long, env = "HERALD_MAX_PARTICIPANTS", global = true, default_value_t = crate::limits::DEFAULT_MAX_PARTICIPANTS)]
+    pub max_participants: usize,
 }
 
 /// The secret key setting.
@@ -310,6 +314,8 @@ pub struct WebConfig {
     pub mail_url: Option<String>,
     /// Proxies trusted to set X-Forwarded-For.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The most participants one event may have.
+    pub max_participants: usize,
 }
 
 impl std::fmt::Debug for WebConfig {
@@ -319,6 +325,7 @@ impl std::fmt::Debug for WebConfig {
             .field("base_url", &self.base_url.as_str())
             .field("mail_url", &self.mail_url.as_ref().map(|_| "***"))
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("max_participants", &self.max_participants)
             .finish()
     }
 }
@@ -326,7 +333,13 @@ impl std::fmt::Debug for WebConfig {
 impl WebConfig {
     /// Settings for tests and embedding: no mail, no proxies.
     pub fn local(listen: SocketAddr, base_url: Url) -> Self {
-        Self { listen, base_url, mail_url: None, trusted_proxies: Vec::new() }
+        Self {
+            listen,
+            base_url,
+            mail_url: None,
+            trusted_proxies: Vec::new(),
+            max_participants: crate::limits::DEFAULT_MAX_PARTICIPANTS,
+        }
     }
 
     /// Whether cookies must be `Secure` (the public URL is https).
@@ -387,7 +400,10 @@ impl WebArgs {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(WebConfig { listen, base_url, mail_url, trusted_proxies })
+        if self.max_participants == 0 {
+            return Err(ConfigError::new("HERALD_MAX_PARTICIPANTS", "must be at least 1"));
+        }
+        Ok(WebConfig { listen, base_url, mail_url, trusted_proxies, max_participants: self.max_participants })
     }
 }
 
@@ -434,6 +450,7 @@ mod tests {
             base_url: None,
             mail_url: None,
             trusted_proxies: vec![],
+            max_participants: 10,
         };
         let web = args("0.0.0.0:9000").resolve().ok();
         assert_eq!(web.map(|w| w.base_url.to_string()).as_deref(), Some("http://localhost:9000/"));

@@ -26,6 +26,9 @@ pub const INVITATIONS_PER_ADDRESS_HOUR: u32 = 10;
 /// Invitation mails one person may send per hour (a CSV import counts each row).
 pub const INVITATIONS_PER_SENDER_HOUR: u32 = 500;
 
+/// Participants an event may have unless the operator sets `HERALD_MAX_PARTICIPANTS`.
+pub const DEFAULT_MAX_PARTICIPANTS: usize = 10_000;
+
 /// Past this many tracked keys, keys idle long enough to be full again are forgotten.
 const RETAIN_ABOVE: usize = 10_000;
 
@@ -34,6 +37,7 @@ const RETAIN_ABOVE: usize = 10_000;
 pub struct Limits(Arc<Inner>);
 
 struct Inner {
+    max_participants: usize,
     sign_ups: DefaultKeyedRateLimiter<IpAddr>,
     account_mails: DefaultKeyedRateLimiter<String>,
     resets: DefaultKeyedRateLimiter<IpAddr>,
@@ -69,13 +73,24 @@ fn per_hour(n: u32) -> Quota {
 impl Limits {
     /// The limits above.
     pub fn new() -> Self {
+        Self::with_max_participants(DEFAULT_MAX_PARTICIPANTS)
+    }
+
+    /// The limits above, with at most `max_participants` per event (`HERALD_MAX_PARTICIPANTS`).
+    pub fn with_max_participants(max_participants: usize) -> Self {
         Self(Arc::new(Inner {
+            max_participants: max_participants.max(1),
             sign_ups: DefaultKeyedRateLimiter::keyed(per_hour(SIGN_UPS_PER_HOUR)),
             account_mails: DefaultKeyedRateLimiter::keyed(per_hour(ACCOUNT_MAILS_PER_HOUR)),
             resets: DefaultKeyedRateLimiter::keyed(per_hour(RESETS_PER_CLIENT_HOUR)),
             invitations_to: DefaultKeyedRateLimiter::keyed(per_hour(INVITATIONS_PER_ADDRESS_HOUR)),
             invitations_from: DefaultKeyedRateLimiter::keyed(per_hour(INVITATIONS_PER_SENDER_HOUR)),
         }))
+    }
+
+    /// The most participants an event may have.
+    pub fn max_participants(&self) -> usize {
+        self.0.max_participants
     }
 
     /// One more sign-up from `client`, or [`ServiceError::TooMany`].

@@ -208,7 +208,19 @@ impl Added {
 #[derive(Debug)]
 enum AddFailure {
     Already,
+    Full(usize),
     Db(DbError),
+}
+
+/// Said when an event has as many participants as this Herald allows.
+fn full(max: usize) -> String {
+    format!("This event has reached the limit of {max} participants set by this Herald's operator.")
+}
+
+/// Whether the event has room for one more participant.
+async fn has_room(svc: &Services, event: &Event) -> Result<bool, DbError> {
+    let max = svc.limits.max_participants();
+    Ok(usize::try_from(svc.db.participant_count(event.id).await?).unwrap_or(usize::MAX) < max)
 }
 
 fn check_open_for_changes(event: &Event) -> Result<(), ServiceError> {
@@ -245,6 +257,7 @@ pub async fn add(
     match add_one(svc, org, event, inviter, &email, role, None, idempotency).await {
         Ok(added) => Ok(added),
         Err(AddFailure::Already) => Err(ServiceError::Conflict(format!("{email} is already a participant."))),
+        Err(AddFailure::Full(max)) => Err(ServiceError::Conflict(full(max))),
         Err(AddFailure::Db(e)) => Err(e.into()),
     }
 }
@@ -268,6 +281,9 @@ async fn add_one(
     // Members of the organization are added at once: they joined it. Anyone else is invited and
     // hears nothing until they answer, and the organizer's answer is the same whether or not the
     // address has an account.
+    if !has_room(svc, event).await.map_err(AddFailure::Db)? {
+        return Err(AddFailure::Full(svc.limits.max_participants()));
+    }
     let account = db.user_by_email(email.as_str()).await.map_err(AddFailure::Db)?;
     if let Some(user) = &account
         && db.participant_of(event.id, user.id).await.map_err(AddFailure::Db)?.is_some()
@@ -426,12 +442,13 @@ pub async fn check_channels(
 /// the channels to use; `None` keeps the ones chosen before, or sets the defaults for a new
 /// participant (or one who never had any). Returns the participation and whether it is new.
 pub async fn rsvp(
-    db: &Db,
+    svc: &Services,
     view: &EventView,
     user: &User,
     answer: Rsvp,
     channels: Option<Vec<ChannelChoice>>,
 ) -> Result<(Participant, bool), ServiceError> {
+    let db = &svc.db;
     if user.verified_at.is_none() {
         return Err(ServiceError::Forbidden(VERIFY_FIRST.into()));
     }
@@ -466,6 +483,9 @@ pub async fn rsvp(
     let (participant, joined) = match (&view.participant, accepted) {
         (Some(p), _) => (p.clone(), false),
         (None, Some(p)) => (p, false),
+        (None, None) if !has_room(svc, event).await? => {
+            return Err(ServiceError::Conflict(full(svc.limits.max_participants())));
+        }
         (None, None) => match db
             .add_participant_with(event.id, Invitee::User(user.id), ParticipantRole::Attendee, None, None)
             .await
@@ -691,6 +711,7 @@ async fn import_row(
             outcome("invited", Some("Invited, but the mail could not be sent just now.".into()))
         }
         Err(AddFailure::Already) => outcome("already", None),
+        Err(AddFailure::Full(max)) => outcome("error", Some(full(max))),
         Err(AddFailure::Db(e)) => {
             tracing::error!(error = %e, event_id = %event.id, "CSV import row failed");
             outcome("error", Some("Could not be saved just now; import this row again.".into()))

@@ -322,16 +322,32 @@ pub async fn reset_link_works(db: &Db, token: &str) -> Result<bool, ServiceError
 
 /// Sets a new password from a reset link, which also proves the address; every other session
 /// ends. Returns the new session's token, or `None` when the link is unknown, used or expired.
-pub async fn reset_password(db: &Db, token: &str, new: &Password) -> Result<Option<String>, ServiceError> {
+pub async fn reset_password(
+    db: &Db,
+    token: &str,
+    new: &Password,
+) -> Result<Option<PasswordReset>, ServiceError> {
     let Some(user_id) = db.consume_auth_token(TokenPurpose::ResetPassword, &hash_token(token)).await? else {
         return Ok(None);
     };
     let hash = password::hash(new).await?;
     db.set_password(user_id, &hash).await?;
+    // A reset is what someone does who fears their password is known: API tokens made with it
+    // may be known too, so they stop working with the other sessions.
+    let revoked = db.revoke_all_api_tokens(user_id).await?;
     // Whoever could read the mail could also verify the address: the reset proves it.
     mark_verified(db, user_id).await?;
-    tracing::info!(%user_id, "password reset; other sessions ended");
-    Ok(Some(start_session(db, user_id).await?))
+    tracing::info!(%user_id, revoked_tokens = revoked, "password reset; other sessions ended, API tokens revoked");
+    Ok(Some(PasswordReset { session: start_session(db, user_id).await?, revoked_tokens: revoked }))
+}
+
+/// A password reset done.
+#[derive(Debug)]
+pub struct PasswordReset {
+    /// The new session's token, for the cookie.
+    pub session: String,
+    /// How many API tokens stopped working.
+    pub revoked_tokens: u64,
 }
 
 /// Changes to a user's preferences, as typed; `None` keeps the current value.

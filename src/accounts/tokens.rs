@@ -5,6 +5,7 @@
 //! prefix included) is stored; the token itself is shown once, to whoever created it, and never
 //! logged.
 
+use chrono::{Duration, Utc};
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -16,13 +17,41 @@ use crate::secrets::{hash_token, random_token};
 /// Every personal API token starts with this, so it is recognisable in configs and secret scanners.
 pub const TOKEN_PREFIX: &str = "herald_";
 
-/// Creates a token named `name` for `user_id`: the stored row and the token, which exists
-/// nowhere else and must be shown to its owner once.
+/// Tokens that work at the same time, per user: enough for every script and machine, and a
+/// bound on what a stolen session can mint.
+pub const MAX_ACTIVE_TOKENS: i64 = 25;
+/// The longest lifetime a token can be given, in days (about ten years).
+pub const MAX_EXPIRY_DAYS: i64 = 3650;
+
+/// Checks a lifetime in days (`None`: the token does not expire).
+pub fn parse_expiry_days(days: Option<i64>) -> Result<Option<i64>, String> {
+    match days {
+        None => Ok(None),
+        Some(d) if (1..=MAX_EXPIRY_DAYS).contains(&d) => Ok(Some(d)),
+        Some(_) => Err(format!("Choose between 1 and {MAX_EXPIRY_DAYS} days, or no expiry.")),
+    }
+}
+
+/// Creates a token named `name` for `user_id`, working for `expires_in_days` (`None`: until
+/// revoked): the stored row and the token, which exists nowhere else and must be shown to its
+/// owner once. [`ServiceError::Conflict`] when the user has [`MAX_ACTIVE_TOKENS`] already.
 #[instrument(skip_all, fields(%user_id))]
-pub async fn issue(db: &Db, user_id: Uuid, name: &Name) -> Result<(ApiToken, String), ServiceError> {
+pub async fn issue(
+    db: &Db,
+    user_id: Uuid,
+    name: &Name,
+    expires_in_days: Option<i64>,
+) -> Result<(ApiToken, String), ServiceError> {
+    let days = parse_expiry_days(expires_in_days).map_err(|m| ServiceError::field("expires_in_days", m))?;
+    if db.active_api_token_count(user_id).await? >= MAX_ACTIVE_TOKENS {
+        return Err(ServiceError::Conflict(format!(
+            "You have {MAX_ACTIVE_TOKENS} working tokens, the most an account can have. Revoke one you no longer use first."
+        )));
+    }
     let token = format!("{TOKEN_PREFIX}{}", random_token());
-    let row = db.create_api_token(user_id, name.as_str(), &hash_token(&token)).await?;
-    tracing::info!(token_id = %row.id, "API token created");
+    let expires_at = days.map(|d| Utc::now() + Duration::days(d));
+    let row = db.create_api_token_until(user_id, name.as_str(), &hash_token(&token), expires_at).await?;
+    tracing::info!(token_id = %row.id, expires = ?row.expires_at, "API token created");
     Ok((row, token))
 }
 
@@ -43,8 +72,8 @@ pub async fn revoke(db: &Db, user_id: Uuid, id: Uuid) -> Result<(), ServiceError
     Ok(())
 }
 
-/// The user a bearer token belongs to (and notes its use); `None` for an unknown or revoked
-/// token.
+/// The user a bearer token belongs to (and notes its use); `None` for an unknown, revoked or
+/// expired token.
 pub async fn authenticate(db: &Db, token: &str) -> Result<Option<User>, ServiceError> {
     let Some(found) = db.use_api_token(&hash_token(token)).await? else { return Ok(None) };
     Ok(db.user_by_id(found.user_id).await?)

@@ -251,6 +251,16 @@ impl Db {
         .map_err(DbError::from))
     }
 
+    /// How many participants (and pending invitations) the event has.
+    #[instrument(skip_all)]
+    pub async fn participant_count(&self, event_id: Uuid) -> Result<i64, DbError> {
+        on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM event_participants WHERE event_id = $1")
+            .bind(event_id)
+            .fetch_one(pool)
+            .await
+            .map_err(DbError::from))
+    }
+
     /// An invitation to the event waiting for `user_id`: sent to the user's verified address
     /// and not accepted yet.
     #[instrument(skip_all)]

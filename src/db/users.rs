@@ -154,7 +154,7 @@ impl Db {
             .map_err(DbError::from))
     }
 
-    /// Stores a new API token's hash.
+    /// Stores a new API token's hash (a token that never expires).
     #[instrument(skip_all)]
     pub async fn create_api_token(
         &self,
@@ -162,24 +162,69 @@ impl Db {
         name: &str,
         token_hash: &str,
     ) -> Result<ApiToken, DbError> {
+        self.create_api_token_until(user_id, name, token_hash, None).await
+    }
+
+    /// Stores a new API token's hash; it stops working at `expires_at` (`None`: never).
+    #[instrument(skip_all)]
+    pub async fn create_api_token_until(
+        &self,
+        user_id: Uuid,
+        name: &str,
+        token_hash: &str,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<ApiToken, DbError> {
         on_pool!(self, pool => sqlx::query_as(
-            "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *",
+            "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
         )
         .bind(Uuid::new_v4())
         .bind(user_id)
         .bind(name)
         .bind(token_hash)
         .bind(Utc::now())
+        .bind(expires_at)
         .fetch_one(pool)
         .await
         .map_err(DbError::from))
     }
 
-    /// The unrevoked token with this hash, recording its use.
+    /// How many of the user's tokens still work.
+    #[instrument(skip_all)]
+    pub async fn active_api_token_count(&self, user_id: Uuid) -> Result<i64, DbError> {
+        on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL
+               AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(user_id)
+        .bind(Utc::now())
+        .fetch_one(pool)
+        .await
+        .map_err(DbError::from))
+    }
+
+    /// Revokes every token of the user that still works; returns how many.
+    #[instrument(skip_all)]
+    pub async fn revoke_all_api_tokens(&self, user_id: Uuid) -> Result<u64, DbError> {
+        on_pool!(self, pool => sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL
+               AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(user_id)
+        .bind(Utc::now())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+        .map_err(DbError::from))
+    }
+
+    /// The unrevoked, unexpired token with this hash, recording its use.
     #[instrument(skip_all)]
     pub async fn use_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>, DbError> {
         on_pool!(self, pool => sqlx::query_as(
-            "UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL RETURNING *",
+            "UPDATE api_tokens SET last_used_at = $2
+             WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
+             RETURNING *",
         )
         .bind(token_hash)
         .bind(Utc::now())

@@ -49,6 +49,8 @@ pub use targets::Targets;
 
 /// At most this many URLs in one integration.
 pub const MAX_URLS: usize = 20;
+/// Channels one account may have.
+pub const MAX_CHANNELS: usize = 20;
 /// At most this many characters in one URL.
 pub const MAX_URL_CHARS: usize = 2048;
 /// At most this many tags on one URL.

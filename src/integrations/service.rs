@@ -10,11 +10,11 @@ use herald_workflows::apprise::{
 };
 use uuid::Uuid;
 
-use super::MAX_TAGS;
 use super::codes::{CODE_MINUTES, MAX_CODE_ATTEMPTS, RESEND_SECONDS, code_hash, new_code, typed_codes};
 use super::config::{Entry, EntryInput, all_tags, config_text, parse_tag, validate_entries};
 use super::seal::{config_key, entries_of, open, seal};
 use super::targets::Targets;
+use super::{MAX_CHANNELS, MAX_TAGS};
 use crate::db::models::{Integration, User};
 use crate::db::{Db, DbError};
 use crate::domain::Name;
@@ -282,6 +282,12 @@ impl Channels<'_> {
             return Err(ServiceError::Invalid(errors));
         };
         self.check_targets(&entries).await?;
+        if self.db.integrations_of(user.id).await?.len() >= MAX_CHANNELS {
+            return Err(ServiceError::Conflict(format!(
+                "You have {MAX_CHANNELS} channels, the most an account can have. Delete one you no longer use \
+                 first, or add this URL to one of them."
+            )));
+        }
         if self.db.integration_named(user.id, name.as_str()).await?.is_some() {
             return Err(ServiceError::field("name", name_taken(name.as_str())));
         }

@@ -147,11 +147,14 @@ async fn save_preferences(
 
 /// A token as its owner's table shows it, times in the owner's zone and format.
 fn token_row(u: &crate::db::models::User, t: crate::db::models::ApiToken) -> TokenRow {
+    let now = chrono::Utc::now();
     TokenRow {
         id: t.id.to_string(),
         created: when(u, t.created_at),
         last_used: t.last_used_at.map(|x| when(u, x)),
         revoked: t.revoked_at.map(|x| when(u, x)),
+        expires: t.expires_at.map(|x| when(u, x)),
+        expired: t.expires_at.is_some_and(|x| x <= now),
         name: t.name,
     }
 }
@@ -181,6 +184,9 @@ async fn tokens_page(
 struct NewTokenInput {
     #[serde(default)]
     name: String,
+    /// Days; empty: never.
+    #[serde(default)]
+    expires_in_days: String,
 }
 
 async fn create_token(
@@ -190,11 +196,33 @@ async fn create_token(
     Form(input): Form<NewTokenInput>,
 ) -> Result<Response, PageError> {
     let mut errors = FieldErrors::default();
-    let Some(name) = errors.check("name", Name::parse(&input.name)) else {
-        let markup = tokens_markup(&state, &portal, &user, &input.name, &errors).await?;
-        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, markup));
+    let name = errors.check("name", Name::parse(&input.name));
+    let days = match input.expires_in_days.trim() {
+        "" => Some(None),
+        raw => errors.check(
+            "expires_in_days",
+            raw.parse::<i64>().map_err(|_| "Choose when the token expires.".to_owned()).map(Some),
+        ),
     };
-    let (_, token) = tokens::issue(&state.db, user.user.id, &name).await?;
+    let issued = match (name, days) {
+        (Some(name), Some(days)) => {
+            tokens::issue(&state.db, user.user.id, &name, days).await.map(|t| (name, t.1))
+        }
+        _ => Err(ServiceError::Invalid(errors)),
+    };
+    let (name, token) = match issued {
+        Ok(done) => done,
+        Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(_))) => {
+            let errors = match e {
+                ServiceError::Conflict(why) => FieldErrors::one("name", why),
+                ServiceError::Invalid(errors) => errors,
+                _ => FieldErrors::default(),
+            };
+            let markup = tokens_markup(&state, &portal, &user, &input.name, &errors).await?;
+            return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, markup));
+        }
+        Err(e) => return Err(e.into()),
+    };
     // Shown right here, once: never in a redirect, a flash cookie, a cache or the log.
     let markup =
         pages::token_created(&portal.shell, name.as_str(), &token, &state.web.absolute("/api/v1/me"));

@@ -332,12 +332,19 @@ async fn reset(
             ));
         }
     };
-    let Some(token) = accounts::reset_password(&state.db, &token, &pw).await? else {
+    let Some(done) = accounts::reset_password(&state.db, &token, &pw).await? else {
         return Ok(expired_reset(&portal));
     };
-    let cookie = session::cookie(&state, &token);
-    let mut response =
-        flash::redirect(&state, HOME, FlashKind::Success, "Your new password is saved. You are signed in.");
+    let cookie = session::cookie(&state, &done.session);
+    let message = match done.revoked_tokens {
+        0 => "Your new password is saved. You are signed in.".to_owned(),
+        n => format!(
+            "Your new password is saved. You are signed in. To be safe, your {n} API {} stopped working: \
+             make new ones on your account page where you need them.",
+            if n == 1 { "token" } else { "tokens" }
+        ),
+    };
+    let mut response = flash::redirect(&state, HOME, FlashKind::Success, &message);
     response.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(response)
 }

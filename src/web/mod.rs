@@ -16,6 +16,7 @@ mod orgs;
 mod participants;
 pub mod portal;
 mod public;
+pub mod server;
 pub mod session;
 mod static_files;
 mod status;

@@ -560,7 +560,7 @@ async fn rsvp(
     } else {
         None
     };
-    match participants::rsvp(&state.db, &view, &user.user, answer, channels).await {
+    match participants::rsvp(&state, &view, &user.user, answer, channels).await {
         Ok((p, joined)) => {
             let what = if joined { "You joined the event" } else { "Your answer is saved" };
             flash::redirect(

@@ -191,7 +191,15 @@ pub struct TokenRow {
     pub last_used: Option<When>,
     /// When it was revoked.
     pub revoked: Option<When>,
+    /// When it stops (or stopped) working by itself; `None`: never.
+    pub expires: Option<When>,
+    /// Whether that moment is past.
+    pub expired: bool,
 }
+
+/// The lifetimes offered for a new token: (days, label); an empty value means no expiry.
+const EXPIRIES: &[(&str, &str)] =
+    &[("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year"), ("", "Never (until revoked)")];
 
 /// `/account/tokens`: what tokens are for, the create form and the list.
 pub fn tokens(shell: &Shell, rows: &[TokenRow], name: &str, errors: &Errors) -> Markup {
@@ -213,6 +221,16 @@ pub fn tokens(shell: &Shell, rows: &[TokenRow], name: &str, errors: &Errors) -> 
                     (field(&Field::new("name", "Name", "text").value(name).autocomplete("off")
                         .help("What the token is for, so you know which to revoke later (e.g. “CI deploys”).")
                         .error(error_for(errors, "name"))))
+                    div.field {
+                        label for="f-expires_in_days" { "Expires" }
+                        p.help #f-expires_in_days-help { "A token that expires cannot be misused for long if it leaks." }
+                        select #f-expires_in_days name="expires_in_days" aria-describedby="f-expires_in_days-help" {
+                            @for (value, label) in EXPIRIES {
+                                option value=(value) selected[*value == "90"] { (label) }
+                            }
+                        }
+                        @if let Some(e) = error_for(errors, "expires_in_days") { p.error-text { (e) } }
+                    }
                     div.actions { button.button type="submit" { "Create token" } }
                 }
             }
@@ -232,6 +250,7 @@ pub fn tokens(shell: &Shell, rows: &[TokenRow], name: &str, errors: &Errors) -> 
                                     th scope="col" { "Name" }
                                     th scope="col" { "Created" }
                                     th scope="col" { "Last used" }
+                                    th scope="col" { "Expires" }
                                     th scope="col" { "Status" }
                                     th scope="col" { span.visually-hidden { "Actions" } }
                                 }
@@ -259,17 +278,24 @@ pub fn token_row(shell: &Shell, row: &TokenRow) -> Markup {
                     None => span.muted { "Never" },
                 }
             }
+            td data-label="Expires" {
+                @match &row.expires {
+                    Some(when) => (time(when)),
+                    None => span.muted { "Never" },
+                }
+            }
             td data-label="Status" {
                 @match &row.revoked {
                     Some(when) => {
                         span.badge.badge-down { "Revoked" }
                         " " span.muted.small { (time(when)) }
                     }
+                    None if row.expired => span.badge.badge-down { "Expired" },
                     None => span.badge.badge-ok { "Active" },
                 }
             }
             td.row-actions {
-                @if row.revoked.is_none() {
+                @if row.revoked.is_none() && !row.expired {
                     form.inline method="post" action={ "/account/tokens/" (row.id) "/revoke" }
                         hx-post={ "/account/tokens/" (row.id) "/revoke" } hx-target="closest tr" hx-swap="outerHTML" {
                         (csrf_field(&shell.csrf))
@@ -328,6 +354,8 @@ mod tests {
                 created: when("22/11/2026 14:05"),
                 last_used: None,
                 revoked: None,
+                expires: None,
+                expired: false,
             },
             TokenRow {
                 id: "t2".into(),
@@ -335,6 +363,8 @@ mod tests {
                 created: when("2026-11-22 14:05"),
                 last_used: Some(when("2026-11-23 09:00")),
                 revoked: Some(when("2026-11-24 10:00")),
+                expires: None,
+                expired: false,
             },
         ];
         let html = tokens(&Shell::default(), &rows, "", &[]).into_string();

@@ -13,6 +13,7 @@ both_backends!(
     preferences_page_and_api,
     tokens_on_the_account_page,
     tokens_through_the_api,
+    tokens_expire_are_capped_and_end_with_a_password_reset,
     operator_commands
 );
 
@@ -225,7 +226,10 @@ async fn tokens_on_the_account_page(backend: Backend) {
     // Listed with its last use, never with its value.
     let (_, page) = ada.page("/account/tokens").await;
     assert!(page.contains("CI deploys") && page.contains("Active"));
-    assert!(!page.contains("Never"), "last use is recorded");
+    assert!(
+        !page.contains(r#"<td data-label="Last used"><span class="muted">Never"#),
+        "last use is recorded"
+    );
     assert!(!page.contains(&token) && !page.contains(&herald::secrets::hash_token(&token)));
     let paths = revoke_paths(&page);
     assert_eq!(paths.len(), 1);
@@ -331,6 +335,72 @@ async fn tokens_through_the_api(backend: Backend) {
     ] {
         assert!(doc["paths"][path][method].is_object(), "{method} {path} is documented");
     }
+    app.stop().await;
+}
+
+async fn tokens_expire_are_capped_and_end_with_a_password_reset(backend: Backend) {
+    use herald::accounts::tokens::MAX_ACTIVE_TOKENS;
+    let app = TestApp::start(backend).await;
+    let ada = app.signed_up("ada@example.org", "Ada", true).await;
+    let ada_id = app.db.db.user_by_email("ada@example.org").await.unwrap().unwrap().id;
+    let first = token_for(&ada, "bootstrap").await;
+    let post = reqwest::Method::POST;
+    let create = |body: Value| api(&app, post.clone(), "/api/v1/me/tokens", Some(&first), Some(body));
+
+    // A token can be made to expire; bad lifetimes name the field.
+    let r = create(json!({"name": "a week", "expires_in_days": 7})).await;
+    assert_eq!(r.status(), 201);
+    let week: Value = r.json().await.unwrap();
+    let expires = chrono::DateTime::parse_from_rfc3339(week["expires_at"].as_str().unwrap()).unwrap();
+    let days = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_hours();
+    assert!((167..=168).contains(&days), "about 7 days: {days} h");
+    for bad in [json!(0), json!(3651)] {
+        let r = create(json!({"name": "bad", "expires_in_days": bad})).await;
+        assert_eq!(r.status(), 422, "{bad}");
+        let problem: Value = r.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "expires_in_days");
+    }
+    let r = create(json!({"name": "bad", "expires_in_days": "soon"})).await;
+    assert!((400..500).contains(&r.status().as_u16()), "a string is refused: {}", r.status());
+
+    // An expired token no longer works, and says so in the list and on the page.
+    let stale = format!("herald_{}", uuid::Uuid::new_v4().simple());
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    app.db
+        .db
+        .create_api_token_until(ada_id, "stale", &herald::secrets::hash_token(&stale), Some(past))
+        .await
+        .unwrap();
+    assert_unauthorized(&api(&app, reqwest::Method::GET, "/api/v1/me", Some(&stale), None).await);
+    let list: Value =
+        api(&app, reqwest::Method::GET, "/api/v1/me/tokens", Some(&first), None).await.json().await.unwrap();
+    let row = list.as_array().unwrap().iter().find(|t| t["name"] == "stale").unwrap();
+    assert_eq!((row["active"].as_bool(), row["revoked_at"].is_null()), (Some(false), true));
+    let (_, page) = ada.page("/account/tokens").await;
+    assert!(page.contains("Expired") && page.contains("name=\"expires_in_days\""), "{page}");
+
+    // At most MAX_ACTIVE_TOKENS work at once: past that, 409 (and a clear form error).
+    let working = app.db.db.active_api_token_count(ada_id).await.unwrap();
+    for i in working..MAX_ACTIVE_TOKENS {
+        let t = format!("herald_{}", uuid::Uuid::new_v4().simple());
+        app.db.db.create_api_token(ada_id, &format!("t{i}"), &herald::secrets::hash_token(&t)).await.unwrap();
+    }
+    let r = create(json!({"name": "one too many"})).await;
+    assert_eq!(r.status(), 409);
+    let r = ada.post("/account/tokens", &[("name", "one too many")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("Revoke one you no longer use first"));
+
+    // A password reset revokes every token: whoever knew the password may know them.
+    let v = app.visitor();
+    assert_eq!(v.post("/password/forgot", &[("email", "ada@example.org")]).await.status(), 200);
+    let link = app.mailed_link("ada@example.org", "/password/reset/").expect("a reset mail");
+    let r = v.post(&link, &[("password", "a brand new passphrase")]).await;
+    assert_eq!(r.status(), 303);
+    let (_, home) = v.page("/").await;
+    assert!(home.contains("API tokens stopped working"), "{home}");
+    assert_unauthorized(&api(&app, reqwest::Method::GET, "/api/v1/me", Some(&first), None).await);
+    assert_eq!(app.db.db.active_api_token_count(ada_id).await.unwrap(), 0);
     app.stop().await;
 }
 

@@ -28,6 +28,7 @@ both_backends!(
     log_only_mode_sends_nothing_and_logs_the_code,
     unverified_users_cannot_add_channels,
     resync_pushes_every_config_again,
+    an_account_has_at_most_twenty_channels,
 );
 
 // Secrets in the URLs below: none of them may ever show up outside the Apprise API.
@@ -1257,5 +1258,31 @@ async fn a_channel_in_a_real_browser() {
     ada.wait_for_text("Active").await;
     ada.screenshots("integrations").await;
     drop(driver);
+    app.stop().await;
+}
+
+async fn an_account_has_at_most_twenty_channels(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (_ada, token) = api_user(&app, "ada@example.org", "Ada", true).await;
+    let create = |n: usize| {
+        let (app, token) = (&app, &token);
+        async move {
+            let url = format!("ntfys://ntfy.example.org/topic-{n}");
+            api(
+                app,
+                token,
+                Method::POST,
+                "/api/v1/integrations",
+                Some(api_channel(&format!("C{n}"), &[(&url, &[])])),
+            )
+            .await
+        }
+    };
+    for n in 0..herald::integrations::MAX_CHANNELS {
+        assert_eq!(create(n).await.0, 201, "channel {n}");
+    }
+    let (status, problem) = create(99).await;
+    assert_eq!(status, 409, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("the most an account can have"), "{problem}");
     app.stop().await;
 }

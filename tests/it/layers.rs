@@ -79,24 +79,42 @@ fn the_entry_points_do_not_import_each_other_in_a_circle() {
 }
 
 /// Repository functions that change data: those whose body writes (INSERT, UPDATE, DELETE or a
-/// write transaction).
+/// write transaction), or calls one that does.
 fn repository_writes() -> BTreeSet<String> {
-    let mut writes = BTreeSet::new();
+    // Each repository function's body, by name.
+    let mut bodies: Vec<(String, String)> = Vec::new();
     for (_, text) in rust_files(&src().join("db")) {
-        let mut current: Option<String> = None;
         for line in text.lines() {
             let t = line.trim_start();
-            if let Some(rest) = t.strip_prefix("pub async fn ").or_else(|| t.strip_prefix("pub fn ")) {
-                current = rest.split(['(', '<']).next().map(str::to_owned);
+            if let Some(rest) = t.strip_prefix("pub async fn ").or_else(|| t.strip_prefix("pub fn "))
+                && let Some(name) = rest.split(['(', '<']).next()
+            {
+                bodies.push((name.to_owned(), String::new()));
             }
-            let writes_here =
-                ["INSERT ", "UPDATE ", "DELETE ", "begin_write"].iter().any(|w| line.contains(w));
-            if let (true, Some(name)) = (writes_here, &current) {
-                writes.insert(name.clone());
+            if let Some((_, body)) = bodies.last_mut() {
+                body.push_str(line);
+                body.push('\n');
             }
         }
     }
-    writes
+    let mut writes: BTreeSet<String> = bodies
+        .iter()
+        .filter(|(_, body)| ["INSERT ", "UPDATE ", "DELETE ", "begin_write"].iter().any(|w| body.contains(w)))
+        .map(|(name, _)| name.clone())
+        .collect();
+    loop {
+        let more: Vec<String> = bodies
+            .iter()
+            .filter(|(name, body)| {
+                !writes.contains(name) && writes.iter().any(|w| body.contains(&format!("self.{w}(")))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        if more.is_empty() {
+            return writes;
+        }
+        writes.extend(more);
+    }
 }
 
 #[test]

@@ -22,6 +22,7 @@ both_backends!(
     csv_import_reports_every_row_and_shows_progress,
     calendar_feeds_parse_and_revoke,
     private_events_for_members_and_participants_only,
+    events_hold_at_most_the_operators_number_of_participants,
 );
 
 fn location(r: &reqwest::Response) -> String {
@@ -674,5 +675,44 @@ async fn private_events_for_members_and_participants_only(backend: Backend) {
     // Once the participant leaves, the private event is gone for them.
     assert_eq!(participant.post(&format!("{path}/leave"), &[]).await.status(), 303);
     assert_eq!(participant.page(&path).await.0, 404);
+    app.stop().await;
+}
+
+async fn dan_id(app: &TestApp) -> Uuid {
+    user_id(app, "dan@example.org").await
+}
+
+async fn events_hold_at_most_the_operators_number_of_participants(backend: Backend) {
+    let app = TestApp::start_with_max_participants(backend, 2).await;
+    let (ada, org) = owner_of(&app, "ada@example.org", "Ada", "Rust Paris").await;
+    let (id, public) = new_event(&app, &ada, &org, "Rust night", "public").await;
+    let add = format!("/orgs/{}/events/{id}/participants", org.slug);
+    for email in ["one@example.org", "two@example.org"] {
+        assert_eq!(ada.post(&add, &[("email", email)]).await.status(), 303, "{email}");
+    }
+
+    // The third is refused with the reason, on the page…
+    let r = ada.post(&add, &[("email", "three@example.org")]).await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("reached the limit of 2 participants"));
+    // …by an answer from the public page…
+    let dan = app.signed_up("dan@example.org", "Dan", true).await;
+    let r = dan.post(&format!("{public}/rsvp"), &[("rsvp", "going")]).await;
+    assert_eq!(r.status(), 303);
+    let (_, page) = dan.page(&location(&r)).await;
+    assert!(page.contains("reached the limit of 2 participants"), "{page}");
+    assert!(app.db.db.participant_of(id, dan_id(&app).await).await.unwrap().is_none());
+    // …and in a CSV import's report.
+    let import = format!("{add}/import");
+    let r = upload(&ada, &import, b"four@example.org\n").await;
+    assert_eq!(r.status(), 303);
+    let report = finished_import(&ada, &location(&r)).await;
+    assert!(report.contains("reached the limit of 2 participants"), "{report}");
+    assert_eq!(app.db.db.participant_count(id).await.unwrap(), 2);
+
+    // Room again once someone is removed.
+    let first = app.db.db.participant_rows(id).await.unwrap()[0].id;
+    assert_eq!(ada.post(&format!("{add}/{first}/remove"), &[]).await.status(), 303);
+    assert_eq!(dan.post(&format!("{public}/rsvp"), &[("rsvp", "going")]).await.status(), 303);
     app.stop().await;
 }

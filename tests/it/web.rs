@@ -149,3 +149,24 @@ async fn signed_in_pages_are_never_cached() {
     assert!(r.headers()["cache-control"].to_str().unwrap().contains("immutable"), "{css}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::start(Backend::Sqlite).await;
+    let limit = herald::web::server::HEADER_READ_TIMEOUT;
+    // A client that starts a request and never finishes its headers…
+    let mut slow = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: herald\r\nX-Slow: ").await.unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(limit + Duration::from_secs(10), slow.read_to_end(&mut buf)).await;
+    // …is cut off once the time for headers is up, not kept forever.
+    assert!(read.is_ok(), "the connection is still open after {:?}", started.elapsed());
+    assert!(started.elapsed() >= limit - Duration::from_secs(1), "closed too early: {:?}", started.elapsed());
+    // Everyone else is served as usual, with the peer address known (sign-in limits use it).
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let v = app.signed_up("ada@example.org", "Ada", true).await;
+    assert_eq!(v.page("/account").await.0, 200);
+    app.stop().await;
+}

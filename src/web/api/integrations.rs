@@ -285,6 +285,7 @@ async fn list(
               (status = 400, body = Problem, content_type = "application/problem+json"),
               (status = 401, body = Problem, content_type = "application/problem+json"),
               (status = 403, body = Problem, content_type = "application/problem+json", description = "The caller's email address is not verified"),
+              (status = 409, body = Problem, content_type = "application/problem+json", description = "The caller has 20 channels already"),
               (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn create(
     State(state): State<AppState>,

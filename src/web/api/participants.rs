@@ -329,7 +329,7 @@ async fn put_rsvp(
     let Some(answer) = answer.filter(|_| errors.is_empty()) else {
         return Err(ApiError::Invalid(errors));
     };
-    let (p, joined) = participants::rsvp(&state.db, &r.view, &r.caller.user, answer, channels).await?;
+    let (p, joined) = participants::rsvp(&state, &r.view, &r.caller.user, answer, channels).await?;
     let status = if joined { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, ApiJson(load_participant(&state, p.id).await?)).into_response())
 }

@@ -35,7 +35,9 @@ pub struct TokenInfo {
     pub last_used_at: Option<DateTime<Utc>>,
     /// When it was revoked, if it was.
     pub revoked_at: Option<DateTime<Utc>>,
-    /// Whether it still works.
+    /// When it stops (or stopped) working by itself; absent: never.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Whether it still works: not revoked and not expired.
     pub active: bool,
 }
 
@@ -47,7 +49,8 @@ impl From<&ApiToken> for TokenInfo {
             created_at: t.created_at,
             last_used_at: t.last_used_at,
             revoked_at: t.revoked_at,
-            active: t.revoked_at.is_none(),
+            expires_at: t.expires_at,
+            active: t.active(Utc::now()),
         }
     }
 }
@@ -57,7 +60,12 @@ impl From<&ApiToken> for TokenInfo {
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// What the token is for, 1–100 characters (e.g. "CI deploys").
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
+    /// Days until it stops working by itself (1–3650); absent or null: it works until revoked.
+    #[schema(minimum = 1, maximum = 3650, example = 90)]
+    #[serde(default)]
+    pub expires_in_days: Option<i64>,
 }
 
 /// A token just created: the only time its value is shown.
@@ -69,6 +77,8 @@ pub struct CreatedToken {
     pub name: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it stops working by itself; absent: never.
+    pub expires_at: Option<DateTime<Utc>>,
     /// The token. Store it now: Herald keeps only a hash and cannot show it again.
     pub token: String,
 }
@@ -85,11 +95,13 @@ async fn list(
     Ok(Json(tokens.iter().map(TokenInfo::from).collect()))
 }
 
-/// Creates a token; the answer is the only time its value is shown.
+/// Creates a token, optionally expiring; the answer is the only time its value is shown. An
+/// account has at most 25 working tokens (409 past that).
 #[utoipa::path(post, path = "/me/tokens", tag = "account", request_body = NewToken,
     responses((status = 201, body = CreatedToken),
               (status = 400, body = Problem, content_type = "application/problem+json"),
               (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 409, body = Problem, content_type = "application/problem+json", description = "The account has 25 working tokens already"),
               (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn create(
     State(state): State<AppState>,
@@ -100,8 +112,14 @@ async fn create(
     let Some(name) = errors.check("name", Name::parse(&input.name)) else {
         return Err(ApiError::Invalid(errors));
     };
-    let (row, token) = tokens::issue(&state.db, caller.user.id, &name).await?;
-    let body = CreatedToken { id: row.id, name: row.name, created_at: row.created_at, token };
+    let (row, token) = tokens::issue(&state.db, caller.user.id, &name, input.expires_in_days).await?;
+    let body = CreatedToken {
+        id: row.id,
+        name: row.name,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        token,
+    };
     Ok((StatusCode::CREATED, [(axum::http::header::CACHE_CONTROL, "no-store")], Json(body)))
 }
 

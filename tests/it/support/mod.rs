@@ -170,8 +170,26 @@ impl TestApp {
             .await
     }
 
+    /// Herald (web + worker) on `backend` allowing at most `max` participants per event.
+    pub async fn start_with_max_participants(backend: Backend, max: usize) -> Self {
+        let db = TestDb::new(backend).await;
+        Self::start_configured(db, &temporal_address(), true, LOCAL_TARGETS, |web| web.max_participants = max)
+            .await
+    }
+
     /// Herald on `db`, against Temporal at `temporal`, with `targets` for channels.
     pub async fn start_with_targets(db: TestDb, temporal: &str, worker: bool, targets: Targets) -> Self {
+        Self::start_configured(db, temporal, worker, targets, |_| {}).await
+    }
+
+    /// Herald on `db` with the tests' web settings, changed by `configure`.
+    async fn start_configured(
+        db: TestDb,
+        temporal: &str,
+        worker: bool,
+        targets: Targets,
+        configure: impl FnOnce(&mut WebConfig),
+    ) -> Self {
         let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let apprise = fake_apprise::FakeApprise::start().await;
         // Port 0 in both: Herald binds a free port and puts it into its public URL.
@@ -179,6 +197,7 @@ impl TestApp {
         web.mail_url = Some(MAIL_URL.to_owned());
         // Tests play clients at other addresses with X-Forwarded-For, as a proxy on this machine would.
         web.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        configure(&mut web);
         let settings = Settings {
             database: db.database_config(),
             temporal: temporal_config(temporal),
