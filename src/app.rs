@@ -77,6 +77,10 @@ impl Herald {
         let keys = SecretKey::load(settings.secret_key.as_deref(), &settings.database.data_dir)?;
         let db = open_database(&settings.database).await?;
         info!(backend = db.backend(), database = %settings.database.url.redacted(), "database ready");
+        // Config keys written in plain text by earlier versions are encrypted once, here.
+        if let Err(e) = crate::integrations::seal_stored_keys(&db, &keys).await {
+            tracing::warn!(error = %e, "cannot encrypt the stored config keys now; they keep working as they are");
+        }
         let listener = match &settings.web {
             Some(web) => Some(bind(web.listen).await?),
             None => None,

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
-use herald_workflows::apprise::{AppriseClient, BodyFormat, ConfigKey, NoticeType};
+use herald_workflows::apprise::{AppriseClient, BodyFormat, NoticeType};
 use herald_workflows::{
     Batch, DeliverRequest, EventPlan, NoticeSpec, NoticeSwitches, Planned, Status, Target,
 };
@@ -148,7 +148,11 @@ impl Deliverer {
                     .await?;
                 let target = match channel {
                     None => None,
-                    Some(c) => match ConfigKey::parse(&c.config_key) {
+                    Some(c) => match crate::integrations::open_config_key(
+                        &self.keys,
+                        c.integration_id,
+                        &c.config_key,
+                    ) {
                         Ok(k) => Some(Target {
                             integration_id: c.integration_id,
                             key: k,

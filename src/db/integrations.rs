@@ -129,6 +129,22 @@ impl Db {
             .map_err(DbError::from))
     }
 
+    /// Replaces an integration's stored config key `old` by `new` (the same key, sealed); false
+    /// when it changed meanwhile.
+    #[instrument(skip_all, fields(%id))]
+    pub async fn replace_config_key(&self, id: Uuid, old: &str, new: &str) -> Result<bool, DbError> {
+        let done = on_pool!(self, pool => sqlx::query(
+            "UPDATE integrations SET config_key = $3 WHERE id = $1 AND config_key = $2",
+        )
+        .bind(id)
+        .bind(old)
+        .bind(new)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
     /// Replaces the config of one of the user's integrations; it becomes unconfirmed again.
     #[instrument(skip_all, fields(%id))]
     pub async fn replace_integration_config(

@@ -5,7 +5,8 @@
 //!   config only encrypted ([`seal`](fn@seal): XChaCha20-Poly1305 under a key derived from
 //!   Herald's secret key, the integration id as associated data), shows only
 //!   [`redact`](fn@redact)ed URLs and never logs them. The `config_key` is 256 random bits:
-//!   anyone who knows it can send through the config.
+//!   anyone who knows it can send through the config, so it is stored encrypted the same way
+//!   ([`seal_config_key`]).
 //! - **Input.** A name and a list of URLs, each with tags ([`validate_entries`]); or one of the
 //!   guided [`Service`] forms, which builds the URL from a few fields.
 //! - **Reach.** Only services for people, and never Herald's own network ([`targets`]):
@@ -40,10 +41,10 @@ pub use config::{
     validate_entries,
 };
 pub use redact::redact;
-pub use seal::{entries_of, open, redacted_entries, seal};
+pub use seal::{entries_of, open, open_config_key, redacted_entries, seal, seal_config_key};
 pub use service::{
     Channels, Delivery, Pushed, ResyncReport, Saved, Sent, VERIFY_FIRST, check_may_add, resync_all,
-    send_through, status_of,
+    seal_stored_keys, send_through, status_of,
 };
 pub use targets::Targets;
 

@@ -76,14 +76,81 @@ pub fn redacted_entries(keys: &SecretKey, integration: &Integration) -> Vec<(Str
     }
 }
 
-pub(super) fn config_key(integration: &Integration) -> anyhow::Result<ConfigKey> {
-    ConfigKey::parse(&integration.config_key)
-        .map_err(|_| anyhow::anyhow!("integration {}: the stored config key is not valid", integration.id))
+/// How a sealed config key starts in the database; a key without it is a plain one stored
+/// before keys were sealed (sealed on the next start: [`crate::integrations::seal_stored_keys`]).
+pub(crate) const SEALED_KEY_PREFIX: &str = "s1.";
+
+fn key_associated_data(id: Uuid) -> Vec<u8> {
+    let mut aad = b"herald-integration-key:".to_vec();
+    aad.extend_from_slice(id.as_bytes());
+    aad
+}
+
+/// The Apprise config key of integration `id` as the database stores it: encrypted like the
+/// config (whoever reads the database cannot use the key against the Apprise API).
+pub fn seal_config_key(keys: &SecretKey, id: Uuid, key: &str) -> anyhow::Result<String> {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    let sealed = cipher(keys)
+        .encrypt(XNonce::from_slice(&nonce), Payload { msg: key.as_bytes(), aad: &key_associated_data(id) })
+        .map_err(|_| anyhow::anyhow!("cannot encrypt a config key"))?;
+    let mut raw = nonce.to_vec();
+    raw.extend_from_slice(&sealed);
+    Ok(format!("{SEALED_KEY_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)))
+}
+
+/// The Apprise config key of integration `id` from what the database stores.
+pub fn open_config_key(keys: &SecretKey, id: Uuid, stored: &str) -> anyhow::Result<ConfigKey> {
+    use base64::Engine;
+    let plain = match stored.strip_prefix(SEALED_KEY_PREFIX) {
+        None => stored.to_owned(),
+        Some(encoded) => {
+            let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(encoded)
+                .map_err(|_| anyhow::anyhow!("integration {id}: the stored config key is damaged"))?;
+            let (Some(nonce), Some(body)) = (raw.get(..NONCE_LEN), raw.get(NONCE_LEN..)) else {
+                anyhow::bail!("integration {id}: the stored config key is damaged");
+            };
+            let bytes = cipher(keys)
+                .decrypt(XNonce::from_slice(nonce), Payload { msg: body, aad: &key_associated_data(id) })
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "integration {id}: the stored config key does not decrypt (was HERALD_SECRET_KEY changed?)"
+                    )
+                })?;
+            String::from_utf8(bytes)
+                .map_err(|_| anyhow::anyhow!("integration {id}: the config key is not text"))?
+        }
+    };
+    ConfigKey::parse(&plain)
+        .map_err(|_| anyhow::anyhow!("integration {id}: the stored config key is not valid"))
+}
+
+pub(super) fn config_key(keys: &SecretKey, integration: &Integration) -> anyhow::Result<ConfigKey> {
+    open_config_key(keys, integration.id, &integration.config_key)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sealed_config_keys_open_only_for_their_row_and_key() {
+        let keys = SecretKey::generate();
+        let id = Uuid::new_v4();
+        let key = crate::secrets::random_token();
+        let stored = seal_config_key(&keys, id, &key).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(stored.starts_with(SEALED_KEY_PREFIX) && !stored.contains(&key));
+        assert!((22..=128).contains(&stored.len()), "fits the column: {}", stored.len());
+        let opened = open_config_key(&keys, id, &stored).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(opened.as_str(), key);
+        assert!(open_config_key(&keys, Uuid::new_v4(), &stored).is_err(), "another row's id");
+        assert!(open_config_key(&SecretKey::generate(), id, &stored).is_err(), "another key");
+        let legacy = open_config_key(&keys, id, &key).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(legacy.as_str(), key, "a key stored before sealing still works");
+    }
 
     #[test]
     fn sealed_configs_open_only_for_their_row_and_key() {

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::codes::{CODE_MINUTES, MAX_CODE_ATTEMPTS, RESEND_SECONDS, code_hash, new_code, typed_codes};
 use super::config::{Entry, EntryInput, all_tags, config_text, parse_tag, validate_entries};
-use super::seal::{config_key, entries_of, open, seal};
+use super::seal::{SEALED_KEY_PREFIX, config_key, entries_of, open, seal, seal_config_key};
 use super::targets::Targets;
 use super::{MAX_CHANNELS, MAX_TAGS};
 use crate::db::models::{Integration, User};
@@ -134,7 +134,7 @@ pub async fn send_through(
     integration: &Integration,
     notice: &Notice<'_>,
 ) -> Sent {
-    let key = match config_key(integration) {
+    let key = match config_key(keys, integration) {
         Ok(k) => k,
         Err(e) => {
             tracing::error!(error = %e, "cannot send through an integration");
@@ -167,7 +167,7 @@ pub async fn resync_all(db: &Db, keys: &SecretKey, client: &AppriseClient) -> an
     let mut report = ResyncReport::default();
     for integration in db.all_integrations().await? {
         let pushed = async {
-            let key = config_key(&integration)?;
+            let key = config_key(keys, &integration)?;
             let text = open(keys, integration.id, &integration.config_ciphertext)?;
             client.add_config(&key, &text).await.map_err(anyhow::Error::from)
         }
@@ -182,6 +182,25 @@ pub async fn resync_all(db: &Db, keys: &SecretKey, client: &AppriseClient) -> an
     }
     tracing::info!(pushed = report.pushed, failed = report.failed, "integrations resynced");
     Ok(report)
+}
+
+/// Encrypts the config keys stored in plain text by earlier versions; returns how many. Run at
+/// start-up; a key that cannot be sealed stays as it is (and still works).
+pub async fn seal_stored_keys(db: &Db, keys: &SecretKey) -> anyhow::Result<usize> {
+    let mut sealed = 0;
+    for integration in db.all_integrations().await? {
+        if integration.config_key.starts_with(SEALED_KEY_PREFIX) {
+            continue;
+        }
+        let stored = seal_config_key(keys, integration.id, &integration.config_key)?;
+        if db.replace_config_key(integration.id, &integration.config_key, &stored).await? {
+            sealed += 1;
+        }
+    }
+    if sealed > 0 {
+        tracing::info!(sealed, "config keys stored in plain text are encrypted now");
+    }
+    Ok(sealed)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -296,9 +315,10 @@ impl Channels<'_> {
         let text = config_text(&entries);
         let pushed = self.push(&key, &entries, None).await?;
         let sealed = seal(self.keys, id, &text)?;
+        let stored_key = seal_config_key(self.keys, id, &key)?;
         let integration = match self
             .db
-            .insert_integration(id, user.id, name.as_str(), &key, &sealed, &all_tags(&entries))
+            .insert_integration(id, user.id, name.as_str(), &stored_key, &sealed, &all_tags(&entries))
             .await
         {
             Ok(i) => i,
@@ -333,7 +353,8 @@ impl Channels<'_> {
         self.check_targets(&entries).await?;
         let text = config_text(&entries);
         let previous = open(self.keys, id, &current.config_ciphertext).ok();
-        let pushed = self.push(&current.config_key, &entries, previous.as_deref()).await?;
+        let key = config_key(self.keys, &current)?;
+        let pushed = self.push(key.as_str(), &entries, previous.as_deref()).await?;
         let sealed = seal(self.keys, id, &text)?;
         self.db.replace_integration_config(user.id, id, &sealed, &all_tags(&entries)).await?;
         tracing::info!(user_id = %user.id, integration_id = %id, urls = entries.len(), "integration URLs replaced");
@@ -395,7 +416,7 @@ impl Channels<'_> {
     pub async fn delete(&self, user: &User, id: Uuid) -> Result<Integration, ServiceError> {
         let integration = self.get(user, id).await?;
         if let Some(client) = self.apprise {
-            let key = config_key(&integration)?;
+            let key = config_key(self.keys, &integration)?;
             match client.delete_config(&key).await {
                 Ok(Removal::Deleted | Removal::AlreadyGone) => {}
                 Err(e) => {

@@ -564,6 +564,24 @@ async fn resync_re_pushes_every_integration_and_fails_loudly() {
         assert_eq!(fake.stored_config(key.as_str()).as_deref(), Some(*text), "pushed as stored");
     }
 
+    // Keys stored in plain text by an earlier version are encrypted (as Herald does when it
+    // starts), and keep working.
+    assert_eq!(herald::integrations::seal_stored_keys(&db.db, &keys).await.unwrap(), 2);
+    assert_eq!(herald::integrations::seal_stored_keys(&db.db, &keys).await.unwrap(), 0, "once");
+    for (key, _) in &stored {
+        fake.forget(key.as_str());
+    }
+    for row in db.db.all_integrations().await.unwrap() {
+        assert!(stored.iter().all(|(key, _)| !row.config_key.contains(key.as_str())), "no plain key stored");
+        let opened = herald::integrations::open_config_key(&keys, row.id, &row.config_key).unwrap();
+        assert!(stored.iter().any(|(key, _)| key.as_str() == opened.as_str()));
+    }
+    let (code, stdout, stderr) = herald(&["integrations", "resync"], &env);
+    assert_eq!((code, stdout.trim()), (Some(0), "re-pushed 2 integrations, 0 failed"), "{stderr}");
+    for (key, text) in &stored {
+        assert_eq!(fake.stored_config(key.as_str()).as_deref(), Some(*text), "pushed under the same key");
+    }
+
     // The Apprise API fails: every push fails, the command says so and exits 1.
     fake.set_failing(true);
     let (code, stdout, stderr) = herald(&["integrations", "resync"], &env);

@@ -67,7 +67,9 @@ fn id_in(path: &str) -> Uuid {
 
 /// The config key of a channel, read from the database.
 async fn key_of(app: &TestApp, owner: Uuid, id: Uuid) -> String {
-    app.db.db.integration_of(owner, id).await.unwrap().expect("the channel exists").config_key
+    let stored = app.db.db.integration_of(owner, id).await.unwrap().expect("the channel exists");
+    assert!(!stored.config_key.contains(&app.apprise_key(&stored)), "the key is stored encrypted");
+    app.apprise_key(&stored)
 }
 
 /// The 6 digits in `text`.
@@ -125,7 +127,7 @@ pub(crate) async fn confirmed_channel(
         api(app, token, Method::POST, "/api/v1/integrations", Some(api_channel(name, urls))).await;
     assert_eq!(status, 201, "{body}");
     let id = Uuid::parse_str(body["id"].as_str().unwrap()).unwrap();
-    let key = any_integration(&app.db.db, id).await.config_key;
+    let key = app.apprise_key(&any_integration(&app.db.db, id).await);
     let code = all_codes(app, &key, urls);
     let (status, body) = api(
         app,

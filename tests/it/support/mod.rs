@@ -274,6 +274,17 @@ impl TestApp {
         v
     }
 
+    /// The Apprise config key of `integration`, as the Apprise API knows it (the database holds
+    /// it encrypted).
+    pub fn apprise_key(&self, integration: &herald::db::models::Integration) -> String {
+        let keys =
+            herald::secrets::SecretKey::load(None, self.db.data_dir.path()).expect("Herald's key file");
+        herald::integrations::open_config_key(&keys, integration.id, &integration.config_key)
+            .expect("the stored key opens")
+            .as_str()
+            .to_owned()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
