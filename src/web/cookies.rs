@@ -9,8 +9,16 @@ pub const CSRF: &str = "herald_csrf";
 /// One-shot flash messages.
 pub const FLASH: &str = "herald_flash";
 
-/// The value of cookie `name` in the request.
-pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// The name a cookie is sent under: with the `__Host-` prefix behind https, so that browsers
+/// accept it only when it is `Secure`, for this host alone (no `Domain`), on `Path=/` — a
+/// sibling subdomain cannot plant or overwrite it.
+pub fn full_name(name: &str, secure: bool) -> String {
+    if secure { format!("__Host-{name}") } else { name.to_owned() }
+}
+
+/// The value of cookie `name` in the request (under its `__Host-` name when `secure`).
+pub fn get<'a>(headers: &'a HeaderMap, name: &str, secure: bool) -> Option<&'a str> {
+    let name = full_name(name, secure);
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -21,9 +29,10 @@ pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/, Secure when `secure`.
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/, Secure and `__Host-` when `secure`.
 /// `max_age` `None` is a browser-session cookie; `Some(0)` deletes it.
 pub fn set(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> HeaderValue {
+    let name = full_name(name, secure);
     let mut s = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
     if let Some(age) = max_age {
         s.push_str(&format!("; Max-Age={age}"));
@@ -49,13 +58,20 @@ mod tests {
         let mut h = HeaderMap::new();
         h.append(header::COOKIE, HeaderValue::from_static("a=1; herald_session=abc"));
         h.append(header::COOKIE, HeaderValue::from_static("b=2"));
-        assert_eq!(get(&h, SESSION), Some("abc"));
-        assert_eq!(get(&h, "b"), Some("2"));
-        assert_eq!(get(&h, "c"), None);
+        assert_eq!(get(&h, SESSION, false), Some("abc"));
+        assert_eq!(get(&h, "b", false), Some("2"));
+        assert_eq!(get(&h, "c", false), None);
+        assert_eq!(get(&h, SESSION, true), None, "behind https only the __Host- cookie counts");
+        h.append(header::COOKIE, HeaderValue::from_static("__Host-herald_session=def"));
+        assert_eq!(get(&h, SESSION, true), Some("def"));
         let v = set(SESSION, "t", Some(60), true);
         assert_eq!(
             v.to_str().ok(),
-            Some("herald_session=t; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure")
+            Some("__Host-herald_session=t; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure")
+        );
+        assert_eq!(
+            set(SESSION, "t", None, false).to_str().ok(),
+            Some("herald_session=t; Path=/; HttpOnly; SameSite=Lax")
         );
     }
 }

@@ -1,9 +1,11 @@
 //! CSRF protection for every state-changing browser request.
 //!
-//! A random nonce lives in an HttpOnly cookie; the token is an HMAC of it under Herald's key,
-//! rendered into forms (`_csrf`) and sent by htmx as `X-CSRF-Token`. A cross-site page can
-//! neither read the token nor compute it. `/api/` is exempt: it only accepts bearer tokens,
-//! which browsers never attach by themselves.
+//! A random nonce lives in an HttpOnly cookie; the token is an HMAC under Herald's key of that
+//! nonce and of the session cookie, so a token is good for one browser and one session only (a
+//! token seen before sign-in does not work after it). It is rendered into forms (`_csrf`, also
+//! inside multipart uploads) and sent by htmx as `X-CSRF-Token`, never in a URL. A cross-site
+//! page can neither read the token nor compute it. `/api/` is exempt: it only accepts bearer
+//! tokens, which browsers never attach by themselves.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -20,20 +22,22 @@ use crate::secrets::constant_time_eq;
 #[derive(Debug, Clone)]
 pub struct CsrfToken(pub String);
 
-/// Largest form body inspected for `_csrf` (CSV uploads send the token in the header or query).
+/// Largest form body inspected for `_csrf` (a CSV upload is at most 1 MiB).
 const MAX_FORM: usize = 2 * 1024 * 1024;
 
 /// Issues the nonce cookie when missing, exposes the token, and rejects unsafe requests
 /// without a matching token.
 pub async fn protect(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let existing = cookies::get(req.headers(), cookies::CSRF)
+    let secure = state.web.secure_cookies();
+    let existing = cookies::get(req.headers(), cookies::CSRF, secure)
         .filter(|n| n.len() == 43 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
         .map(str::to_owned);
     let (nonce, fresh) = match existing {
         Some(n) => (n, false),
         None => (crate::secrets::random_token(), true),
     };
-    let token = URL_SAFE_NO_PAD.encode(state.keys.sign("csrf", nonce.as_bytes()));
+    let session = cookies::get(req.headers(), cookies::SESSION, secure).unwrap_or("");
+    let token = URL_SAFE_NO_PAD.encode(state.keys.sign("csrf", format!("{nonce}|{session}").as_bytes()));
     req.extensions_mut().insert(CsrfToken(token.clone()));
 
     let unsafe_method =
@@ -58,30 +62,42 @@ fn finish(mut response: Response, fresh: bool, nonce: &str, state: &AppState) ->
     response
 }
 
-/// Finds the token in the header, the query or a url-encoded form body; returns the request
-/// with its body restored.
+/// Finds the token in the header, a url-encoded form body or a multipart body (never the
+/// query: a URL ends up in logs and histories); returns the request with its body restored.
 async fn check(req: Request, expected: &str) -> (bool, Option<Request>) {
     let matches = |candidate: &str| constant_time_eq(candidate.as_bytes(), expected.as_bytes());
     if let Some(h) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
         return (matches(h), Some(req));
     }
-    if let Some(q) = req.uri().query()
-        && let Some(v) = form_value(q.as_bytes(), "_csrf")
-    {
-        return (matches(&v), Some(req));
-    }
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    let content_type =
+        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let boundary = multer::parse_boundary(&content_type).ok();
+    if !content_type.starts_with("application/x-www-form-urlencoded") && boundary.is_none() {
         return (false, Some(req));
     }
     let (parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_FORM).await else { return (false, None) };
-    let ok = form_value(&bytes, "_csrf").is_some_and(|v| matches(&v));
+    let found = match boundary {
+        None => form_value(&bytes, "_csrf"),
+        Some(boundary) => multipart_value(bytes.clone(), boundary, "_csrf").await,
+    };
+    let ok = found.is_some_and(|v| matches(&v));
     (ok, Some(Request::from_parts(parts, Body::from(bytes))))
+}
+
+/// The text of the multipart field `key`, when it comes before any file.
+async fn multipart_value(bytes: axum::body::Bytes, boundary: String, key: &str) -> Option<String> {
+    let stream = futures::stream::once(async move { Ok::<_, std::convert::Infallible>(bytes) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some(key) {
+            return field.text().await.ok();
+        }
+        if field.file_name().is_some() {
+            return None;
+        }
+    }
+    None
 }
 
 fn form_value(encoded: &[u8], key: &str) -> Option<String> {

@@ -51,15 +51,14 @@ fn decode(state: &AppState, value: &str) -> Option<(FlashKind, String)> {
 
 /// Reads the flash cookie into [`Flashes`] and deletes it once shown (unless a new one is set).
 pub async fn carry(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let incoming = cookies::get(req.headers(), cookies::FLASH).map(str::to_owned);
+    let secure = state.web.secure_cookies();
+    let incoming = cookies::get(req.headers(), cookies::FLASH, secure).map(str::to_owned);
     let flashes = incoming.as_deref().and_then(|v| decode(&state, v)).into_iter().collect();
     req.extensions_mut().insert(Flashes(flashes));
     let mut response = next.run(req).await;
-    let sets_new = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .any(|v| v.to_str().is_ok_and(|s| s.starts_with(&format!("{}=", cookies::FLASH))));
+    let sets_new = response.headers().get_all(header::SET_COOKIE).iter().any(|v| {
+        v.to_str().is_ok_and(|s| s.starts_with(&format!("{}=", cookies::full_name(cookies::FLASH, secure))))
+    });
     // Keep it across redirects; drop it once a page has shown it.
     if incoming.is_some() && !sets_new && !response.status().is_redirection() {
         response

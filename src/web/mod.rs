@@ -118,7 +118,7 @@ async fn private_responses(
     next: axum::middleware::Next,
 ) -> Response {
     use axum::http::{HeaderValue, header};
-    let signed_in = cookies::get(req.headers(), cookies::SESSION).is_some()
+    let signed_in = cookies::get(req.headers(), cookies::SESSION, state.web.secure_cookies()).is_some()
         || req.headers().contains_key(header::AUTHORIZATION);
     let mut response = next.run(req).await;
     let headers = response.headers_mut();

@@ -47,7 +47,7 @@ impl FromRequestParts<AppState> for MaybeUser {
         if let Some(Looked(found)) = parts.extensions.get::<Looked>() {
             return Ok(Self(found.clone()));
         }
-        let found = match cookies::get(&parts.headers, cookies::SESSION) {
+        let found = match cookies::get(&parts.headers, cookies::SESSION, state.web.secure_cookies()) {
             Some(token) if !token.is_empty() => accounts::session_user(&state.db, token)
                 .await?
                 .map(|(user, session)| CurrentUser { user, session: Some(session) }),

@@ -182,9 +182,10 @@ pub fn import_page(
                     "speaker, volunteer or attendee; attendee when empty) and name are optional; a first line "
                     "starting with " code { "email" } " is a header and skipped. Up to 5,000 rows and 1 MiB."
                 }
-                p.muted { "People with a Herald account are added; everyone else gets an invitation by email. "
-                    "Each row is reported; rows with problems never stop the others." }
+                p.muted { "Members of the organization are added; everyone else gets an invitation by email "
+                    "and takes part once they answer it. Each row is reported; rows with problems never stop the others." }
                 form method="post" action=(action) enctype="multipart/form-data" {
+                    (csrf_field(&shell.csrf))
                     div.field {
                         label for="f-file" { "CSV file" }
                         input id="f-file" type="file" name="file" accept=".csv,text/csv,text/plain" required;

@@ -487,6 +487,62 @@ async fn state_changing_forms_need_the_csrf_token(backend: Backend) {
     assert_eq!(r.status(), 303);
     let user = app.db.db.user_by_email("ada@example.org").await.unwrap().unwrap();
     assert_eq!(user.display_name, "Ada B.");
+
+    // A token in the URL is never accepted (URLs end up in logs and histories).
+    let token = ada.csrf().await;
+    let r = ada.post_raw(&format!("/account/tokens?_csrf={token}"), &[("name", "from the query")]).await;
+    assert_eq!(r.status(), 403, "a token in the query string");
+
+    // Tokens are bound to the session: one seen before signing in is dead after it.
+    let v = app.visitor();
+    let anonymous = v.csrf().await;
+    let r = v.post("/signin", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
+    assert_eq!(r.status(), 303);
+    let r = v.post_raw("/account/tokens", &[("name", "stale"), ("_csrf", &anonymous)]).await;
+    assert_eq!(r.status(), 403, "the token from before sign-in");
+    let fresh = v.csrf().await;
+    assert_ne!(fresh, anonymous);
+    assert_eq!(v.post_raw("/account/tokens", &[("name", "fresh"), ("_csrf", &fresh)]).await.status(), 200);
+    // …and to the browser: another browser's token does not work here.
+    let other = app.visitor();
+    let other_token = other.csrf().await;
+    let r = v.post_raw("/account/tokens", &[("name", "borrowed"), ("_csrf", &other_token)]).await;
+    assert_eq!(r.status(), 403, "another browser's token");
+    app.stop().await;
+}
+
+/// Behind https, cookies carry the `__Host-` prefix (Secure, this host only, Path=/) and
+/// browsers are told to use https only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_cookies_are_host_only_and_transport_is_strict() {
+    let db = crate::support::TestDb::new(Backend::Sqlite).await;
+    let app = TestApp::start_configured(
+        db,
+        &crate::support::temporal_address(),
+        false,
+        crate::support::LOCAL_TARGETS,
+        |web| {
+            web.base_url = url::Url::parse("https://herald.example.org/").unwrap();
+        },
+    )
+    .await;
+    let r = app.get("/signin").await;
+    assert_eq!(r.status(), 200);
+    let cookies: Vec<String> =
+        r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    assert!(!cookies.is_empty());
+    for c in &cookies {
+        assert!(c.starts_with("__Host-herald_") && c.contains("; Secure") && c.contains("Path=/"), "{c}");
+        assert!(!c.to_lowercase().contains("domain="), "{c}");
+    }
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
+    // The plain http app sends neither.
+    let plain = TestApp::start(Backend::Sqlite).await;
+    let r = plain.get("/signin").await;
+    assert!(r.headers().get("strict-transport-security").is_none());
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("herald_csrf=") && !cookie.contains("Secure"), "{cookie}");
+    plain.stop().await;
     app.stop().await;
 }
 

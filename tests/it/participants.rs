@@ -445,10 +445,12 @@ async fn participants_and_rsvp_through_the_api(backend: Backend) {
 }
 
 /// A `multipart/form-data` body with `csv` as the file: (content type, body).
-fn multipart(csv: &[u8]) -> (String, Vec<u8>) {
+/// A multipart form as a browser sends the import form: the CSRF field first, then the file.
+fn multipart(csrf: &str, csv: &[u8]) -> (String, Vec<u8>) {
     let boundary = "herald-test-boundary-7d1f0c";
     let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"people.csv\"\r\n\
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"people.csv\"\r\n\
          Content-Type: text/csv\r\n\r\n"
     )
     .into_bytes();
@@ -459,9 +461,9 @@ fn multipart(csv: &[u8]) -> (String, Vec<u8>) {
 
 async fn upload(v: &Visitor, path: &str, csv: &[u8]) -> reqwest::Response {
     let token = v.csrf().await;
-    let (content_type, body) = multipart(csv);
+    let (content_type, body) = multipart(&token, csv);
     v.http
-        .post(format!("{}{path}?_csrf={token}", v.base))
+        .post(format!("{}{path}", v.base))
         .header("content-type", content_type)
         .body(body)
         .send()

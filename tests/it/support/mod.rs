@@ -183,7 +183,7 @@ impl TestApp {
     }
 
     /// Herald on `db` with the tests' web settings, changed by `configure`.
-    async fn start_configured(
+    pub async fn start_configured(
         db: TestDb,
         temporal: &str,
         worker: bool,
@@ -359,13 +359,28 @@ impl Visitor {
         Self { http, base: base.to_owned(), csrf: std::sync::Mutex::new(None) }
     }
 
-    /// GET `path`, remembering the page's CSRF token.
+    /// Forgets the CSRF token when `r` changes the session: tokens are bound to the session, as
+    /// a browser gets a new one with the next page.
+    fn note_session(&self, r: &reqwest::Response) {
+        let new_session = r.headers().get_all(reqwest::header::SET_COOKIE).iter().any(|v| {
+            v.to_str()
+                .is_ok_and(|s| s.starts_with("herald_session=") || s.starts_with("__Host-herald_session="))
+        });
+        if new_session {
+            *self.csrf.lock().unwrap() = None;
+        }
+    }
+
+    /// GET `path`.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
+        let r = self
+            .http
             .get(format!("{}{path}", self.base))
             .send()
             .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        self.note_session(&r);
+        r
     }
 
     /// GET `path` and return (status, body), remembering the CSRF token in it.
@@ -384,8 +399,8 @@ impl Visitor {
         if let Some(t) = self.csrf.lock().unwrap().clone() {
             return t;
         }
-        let (_, body) = self.page("/signin").await;
-        csrf_in(&body).expect("the sign-in page carries a CSRF token")
+        let (_, body) = self.page("/").await;
+        csrf_in(&body).expect("every page carries the CSRF token")
     }
 
     /// POST a form with the CSRF token added.
@@ -393,12 +408,15 @@ impl Visitor {
         let token = self.csrf().await;
         let mut form: Vec<(&str, &str)> = fields.to_vec();
         form.push(("_csrf", &token));
-        self.http
+        let r = self
+            .http
             .post(format!("{}{path}", self.base))
             .form(&form)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        self.note_session(&r);
+        r
     }
 
     /// POST a form exactly as given (no CSRF token added).
@@ -415,8 +433,13 @@ impl Visitor {
 /// The CSRF token in a page's forms.
 pub fn csrf_in(html: &str) -> Option<String> {
     let marker = r#"name="_csrf" value=""#;
+    if let Some(i) = html.find(marker) {
+        return Some(html[i + marker.len()..].chars().take_while(|c| *c != '"').collect());
+    }
+    // The page's htmx header, on every page: hx-headers="{"X-CSRF-Token":"…"}" (HTML-escaped).
+    let marker = "X-CSRF-Token&quot;:&quot;";
     let start = html.find(marker)? + marker.len();
-    Some(html[start..].chars().take_while(|c| *c != '"').collect())
+    Some(html[start..].chars().take_while(|c| *c != '&').collect())
 }
 
 /// Buffer behind [`capture_logs`].
