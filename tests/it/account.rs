@@ -557,3 +557,74 @@ async fn revoking_with_htmx_updates_the_row_in_place() {
     assert!(app.db.db.use_api_token(&herald::secrets::hash_token("herald_abc")).await.unwrap().is_none());
     app.stop().await;
 }
+
+/// The OpenAPI document says what each operation can answer, and the API keeps to it for bodies
+/// of the wrong JSON type or size: a problem document, never a 5xx.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_each_operations_refusals() {
+    let app = TestApp::start(crate::support::Backend::Sqlite).await;
+    let ada = app.signed_up("ada@example.org", "Ada", true).await;
+    let token = token_for(&ada, "schema").await;
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                continue;
+            }
+            operations += 1;
+            let listed: Vec<&str> = op["responses"].as_object().unwrap().keys().map(String::as_str).collect();
+            let has = |s: &str| listed.contains(&s);
+            assert!(has("401"), "{method} {path}: 401 {listed:?}");
+            if path.contains('{') {
+                assert!(has("404"), "{method} {path}: 404 {listed:?}");
+            }
+            if op.get("requestBody").is_none() {
+                continue;
+            }
+            for status in ["400", "413", "422"] {
+                assert!(has(status), "{method} {path}: {status} {listed:?}");
+            }
+            // A body of the wrong JSON type gets a documented problem, never a server error.
+            let url = path.replace("/api/v1", "").replace(['{', '}'], "");
+            let concrete = url
+                .split('/')
+                .map(|seg| {
+                    if seg.ends_with("id") || seg == "slug" || seg == "p" {
+                        "00000000-0000-0000-0000-000000000000"
+                    } else {
+                        seg
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            for body in [json!([]), json!("text"), json!(42), json!(null)] {
+                let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let r = api(&app, m, &format!("/api/v1{concrete}"), Some(&token), Some(body.clone())).await;
+                let status = r.status().as_u16().to_string();
+                assert!(
+                    listed.contains(&status.as_str()),
+                    "{method} {path} with {body}: {status} is not in {listed:?}"
+                );
+                assert_eq!(r.headers()[CONTENT_TYPE], "application/problem+json", "{method} {path}");
+            }
+        }
+    }
+    assert!(operations >= 30, "{operations} operations");
+
+    // Where the path holds no id, the wrong type is a 400 naming the problem; too big is 413.
+    for (method, path) in [
+        (reqwest::Method::POST, "/api/v1/orgs"),
+        (reqwest::Method::PATCH, "/api/v1/me"),
+        (reqwest::Method::POST, "/api/v1/me/tokens"),
+    ] {
+        let r = api(&app, method.clone(), path, Some(&token), Some(json!(["an", "array"]))).await;
+        assert_eq!(r.status(), 400, "{method} {path}");
+        let problem: Value = r.json().await.unwrap();
+        assert!(problem["detail"].as_str().unwrap().contains("expected"), "{problem}");
+    }
+    let big = json!({"name": "x".repeat(3 * 1024 * 1024)});
+    let r = api(&app, reqwest::Method::POST, "/api/v1/orgs", Some(&token), Some(big)).await;
+    assert_eq!(r.status(), 413);
+    app.stop().await;
+}

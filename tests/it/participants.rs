@@ -23,6 +23,7 @@ both_backends!(
     calendar_feeds_parse_and_revoke,
     private_events_for_members_and_participants_only,
     events_hold_at_most_the_operators_number_of_participants,
+    one_address_gets_a_bounded_number_of_invitations,
 );
 
 fn location(r: &reqwest::Response) -> String {
@@ -716,5 +717,26 @@ async fn events_hold_at_most_the_operators_number_of_participants(backend: Backe
     let first = app.db.db.participant_rows(id).await.unwrap()[0].id;
     assert_eq!(ada.post(&format!("{add}/{first}/remove"), &[]).await.status(), 303);
     assert_eq!(dan.post(&format!("{public}/rsvp"), &[("rsvp", "going")]).await.status(), 303);
+    app.stop().await;
+}
+
+async fn one_address_gets_a_bounded_number_of_invitations(backend: Backend) {
+    use herald::limits::INVITATIONS_PER_ADDRESS_HOUR;
+    let app = TestApp::start(backend).await;
+    let (ada, org) = owner_of(&app, "ada@example.org", "Ada", "Rust Paris").await;
+    // An organizer inviting the same address to event after event: the first few are mailed,
+    // then the invitations are saved but the inbox is left alone for the hour.
+    let mut pages = Vec::new();
+    for n in 0..=INVITATIONS_PER_ADDRESS_HOUR {
+        let (id, _) = new_event(&app, &ada, &org, &format!("Night {n}"), "public").await;
+        let add = format!("/orgs/{}/events/{id}/participants", org.slug);
+        let r = ada.post(&add, &[("email", "target@example.org")]).await;
+        assert_eq!(r.status(), 303);
+        pages.push(ada.page(&location(&r)).await.1);
+        assert!(app.db.db.invited_participant(id, "target@example.org").await.unwrap().is_some());
+    }
+    assert_eq!(app.apprise.mail_to("target@example.org").len(), INVITATIONS_PER_ADDRESS_HOUR as usize);
+    let last = pages.last().unwrap();
+    assert!(last.contains("The invitation is saved, but we could not send the email just now."), "{last}");
     app.stop().await;
 }

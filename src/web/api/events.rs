@@ -121,8 +121,10 @@ fn api_event(e: &Event, org_slug: &str, synced: SyncState) -> ApiEvent {
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct EventBody {
     /// Name (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
-    /// Markdown description.
+    /// Markdown description (at most 20,000 characters).
+    #[schema(max_length = 20000)]
     pub description: Option<String>,
     /// Start: RFC 3339 with offset (or a local `YYYY-MM-DDTHH:MM` in `timezone`; a time that
     /// occurs twice means the earlier moment, a skipped one is rejected).
@@ -130,14 +132,18 @@ pub struct EventBody {
     /// End, like `starts_at`; after the start.
     pub ends_at: Option<String>,
     /// IANA time zone name, like Europe/Paris.
+    #[schema(example = "Europe/Paris", max_length = 64)]
     pub timezone: Option<String>,
-    /// Where.
+    /// Where (at most 500 characters).
+    #[schema(max_length = 500)]
     pub location: Option<String>,
-    /// Online link (http or https).
+    /// Online link (http or https, at most 2,000 characters).
+    #[schema(max_length = 2000, pattern = "^https?://")]
     pub online_url: Option<String>,
     /// public (default), unlisted or private.
     pub visibility: Option<ApiVisibility>,
     /// Reminders in seconds before the start: positive, at most a year, at most 10, distinct.
+    #[schema(max_items = 10, example = json!([86400, 3600]))]
     pub reminder_offsets: Option<Vec<i64>>,
     /// Default true.
     pub notify_reminders: Option<bool>,

@@ -214,12 +214,17 @@ impl IntegrationOut {
 pub struct UrlIn {
     /// An Apprise URL, like `ntfys://ntfy.sh/my-topic` or `mailtos://user:pass@smtp.example.org?to=me@example.org`;
     /// at most 2,048 characters, no spaces.
-    #[schema(example = "ntfys://ntfy.sh/my-topic")]
+    #[schema(
+        example = "ntfys://ntfy.sh/my-topic",
+        min_length = 1,
+        max_length = 2048,
+        pattern = "^[A-Za-z][A-Za-z0-9+.-]*://"
+    )]
     pub url: String,
     /// Tags: lower-case letters, digits, `_` and `-`, 1–32 characters each (`all` and `always`
     /// are reserved by Apprise). Upper case is lower-cased.
     #[serde(default)]
-    #[schema(example = json!(["phone", "urgent"]))]
+    #[schema(example = json!(["phone", "urgent"]), max_items = 10)]
     pub tags: Vec<String>,
 }
 
@@ -234,9 +239,10 @@ impl From<&UrlIn> for EntryInput {
 #[serde(deny_unknown_fields)]
 pub struct NewIntegration {
     /// Its name, 1–100 characters, unique among the caller's channels.
-    #[schema(example = "My phone")]
+    #[schema(example = "My phone", min_length = 1, max_length = 100)]
     pub name: String,
     /// 1–20 Apprise URLs with their tags.
+    #[schema(min_items = 1, max_items = 20)]
     pub urls: Vec<UrlIn>,
 }
 

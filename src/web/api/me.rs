@@ -62,10 +62,13 @@ async fn me(ApiUser(caller): ApiUser) -> Result<Json<Me>, ApiError> {
 #[serde(deny_unknown_fields)]
 pub struct MeUpdate {
     /// Display name, 1–100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub display_name: Option<String>,
     /// IANA time zone, such as `Europe/Paris`.
+    #[schema(max_length = 64, example = "Europe/Paris")]
     pub timezone: Option<String>,
     /// Date format: `iso` (2026-11-22), `dmy` (22/11/2026) or `mdy` (11/22/2026).
+    #[schema(pattern = "^(iso|dmy|mdy)$")]
     pub date_format: Option<String>,
 }
 

@@ -60,9 +60,54 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The answers every operation of a kind can give, added to the document wherever an
+/// operation does not list them itself: 401 for every operation (all need a token), 404 where
+/// the path names something, and 400, 413 and 422 where a body is sent.
+struct StandardResponses;
+
+impl Modify for StandardResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let named = path.contains('{');
+            for operation in [&mut item.get, &mut item.put, &mut item.post, &mut item.patch, &mut item.delete]
+                .into_iter()
+                .flatten()
+            {
+                let has_body = operation.request_body.is_some();
+                let standard = [
+                    (true, "401", "No token, or a token that is unknown, revoked or expired."),
+                    (named, "404", "Nothing here, or nothing the caller may see."),
+                    (
+                        has_body,
+                        "400",
+                        "The body is not JSON of the expected shape (for example an array where an object is expected).",
+                    ),
+                    (has_body, "413", "The body is larger than 2 MiB."),
+                    (has_body, "422", "Some fields are not valid; `errors` names each with what to fix."),
+                ];
+                for (applies, status, description) in standard {
+                    if applies && !operation.responses.responses.contains_key(status) {
+                        operation.responses.responses.insert(status.to_owned(), problem(description).into());
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The API routes and their OpenAPI document.
 pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (routes, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(
             "/api/v1",
             me::routes()
@@ -73,7 +118,9 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(participants::routes())
                 .merge(integrations::routes()),
         )
-        .split_for_parts()
+        .split_for_parts();
+    StandardResponses.modify(&mut doc);
+    (routes, doc)
 }
 
 pub(super) fn router() -> Router<AppState> {
@@ -136,6 +183,9 @@ pub enum ApiError {
     /// 400: the body is not valid JSON of the expected shape.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// 413: the body is too large.
+    #[error("payload too large")]
+    TooLarge,
     /// 422: each bad field.
     #[error("invalid fields")]
     Invalid(FieldErrors),
@@ -175,6 +225,9 @@ impl From<DbError> for ApiError {
 
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(e: axum::extract::rejection::JsonRejection) -> Self {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return Self::TooLarge;
+        }
         Self::BadRequest(e.body_text())
     }
 }
@@ -191,6 +244,9 @@ impl IntoResponse for ApiError {
             Self::NotFound => (StatusCode::NOT_FOUND, None, vec![]),
             Self::Conflict(why) => (StatusCode::CONFLICT, Some(why), vec![]),
             Self::BadRequest(why) => (StatusCode::BAD_REQUEST, Some(why), vec![]),
+            Self::TooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, Some("Send a body of at most 2 MiB.".to_owned()), vec![])
+            }
             Self::TooMany(why) => (StatusCode::TOO_MANY_REQUESTS, Some(why), vec![]),
             Self::Unavailable(why) => (StatusCode::SERVICE_UNAVAILABLE, Some(why), vec![]),
             Self::Invalid(fields) => (
@@ -242,10 +298,38 @@ impl FromRequestParts<AppState> for ApiUser {
     }
 }
 
-/// JSON body extractor whose rejections are problem documents.
-#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// JSON body extractor whose rejections are problem documents. The body must be a JSON object:
+/// serde would otherwise read an array as a struct's fields in order.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Json(value) = Json::<serde_json::Value>::from_request(req, state).await?;
+        let kind = match &value {
+            serde_json::Value::Object(_) => None,
+            serde_json::Value::Array(_) => Some("an array"),
+            serde_json::Value::String(_) => Some("a string"),
+            serde_json::Value::Number(_) => Some("a number"),
+            serde_json::Value::Bool(_) => Some("a boolean"),
+            serde_json::Value::Null => Some("null"),
+        };
+        if let Some(kind) = kind {
+            return Err(ApiError::BadRequest(format!(
+                "The body must be a JSON object; expected an object, got {kind}."
+            )));
+        }
+        serde_json::from_value(value)
+            .map(ApiJson)
+            .map_err(|e| ApiError::BadRequest(format!("The body does not have the expected shape: {e}.")))
+    }
+}
 
 impl<T: Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {

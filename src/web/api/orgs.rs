@@ -112,11 +112,11 @@ async fn detail(state: &AppState, org: &Organization, role: Role) -> Result<OrgD
 #[serde(deny_unknown_fields)]
 pub struct NewOrg {
     /// Display name, 1–100 characters.
-    #[schema(example = "Rust Paris")]
+    #[schema(example = "Rust Paris", min_length = 1, max_length = 100)]
     pub name: String,
     /// URL slug: lower-case letters, digits and single hyphens, 2–64 characters. Proposed
     /// from the name when left out.
-    #[schema(example = "rust-paris")]
+    #[schema(example = "rust-paris", min_length = 1, max_length = 64, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     #[serde(default)]
     pub slug: Option<String>,
 }
@@ -221,7 +221,7 @@ pub struct SentInvitation {
 #[serde(deny_unknown_fields)]
 pub struct NewInvitation {
     /// The address to invite; they may accept with an existing account or create one.
-    #[schema(example = "grace@example.org")]
+    #[schema(example = "grace@example.org", format = "email", max_length = 254)]
     #[serde(default)]
     pub email: String,
     /// Role on acceptance (default `member`). Only owners may invite owners.

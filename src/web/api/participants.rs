@@ -142,8 +142,10 @@ async fn list_participants(
 /// Someone to add.
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct NewParticipant {
-    /// Email address: a user with this address is added; anyone else is invited by email and
-    /// becomes the participant once they sign up with it and verify it.
+    /// Email address. A member of the event's organization is added at once; anyone else is
+    /// invited by email and takes part once they answer (the answer is the same whether or not
+    /// the address has an account).
+    #[schema(format = "email", max_length = 254, example = "grace@example.org")]
     pub email: Option<String>,
     /// organizer, speaker, volunteer or attendee (default).
     pub role: Option<String>,
