@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""apprise-lite: a minimal stand-in for the Apprise API server, for benchmarks on machines
-without Docker.
+"""apprise-lite: a minimal stand-in for the Apprise API server, for `make run` and benchmarks on
+machines without Docker.
 
 The delivery itself is done by the real `apprise` library from PyPI (pinned in
 scripts/tools-requirements.txt), the same library the Apprise API container delivers with. What

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: Herald on SQLite with a Temporal dev server it starts itself (unless one answers
-# already on HERALD_TEMPORAL_ADDRESS). Ctrl-C stops both.
+# already on HERALD_TEMPORAL_ADDRESS) and, unless HERALD_APPRISE_URL is set, a local Apprise API
+# (scripts/apprise-lite.py on the real `apprise` library), so channels receive real messages.
+# Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -17,9 +19,11 @@ cargo build --locked --bin herald
 
 read -r t_host t_port < <(host_port "$HERALD_TEMPORAL_ADDRESS")
 temporal_pid=""
+apprise_pid=""
 cleanup() {
   trap - EXIT INT TERM
   if [[ -n ${herald_pid:-} ]]; then kill -TERM "$herald_pid" 2>/dev/null || true; wait "$herald_pid" 2>/dev/null || true; fi
+  if [[ -n $apprise_pid ]]; then kill -TERM "$apprise_pid" 2>/dev/null || true; wait "$apprise_pid" 2>/dev/null || true; fi
   if [[ -n $temporal_pid ]]; then
     echo "Stopping the Temporal dev server ..."
     kill -TERM "$temporal_pid" 2>/dev/null || true
@@ -43,10 +47,22 @@ else
   export HERALD_TEMPORAL_UI_URL=${HERALD_TEMPORAL_UI_URL:-http://$t_host:$TEMPORAL_UI_PORT}
 fi
 
+if [[ -z ${HERALD_APPRISE_URL:-} ]]; then
+  a_port=$(free_port)
+  echo "Starting a local Apprise API on 127.0.0.1:$a_port (log: $HERALD_DATA_DIR/apprise.log) ..."
+  PYTHONPATH=.tools/py${PYTHONPATH:+:$PYTHONPATH} python3 scripts/apprise-lite.py --host 127.0.0.1 \
+    --port "$a_port" >"$HERALD_DATA_DIR/apprise.log" 2>&1 &
+  apprise_pid=$!
+  wait_port 127.0.0.1 "$a_port" 30 "the local Apprise API (log: $HERALD_DATA_DIR/apprise.log)"
+  export HERALD_APPRISE_URL=http://127.0.0.1:$a_port
+fi
+
 url=${HERALD_BASE_URL:-http://$HERALD_LISTEN}
 echo
 echo "  Herald:      $url"
 [[ -n ${HERALD_TEMPORAL_UI_URL:-} ]] && echo "  Temporal UI: $HERALD_TEMPORAL_UI_URL"
+echo "  Apprise API: $HERALD_APPRISE_URL"
+[[ -z ${HERALD_MAIL_URL:-} ]] && echo "  Mail:        written to Herald's log (set HERALD_MAIL_URL to send it)"
 echo "  Press Ctrl-C to stop."
 echo
 ./target/debug/herald serve &

@@ -154,6 +154,24 @@ impl Herald {
                 targets: settings.targets,
                 limits: crate::limits::Limits::with_max_participants(web.max_participants),
             };
+            // Caught up before serving (quick unless the mail URL changed or many accounts were
+            // verified while Herald was away), then now and then.
+            if let Err(e) =
+                crate::integrations::email::sync_all(&db, &keys, services.apprise.as_ref(), &services.mailer)
+                    .await
+            {
+                tracing::warn!(error = %e, "cannot bring the built-in email channels up to date now");
+            }
+            tasks.push((
+                "email channels",
+                spawn_ok(email_channels_forever(
+                    db.clone(),
+                    keys.clone(),
+                    services.apprise.clone(),
+                    services.mailer.clone(),
+                    token.clone(),
+                )),
+            ));
             let app = build_app(AppState { services, web: Arc::new(web.clone()) });
             let token = token.clone();
             info!(url = %web.base_url, listen = %web.listen, "Herald is listening");
@@ -260,6 +278,26 @@ const RECONCILE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// At start-up, whenever the link to Temporal comes back, and every minute: starts missing
 /// workflows and signals unsignalled changes (see [`crate::events::reconcile`]).
+/// Makes the built-in email channels that are missing (accounts verified by the operator's
+/// command, a new mail URL) every ten minutes; verifications on the web make theirs at once.
+async fn email_channels_forever(
+    db: Db,
+    keys: SecretKey,
+    apprise: Option<herald_workflows::apprise::AppriseClient>,
+    mailer: Mailer,
+    stop: crate::shutdown::CancelToken,
+) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(600)) => {}
+        }
+        if let Err(e) = crate::integrations::email::sync_all(&db, &keys, apprise.as_ref(), &mailer).await {
+            tracing::warn!(error = %e, "cannot bring the built-in email channels up to date now");
+        }
+    }
+}
+
 async fn reconcile_forever(db: Db, temporal: Temporal, stop: crate::shutdown::CancelToken) {
     use crate::temporal::LinkState;
     loop {

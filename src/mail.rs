@@ -61,6 +61,14 @@ impl Mailer {
         matches!(self.mode, Mode::Apprise { .. })
     }
 
+    /// The operator's mail URL addressed to `to`; `None` when mail goes to the log.
+    pub fn url_for(&self, to: &Email) -> Option<String> {
+        match &self.mode {
+            Mode::Log => None,
+            Mode::Apprise { mail_url, .. } => with_recipient(mail_url, to).ok(),
+        }
+    }
+
     /// Sends one message to `to`.
     pub async fn send(&self, to: &Email, subject: &str, body: &str) -> Result<(), MailError> {
         match &self.mode {

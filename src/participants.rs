@@ -18,7 +18,7 @@
 //!   (added, invited, already a participant, or an error with the reason), bad rows never stop
 //!   good ones. Runs in the background; progress and report live in the `imports` table.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -28,7 +28,7 @@ use crate::db::events::IdempotencyKey;
 use crate::db::models::{
     Event, EventStatus, Organization, Participant, ParticipantRole, Role, Rsvp, User, Visibility,
 };
-use crate::db::participants::{Import, ImportOutcome, Invitee};
+use crate::db::participants::{ChannelRow, Import, ImportOutcome, Invitee};
 use crate::db::{Db, DbError};
 use crate::domain::FieldErrors;
 use crate::domain::ServiceError;
@@ -358,6 +358,62 @@ async fn send_invitation(
             false
         }
     }
+}
+
+// --- Reach ---
+
+/// How a participant will be told about an event, as the organizer sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// Through these channels (names, never URLs).
+    Through(Vec<String>),
+    /// Not at all, and why, in words.
+    Not(&'static str),
+}
+
+impl Reach {
+    /// Whether notices reach the participant.
+    pub fn reachable(&self) -> bool {
+        matches!(self, Self::Through(_))
+    }
+}
+
+/// Said of an invitation not answered yet.
+pub const NOT_ANSWERED: &str = "Invited: nothing is sent until they answer";
+/// Said of someone without any working channel.
+pub const NO_CHANNEL: &str = "No confirmed channel: they will not be told";
+/// Said of someone who declined.
+pub const DECLINED: &str = "Declined: nothing more is sent";
+
+/// For each participant of `event_id`, how they will be told: the channels they chose for the
+/// event that still work, or else all their working channels (as delivery does), or why nobody
+/// can reach them.
+pub async fn reachability(db: &Db, event_id: Uuid) -> Result<HashMap<Uuid, Reach>, DbError> {
+    let rows = db.participant_rows(event_id).await?;
+    let chosen = db.event_channel_rows(event_id).await?;
+    let active = db.participants_active_channels(event_id).await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for r in &rows {
+        let reach = if r.user_id.is_none() {
+            Reach::Not(NOT_ANSWERED)
+        } else if r.rsvp == Rsvp::Declined {
+            Reach::Not(DECLINED)
+        } else {
+            let working: Vec<&(Uuid, Uuid, String)> = active.iter().filter(|(p, _, _)| *p == r.id).collect();
+            let mine: Vec<&ChannelRow> = chosen.iter().filter(|c| c.participant_id == r.id).collect();
+            let names: Vec<String> = if mine.is_empty() {
+                working.iter().map(|(_, _, name)| name.clone()).collect()
+            } else {
+                mine.iter()
+                    .filter(|c| working.iter().any(|(_, id, _)| *id == c.integration_id))
+                    .map(|c| c.name.clone())
+                    .collect()
+            };
+            if names.is_empty() { Reach::Not(NO_CHANNEL) } else { Reach::Through(names) }
+        };
+        out.insert(r.id, reach);
+    }
+    Ok(out)
 }
 
 // --- Channels ---

@@ -338,12 +338,14 @@ pub async fn reset_password(
     // Whoever could read the mail could also verify the address: the reset proves it.
     mark_verified(db, user_id).await?;
     tracing::info!(%user_id, revoked_tokens = revoked, "password reset; other sessions ended, API tokens revoked");
-    Ok(Some(PasswordReset { session: start_session(db, user_id).await?, revoked_tokens: revoked }))
+    Ok(Some(PasswordReset { user_id, session: start_session(db, user_id).await?, revoked_tokens: revoked }))
 }
 
 /// A password reset done.
 #[derive(Debug)]
 pub struct PasswordReset {
+    /// Whose password it was.
+    pub user_id: Uuid,
     /// The new session's token, for the cookie.
     pub session: String,
     /// How many API tokens stopped working.

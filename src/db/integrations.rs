@@ -77,6 +77,78 @@ impl Db {
         .map_err(DbError::from))
     }
 
+    /// Stores the built-in email channel of `user_id`, confirmed (the address is verified).
+    /// [`DbError::Conflict`] when the user has one already.
+    #[instrument(skip_all)]
+    pub async fn insert_email_integration(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+        name: &str,
+        config_key: &str,
+        config_ciphertext: &[u8],
+        tags: &[String],
+    ) -> Result<Integration, DbError> {
+        let now = Utc::now();
+        on_pool!(self, pool => sqlx::query_as(
+            "INSERT INTO integrations (id, user_id, name, config_key, config_ciphertext, tags, enabled, verified_at, created_at, updated_at, kind)
+             VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $7, $7, 'email') RETURNING *",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(name)
+        .bind(config_key)
+        .bind(config_ciphertext)
+        .bind(Json(tags))
+        .bind(now)
+        .fetch_one(pool)
+        .await
+        .map_err(DbError::from))
+    }
+
+    /// The built-in email channel of `user_id`, if it has one.
+    #[instrument(skip_all)]
+    pub async fn email_integration_of(&self, user_id: Uuid) -> Result<Option<Integration>, DbError> {
+        on_pool!(self, pool => sqlx::query_as("SELECT * FROM integrations WHERE user_id = $1 AND kind = 'email'")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await
+            .map_err(DbError::from))
+    }
+
+    /// Replaces the stored config of the built-in email channel `id` (the operator changed the
+    /// mail URL); it stays confirmed.
+    #[instrument(skip_all, fields(%id))]
+    pub async fn replace_email_config(&self, id: Uuid, config_ciphertext: &[u8]) -> Result<(), DbError> {
+        on_pool!(self, pool => sqlx::query(
+            "UPDATE integrations SET config_ciphertext = $2, updated_at = $3 WHERE id = $1 AND kind = 'email'",
+        )
+        .bind(id)
+        .bind(config_ciphertext)
+        .bind(Utc::now())
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .map_err(DbError::from))
+    }
+
+    /// Verified users without a built-in email channel, up to `limit`.
+    #[instrument(skip_all)]
+    pub async fn verified_users_without_email_channel(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<super::models::User>, DbError> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT u.* FROM users u WHERE u.verified_at IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM integrations i WHERE i.user_id = u.id AND i.kind = 'email')
+             ORDER BY u.created_at, u.id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .map_err(DbError::from))
+    }
+
     /// The user's integrations, by name. Scoped: never returns another user's.
     #[instrument(skip_all)]
     pub async fn integrations_of(&self, user_id: Uuid) -> Result<Vec<Integration>, DbError> {

@@ -185,6 +185,15 @@ pub struct Integration {
     pub verified_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// `apprise` (the user's own URLs) or `email` (the built-in channel to the account's address).
+    pub kind: String,
+}
+
+impl Integration {
+    /// Whether this is the built-in email channel (managed by Herald, not edited by its user).
+    pub fn is_email(&self) -> bool {
+        self.kind == "email"
+    }
 }
 
 /// An event.

@@ -297,6 +297,25 @@ impl Db {
         Ok(done == 1)
     }
 
+    /// The active, confirmed channels of every participant of the event with an account, as
+    /// (participant id, integration id, channel name).
+    #[instrument(skip_all)]
+    pub async fn participants_active_channels(
+        &self,
+        event_id: Uuid,
+    ) -> Result<Vec<(Uuid, Uuid, String)>, DbError> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT p.id, i.id, i.name FROM event_participants p JOIN integrations i ON i.user_id = p.user_id
+             WHERE p.event_id = $1 AND i.enabled = $2 AND i.verified_at IS NOT NULL
+             ORDER BY p.id, i.name",
+        )
+        .bind(event_id)
+        .bind(true)
+        .fetch_all(pool)
+        .await
+        .map_err(DbError::from))
+    }
+
     /// The event's participants with names and addresses, oldest first.
     #[instrument(skip_all)]
     pub async fn participant_rows(&self, event_id: Uuid) -> Result<Vec<ParticipantRow>, DbError> {

@@ -29,6 +29,7 @@
 mod catalogue;
 mod codes;
 mod config;
+pub mod email;
 mod redact;
 mod seal;
 mod service;

@@ -67,6 +67,11 @@ pub fn entries_of(keys: &SecretKey, integration: &Integration) -> anyhow::Result
 
 /// The URLs of `integration`, redacted, with their tags, for pages and the API.
 pub fn redacted_entries(keys: &SecretKey, integration: &Integration) -> Vec<(String, Vec<String>)> {
+    if integration.is_email() {
+        // The operator's mail URL is not the user's business: only the address it sends to.
+        let address = super::email::address_of(keys, integration).unwrap_or_default();
+        return vec![(format!("mailto:{address}"), Vec::new())];
+    }
     match entries_of(keys, integration) {
         Ok(entries) => entries.into_iter().map(|e| (redact(&e.url), e.tags)).collect(),
         Err(e) => {

@@ -185,6 +185,7 @@ async fn verify(
 ) -> Result<Response, PageError> {
     match accounts::verify_email(&state.db, &token).await? {
         Some(user_id) => {
+            crate::integrations::email::ensure_for(&state, user_id).await;
             let to = safe_location(q.next.as_deref().unwrap_or(HOME));
             let mut response = flash::redirect(
                 &state,
@@ -335,6 +336,7 @@ async fn reset(
     let Some(done) = accounts::reset_password(&state.db, &token, &pw).await? else {
         return Ok(expired_reset(&portal));
     };
+    crate::integrations::email::ensure_for(&state, done.user_id).await;
     let cookie = session::cookie(&state, &done.session);
     let message = match done.revoked_tokens {
         0 => "Your new password is saved. You are signed in.".to_owned(),

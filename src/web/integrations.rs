@@ -80,6 +80,7 @@ fn view(state: &AppState, i: &Integration) -> Channel {
             .into_iter()
             .map(|(redacted, tags)| UrlRow { redacted, tags })
             .collect(),
+        built_in: i.is_email(),
     }
 }
 

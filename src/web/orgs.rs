@@ -581,6 +581,8 @@ async fn accept_invitation(
 ) -> Response {
     match orgs::accept(&state.db, &user.user, &token).await {
         Ok(joined) => {
+            // Accepting proved the address: the built-in email channel may be due now.
+            crate::integrations::email::ensure_for(&state, user.user.id).await;
             let text = if joined.joined {
                 format!("Welcome to {}! You joined as {}.", joined.org_name, joined.role)
             } else {

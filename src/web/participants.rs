@@ -125,6 +125,7 @@ pub(super) async fn section_for(
     }
     let rows = state.db.participant_rows(event.id).await?;
     let channels = state.db.event_channel_rows(event.id).await?;
+    let reach = participants::reachability(&state.db, event.id).await?;
     let mut counts: Vec<(Rsvp, usize)> = Vec::new();
     for r in &rows {
         match counts.iter_mut().find(|(k, _)| *k == r.rsvp) {
@@ -148,12 +149,21 @@ pub(super) async fn section_for(
             role: r.role.to_string(),
             rsvp: rsvp_label(r.rsvp).to_owned(),
             channels: channels.iter().filter(|c| c.participant_id == r.id).map(channel_words).collect(),
+            reached_through: match reach.get(&r.id) {
+                Some(participants::Reach::Through(names)) => names.clone(),
+                _ => Vec::new(),
+            },
+            unreachable: match reach.get(&r.id) {
+                Some(participants::Reach::Not(why)) => Some((*why).to_owned()),
+                _ => None,
+            },
         })
         .collect();
+    let reached = reach.values().filter(|r| r.reachable()).count();
     Ok(Some(ParticipantsSection {
         base: format!("/orgs/{}/events/{}/participants", access.org.slug, event.id),
         rows: lines,
-        counts: format!("{} in all: {counts}", rows.len()),
+        counts: format!("{} in all: {counts}. {reached} of {} will be told.", rows.len(), rows.len()),
         open: event.status != EventStatus::Cancelled,
     }))
 }

@@ -44,6 +44,8 @@ pub struct Channel {
     pub confirmed: bool,
     /// Its URLs, redacted.
     pub urls: Vec<UrlRow>,
+    /// The built-in email channel: it can be switched off, not edited or deleted.
+    pub built_in: bool,
 }
 
 /// The default tags form, as stored or as submitted.
@@ -199,11 +201,15 @@ fn channel_card(
                         button.button-secondary type="submit" { "Disable" span.visually-hidden { " " (channel.name) } }
                     }
                 }
-                a.button.button-secondary href={ "/integrations/" (id) "/edit" } {
-                    "Edit" span.visually-hidden { " " (channel.name) }
-                }
-                a.button.button-danger href={ "/integrations/" (id) "/delete" } {
-                    "Delete" span.visually-hidden { " " (channel.name) }
+                @if channel.built_in {
+                    p.muted.small { "Herald's email to your account's address: every notice, unless you disable it." }
+                } @else {
+                    a.button.button-secondary href={ "/integrations/" (id) "/edit" } {
+                        "Edit" span.visually-hidden { " " (channel.name) }
+                    }
+                    a.button.button-danger href={ "/integrations/" (id) "/delete" } {
+                        "Delete" span.visually-hidden { " " (channel.name) }
+                    }
                 }
             }
         }
@@ -524,6 +530,7 @@ mod tests {
                 },
                 UrlRow { redacted: "mailtos://****@example.org".into(), tags: vec![] },
             ],
+            built_in: false,
         }
     }
 

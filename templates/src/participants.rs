@@ -48,6 +48,10 @@ pub struct ParticipantLine {
     pub rsvp: String,
     /// Channels in words: "Phone (tags: sms)", never URLs.
     pub channels: Vec<String>,
+    /// The channels notices reach them through (names), or empty with `unreachable`.
+    pub reached_through: Vec<String>,
+    /// Why notices do not reach them, when they do not.
+    pub unreachable: Option<String>,
 }
 
 /// The Participants section of the organizer's event page.
@@ -77,7 +81,7 @@ pub fn section(shell: &Shell, s: &ParticipantsSection) -> Markup {
                         caption.visually-hidden { "Participants, their role, answer and channels" }
                         thead { tr {
                             th scope="col" { "Name" } th scope="col" { "Role" } th scope="col" { "RSVP" }
-                            th scope="col" { "Channels" } th scope="col" { span.visually-hidden { "Actions" } }
+                            th scope="col" { "Told through" } th scope="col" { span.visually-hidden { "Actions" } }
                         } }
                         tbody {
                             @for r in &s.rows {
@@ -97,9 +101,15 @@ pub fn section(shell: &Shell, s: &ParticipantsSection) -> Markup {
                                         }
                                     }
                                     td { (r.rsvp) }
-                                    td {
-                                        @if r.channels.is_empty() { span.muted { "All their confirmed channels (none chosen)" } }
-                                        @else { ul.plain { @for c in &r.channels { li { (c) } } } }
+                                    td.reach {
+                                        @if let Some(why) = &r.unreachable {
+                                            span.badge.badge-warn { "Not reached" } " " span.small { (why) }
+                                        } @else if r.channels.is_empty() {
+                                            ul.plain { @for c in &r.reached_through { li { (c) } } }
+                                            span.muted.small { "(all their channels: none chosen for this event)" }
+                                        } @else {
+                                            ul.plain { @for c in &r.channels { li { (c) } } }
+                                        }
                                     }
                                     td {
                                         form.inline method="post" action={ (s.base) "/" (r.id) "/remove" } {

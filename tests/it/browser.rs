@@ -313,7 +313,7 @@ async fn the_organizer_watches_the_ledger_fill_in() {
     let at = due.with_timezone(&paris).format("%a %Y-%m-%d, %H:%M %Z");
     assert_eq!(
         ada_b.text("#reminder-line").await,
-        format!("You'll be reminded at {at} (Europe/Paris) via Ada's channel.")
+        format!("You'll be reminded at {at} (Europe/Paris) via Ada's channel, Email — ada@example.org.")
     );
     ada_b.screenshots("event-public-reminders").await;
 
@@ -337,7 +337,7 @@ async fn the_organizer_watches_the_ledger_fill_in() {
     // A mark on this very document: a reload would lose it.
     olga.js("window.heraldSamePage = true; return null").await;
 
-    let rows = eventually(Duration::from_secs(60), "the ledger to show Ada's reminder as sent", || async {
+    eventually(Duration::from_secs(60), "the ledger to show Ada's reminder as sent", || async {
         let rows = ledger_rows(&olga).await;
         rows.iter()
             .any(|r| {
@@ -347,8 +347,15 @@ async fn the_organizer_watches_the_ledger_fill_in() {
             .then_some(rows)
     })
     .await;
-    assert_eq!(rows.len(), 1, "one reminder, one channel: {rows:?}");
-    let row = &rows[0];
+    // One reminder through each of her channels: her own and the email to her address.
+    let rows = eventually(Duration::from_secs(30), "both of Ada's channels in the ledger", || async {
+        let rows = ledger_rows(&olga).await;
+        (rows.iter().filter(|r| r.get(1).is_some_and(|s| s.starts_with("sent"))).count() == 2).then_some(rows)
+    })
+    .await;
+    assert_eq!(rows.len(), 2, "one reminder, two channels: {rows:?}");
+    let row = rows.iter().find(|r| r[4] == "Ada's channel").expect("her own channel's row");
+    assert!(rows.iter().any(|r| r[4] == "Email — ada@example.org"), "{rows:?}");
     assert_eq!(
         (row[0].as_str(), row[1].as_str(), row[2].as_str()),
         ("Ada Attendee", "sent", "Reminder"),
@@ -362,7 +369,7 @@ async fn the_organizer_watches_the_ledger_fill_in() {
         true,
         "the ledger filled in without a reload"
     );
-    assert_eq!(olga.text("#deliveries .ledger-summary").await, "1 delivered");
+    assert_eq!(olga.text("#deliveries .ledger-summary").await, "2 delivered");
     assert_eq!(got(&app, &ada.key, "ntfys://", "Reminder: ").len(), 1, "and Ada got it");
 
     olga.screenshots("event-deliveries").await;

@@ -122,7 +122,7 @@ async fn attendees_see_when_and_through_what_they_will_be_reminded(backend: Back
         card.as_deref(),
         Some(
             format!(
-                "You'll be reminded at {} and {} (America/New_York) via Bob's channel, Bob's mail.",
+                "You'll be reminded at {} and {} (America/New_York) via Bob's channel, Bob's mail, Email — bob@example.org.",
                 when(due[0], ny),
                 when(due[1], ny)
             )
@@ -133,6 +133,9 @@ async fn attendees_see_when_and_through_what_they_will_be_reminded(backend: Back
     // Eve is going without any channel; Gus chose a channel he then switched off: both are told
     // that nothing will reach them, with the way to fix it.
     let (eve_v, eve_id, _) = signed_in(&app, "eve@example.org", "Eve").await;
+    // Eve switched off the email Herald sends to her address: she has no channel left.
+    let eve_email = app.db.db.email_integration_of(eve_id).await.unwrap().expect("her email channel");
+    app.db.db.set_integration_enabled(eve_id, eve_email.id, false).await.unwrap();
     let eve = Person { id: eve_id, integration: Uuid::nil(), key: String::new() };
     join(&app, ev, &eve, Rsvp::Going, None).await;
     let (gus_v, gus_id, gus_t) = signed_in(&app, "gus@example.org", "Gus").await;

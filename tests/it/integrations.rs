@@ -171,7 +171,12 @@ async fn pasting_confirming_and_testing_a_channel_in_the_browser(backend: Backen
 
     let (status, page) = ada.page("/integrations").await;
     assert_eq!(status, 200);
-    assert!(page.contains("No channels yet") && page.contains(r#"href="/integrations/new""#));
+    // Verified with system mail set up: the built-in email channel is there from the start.
+    assert!(
+        page.contains("Email — ada@example.org") && page.contains(r#"href="/integrations/new""#),
+        "{page}"
+    );
+    assert!(page.contains("mailto:ada@example.org") && !page.contains("mail-secret-pw"), "{page}");
     assert!(page.contains(r#"href="/integrations">Channels</a>"#), "nav link");
     let (status, page) = ada.page("/integrations/new").await;
     assert_eq!(status, 200);
@@ -597,7 +602,8 @@ async fn another_users_channel_is_invisible_and_untouchable(backend: Backend) {
         assert!(!answer.to_string().contains("Ada"), "{method} {path} leaks");
     }
     let (_, list) = api(&app, &token, Method::GET, "/api/v1/integrations", None).await;
-    assert_eq!(list, json!([]));
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Email — mallory@example.org"], "only her own built-in channel");
     // A malformed id names nothing either.
     assert_eq!(mallory.page("/integrations/not-an-id").await.0, 404);
     assert_eq!(api(&app, &token, Method::GET, "/api/v1/integrations/not-an-id", None).await.0, 404);
@@ -1216,8 +1222,8 @@ async fn a_channel_in_a_real_browser() {
 
     ada.click_link("Channels").await;
     ada.wait_for_heading("Notification channels").await;
-    ada.wait_for_text("No channels yet").await;
-    ada.screenshots("integrations-empty").await;
+    ada.wait_for_text("Email — ada@example.org").await;
+    ada.screenshots("integrations-email-only").await;
     ada.click_link("Add a channel").await;
     ada.wait_for_heading("Add a channel").await;
     ada.screenshots("integration-new").await;

@@ -19,6 +19,7 @@ mod cli;
 mod db;
 mod delivery;
 mod delivery_pages;
+mod email_channel;
 mod events;
 mod integrations;
 mod isolation;

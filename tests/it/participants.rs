@@ -24,6 +24,7 @@ both_backends!(
     private_events_for_members_and_participants_only,
     events_hold_at_most_the_operators_number_of_participants,
     one_address_gets_a_bounded_number_of_invitations,
+    the_organizer_sees_who_will_be_told,
 );
 
 fn location(r: &reqwest::Response) -> String {
@@ -113,7 +114,11 @@ async fn organizers_add_invite_and_manage_participants(backend: Backend) {
     assert_eq!(bob.post(&format!("{public}/rsvp"), &[("rsvp", "maybe")]).await.status(), 303);
     let bob_p = app.db.db.participant_of(id, bob_id).await.unwrap().expect("Bob takes part");
     assert_eq!((bob_p.id, bob_p.role, bob_p.rsvp), (invitation.id, ParticipantRole::Speaker, Rsvp::Maybe));
-    assert_eq!(channels_of(&app.db.db, bob_p.id).await, vec![("Bob's phone".to_owned(), vec![])]);
+    assert_eq!(
+        channels_of(&app.db.db, bob_p.id).await,
+        vec![("Bob's phone".to_owned(), vec![]), ("Email — bob@example.org".to_owned(), vec![])],
+        "his channels, and email to his address"
+    );
     let _ = bob_phone;
 
     // A member of the organization is added at once.
@@ -228,7 +233,11 @@ async fn rsvp_from_the_public_page_with_channels(backend: Backend) {
     assert_eq!((p.rsvp, p.role), (Rsvp::Going, ParticipantRole::Attendee));
     assert_eq!(
         channels_of(&app.db.db, p.id).await,
-        vec![("Mail".into(), vec!["email".into()]), ("Phone".into(), vec!["email".into()])]
+        vec![
+            ("Email — dan@example.org".into(), vec!["email".into()]),
+            ("Mail".into(), vec!["email".into()]),
+            ("Phone".into(), vec!["email".into()])
+        ]
     );
     let (_, page) = dan.page(&public).await;
     assert!(page.contains("You joined the event: Going."), "{page}");
@@ -738,5 +747,49 @@ async fn one_address_gets_a_bounded_number_of_invitations(backend: Backend) {
     assert_eq!(app.apprise.mail_to("target@example.org").len(), INVITATIONS_PER_ADDRESS_HOUR as usize);
     let last = pages.last().unwrap();
     assert!(last.contains("The invitation is saved, but we could not send the email just now."), "{last}");
+    app.stop().await;
+}
+
+async fn the_organizer_sees_who_will_be_told(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (ada, org) = owner_of(&app, "ada@example.org", "Ada", "Rust Paris").await;
+    let ada_token = format!("t-{}", Uuid::new_v4().simple());
+    let ada_id = user_id(&app, "ada@example.org").await;
+    app.db.db.create_api_token(ada_id, "t", &herald::secrets::hash_token(&ada_token)).await.unwrap();
+    let (id, public) = new_event(&app, &ada, &org, "Rust night", "public").await;
+    let add = format!("/orgs/{}/events/{id}/participants", org.slug);
+
+    // Mia, a member with a confirmed address: reached by email. Carol: invited, not answered.
+    let (_mia, _) = member_of(&app, &org, "mia@example.org", "Mia", Role::Member).await;
+    assert_eq!(ada.post(&add, &[("email", "mia@example.org")]).await.status(), 303);
+    assert_eq!(ada.post(&add, &[("email", "carol@example.org")]).await.status(), 303);
+    // Dan answers but has no working channel (he switched his email off). Bob declines.
+    let dan = app.signed_up("dan@example.org", "Dan", true).await;
+    let dan_id = user_id(&app, "dan@example.org").await;
+    let dan_email = app.db.db.email_integration_of(dan_id).await.unwrap().unwrap();
+    app.db.db.set_integration_enabled(dan_id, dan_email.id, false).await.unwrap();
+    assert_eq!(dan.post(&format!("{public}/rsvp"), &[("rsvp", "going")]).await.status(), 303);
+    let bob = app.signed_up("bob@example.org", "Bob", true).await;
+    assert_eq!(bob.post(&format!("{public}/rsvp"), &[("rsvp", "declined")]).await.status(), 303);
+
+    let (_, page) = ada.page(&format!("/orgs/{}/events/{id}", org.slug)).await;
+    assert!(page.contains("1 of 4 will be told."), "{page}");
+    assert!(page.contains("Email — mia@example.org"), "{page}");
+    for reason in
+        [herald::participants::NOT_ANSWERED, herald::participants::NO_CHANNEL, herald::participants::DECLINED]
+    {
+        assert!(page.contains(reason), "{reason}: {page}");
+    }
+
+    // The API says the same.
+    let (status, list) =
+        api(&app, &ada_token, Method::GET, &format!("/api/v1/events/{id}/participants"), None).await;
+    assert_eq!(status, 200, "{list}");
+    let of = |email: &str| list.as_array().unwrap().iter().find(|p| p["email"] == email).cloned().unwrap();
+    assert_eq!(of("mia@example.org")["reachable"], true);
+    assert_eq!(of("mia@example.org")["reached_through"], json!(["Email — mia@example.org"]));
+    assert_eq!(of("carol@example.org")["unreachable_reason"], herald::participants::NOT_ANSWERED);
+    assert_eq!(of("dan@example.org")["unreachable_reason"], herald::participants::NO_CHANNEL);
+    assert_eq!(of("bob@example.org")["reachable"], false);
     app.stop().await;
 }

@@ -144,6 +144,11 @@ pub struct IntegrationOut {
     pub id: Uuid,
     /// Its name, unique among the caller's channels.
     pub name: String,
+    /// `apprise` (the caller's own URLs) or `email` (the built-in channel to the account's
+    /// address, made by Herald when system mail is set up: it can be switched off, not edited
+    /// or deleted).
+    #[schema(example = "apprise", pattern = "^(apprise|email)$")]
+    pub kind: String,
     /// Where it stands.
     pub status: ChannelStatus,
     /// Whether it is switched on.
@@ -180,6 +185,7 @@ impl IntegrationOut {
         Self {
             id: i.id,
             name: i.name.clone(),
+            kind: i.kind.clone(),
             status,
             enabled: i.enabled,
             confirmed: i.verified_at.is_some(),

@@ -84,14 +84,35 @@ pub struct ApiParticipant {
     pub rsvp: String,
     /// The channels the participant chose for this event.
     pub channels: Vec<ApiChannel>,
+    /// Whether notices reach them now.
+    pub reachable: bool,
+    /// The names of the channels notices reach them through (the ones chosen for the event that
+    /// still work, or all their working channels).
+    pub reached_through: Vec<String>,
+    /// Why notices do not reach them, when they do not (an unanswered invitation, no confirmed
+    /// channel, declined).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreachable_reason: Option<String>,
     /// When they were added.
     pub created_at: DateTime<Utc>,
     /// When this last changed.
     pub updated_at: DateTime<Utc>,
 }
 
-fn api_participant(r: &ParticipantRow, channels: &[ChannelRow]) -> ApiParticipant {
+fn api_participant(
+    r: &ParticipantRow,
+    channels: &[ChannelRow],
+    reach: &std::collections::HashMap<Uuid, participants::Reach>,
+) -> ApiParticipant {
+    let (reachable, reached_through, unreachable_reason) = match reach.get(&r.id) {
+        Some(participants::Reach::Through(names)) => (true, names.clone(), None),
+        Some(participants::Reach::Not(why)) => (false, Vec::new(), Some((*why).to_owned())),
+        None => (false, Vec::new(), None),
+    };
     ApiParticipant {
+        reachable,
+        reached_through,
+        unreachable_reason,
         id: r.id,
         user_id: r.user_id,
         name: r.name().to_owned(),
@@ -116,7 +137,8 @@ fn api_participant(r: &ParticipantRow, channels: &[ChannelRow]) -> ApiParticipan
 async fn load_participant(state: &AppState, id: Uuid) -> Result<ApiParticipant, ApiError> {
     let row = state.db.participant_row(id).await?.ok_or(ApiError::NotFound)?;
     let channels = state.db.channel_rows_of(id).await?;
-    Ok(api_participant(&row, &channels))
+    let reach = participants::reachability(&state.db, row.event_id).await?;
+    Ok(api_participant(&row, &channels, &reach))
 }
 
 /// The event's participants, oldest first: organizers see everyone, anyone else only themself.
@@ -130,11 +152,12 @@ async fn list_participants(
 ) -> Result<ApiJson<Vec<ApiParticipant>>, ApiError> {
     let rows = state.db.participant_rows(r.view.event.id).await?;
     let channels = state.db.event_channel_rows(r.view.event.id).await?;
+    let reach = participants::reachability(&state.db, r.view.event.id).await?;
     let manages = r.view.manages();
     Ok(ApiJson(
         rows.iter()
             .filter(|p| manages || p.user_id == Some(r.caller.user.id))
-            .map(|p| api_participant(p, &channels))
+            .map(|p| api_participant(p, &channels, &reach))
             .collect(),
     ))
 }
