@@ -35,6 +35,8 @@ pub struct Deliverer {
 
 /// Recorded in the ledger for a channel whose URLs reach a private address.
 const BLOCKED_TARGET: &str = "not sent: the channel points to a private network address";
+/// The ledger's reason for a message not sent to someone who stopped the event's messages.
+pub const OPTED_OUT: &str = "not sent: they stopped this event's messages";
 
 impl Deliverer {
     /// Delivers through `apprise` (`None`: log-only mode), linking to pages under `public_url`,
@@ -130,6 +132,13 @@ impl Deliverer {
         let mut items = Vec::new();
         for recipient in &recipients {
             let (title, body) = message.render(&event, recipient, link.as_deref());
+            // Every message ends with the way to stop this event's messages and to manage one's
+            // notifications.
+            let opt_out = crate::participants::opt_out_path(&self.keys, recipient.participant_id);
+            let base = self.public_url.as_str().trim_end_matches('/');
+            let body = format!(
+                "{body}\n\n—\nStop messages about this event: {base}{opt_out}\nYour notification settings: {base}/integrations"
+            );
             let mine = channels.remove(&recipient.participant_id).unwrap_or_default();
             let targets: Vec<Option<&RecipientChannel>> =
                 if mine.is_empty() { vec![None] } else { mine.iter().map(Some).collect() };
@@ -167,6 +176,10 @@ impl Deliverer {
                     },
                 };
                 let mut done = done_status(row.status);
+                if done.is_none() && recipient.opted_out_at.is_some() {
+                    self.db.record_delivery(row.id, DeliveryStatus::Skipped, None, Some(OPTED_OUT)).await?;
+                    done = Some(Status::Skipped);
+                }
                 if let (None, Some(t)) = (done, &target)
                     && self.apprise.is_some()
                     && !self.reachable(t.integration_id, &mut reachable).await?

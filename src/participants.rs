@@ -360,6 +360,62 @@ async fn send_invitation(
     }
 }
 
+// --- Opting out ---
+
+/// The link at the end of every message to a participant: it stops this event's messages to
+/// them (after one click on the page it opens, or one POST as RFC 8058 mail clients send).
+/// The token names the participant and is signed: nobody can make one for someone else.
+pub fn opt_out_path(keys: &crate::secrets::SecretKey, participant_id: Uuid) -> String {
+    format!("/optout/{}", opt_out_token(keys, participant_id))
+}
+
+fn opt_out_token(keys: &crate::secrets::SecretKey, participant_id: Uuid) -> String {
+    use base64::Engine;
+    let mac = keys.sign("opt-out", participant_id.as_bytes());
+    let mut raw = participant_id.as_bytes().to_vec();
+    raw.extend_from_slice(&mac[..16]);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// The participant an opt-out token names, when it is genuine.
+fn opt_out_participant(keys: &crate::secrets::SecretKey, token: &str) -> Option<Uuid> {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.as_bytes()).ok()?;
+    let (id, mac) = (raw.get(..16)?, raw.get(16..)?);
+    let id = Uuid::from_slice(id).ok()?;
+    let expected = keys.sign("opt-out", id.as_bytes());
+    crate::secrets::constant_time_eq(mac, &expected[..16]).then_some(id)
+}
+
+/// What an opt-out link is about: the participation and its event.
+#[derive(Debug, Clone)]
+pub struct OptOut {
+    /// The participation.
+    pub participant: Participant,
+    /// Its event.
+    pub event: Event,
+}
+
+/// The participation an opt-out token names; [`ServiceError::NotFound`] for a forged token or
+/// a participation that is gone.
+pub async fn opt_out_target(svc: &Services, token: &str) -> Result<OptOut, ServiceError> {
+    let id = opt_out_participant(&svc.keys, token).ok_or(ServiceError::NotFound)?;
+    let participant = svc.db.participant(id).await?.ok_or(ServiceError::NotFound)?;
+    let event = svc.db.event(participant.event_id).await?.ok_or(ServiceError::NotFound)?;
+    Ok(OptOut { participant, event })
+}
+
+/// Stops (`stop`) or resumes the event's messages to the participant the token names.
+pub async fn set_opted_out(svc: &Services, token: &str, stop: bool) -> Result<OptOut, ServiceError> {
+    let target = opt_out_target(svc, token).await?;
+    let at = stop.then(Utc::now);
+    if target.participant.opted_out_at.is_some() != stop {
+        svc.db.set_opted_out(target.participant.id, at).await?;
+        tracing::info!(participant_id = %target.participant.id, stop, "event messages opted out or back in");
+    }
+    opt_out_target(svc, token).await
+}
+
 // --- Reach ---
 
 /// How a participant will be told about an event, as the organizer sees it.
@@ -384,6 +440,8 @@ pub const NOT_ANSWERED: &str = "Invited: nothing is sent until they answer";
 pub const NO_CHANNEL: &str = "No confirmed channel: they will not be told";
 /// Said of someone who declined.
 pub const DECLINED: &str = "Declined: nothing more is sent";
+/// Said of someone who stopped the event's messages with the link in one.
+pub const OPTED_OUT: &str = "Stopped this event's messages";
 
 /// For each participant of `event_id`, how they will be told: the channels they chose for the
 /// event that still work, or else all their working channels (as delivery does), or why nobody
@@ -398,6 +456,8 @@ pub async fn reachability(db: &Db, event_id: Uuid) -> Result<HashMap<Uuid, Reach
             Reach::Not(NOT_ANSWERED)
         } else if r.rsvp == Rsvp::Declined {
             Reach::Not(DECLINED)
+        } else if r.opted_out_at.is_some() {
+            Reach::Not(OPTED_OUT)
         } else {
             let working: Vec<&(Uuid, Uuid, String)> = active.iter().filter(|(p, _, _)| *p == r.id).collect();
             let mine: Vec<&ChannelRow> = chosen.iter().filter(|c| c.participant_id == r.id).collect();

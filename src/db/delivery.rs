@@ -24,6 +24,8 @@ pub struct Recipient {
     pub date_format: DateFormat,
     pub reminder_tags: Json<Vec<String>>,
     pub urgent_tags: Json<Vec<String>>,
+    /// When they stopped this event's messages (`None`: they get them).
+    pub opted_out_at: Option<DateTime<Utc>>,
 }
 
 impl Recipient {
@@ -89,7 +91,8 @@ impl Db {
         with_pending: bool,
     ) -> Result<Vec<Recipient>, DbError> {
         on_pool!(self, pool => sqlx::query_as(
-            "SELECT p.id AS participant_id, u.id AS user_id, u.display_name, u.timezone, u.date_format, u.reminder_tags, u.urgent_tags
+            "SELECT p.id AS participant_id, u.id AS user_id, u.display_name, u.timezone, u.date_format, u.reminder_tags, u.urgent_tags,
+                    p.opted_out_at
              FROM event_participants p JOIN users u ON u.id = p.user_id
              WHERE p.event_id = $1 AND p.id > $2
                AND (p.rsvp IN ('going', 'maybe') OR ($4 AND p.rsvp = 'pending'))

@@ -239,6 +239,8 @@ pub struct Participant {
     pub rsvp: Rsvp,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When they stopped this event's messages with the link in one (`None`: they get them).
+    pub opted_out_at: Option<DateTime<Utc>>,
 }
 
 /// One of a participant's integrations chosen for an event, with its tags.

@@ -33,6 +33,8 @@ pub struct ParticipantRow {
     pub display_name: Option<String>,
     /// The user's address (none for an invited address).
     pub email: Option<String>,
+    /// When they stopped the event's messages.
+    pub opted_out_at: Option<DateTime<Utc>>,
 }
 
 impl ParticipantRow {
@@ -97,7 +99,7 @@ pub struct CalendarFeed {
 
 const ROW_SELECT: &str =
     "SELECT p.id, p.event_id, p.user_id, p.invited_email, p.invited_name, p.role, p.rsvp,
-        p.created_at, p.updated_at, u.display_name, u.email
+        p.created_at, p.updated_at, u.display_name, u.email, p.opted_out_at
      FROM event_participants p LEFT JOIN users u ON u.id = p.user_id";
 
 /// Who is being added to an event.
@@ -314,6 +316,21 @@ impl Db {
         .fetch_all(pool)
         .await
         .map_err(DbError::from))
+    }
+
+    /// Stops (`Some(when)`) or resumes (`None`) the event's messages to participant `id`.
+    #[instrument(skip_all, fields(%id))]
+    pub async fn set_opted_out(&self, id: Uuid, at: Option<DateTime<Utc>>) -> Result<(), DbError> {
+        let done = on_pool!(self, pool => sqlx::query(
+            "UPDATE event_participants SET opted_out_at = $2, updated_at = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(Utc::now())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
     }
 
     /// The event's participants with names and addresses, oldest first.

@@ -42,7 +42,9 @@ pub async fn protect(State(state): State<AppState>, mut req: Request, next: Next
 
     let unsafe_method =
         !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE);
-    if unsafe_method && !req.uri().path().starts_with("/api/") {
+    // `/optout/` links carry their own signed token (mail clients post them, RFC 8058).
+    let exempt = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/optout/");
+    if unsafe_method && !exempt {
         let (ok, rebuilt) = check(req, &token).await;
         let Some(req) = rebuilt.filter(|_| ok) else {
             tracing::warn!("rejected a request without a valid CSRF token");

@@ -12,6 +12,7 @@ mod feeds;
 pub mod flash;
 mod integrations;
 mod membership;
+mod optout;
 mod orgs;
 mod participants;
 pub mod portal;
@@ -68,6 +69,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(public::router())
         .merge(participants::router())
         .merge(feeds::router())
+        .merge(optout::router())
         .merge(integrations::router())
         .merge(api::router())
         .fallback(not_found)
@@ -133,7 +135,8 @@ async fn private_responses(
 
 /// Paths whose next segment is a secret (mailed single-use links, private calendar feeds):
 /// logged as `…/***`.
-const SECRET_PATH_PREFIXES: &[&str] = &["/verify/", "/password/reset/", "/invitations/", "/feeds/"];
+const SECRET_PATH_PREFIXES: &[&str] =
+    &["/verify/", "/password/reset/", "/invitations/", "/feeds/", "/optout/"];
 
 /// The request path as it may appear in logs: secrets in mailed links are masked.
 pub(crate) fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {

@@ -483,3 +483,39 @@ pub fn calendar_page(shell: &Shell, feed: Option<&FeedView>, new_url: Option<&st
         },
     )
 }
+
+// --- Opting out of an event's messages ---
+
+/// The page an opt-out link opens: what it is about and one button (stop, or start again).
+pub fn opt_out(shell: &Shell, event_name: &str, stopped: bool, done: Option<&str>, action: &str) -> Markup {
+    let title = if stopped {
+        format!("No more messages about {event_name}")
+    } else {
+        format!("Messages about {event_name}")
+    };
+    layout(
+        &Page::new(&title).shell(shell),
+        html! {
+            section.narrow.card aria-labelledby="optout-heading" {
+                @if let Some(done) = done {
+                    (crate::components::flash(crate::components::FlashKind::Success, done))
+                }
+                h1 #optout-heading { (title) }
+                @if stopped {
+                    p { "Herald sends you nothing more about " strong { (event_name) } ", on any channel. "
+                        "Your other events are not affected." }
+                    form method="post" action={ (action) "/resume" } {
+                        div.actions { button.button.button-secondary type="submit" { "Start them again" } }
+                    }
+                } @else {
+                    p { "You get reminders and changes about " strong { (event_name) } " from Herald. "
+                        "Stop them? Your other events are not affected, and you can start them again here." }
+                    form method="post" action=(action) {
+                        div.actions { button.button type="submit" { "Stop messages about this event" } }
+                    }
+                }
+                p.small { a href="/integrations" { "Your notification settings" } }
+            }
+        },
+    )
+}

@@ -22,7 +22,11 @@ use crate::support::fake_apprise::Delivered;
 use crate::support::temporal_server::TemporalServer;
 use crate::support::{Backend, TEMPORAL_UI, TestApp, TestDb, eventually, herald_bin};
 
-both_backends!(reminders_reach_the_right_people_on_time, moves_edits_and_cancellations,);
+both_backends!(
+    reminders_reach_the_right_people_on_time,
+    moves_edits_and_cancellations,
+    one_click_opt_out_stops_that_event_for_that_person_only,
+);
 
 /// Someone with a confirmed channel of URLs `urls`.
 pub(crate) struct Person {
@@ -776,5 +780,78 @@ async fn concurrent_edits_all_succeed_on_sqlite() {
     }
     let e = app.db.db.event(ev).await.unwrap().unwrap();
     assert_eq!(e.revision, 12, "every edit counted once");
+    app.stop().await;
+}
+
+/// Every message ends with a link that stops that event's messages to its reader: one POST (as
+/// a mail client sends for RFC 8058, with no session and no form token) and the next reminder
+/// skips them, recorded in the ledger with the reason, while the others still get it.
+async fn one_click_opt_out_stops_that_event_for_that_person_only(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let olga = organizer(&app).await;
+    let ada =
+        person(&app, "ada@example.org", "Ada", "Europe/Paris", &[("ntfys://ntfy.example.org/ada", &[])])
+            .await;
+    let bob = person(&app, "bob@example.org", "Bob", "UTC", &[(BOB_NTFY, &[])]).await;
+    let (ev, _) = event(&app, &olga, 18, 4, &[14, 4]).await;
+    join(&app, ev, &ada, Rsvp::Going, None).await;
+    join(&app, ev, &bob, Rsvp::Going, None).await;
+
+    let first = eventually(Duration::from_secs(40), "the first reminder to Ada", || async {
+        got(&app, &ada.key, "ntfys://ntfy.example.org/ada", "Reminder: ").into_iter().next()
+    })
+    .await;
+    assert!(first.body.contains("Your notification settings: "), "{}", first.body);
+    let start = first.body.find(&app.url("/optout/")).expect("an opt-out link in the message");
+    let link: String =
+        first.body[start + app.base.len()..].chars().take_while(|c| !c.is_whitespace()).collect();
+
+    // The link shows what it is about; a forged one is nothing.
+    let page = app.get(&link).await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Rust night") && page.contains("Stop messages about this event"), "{page}");
+    assert_eq!(app.get("/optout/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").await.status(), 404);
+    // One click, as a mail client does it.
+    let r = app
+        .http
+        .post(app.url(&link))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("no more messages about this event"));
+
+    // The second reminder reaches Bob, not Ada; her ledger row says why.
+    eventually(Duration::from_secs(40), "the second reminder to Bob", || async {
+        (got(&app, &bob.key, BOB_NTFY, "Reminder: ").len() >= 2).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        got(&app, &ada.key, "ntfys://ntfy.example.org/ada", "Reminder: ").len(),
+        1,
+        "Ada got only the first"
+    );
+    let (_, ledger) =
+        api(&app, &olga, Method::GET, &format!("/api/v1/events/{ev}/notifications"), None).await;
+    let skipped: Vec<&Value> = ledger["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["recipient"].as_str().is_some_and(|n| n.contains("Ada")) && r["status"] == "skipped")
+        .collect();
+    assert_eq!(skipped.len(), 1, "{ledger}");
+    assert_eq!(skipped[0]["detail"], herald::delivery::OPTED_OUT, "{ledger}");
+
+    // The organizer sees she will not be told; the link starts the messages again.
+    let (_, list) = api(&app, &olga, Method::GET, &format!("/api/v1/events/{ev}/participants"), None).await;
+    let row = list.as_array().unwrap().iter().find(|p| p["email"] == "ada@example.org").unwrap();
+    assert_eq!(row["unreachable_reason"], herald::participants::OPTED_OUT, "{row}");
+    let r = app.http.post(app.url(&format!("{link}/resume"))).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(app.db.db.participant_of(ev, ada.id).await.unwrap().unwrap().opted_out_at.is_none());
     app.stop().await;
 }
