@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod app;
 pub mod bench;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod db;

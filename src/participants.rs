@@ -416,6 +416,63 @@ pub async fn set_opted_out(svc: &Services, token: &str, stop: bool) -> Result<Op
     opt_out_target(svc, token).await
 }
 
+// --- What was sent ---
+
+/// One message to a participant as they may see it: what, when, through which channel, and
+/// how it went in plain words (never the notification service's own answer).
+#[derive(Debug, Clone)]
+pub struct SentMessage {
+    /// When it was (or is) due.
+    pub at: chrono::DateTime<Utc>,
+    /// "Reminder", "Change", "Cancellation".
+    pub what: &'static str,
+    /// The channel's name ("—" when none).
+    pub channel: String,
+    /// How it went.
+    pub outcome: String,
+    /// Whether it reached them.
+    pub delivered: bool,
+}
+
+/// The messages Herald sent (or did not send) to `participant_id`, newest first.
+pub async fn sent_to(db: &Db, participant_id: Uuid) -> Result<Vec<SentMessage>, DbError> {
+    use crate::db::models::{DeliveryStatus, NoticeKind};
+    let rows = db.ledger_of_participant(participant_id, 100).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let what = match r.kind {
+                NoticeKind::Reminder => "Reminder",
+                NoticeKind::Updated => "Change",
+                NoticeKind::Cancelled => "Cancellation",
+                NoticeKind::Message => "Message",
+            };
+            let reason = r.apprise_answer.as_deref().unwrap_or("");
+            let (outcome, delivered) = match r.status {
+                DeliveryStatus::Sent => ("Delivered".to_owned(), true),
+                DeliveryStatus::Partial => ("Delivered to some of its addresses".to_owned(), true),
+                DeliveryStatus::Pending => ("Sending".to_owned(), false),
+                DeliveryStatus::Failed => ("Not delivered: the service did not accept it".to_owned(), false),
+                DeliveryStatus::Expired => ("Not sent: it was too late".to_owned(), false),
+                DeliveryStatus::Skipped if reason == crate::delivery::OPTED_OUT => {
+                    ("Not sent: you stopped this event's messages".to_owned(), false)
+                }
+                DeliveryStatus::Skipped if reason.contains("no confirmed channel") => {
+                    ("Not sent: you had no confirmed channel".to_owned(), false)
+                }
+                DeliveryStatus::Skipped => ("Not sent".to_owned(), false),
+            };
+            SentMessage {
+                at: r.due_at,
+                what,
+                channel: r.integration_name.unwrap_or_else(|| "—".to_owned()),
+                outcome,
+                delivered,
+            }
+        })
+        .collect())
+}
+
 // --- Reach ---
 
 /// How a participant will be told about an event, as the organizer sees it.
@@ -678,52 +735,48 @@ pub struct CsvRow {
     pub fields: Vec<String>,
 }
 
-/// Splits CSV text into rows of trimmed fields (RFC 4180 quoting, `,` or `;` separators, CRLF or
-/// LF), skipping blank lines and a header row whose first field is `email`.
+/// Splits CSV text into rows of trimmed fields with the `csv` crate (RFC 4180 quoting, CRLF or
+/// LF), skipping blank lines and a header row whose first field is `email`. The separator is `,`,
+/// or `;` when the first line uses `;` and no `,` (spreadsheets in some languages save so).
 pub fn parse_csv(text: &str) -> Vec<CsvRow> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rows = Vec::new();
-    let mut fields: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut line = 1;
-    let mut start = 1;
-    let mut chars = text.chars().peekable();
-    let mut push_row = |fields: &mut Vec<String>, cur: &mut String, start: usize| {
-        fields.push(std::mem::take(cur).trim().to_owned());
-        let row = std::mem::take(fields);
-        if row.iter().any(|f| !f.is_empty()) {
-            rows.push(CsvRow { line: start, fields: row });
-        }
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let delimiter = if first.contains(';') && !first.contains(',') { b';' } else { b',' };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    // The line a record starts on: the first line with content from where the reader stood
+    // (it skips blank lines by itself).
+    let line_at = |from: u64| {
+        let from = usize::try_from(from).unwrap_or(usize::MAX).min(text.len());
+        let start = text.as_bytes()[from..]
+            .iter()
+            .position(|b| *b != b'\n' && *b != b'\r')
+            .map_or(text.len(), |i| from + i);
+        1 + text.as_bytes()[..start].iter().filter(|b| **b == b'\n').count()
     };
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                cur.push('"');
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let from = reader.position().byte();
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) if record.iter().any(|f| !f.is_empty()) => {
+                rows.push(CsvRow { line: line_at(from), fields: record.iter().map(str::to_owned).collect() });
             }
-            (true, '"') => quoted = false,
-            (true, c) => {
-                if c == '\n' {
-                    line += 1;
+            Ok(true) => {}
+            // A row the reader cannot make sense of is reported (as one without an address).
+            Err(_) => {
+                rows.push(CsvRow { line: line_at(from), fields: Vec::new() });
+                if reader.position().byte() == from {
+                    break;
                 }
-                cur.push(c);
             }
-            (false, '"') if cur.trim().is_empty() => {
-                cur.clear();
-                quoted = true;
-            }
-            (false, ',' | ';') => fields.push(std::mem::take(&mut cur).trim().to_owned()),
-            (false, '\r') => {}
-            (false, '\n') => {
-                push_row(&mut fields, &mut cur, start);
-                line += 1;
-                start = line;
-            }
-            (false, c) => cur.push(c),
         }
     }
-    push_row(&mut fields, &mut cur, start);
     if rows.first().is_some_and(|r| r.fields.first().is_some_and(|f| f.eq_ignore_ascii_case("email"))) {
         rows.remove(0);
     }
@@ -880,7 +933,7 @@ mod tests {
     #[test]
     fn csv_rows_with_header_quotes_and_blank_lines() {
         let rows = parse_csv(
-            "\u{feff}Email,Role,Name\r\nada@example.org,speaker,\"Lovelace, Ada\"\r\n\r\n  bob@example.org  \n\"c\"\"d@x.org\";;\n",
+            "\u{feff}Email,Role,Name\r\nada@example.org,speaker,\"Lovelace, Ada\"\r\n\r\n  bob@example.org  \n\"c\"\"d@x.org\",,\n",
         );
         let got: Vec<(usize, Vec<&str>)> =
             rows.iter().map(|r| (r.line, r.fields.iter().map(String::as_str).collect())).collect();
@@ -894,6 +947,13 @@ mod tests {
         );
         assert!(parse_csv("").is_empty());
         assert!(parse_csv("email\n").is_empty());
+        let semi = parse_csv("email;role\nada@example.org;speaker\n");
+        assert_eq!(
+            semi.first().map(|r| r.fields.clone()),
+            Some(vec!["ada@example.org".to_owned(), "speaker".to_owned()])
+        );
+        let multi = parse_csv("a@x.org,,\"Two\nlines\"\nb@x.org\n");
+        assert_eq!(multi.iter().map(|r| r.line).collect::<Vec<_>>(), vec![1, 3], "a quoted line break");
     }
 
     #[test]

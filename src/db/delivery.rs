@@ -141,6 +141,32 @@ impl Db {
         .map_err(DbError::from))
     }
 
+    /// One participant's ledger rows, newest first.
+    #[instrument(skip_all)]
+    pub async fn ledger_of_participant(
+        &self,
+        participant_id: Uuid,
+        limit: i64,
+    ) -> Result<Vec<LedgerEntry>, DbError> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT n.id, n.kind, n.status, n.idempotency_key, n.due_at, n.sent_at, n.attempts, n.apprise_status,
+                    n.apprise_answer, n.updated_at, n.participant_id, u.display_name AS recipient_name,
+                    u.email AS recipient_email, n.integration_id, i.name AS integration_name
+             FROM notifications n
+             LEFT JOIN event_participants p ON p.id = n.participant_id
+             LEFT JOIN users u ON u.id = p.user_id
+             LEFT JOIN integrations i ON i.id = n.integration_id
+             WHERE n.participant_id = $1
+             ORDER BY n.due_at DESC, n.id
+             LIMIT $2",
+        )
+        .bind(participant_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .map_err(DbError::from))
+    }
+
     /// The event's ledger with recipients and channels, by due time then recipient.
     #[instrument(skip_all)]
     pub async fn ledger(&self, event_id: Uuid, limit: i64) -> Result<Vec<LedgerEntry>, DbError> {

@@ -85,7 +85,7 @@ async fn feed(State(state): State<AppState>, Path(file): Path<String>) -> Result
         .map(|(e, org)| (e, state.web.absolute(&format!("/o/{org}/e/{}", e.slug))))
         .collect();
     let name = format!("Herald: {}'s events", content.owner.display_name);
-    let body = super::public::ical(Some(&name), &items, Utc::now());
+    let body = crate::calendar::ics(Some(&name), &items);
     Ok((
         StatusCode::OK,
         [

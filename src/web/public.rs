@@ -103,7 +103,7 @@ async fn org_feed(State(state): State<AppState>, Path(slug): Path<String>) -> Re
         .filter(|e| e.status != EventStatus::Draft && e.visibility == Visibility::Public)
         .map(|e| (e, state.web.absolute(&format!("/o/{}/e/{}", org.slug, e.slug))))
         .collect();
-    calendar_response(&format!("{}.ics", org.slug), ical(Some(&org.name), &items, Utc::now()))
+    calendar_response(&format!("{}.ics", org.slug), crate::calendar::ics(Some(&org.name), &items))
 }
 
 async fn event_page(
@@ -123,7 +123,10 @@ async fn event_page(
     let page_path = format!("/o/{}/e/{}", org.slug, event.slug);
     let url = state.web.absolute(&page_path);
     if ics {
-        return calendar_response(&format!("{}.ics", event.slug), ical(None, &[(event, url)], Utc::now()));
+        return calendar_response(
+            &format!("{}.ics", event.slug),
+            crate::calendar::ics(None, &[(event, url)]),
+        );
     }
     let rsvp = match super::participants::rsvp_view(&state, &portal, &view, &page_path).await {
         Ok(r) => r,
@@ -144,6 +147,30 @@ async fn event_page(
     .chars()
     .take(300)
     .collect();
+    let sent = match (&portal.user, &view.participant) {
+        (Some(user), Some(p)) => {
+            let viewer = user.user.viewer();
+            Some(
+                match participants::sent_to(&state.db, p.id).await {
+                    Ok(rows) => rows,
+                    Err(e) => return PageError::from(e).into_response(),
+                }
+                .into_iter()
+                .map(|m| pages::SentToYou {
+                    when: viewer.moment(m.at),
+                    datetime: m.at.to_rfc3339(),
+                    what: m.what.to_owned(),
+                    channel: m.channel,
+                    outcome: m.outcome,
+                    delivered: m.delivered,
+                })
+                .collect(),
+            )
+        }
+        _ => None,
+    };
+    let (google_href, outlook_href) =
+        (crate::calendar::google_link(event, &url), crate::calendar::outlook_link(event, &url));
     let view = PublicEvent {
         org_name: org.name.clone(),
         org_href: format!("/o/{}", org.slug),
@@ -157,9 +184,12 @@ async fn event_page(
         summary,
         url,
         ics_href: format!("{page_path}.ics"),
+        google_href,
+        outlook_href,
         cancelled: event.status == EventStatus::Cancelled,
         rsvp: Some(rsvp),
         reminders,
+        sent,
     };
     Html(pages::public_event(&portal.shell, &view).into_string()).into_response()
 }
@@ -211,99 +241,4 @@ async fn reminder_note(
         zone: viewer.zone.name().to_owned(),
         channels,
     }))
-}
-
-// --- iCalendar (RFC 5545) ---
-
-/// Escapes a TEXT value: backslash, semicolon, comma and newlines.
-fn ical_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            ';' => out.push_str("\\;"),
-            ',' => out.push_str("\\,"),
-            '\n' => out.push_str("\\n"),
-            '\r' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Folds a content line at 75 octets (never inside a UTF-8 character) and ends it with CRLF.
-fn ical_line(out: &mut String, line: &str) {
-    let mut width = 0;
-    for c in line.chars() {
-        let len = c.len_utf8();
-        if width + len > 75 {
-            out.push_str("\r\n ");
-            width = 1;
-        }
-        out.push(c);
-        width += len;
-    }
-    out.push_str("\r\n");
-}
-
-fn ical_time(t: DateTime<Utc>) -> String {
-    t.format("%Y%m%dT%H%M%SZ").to_string()
-}
-
-/// Events as one iCalendar file (a single event's `.ics`, or a feed named `name`): one VEVENT
-/// per `(event, page URL)`, UID the event id, times in UTC, SEQUENCE the revision, cancelled
-/// events with STATUS:CANCELLED.
-pub(crate) fn ical(name: Option<&str>, events: &[(&Event, String)], now: DateTime<Utc>) -> String {
-    let mut out = String::new();
-    let mut line = |l: String| ical_line(&mut out, &l);
-    line("BEGIN:VCALENDAR".into());
-    line("VERSION:2.0".into());
-    line("PRODID:-//Herald//Herald events//EN".into());
-    line("CALSCALE:GREGORIAN".into());
-    line("METHOD:PUBLISH".into());
-    if let Some(name) = name {
-        line(format!("X-WR-CALNAME:{}", ical_escape(name)));
-    }
-    for (event, url) in events {
-        line("BEGIN:VEVENT".into());
-        line(format!("UID:{}", event.id));
-        line(format!("DTSTAMP:{}", ical_time(now)));
-        line(format!("DTSTART:{}", ical_time(event.starts_at)));
-        line(format!("DTEND:{}", ical_time(event.ends_at)));
-        line(format!("SEQUENCE:{}", event.revision));
-        line(format!("SUMMARY:{}", ical_escape(&event.name)));
-        if !event.description.is_empty() {
-            line(format!("DESCRIPTION:{}", ical_escape(&event.description)));
-        }
-        match (&event.location, &event.online_url) {
-            (Some(l), _) => line(format!("LOCATION:{}", ical_escape(l))),
-            (None, Some(u)) => line(format!("LOCATION:{}", ical_escape(u))),
-            (None, None) => {}
-        }
-        line(format!("URL:{url}"));
-        line(format!(
-            "STATUS:{}",
-            if event.status == EventStatus::Cancelled { "CANCELLED" } else { "CONFIRMED" }
-        ));
-        line("END:VEVENT".into());
-    }
-    line("END:VCALENDAR".into());
-    out
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines_fold_at_75_octets_on_char_boundaries() {
-        let mut out = String::new();
-        ical_line(&mut out, &format!("SUMMARY:{}", "é".repeat(60)));
-        for l in out.split("\r\n").filter(|l| !l.is_empty()) {
-            assert!(l.len() <= 75, "{l}");
-        }
-        assert_eq!(out.replace("\r\n ", ""), format!("SUMMARY:{}\r\n", "é".repeat(60)));
-        assert_eq!(ical_escape("a,b;c\\d\ne"), "a\\,b\\;c\\\\d\\ne");
-    }
 }

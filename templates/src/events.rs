@@ -359,12 +359,56 @@ pub struct PublicEvent {
     pub url: String,
     /// The `.ics` link.
     pub ics_href: String,
+    /// "Add to Google Calendar".
+    pub google_href: String,
+    /// "Add to Outlook".
+    pub outlook_href: String,
     /// Cancelled.
     pub cancelled: bool,
     /// The visitor's answer and the RSVP form.
     pub rsvp: Option<crate::participants::RsvpView>,
     /// What reminders the signed-in participant will get (nothing for others).
     pub reminders: Option<ReminderNote>,
+    /// What Herald sent the signed-in participant about this event (nothing for others).
+    pub sent: Option<Vec<SentToYou>>,
+}
+
+/// One message Herald sent (or did not send) a participant, as they see it.
+#[derive(Debug, Clone)]
+pub struct SentToYou {
+    /// When, in their zone.
+    pub when: String,
+    /// The same moment as an RFC 3339 instant.
+    pub datetime: String,
+    /// "Reminder", "Change", "Cancellation".
+    pub what: String,
+    /// The channel's name.
+    pub channel: String,
+    /// "Delivered", "Not sent: …", "Sending".
+    pub outcome: String,
+    /// Whether it reached them.
+    pub delivered: bool,
+}
+
+/// The "What Herald sent you" card: the participant's own deliveries, newest first.
+fn sent_to_you(rows: &[SentToYou]) -> Markup {
+    html! {
+        section.card #sent-to-you aria-labelledby="sent-heading" {
+            h2 #sent-heading { "What Herald sent you" }
+            @if rows.is_empty() {
+                p.muted { "Nothing yet. Each reminder or change sent to you appears here, with the channel it went through." }
+            } @else {
+                ul.plain.sent-list {
+                    @for r in rows {
+                        li {
+                            time datetime=(r.datetime) { (r.when) } " · " (r.what) " · " (r.channel) " · "
+                            @if r.delivered { span.badge.badge-ok { (r.outcome) } } @else { span.badge.badge-warn { (r.outcome) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A reminder still to come, for the participant.
@@ -446,9 +490,14 @@ pub fn public_event(shell: &Shell, e: &PublicEvent) -> Markup {
                     @if let Some(l) = &e.location { dt { "Where" } dd { (l) } }
                     @if let Some(u) = &e.online_url { dt { "Online" } dd { a href=(u) rel="noopener noreferrer" { (u) } } }
                 }
-                div.actions { a.button.button-secondary href=(e.ics_href) download { "Add to calendar (.ics)" } }
+                div.actions.calendar-links {
+                    a.button.button-secondary href=(e.ics_href) download { "Add to calendar (.ics)" }
+                    a.button.button-secondary href=(e.google_href) target="_blank" rel="noopener noreferrer" { "Google Calendar" }
+                    a.button.button-secondary href=(e.outlook_href) target="_blank" rel="noopener noreferrer" { "Outlook" }
+                }
             }
             @if let Some(n) = &e.reminders { (reminder_note(n)) }
+            @if let Some(rows) = &e.sent { (sent_to_you(rows)) }
             @if let Some(r) = &e.rsvp { (crate::participants::rsvp_section(shell, r)) }
             @if !e.description_html.is_empty() {
                 section.card aria-labelledby="about-heading" {

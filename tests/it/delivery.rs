@@ -846,6 +846,28 @@ async fn one_click_opt_out_stops_that_event_for_that_person_only(backend: Backen
     assert_eq!(skipped.len(), 1, "{ledger}");
     assert_eq!(skipped[0]["detail"], herald::delivery::OPTED_OUT, "{ledger}");
 
+    // Ada sees on the event's page what was sent to her, and what was not and why.
+    let session = herald::accounts::start_session(&app.db.db, ada.id).await.unwrap();
+    let slug = app.db.db.event(ev).await.unwrap().unwrap().slug;
+    let page = app
+        .http
+        .get(app.url(&format!("/o/rust-paris/e/{slug}")))
+        .header("cookie", format!("herald_session={session}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let card = &page[page.find("What Herald sent you").expect("the card")..];
+    assert!(card.contains("Reminder") && card.contains("Delivered"), "{card}");
+    assert!(
+        card.contains("Not sent: you stopped this event&#39;s messages")
+            || card.contains("Not sent: you stopped this event's messages"),
+        "{card}"
+    );
+    assert!(!card.contains("apprise") && !card.contains("ntfy.example.org"), "{card}");
+
     // The organizer sees she will not be told; the link starts the messages again.
     let (_, list) = api(&app, &olga, Method::GET, &format!("/api/v1/events/{ev}/participants"), None).await;
     let row = list.as_array().unwrap().iter().find(|p| p["email"] == "ada@example.org").unwrap();

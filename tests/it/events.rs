@@ -548,5 +548,18 @@ async fn public_pages_and_ics(backend: Backend) {
     assert_eq!(parsed["uid"], public.to_string());
     assert_eq!(parsed["dtstart"], "2030-06-01T22:30:00+00:00");
     assert_eq!(parsed["dtend"], "2030-06-02T00:00:00+00:00");
+    assert!(unfolded.contains("\r\nSEQUENCE:"), "a SEQUENCE calendars update by: {unfolded}");
+
+    // Beside the .ics, the page opens Google Calendar and Outlook with the event filled in.
+    let page = app.get(&public_path).await.text().await.unwrap();
+    assert!(
+        page.contains("https://calendar.google.com/calendar/render?action=TEMPLATE&amp;text=Rust+night%2C+with+pizza%3B+and+more&amp;dates=20300601T223000Z/20300602T000000Z"),
+        "{page}"
+    );
+    assert!(
+        page.contains("https://outlook.live.com/calendar/0/deeplink/compose?")
+            && page.contains("startdt=2030-06-01T22%3A30%3A00Z"),
+        "{page}"
+    );
     app.stop().await;
 }
