@@ -21,6 +21,8 @@ pub const SIGN_UPS_PER_HOUR: u32 = 10;
 pub const ACCOUNT_MAILS_PER_HOUR: u32 = 5;
 /// Password reset requests one client address may make per hour (for any addresses).
 pub const RESETS_PER_CLIENT_HOUR: u32 = 20;
+/// Answers without an account (guests) one client address may send per hour.
+pub const GUEST_ANSWERS_PER_HOUR: u32 = 20;
 /// Invitation mails (to an organization or an event) one address may receive per hour.
 pub const INVITATIONS_PER_ADDRESS_HOUR: u32 = 10;
 /// Invitation mails one person may send per hour (a CSV import counts each row).
@@ -39,6 +41,7 @@ pub struct Limits(Arc<Inner>);
 struct Inner {
     max_participants: usize,
     sign_ups: DefaultKeyedRateLimiter<IpAddr>,
+    guest_answers: DefaultKeyedRateLimiter<IpAddr>,
     account_mails: DefaultKeyedRateLimiter<String>,
     resets: DefaultKeyedRateLimiter<IpAddr>,
     invitations_to: DefaultKeyedRateLimiter<String>,
@@ -81,6 +84,7 @@ impl Limits {
         Self(Arc::new(Inner {
             max_participants: max_participants.max(1),
             sign_ups: DefaultKeyedRateLimiter::keyed(per_hour(SIGN_UPS_PER_HOUR)),
+            guest_answers: DefaultKeyedRateLimiter::keyed(per_hour(GUEST_ANSWERS_PER_HOUR)),
             account_mails: DefaultKeyedRateLimiter::keyed(per_hour(ACCOUNT_MAILS_PER_HOUR)),
             resets: DefaultKeyedRateLimiter::keyed(per_hour(RESETS_PER_CLIENT_HOUR)),
             invitations_to: DefaultKeyedRateLimiter::keyed(per_hour(INVITATIONS_PER_ADDRESS_HOUR)),
@@ -101,6 +105,17 @@ impl Limits {
         tracing::warn!(%client, "sign-ups throttled");
         Err(ServiceError::TooMany(
             "Too many new accounts from your network just now. Try again in an hour.".into(),
+        ))
+    }
+
+    /// One more answer without an account from `client`, or [`ServiceError::TooMany`].
+    pub fn guest_answer(&self, client: IpAddr) -> Result<(), ServiceError> {
+        if allow(&self.0.guest_answers, &client) {
+            return Ok(());
+        }
+        tracing::warn!(%client, "guest answers throttled");
+        Err(ServiceError::TooMany(
+            "Too many answers from your network just now. Try again in an hour.".into(),
         ))
     }
 

@@ -416,6 +416,151 @@ pub async fn set_opted_out(svc: &Services, token: &str, stop: bool) -> Result<Op
     opt_out_target(svc, token).await
 }
 
+// --- Guests ---
+
+/// How long the link confirming a guest's answer works.
+pub const GUEST_LINK_HOURS: i64 = 48;
+
+/// Whether visitors may answer `event` without an account: published, public or unlisted, not
+/// over.
+pub fn guests_welcome(event: &Event) -> bool {
+    event.status == EventStatus::Published
+        && event.visibility != Visibility::Private
+        && event.ends_at > Utc::now()
+}
+
+/// A visitor answers without an account: name, address and answer. Nothing changes until the
+/// link mailed to that address is followed ([`confirm_guest_answer`]), so nobody can make
+/// someone else a participant; the answer is the same whatever the address. Returns the
+/// address the link went to.
+pub async fn guest_answer(
+    svc: &Services,
+    view: &EventView,
+    name: &str,
+    email: &str,
+    answer: &str,
+    client: std::net::IpAddr,
+) -> Result<Email, ServiceError> {
+    let event = &view.event;
+    if !guests_welcome(event) {
+        return Err(ServiceError::Conflict(
+            "This event does not take answers now: it is over, cancelled or private.".into(),
+        ));
+    }
+    let mut errors = FieldErrors::default();
+    let name = errors.check("name", Name::parse(name));
+    let email = errors.check("email", Email::parse(email));
+    let rsvp = errors.check("rsvp", parse_rsvp(answer));
+    let (Some(name), Some(email), Some(rsvp)) = (name, email, rsvp) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    svc.limits.guest_answer(client)?;
+    let token = crate::secrets::random_token();
+    let expires = Utc::now() + chrono::Duration::hours(GUEST_LINK_HOURS);
+    svc.db
+        .create_guest_answer(
+            event.id,
+            email.as_str(),
+            name.as_str(),
+            rsvp,
+            &crate::secrets::hash_token(&token),
+            expires,
+        )
+        .await?;
+    if svc.limits.account_mail(email.as_str()) {
+        let link = svc.links.absolute(&format!("/guest/{token}"));
+        let viewer = Viewer::stranger(event.timezone);
+        let when = format!("{} ({})", viewer.moment(event.starts_at), event.timezone);
+        let body = format!(
+            "Hello {name},\n\nyou answered “{answer}” to {event} ({org}), {when}.\n\n\
+             Confirm it with this link; Herald then emails you the reminders and any change:\n\n{link}\n\n\
+             The link works once, for {GUEST_LINK_HOURS} hours. If you did not answer, ignore this message.\n",
+            name = name.as_str(),
+            answer = rsvp_label(rsvp),
+            event = event.name,
+            org = view.org.name,
+        );
+        let subject = format!("Confirm your answer to {}", event.name);
+        if let Err(e) = svc.mailer.send(&email, &subject, &body).await {
+            tracing::warn!(error = %e, event_id = %event.id, "cannot mail a guest's confirmation link");
+        }
+    }
+    tracing::info!(event_id = %event.id, "guest answer waiting for its link");
+    Ok(email)
+}
+
+/// A guest's answer, confirmed.
+#[derive(Debug, Clone)]
+pub struct GuestConfirmed {
+    /// The account of the address (made now if it had none).
+    pub user_id: Uuid,
+    /// The event.
+    pub event: Event,
+    /// Its organization.
+    pub org: Organization,
+    /// The answer.
+    pub rsvp: Rsvp,
+}
+
+/// Follows a guest's link: the address is proven, so it becomes (or joins) an account, which
+/// takes part in the event with the answer given. `None` for a link that is unknown, used or
+/// expired.
+pub async fn confirm_guest_answer(
+    svc: &Services,
+    token: &str,
+) -> Result<Option<GuestConfirmed>, ServiceError> {
+    let db = &svc.db;
+    let Some((event_id, email, name, answer)) =
+        db.use_guest_answer(&crate::secrets::hash_token(token)).await?
+    else {
+        return Ok(None);
+    };
+    let rsvp = parse_rsvp(&answer).map_err(|m| anyhow::anyhow!("a stored guest answer: {m}"))?;
+    let event = db.event(event_id).await?.ok_or(ServiceError::NotFound)?;
+    let org = db.organization_by_id(event.org_id).await?.ok_or(ServiceError::NotFound)?;
+    let user = match db.user_by_email(&email).await? {
+        Some(user) => user,
+        None => {
+            let new = crate::db::users::NewUser {
+                email: &email,
+                display_name: &name,
+                password_hash: None,
+                timezone: event.timezone.name(),
+                verified: false,
+            };
+            match db.create_user(&new).await {
+                Ok(user) => user,
+                Err(DbError::Conflict(_)) => db.user_by_email(&email).await?.ok_or(ServiceError::NotFound)?,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    // The link proves the inbox (this also turns invitations to the address into participations).
+    crate::accounts::mark_verified(db, user.id).await?;
+    let participant = match db.participant_of(event.id, user.id).await? {
+        Some(p) => p,
+        None => {
+            if !has_room(svc, &event).await? {
+                return Err(ServiceError::Conflict(full(svc.limits.max_participants())));
+            }
+            match db
+                .add_participant_with(event.id, Invitee::User(user.id), ParticipantRole::Attendee, None, None)
+                .await
+            {
+                Ok(p) => p,
+                Err(DbError::Conflict(_)) => {
+                    db.participant_of(event.id, user.id).await?.ok_or(ServiceError::NotFound)?
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    db.set_rsvp(participant.id, rsvp).await?;
+    crate::integrations::email::ensure_for(svc, user.id).await;
+    tracing::info!(event_id = %event.id, participant_id = %participant.id, "guest answer confirmed");
+    Ok(Some(GuestConfirmed { user_id: user.id, event, org, rsvp }))
+}
+
 // --- What was sent ---
 
 /// One message to a participant as they may see it: what, when, through which channel, and

@@ -333,6 +333,55 @@ impl Db {
         if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
     }
 
+    /// Stores a guest's answer waiting for the link mailed to `email` (its token's hash).
+    #[instrument(skip_all)]
+    pub async fn create_guest_answer(
+        &self,
+        event_id: Uuid,
+        email: &str,
+        name: &str,
+        rsvp: Rsvp,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO guest_answers (id, event_id, email, name, rsvp, token_hash, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(Uuid::new_v4())
+        .bind(event_id)
+        .bind(email)
+        .bind(name)
+        .bind(rsvp.as_str())
+        .bind(token_hash)
+        .bind(Utc::now())
+        .bind(expires_at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .map_err(DbError::from))
+    }
+
+    /// Uses the guest answer with this token hash, once and before it expires: (event id,
+    /// address, name, answer), or `None`.
+    #[instrument(skip_all)]
+    pub async fn use_guest_answer(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(Uuid, String, String, String)>, DbError> {
+        let now = Utc::now();
+        on_pool!(self, pool => sqlx::query_as(
+            "UPDATE guest_answers SET used_at = $2
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
+             RETURNING event_id, email, name, rsvp",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+        .map_err(DbError::from))
+    }
+
     /// The event's participants with names and addresses, oldest first.
     #[instrument(skip_all)]
     pub async fn participant_rows(&self, event_id: Uuid) -> Result<Vec<ParticipantRow>, DbError> {

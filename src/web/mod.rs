@@ -136,7 +136,7 @@ async fn private_responses(
 /// Paths whose next segment is a secret (mailed single-use links, private calendar feeds):
 /// logged as `…/***`.
 const SECRET_PATH_PREFIXES: &[&str] =
-    &["/verify/", "/password/reset/", "/invitations/", "/feeds/", "/optout/"];
+    &["/verify/", "/password/reset/", "/invitations/", "/feeds/", "/optout/", "/guest/"];
 
 /// The request path as it may appear in logs: secrets in mailed links are masked.
 pub(crate) fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {

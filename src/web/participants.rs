@@ -42,6 +42,8 @@ pub(super) fn router() -> Router<AppState> {
         )
         .route("/orgs/{slug}/events/{id}/participants/import/{import}", get(progress))
         .route("/o/{org}/e/{event}/rsvp", post(rsvp))
+        .route("/o/{org}/e/{event}/guest", post(guest_answer))
+        .route("/guest/{token}", get(confirm_guest))
         .route("/o/{org}/e/{event}/leave", post(leave))
 }
 
@@ -463,6 +465,9 @@ pub(super) async fn rsvp_view(
     let Some(user) = &portal.user else {
         let next = url::form_urlencoded::byte_serialize(page_path.as_bytes()).collect::<String>();
         v.sign_in_href = Some(format!("/signin?next={next}"));
+        if participants::guests_welcome(&view.event) {
+            v.guest_action = Some(format!("{page_path}/guest"));
+        }
         return Ok(v);
     };
     let event = &view.event;
@@ -513,6 +518,83 @@ fn page_of(org: &str, event: &str) -> String {
 }
 
 /// Sends an anonymous visitor to sign in, coming back to the event page.
+#[derive(Debug, Deserialize)]
+struct GuestInput {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    rsvp: String,
+}
+
+/// A visitor answers without an account: the link to confirm goes to the address given.
+async fn guest_answer(
+    State(state): State<AppState>,
+    super::session::ClientIp(ip): super::session::ClientIp,
+    Path((org, slug)): Path<(String, String)>,
+    Form(input): Form<GuestInput>,
+) -> Response {
+    let page = page_of(&org, &slug);
+    let view = match participants::view_by_slug(&state.db, &org, &slug, None).await {
+        Ok(v) => v,
+        Err(e) => return refusal(&state, &page, e),
+    };
+    let page = page_of(&view.org.slug, &view.event.slug);
+    match participants::guest_answer(&state, &view, &input.name, &input.email, &input.rsvp, ip).await {
+        // The same answer for every address: nobody learns who uses Herald.
+        Ok(email) => flash::redirect(
+            &state,
+            &format!("{page}#rsvp"),
+            FlashKind::Success,
+            &format!(
+                "Almost done: we sent a link to {email}. Open it to confirm your answer; Herald then emails you the reminders."
+            ),
+        ),
+        Err(e) => refusal(&state, &page, e),
+    }
+}
+
+/// Follows the link a guest was mailed: they take part, signed in on this browser.
+async fn confirm_guest(State(state): State<AppState>, portal: Portal, Path(token): Path<String>) -> Response {
+    match participants::confirm_guest_answer(&state, &token).await {
+        Ok(Some(done)) => {
+            let page = page_of(&done.org.slug, &done.event.slug);
+            let emailed = matches!(state.db.email_integration_of(done.user_id).await, Ok(Some(_)));
+            let message = if emailed {
+                format!(
+                    "You're in: {}. Herald emails you the reminders and any change; every message has a link to stop them.",
+                    rsvp_label(done.rsvp)
+                )
+            } else {
+                format!("You're in: {}.", rsvp_label(done.rsvp))
+            };
+            let mut response = flash::redirect(&state, &format!("{page}#rsvp"), FlashKind::Success, &message);
+            if portal.user.is_none() {
+                match crate::accounts::start_session(&state.db, done.user_id).await {
+                    Ok(session) => {
+                        response
+                            .headers_mut()
+                            .append(header::SET_COOKIE, super::session::cookie(&state, &session));
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot sign a confirmed guest in"),
+                }
+            }
+            response
+        }
+        Ok(None) => html(
+            StatusCode::BAD_REQUEST,
+            herald_templates::accounts::message(
+                &portal.shell,
+                "This link does not work",
+                "Links to confirm an answer work once and for two days. Answer again on the event's page to get a new one.",
+                Some(("/", "Go to Herald")),
+            ),
+        ),
+        Err(e) => refusal_page(&portal.shell, e, Some(("/", "Go to Herald"))),
+    }
+}
+
 fn sign_in_first(page: &str) -> Response {
     let next = url::form_urlencoded::byte_serialize(page.as_bytes()).collect::<String>();
     (StatusCode::SEE_OTHER, [(header::LOCATION, format!("/signin?next={next}"))]).into_response()

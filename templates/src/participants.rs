@@ -352,6 +352,8 @@ pub struct RsvpView {
     pub channels: Vec<ChannelOption>,
     /// Invited, not answered yet: the role they were invited as.
     pub invited_as: Option<String>,
+    /// Anonymous visitors may answer without an account: where that form goes.
+    pub guest_action: Option<String>,
 }
 
 /// The RSVP card of `/o/{org}/e/{event}`.
@@ -360,9 +362,38 @@ pub fn rsvp_section(shell: &Shell, v: &RsvpView) -> Markup {
     html! {
         section.card #rsvp aria-labelledby="rsvp-heading" {
             h2 #rsvp-heading { "Your answer" }
+            @if let Some(action) = &v.guest_action {
+                form.guest-answer method="post" action=(action) {
+                    (csrf_field(&shell.csrf))
+                    fieldset {
+                        legend { "Are you going?" }
+                        @for (value, label) in ANSWERS {
+                            div.field { label {
+                                input type="radio" name="rsvp" value=(value) required checked[*value == "going"];
+                                " " (label)
+                            } }
+                        }
+                    }
+                    div.field {
+                        label for="f-guest-name" { "Your name" }
+                        input #f-guest-name type="text" name="name" autocomplete="name" maxlength="100" required;
+                    }
+                    div.field {
+                        label for="f-guest-email" { "Your email address" }
+                        p.help #f-guest-email-help { "We email you a link to confirm your answer; Herald then emails you the reminders. No password needed." }
+                        input #f-guest-email type="email" name="email" autocomplete="email" required aria-describedby="f-guest-email-help";
+                    }
+                    div.actions { button.button type="submit" { "Send my answer" } }
+                }
+            }
             @if let Some(href) = &v.sign_in_href {
-                p { a.button href=(href) { "Sign in to RSVP" } }
-                p.muted.small { "No account yet? You can create one from the sign-in page." }
+                @if v.guest_action.is_some() {
+                    p.muted.small { "Have an account? Sign in to answer with your own channels." }
+                    p { a.button.button-secondary href=(href) { "Sign in to RSVP" } }
+                } @else {
+                    p { a.button href=(href) { "Sign in to RSVP" } }
+                    p.muted.small { "No account yet? You can create one from the sign-in page." }
+                }
             }
             @if let Some(role) = &v.invited_as {
                 p #rsvp-invited { "You are invited to this event as " (role) ". Answer below to take part; "

@@ -260,6 +260,31 @@ async fn a_second_user_rsvps_from_the_public_page_and_the_organizer_sees_it() {
     assert!(rows[0][0].contains("Bea Attendee") && rows[0][0].contains("bea@example.org"), "{rows:?}");
     assert_eq!(&rows[0][1..3], ["Attendee", "Going"], "{rows:?}");
     ada.screenshots("event-participants").await;
+
+    // Cleo answers as a guest on her phone, in three steps: the form, the mailed link, done.
+    let cleo = driver.session().await.at(&herald.base);
+    cleo.open(&public_path).await;
+    cleo.screenshots("guest-1-form").await;
+    cleo.resize(PHONE.0, PHONE.1).await;
+    cleo.fill("Your name", "Cleo").await;
+    cleo.fill("Your email address", "cleo@example.org").await;
+    cleo.click_button("Send my answer").await;
+    cleo.wait_for_flash("Almost done: we sent a link to cleo@example.org").await;
+    cleo.screenshots("guest-2-check-your-inbox").await;
+    let link = herald.logged_link("cleo@example.org", "/guest/").await;
+    cleo.resize(PHONE.0, PHONE.1).await;
+    cleo.open(&link).await;
+    cleo.wait_for_flash("You're in: Going").await;
+    assert_eq!(cleo.text("#rsvp-current").await, "Going");
+    let reminders = cleo.text("#reminder-line").await;
+    assert!(
+        reminders.contains("2030") && reminders.contains("(Europe/Paris)"),
+        "when she will be reminded: {reminders}"
+    );
+    cleo.screenshots("guest-3-done").await;
+    ada.open(&event_path).await;
+    let rows = ada.table_rows("#participants table").await;
+    assert!(rows.iter().any(|r| r[0].contains("Cleo") && r[2] == "Going"), "{rows:?}");
 }
 
 /// Signs `email` in through the sign-in page.

@@ -21,6 +21,7 @@ mod delivery;
 mod delivery_pages;
 mod email_channel;
 mod events;
+mod guests;
 mod integrations;
 mod isolation;
 mod layers;

@@ -1,0 +1,113 @@
+//! Guests: a visitor answers a public event with a name and an address, no password. Nothing
+//! changes until the mailed link is followed (once); then the address takes part — as a new
+//! passwordless account, or joining the account it already has — and gets every reminder by
+//! email, exactly once, through the same workflow and ledger as anyone.
+
+use std::time::Duration;
+
+use herald::db::models::Rsvp;
+use reqwest::Method;
+
+use crate::delivery::{create_org, event};
+use crate::orgs::{api, api_user};
+use crate::support::{Backend, TestApp, eventually};
+
+both_backends!(a_guest_answers_with_an_address_and_gets_reminders_by_email);
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+async fn a_guest_answers_with_an_address_and_gets_reminders_by_email(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (_, olga) = api_user(&app, "olga@example.org", "Olga", true).await;
+    create_org(&app, &olga).await;
+    let (ev, _) = event(&app, &olga, 12, 4, &[6]).await;
+    let slug = app.db.db.event(ev).await.unwrap().unwrap().slug;
+    let page = format!("/o/rust-paris/e/{slug}");
+
+    // Step 1: the form on the public page, no account.
+    let gia = app.visitor();
+    let (status, html) = gia.page(&page).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!(r#"action="{page}/guest""#)) && html.contains("Your email address"),
+        "{html}"
+    );
+    let r = gia
+        .post(&format!("{page}/guest"), &[("name", "Gia"), ("email", "Gia@Example.org"), ("rsvp", "going")])
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, html) = gia.page(&location(&r)).await;
+    assert!(html.contains("Almost done: we sent a link to gia@example.org"), "{html}");
+    assert!(app.db.db.user_by_email("gia@example.org").await.unwrap().is_none(), "nothing before the link");
+
+    // Bad input names what to fix; nothing is mailed.
+    let r = gia.post(&format!("{page}/guest"), &[("name", ""), ("email", "nope"), ("rsvp", "going")]).await;
+    let (_, html) = gia.page(&location(&r)).await;
+    assert!(html.contains("Enter a name") && html.contains("Enter an email address"), "{html}");
+
+    // Step 2: the mailed link. It makes her a participant, signed in, with email on.
+    let link = app.mailed_link("gia@example.org", "/guest/").expect("a confirmation link");
+    let r = gia.get(&link).await;
+    assert_eq!(r.status(), 303);
+    let (_, html) = gia.page(&location(&r)).await;
+    assert!(html.contains("You&#39;re in: Going") || html.contains("You're in: Going"), "{html}");
+    assert!(html.contains("<dd id=\"rsvp-current\">Going</dd>"), "step 3, done: {html}");
+    let user = app.db.db.user_by_email("gia@example.org").await.unwrap().expect("her account");
+    assert!(user.verified_at.is_some() && user.password_hash.is_none());
+    let p = app.db.db.participant_of(ev, user.id).await.unwrap().expect("she takes part");
+    assert_eq!(p.rsvp, Rsvp::Going);
+    assert!(app.db.db.email_integration_of(user.id).await.unwrap().is_some(), "email is on");
+    // The link works once.
+    assert_eq!(app.visitor().get(&link).await.status(), 400);
+
+    // Someone with an account answers the same way: the same answer, and only their inbox can
+    // make it count.
+    let ada = app.signed_up("ada@example.org", "Ada", true).await;
+    drop(ada);
+    let stranger = app.visitor();
+    let r = stranger
+        .post(
+            &format!("{page}/guest"),
+            &[("name", "Not Ada"), ("email", "ada@example.org"), ("rsvp", "maybe")],
+        )
+        .await;
+    let (_, html) = stranger.page(&location(&r)).await;
+    assert!(html.contains("Almost done: we sent a link to ada@example.org"), "{html}");
+    let ada_id = app.db.db.user_by_email("ada@example.org").await.unwrap().unwrap().id;
+    assert!(app.db.db.participant_of(ev, ada_id).await.unwrap().is_none(), "not without her link");
+
+    // The reminder reaches Gia by email, once.
+    let reminders = || {
+        app.apprise
+            .mail_to("gia@example.org")
+            .into_iter()
+            .filter(|m| m.title.starts_with("Reminder: "))
+            .collect::<Vec<_>>()
+    };
+    eventually(Duration::from_secs(40), "Gia's reminder by email", || async {
+        (!reminders().is_empty()).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(reminders().len(), 1, "exactly once");
+    assert!(reminders()[0].body.contains("/optout/"), "with the link to stop");
+
+    // A private event takes no guests.
+    let (status, body) = api(
+        &app,
+        &olga,
+        Method::PATCH,
+        &format!("/api/v1/events/{ev}"),
+        Some(serde_json::json!({"visibility": "private"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let r = app
+        .visitor()
+        .post(&format!("{page}/guest"), &[("name", "X"), ("email", "x@example.org"), ("rsvp", "going")])
+        .await;
+    assert_eq!(r.status(), 404);
+    app.stop().await;
+}
