@@ -336,6 +336,12 @@ async fn send_invitation(
             "To take part, sign in to Herald as {to} and answer on the event's page; nothing is sent to \
              you about this event until you do:\n\n{signin}"
         )
+    } else if guests_welcome(event) {
+        format!(
+            "To answer and get reminders by email, open the event's page and answer with this address \
+             ({to}); no account or password is needed:\n\n{page_url}\n\nNothing is sent to you about this \
+             event until you answer."
+        )
     } else {
         format!(
             "To answer and get reminders, create a Herald account with this address ({to}) and verify it; \

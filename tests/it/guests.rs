@@ -22,7 +22,7 @@ async fn a_guest_answers_with_an_address_and_gets_reminders_by_email(backend: Ba
     let app = TestApp::start(backend).await;
     let (_, olga) = api_user(&app, "olga@example.org", "Olga", true).await;
     create_org(&app, &olga).await;
-    let (ev, _) = event(&app, &olga, 12, 4, &[6]).await;
+    let (ev, _) = event(&app, &olga, 20, 30, &[10]).await;
     let slug = app.db.db.event(ev).await.unwrap().unwrap().slug;
     let page = format!("/o/rust-paris/e/{slug}");
 
@@ -77,6 +77,31 @@ async fn a_guest_answers_with_an_address_and_gets_reminders_by_email(backend: Ba
     assert!(html.contains("Almost done: we sent a link to ada@example.org"), "{html}");
     let ada_id = app.db.db.user_by_email("ada@example.org").await.unwrap().unwrap().id;
     assert!(app.db.db.participant_of(ev, ada_id).await.unwrap().is_none(), "not without her link");
+
+    // Someone invited by the organizer answers as a guest: the invitation becomes theirs, in the
+    // role it gave.
+    let (status, invited) = api(
+        &app,
+        &olga,
+        Method::POST,
+        &format!("/api/v1/events/{ev}/participants"),
+        Some(serde_json::json!({"email": "dora@example.org", "role": "speaker"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{invited}");
+    let invitation = app.apprise.mail_to("dora@example.org").pop().expect("the invitation");
+    assert!(invitation.body.contains("no account or password is needed"), "{}", invitation.body);
+    let dora = app.visitor();
+    let r = dora
+        .post(&format!("{page}/guest"), &[("name", "Dora"), ("email", "dora@example.org"), ("rsvp", "maybe")])
+        .await;
+    assert_eq!(r.status(), 303);
+    let link = app.mailed_link("dora@example.org", "/guest/").expect("Dora's link");
+    assert_eq!(dora.get(&link).await.status(), 303);
+    let dora_id = app.db.db.user_by_email("dora@example.org").await.unwrap().unwrap().id;
+    let p = app.db.db.participant_of(ev, dora_id).await.unwrap().expect("Dora takes part");
+    assert_eq!(p.id.to_string(), invited["id"].as_str().unwrap(), "the invitation itself");
+    assert_eq!((p.role, p.rsvp), (herald::db::models::ParticipantRole::Speaker, Rsvp::Maybe));
 
     // The reminder reaches Gia by email, once.
     let reminders = || {
