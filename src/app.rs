@@ -142,7 +142,12 @@ impl Herald {
             let web = &web;
             let mailer = Mailer::new(settings.apprise.clone(), web.mail_url.clone());
             if !mailer.sends() {
-                info!("system mail goes to the log (set HERALD_APPRISE_URL and HERALD_MAIL_URL to send it)");
+                let missing = if settings.apprise.is_some() {
+                    "HERALD_MAIL_URL"
+                } else {
+                    "HERALD_APPRISE_URL and HERALD_MAIL_URL"
+                };
+                info!("system mail goes to the log (set {missing} to send it)");
             }
             let services = Services {
                 db: db.clone(),
