@@ -137,7 +137,7 @@ fn add_form(shell: &Shell, base: &str, email: &str, role: &str, errors: &Errors)
         form method="post" action=(base) novalidate {
             (csrf_field(&shell.csrf))
             (field(&Field::new("email", "Email address", "email").value(email).autocomplete("off")
-                .help("Someone with a Herald account is added; anyone else gets an invitation by email.")
+                .help("Members of the organization are added at once; anyone else is invited by email and takes part once they answer.")
                 .error(error_for(errors, "email"))))
             div.field {
                 label for="f-role" { "Role" }
