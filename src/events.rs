@@ -505,6 +505,22 @@ fn check_editable(event: &Event) -> Result<(), ServiceError> {
 }
 
 /// Saves an edit (then syncs it).
+/// Lets visitors answer event `id` without an account (guests), or not; returns the event.
+pub async fn set_guests(
+    svc: &Services,
+    access: &OrgAccess,
+    id: Uuid,
+    on: bool,
+) -> Result<Event, ServiceError> {
+    require_manager(access)?;
+    let event = load(&svc.db, access, id).await?;
+    if event.guests != on {
+        svc.db.set_event_guests(id, on).await?;
+        tracing::info!(event_id = %id, on, "answers without an account switched");
+    }
+    load(&svc.db, access, id).await
+}
+
 pub async fn edit(
     svc: &Services,
     access: &OrgAccess,

@@ -427,10 +427,11 @@ pub async fn set_opted_out(svc: &Services, token: &str, stop: bool) -> Result<Op
 /// How long the link confirming a guest's answer works.
 pub const GUEST_LINK_HOURS: i64 = 48;
 
-/// Whether visitors may answer `event` without an account: published, public or unlisted, not
-/// over.
+/// Whether visitors may answer `event` without an account: allowed by its organizers (the
+/// default), published, public or unlisted, not over.
 pub fn guests_welcome(event: &Event) -> bool {
-    event.status == EventStatus::Published
+    event.guests
+        && event.status == EventStatus::Published
         && event.visibility != Visibility::Private
         && event.ends_at > Utc::now()
 }
@@ -450,7 +451,8 @@ pub async fn guest_answer(
     let event = &view.event;
     if !guests_welcome(event) {
         return Err(ServiceError::Conflict(
-            "This event does not take answers now: it is over, cancelled or private.".into(),
+            "This event takes no answers without an account (it may be over, cancelled or private): sign in to answer."
+                .into(),
         ));
     }
     let mut errors = FieldErrors::default();

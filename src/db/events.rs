@@ -119,6 +119,19 @@ impl Db {
             .map_err(DbError::from))
     }
 
+    /// Lets visitors answer the event without an account, or not.
+    #[instrument(skip_all, fields(%event_id))]
+    pub async fn set_event_guests(&self, event_id: Uuid, on: bool) -> Result<(), DbError> {
+        let done = on_pool!(self, pool => sqlx::query("UPDATE events SET guests = $2, updated_at = $3 WHERE id = $1")
+            .bind(event_id)
+            .bind(on)
+            .bind(Utc::now())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
+    }
+
     /// Sets the event's status, bumps its revision and records the change, in one transaction.
     /// Returns the update row to signal.
     #[instrument(skip_all)]

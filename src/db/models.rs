@@ -224,6 +224,8 @@ pub struct Event {
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Whether visitors may answer without an account (public and unlisted events only).
+    pub guests: bool,
 }
 
 /// Someone taking part in an event: a user, or an invited address not yet signed up.

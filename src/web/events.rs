@@ -39,6 +39,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/orgs/{slug}/events/{id}/deliveries", get(deliveries))
         .route("/orgs/{slug}/events/{id}/edit", get(edit_page).post(edit))
         .route("/orgs/{slug}/events/{id}/duplicate", post(duplicate))
+        .route("/orgs/{slug}/events/{id}/guests", post(set_guests))
         .route("/orgs/{slug}/events/{id}/cancel", get(cancel_page).post(cancel))
         .route("/orgs/{slug}/events/{id}/delete", get(delete_page).post(delete))
 }
@@ -494,6 +495,7 @@ async fn detail(State(state): State<AppState>, org: InOrg) -> Response {
             .map(|o| format!("{} before", events::describe_offset(*o)))
             .collect(),
         notices: if notices.is_empty() { "nothing".into() } else { notices.join(", ") },
+        guests: (event.visibility != crate::db::models::Visibility::Private).then_some(event.guests),
         history: updates
             .iter()
             .map(|u| HistoryRow {
@@ -614,6 +616,31 @@ async fn deliveries(State(state): State<AppState>, org: InOrg) -> Response {
 struct ConfirmInput {
     #[serde(default)]
     confirm: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct GuestsInput {
+    #[serde(default)]
+    guests: String,
+}
+
+/// Lets visitors answer without an account, or not.
+async fn set_guests(State(state): State<AppState>, org: InOrg, Form(input): Form<GuestsInput>) -> Response {
+    let Some(id) = org.id else { return PageError::NotFound.into_response() };
+    let on = input.guests == "on";
+    match events::set_guests(&state, &org.access, id, on).await {
+        Ok(_) => flash::redirect(
+            &state,
+            &format!("{}/{id}", org.base()),
+            FlashKind::Success,
+            if on {
+                "Visitors can answer without an account, with a name and an email address they confirm."
+            } else {
+                "Visitors now need an account to answer."
+            },
+        ),
+        Err(e) => org.failure(e),
+    }
 }
 
 async fn duplicate(State(state): State<AppState>, org: InOrg) -> Response {

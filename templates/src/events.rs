@@ -240,6 +240,8 @@ pub struct EventDetail {
     pub deliveries_url: Option<String>,
     /// The participants, for those who manage events.
     pub participants: Option<crate::participants::ParticipantsSection>,
+    /// Whether visitors may answer without an account; `None` for a private event (never).
+    pub guests: Option<bool>,
 }
 
 /// `/orgs/{slug}/events/{id}`.
@@ -262,6 +264,9 @@ pub fn detail(shell: &Shell, org_slug: &str, d: &EventDetail) -> Markup {
                     @if let Some(u) = &d.online_url { dt { "Online" } dd { a href=(u) rel="noopener noreferrer" { (u) } } }
                     dt { "Reminders" } dd { @if d.reminders.is_empty() { "None" } @else { (d.reminders.join(", ")) } }
                     dt { "Participants are told about" } dd { (d.notices) }
+                    @if let Some(on) = d.guests {
+                        dt { "Answers without an account" } dd { @if on { "Allowed (name and a confirmed email address)" } @else { "Not allowed" } }
+                    }
                 }
                 @if !d.description_html.is_empty() { div.description { (PreEscaped(&d.description_html)) } }
             }
@@ -273,6 +278,15 @@ pub fn detail(shell: &Shell, org_slug: &str, d: &EventDetail) -> Markup {
                         form.inline method="post" action={ (base) "/duplicate" } {
                             (csrf_field(&shell.csrf))
                             button.button.button-secondary type="submit" { "Duplicate" }
+                        }
+                        @if let Some(on) = d.guests {
+                            form.inline method="post" action={ (base) "/guests" } {
+                                (csrf_field(&shell.csrf))
+                                input type="hidden" name="guests" value=(if on { "off" } else { "on" });
+                                button.button.button-secondary type="submit" {
+                                    @if on { "Require an account to answer" } @else { "Allow answers without an account" }
+                                }
+                            }
                         }
                         @if d.editable { a.button.button-danger href={ (base) "/cancel" } { "Cancel event…" } }
                         @if d.can_delete { a.button.button-danger href={ (base) "/delete" } { "Delete…" } }

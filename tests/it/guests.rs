@@ -119,6 +119,38 @@ async fn a_guest_answers_with_an_address_and_gets_reminders_by_email(backend: Ba
     assert_eq!(reminders().len(), 1, "exactly once");
     assert!(reminders()[0].body.contains("/optout/"), "with the link to stop");
 
+    // The organizers can require an account: no form, and a direct answer is refused.
+    let (status, body) = api(
+        &app,
+        &olga,
+        Method::PATCH,
+        &format!("/api/v1/events/{ev}"),
+        Some(serde_json::json!({"guests": false})),
+    )
+    .await;
+    assert_eq!((status, body["guests"].as_bool()), (200, Some(false)), "{body}");
+    let eve = app.visitor();
+    let (_, html) = eve.page(&page).await;
+    assert!(
+        !html.contains(&format!(r#"action="{page}/guest""#)) && html.contains("Sign in to RSVP"),
+        "{html}"
+    );
+    let r = eve
+        .post(&format!("{page}/guest"), &[("name", "Eve"), ("email", "eve@example.org"), ("rsvp", "going")])
+        .await;
+    let (_, html) = eve.page(&location(&r)).await;
+    assert!(html.contains("takes no answers without an account"), "{html}");
+    assert!(app.mailed_link("eve@example.org", "/guest/").is_none());
+    let (status, _) = api(
+        &app,
+        &olga,
+        Method::PATCH,
+        &format!("/api/v1/events/{ev}"),
+        Some(serde_json::json!({"guests": true})),
+    )
+    .await;
+    assert_eq!(status, 200);
+
     // A private event takes no guests.
     let (status, body) = api(
         &app,

@@ -775,6 +775,16 @@ async fn the_organizer_sees_who_will_be_told(backend: Backend) {
 
     let (_, page) = ada.page(&format!("/orgs/{}/events/{id}", org.slug)).await;
     assert!(page.contains("1 of 4 will be told."), "{page}");
+    // Answers without an account are on by default; the organizer turns them off from the page.
+    assert!(page.contains("Allowed (name and a confirmed email address)"), "{page}");
+    let r = ada.post(&format!("/orgs/{}/events/{id}/guests", org.slug), &[("guests", "off")]).await;
+    assert_eq!(r.status(), 303);
+    assert!(!app.db.db.event(id).await.unwrap().unwrap().guests);
+    let (_, page) = ada.page(&format!("/orgs/{}/events/{id}", org.slug)).await;
+    assert!(
+        page.contains("Visitors now need an account to answer.") && page.contains("Not allowed"),
+        "{page}"
+    );
     assert!(page.contains("Email — mia@example.org"), "{page}");
     for reason in
         [herald::participants::NOT_ANSWERED, herald::participants::NO_CHANNEL, herald::participants::DECLINED]

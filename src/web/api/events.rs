@@ -75,6 +75,8 @@ pub struct ApiEvent {
     pub reminder_offsets: Vec<i64>,
     /// Participants get reminders.
     pub notify_reminders: bool,
+    /// Whether visitors may answer without an account (public and unlisted events only).
+    pub guests: bool,
     /// Participants are told about changes of time, place or link.
     pub notify_changes: bool,
     /// Participants are told about a cancellation.
@@ -107,6 +109,7 @@ fn api_event(e: &Event, org_slug: &str, synced: SyncState) -> ApiEvent {
         visibility: e.visibility.to_string(),
         reminder_offsets: e.reminder_offsets.0.clone(),
         notify_reminders: e.notify_reminders,
+        guests: e.guests,
         notify_changes: e.notify_changes,
         notify_cancellation: e.notify_cancellation,
         status: e.status.to_string(),
@@ -147,6 +150,9 @@ pub struct EventBody {
     pub reminder_offsets: Option<Vec<i64>>,
     /// Default true.
     pub notify_reminders: Option<bool>,
+    /// Whether visitors may answer without an account (default true; public and unlisted
+    /// events only).
+    pub guests: Option<bool>,
     /// Default true.
     pub notify_changes: Option<bool>,
     /// Default true.
@@ -328,7 +334,10 @@ async fn create_event(
         return Ok((StatusCode::OK, ApiJson(api_event(&event, &o.access.org.slug, synced))).into_response());
     }
     let fields = events::validate(&input.raw(base), API_NAMES).map_err(ApiError::Invalid)?;
-    let (event, synced) = events::create(&state, &o.access, &fields, idem).await?;
+    let (mut event, synced) = events::create(&state, &o.access, &fields, idem).await?;
+    if let Some(on) = input.guests {
+        event = events::set_guests(&state, &o.access, event.id, on).await?;
+    }
     Ok((StatusCode::CREATED, ApiJson(api_event(&event, &o.access.org.slug, synced))).into_response())
 }
 
@@ -364,7 +373,10 @@ async fn update_event(
         return Err(ApiError::Forbidden("Only owners, admins and organizers manage events.".into()));
     }
     let fields = events::validate(&input.raw(raw_of(&r.event)), API_NAMES).map_err(ApiError::Invalid)?;
-    let (event, synced) = events::edit(&state, &r.access, r.event.id, &fields).await?;
+    let (mut event, synced) = events::edit(&state, &r.access, r.event.id, &fields).await?;
+    if let Some(on) = input.guests {
+        event = events::set_guests(&state, &r.access, event.id, on).await?;
+    }
     Ok(ApiJson(api_event(&event, &r.access.org.slug, synced)))
 }
 
