@@ -28,7 +28,7 @@ use crate::db::events::IdempotencyKey;
 use crate::db::models::{
     Event, EventStatus, Organization, Participant, ParticipantRole, Role, Rsvp, User, Visibility,
 };
-use crate::db::participants::{ChannelRow, Import, ImportOutcome, Invitee};
+use crate::db::participants::{ChannelRow, Import, ImportOutcome, Invitee, ParticipantRow};
 use crate::db::{Db, DbError};
 use crate::domain::FieldErrors;
 use crate::domain::ServiceError;
@@ -653,15 +653,18 @@ pub const DECLINED: &str = "Declined: nothing more is sent";
 /// Said of someone who stopped the event's messages with the link in one.
 pub const OPTED_OUT: &str = "Stopped this event's messages";
 
-/// For each participant of `event_id`, how they will be told: the channels they chose for the
-/// event that still work, or else all their working channels (as delivery does), or why nobody
-/// can reach them.
-pub async fn reachability(db: &Db, event_id: Uuid) -> Result<HashMap<Uuid, Reach>, DbError> {
-    let rows = db.participant_rows(event_id).await?;
-    let chosen = db.event_channel_rows(event_id).await?;
+/// For each of `rows` (participants of `event_id`, with `chosen` their channels for the event,
+/// as the caller loaded them), how they will be told: the channels they chose that still work,
+/// or else all their working channels (as delivery does), or why nobody can reach them.
+pub async fn reachability(
+    db: &Db,
+    event_id: Uuid,
+    rows: &[ParticipantRow],
+    chosen: &[ChannelRow],
+) -> Result<HashMap<Uuid, Reach>, DbError> {
     let active = db.participants_active_channels(event_id).await?;
     let mut out = HashMap::with_capacity(rows.len());
-    for r in &rows {
+    for r in rows {
         let reach = if r.user_id.is_none() {
             Reach::Not(NOT_ANSWERED)
         } else if r.rsvp == Rsvp::Declined {

@@ -57,6 +57,16 @@ impl std::fmt::Debug for RecipientChannel {
     }
 }
 
+/// The columns of a [`LedgerEntry`]: a ledger row with its recipient and channel.
+const LEDGER_SELECT: &str =
+    "SELECT n.id, n.kind, n.status, n.idempotency_key, n.due_at, n.sent_at, n.attempts, n.apprise_status,
+            n.apprise_answer, n.updated_at, n.participant_id, u.display_name AS recipient_name,
+            u.email AS recipient_email, n.integration_id, i.name AS integration_name
+     FROM notifications n
+     LEFT JOIN event_participants p ON p.id = n.participant_id
+     LEFT JOIN users u ON u.id = p.user_id
+     LEFT JOIN integrations i ON i.id = n.integration_id";
+
 /// A ledger row with who and through what, for the organizer's pages and the API.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LedgerEntry {
@@ -148,18 +158,9 @@ impl Db {
         participant_id: Uuid,
         limit: i64,
     ) -> Result<Vec<LedgerEntry>, DbError> {
-        on_pool!(self, pool => sqlx::query_as(
-            "SELECT n.id, n.kind, n.status, n.idempotency_key, n.due_at, n.sent_at, n.attempts, n.apprise_status,
-                    n.apprise_answer, n.updated_at, n.participant_id, u.display_name AS recipient_name,
-                    u.email AS recipient_email, n.integration_id, i.name AS integration_name
-             FROM notifications n
-             LEFT JOIN event_participants p ON p.id = n.participant_id
-             LEFT JOIN users u ON u.id = p.user_id
-             LEFT JOIN integrations i ON i.id = n.integration_id
-             WHERE n.participant_id = $1
-             ORDER BY n.due_at DESC, n.id
-             LIMIT $2",
-        )
+        let sql =
+            format!("{LEDGER_SELECT} WHERE n.participant_id = $1 ORDER BY n.due_at DESC, n.id LIMIT $2");
+        on_pool!(self, pool => sqlx::query_as(&sql)
         .bind(participant_id)
         .bind(limit)
         .fetch_all(pool)
@@ -170,18 +171,10 @@ impl Db {
     /// The event's ledger with recipients and channels, by due time then recipient.
     #[instrument(skip_all)]
     pub async fn ledger(&self, event_id: Uuid, limit: i64) -> Result<Vec<LedgerEntry>, DbError> {
-        on_pool!(self, pool => sqlx::query_as(
-            "SELECT n.id, n.kind, n.status, n.idempotency_key, n.due_at, n.sent_at, n.attempts, n.apprise_status,
-                    n.apprise_answer, n.updated_at, n.participant_id, u.display_name AS recipient_name,
-                    u.email AS recipient_email, n.integration_id, i.name AS integration_name
-             FROM notifications n
-             LEFT JOIN event_participants p ON p.id = n.participant_id
-             LEFT JOIN users u ON u.id = p.user_id
-             LEFT JOIN integrations i ON i.id = n.integration_id
-             WHERE n.event_id = $1
-             ORDER BY n.due_at DESC, n.kind, u.display_name, n.id
-             LIMIT $2",
-        )
+        let sql = format!(
+            "{LEDGER_SELECT} WHERE n.event_id = $1 ORDER BY n.due_at DESC, n.kind, u.display_name, n.id LIMIT $2"
+        );
+        on_pool!(self, pool => sqlx::query_as(&sql)
         .bind(event_id)
         .bind(limit)
         .fetch_all(pool)

@@ -127,7 +127,7 @@ pub(super) async fn section_for(
     }
     let rows = state.db.participant_rows(event.id).await?;
     let channels = state.db.event_channel_rows(event.id).await?;
-    let reach = participants::reachability(&state.db, event.id).await?;
+    let reach = participants::reachability(&state.db, event.id, &rows, &channels).await?;
     let mut counts: Vec<(Rsvp, usize)> = Vec::new();
     for r in &rows {
         match counts.iter_mut().find(|(k, _)| *k == r.rsvp) {

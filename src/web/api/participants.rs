@@ -137,7 +137,8 @@ fn api_participant(
 async fn load_participant(state: &AppState, id: Uuid) -> Result<ApiParticipant, ApiError> {
     let row = state.db.participant_row(id).await?.ok_or(ApiError::NotFound)?;
     let channels = state.db.channel_rows_of(id).await?;
-    let reach = participants::reachability(&state.db, row.event_id).await?;
+    let reach =
+        participants::reachability(&state.db, row.event_id, std::slice::from_ref(&row), &channels).await?;
     Ok(api_participant(&row, &channels, &reach))
 }
 
@@ -152,7 +153,7 @@ async fn list_participants(
 ) -> Result<ApiJson<Vec<ApiParticipant>>, ApiError> {
     let rows = state.db.participant_rows(r.view.event.id).await?;
     let channels = state.db.event_channel_rows(r.view.event.id).await?;
-    let reach = participants::reachability(&state.db, r.view.event.id).await?;
+    let reach = participants::reachability(&state.db, r.view.event.id, &rows, &channels).await?;
     let manages = r.view.manages();
     Ok(ApiJson(
         rows.iter()
