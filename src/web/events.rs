@@ -496,6 +496,8 @@ async fn detail(State(state): State<AppState>, org: InOrg) -> Response {
             .collect(),
         notices: if notices.is_empty() { "nothing".into() } else { notices.join(", ") },
         guests: (event.visibility != crate::db::models::Visibility::Private).then_some(event.guests),
+        public_href: (event.status != EventStatus::Draft)
+            .then(|| format!("/o/{}/e/{}", org.access.org.slug, event.slug)),
         history: updates
             .iter()
             .map(|u| HistoryRow {

@@ -242,6 +242,8 @@ pub struct EventDetail {
     pub participants: Option<crate::participants::ParticipantsSection>,
     /// Whether visitors may answer without an account; `None` for a private event (never).
     pub guests: Option<bool>,
+    /// The page participants see and answer on; `None` for a draft (nobody sees it yet).
+    pub public_href: Option<String>,
 }
 
 /// `/orgs/{slug}/events/{id}`.
@@ -251,6 +253,9 @@ pub fn detail(shell: &Shell, org_slug: &str, d: &EventDetail) -> Markup {
         (layout(&Page::new(&d.name).shell(shell), html! {
             p.eyebrow { a href={ "/orgs/" (org_slug) "/events" } { "Events" } }
             h1 { (d.name) }
+            @if let Some(href) = &d.public_href {
+                p { a href=(href) { "View the public page" } " — where people answer and add the event to their calendar." }
+            }
             @if let Some(p) = &d.pending {
                 div.flash.flash-warning role="status" { div.flash-body { p { (p) } } }
             }
