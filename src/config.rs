@@ -74,6 +74,11 @@ pub struct WebArgs {
     /// The most participants (and pending invitations) one event may have.
     #[arg(long, env = "HERALD_MAX_PARTICIPANTS", global = true, default_value_t = crate::limits::DEFAULT_MAX_PARTICIPANTS)]
     pub max_participants: usize,
+
+    /// Operators (comma-separated email addresses): they see the system status on their home
+    /// page. Nobody else does.
+    #[arg(long, env = "HERALD_ADMIN_EMAILS", global = true, value_delimiter = ',')]
+    pub admin_emails: Vec<String>,
 }
 
 /// The secret key setting.
@@ -316,6 +321,8 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The most participants one event may have.
     pub max_participants: usize,
+    /// Operators' addresses, lower-case: they see the system status.
+    pub admin_emails: Vec<String>,
 }
 
 impl std::fmt::Debug for WebConfig {
@@ -326,6 +333,7 @@ impl std::fmt::Debug for WebConfig {
             .field("mail_url", &self.mail_url.as_ref().map(|_| "***"))
             .field("trusted_proxies", &self.trusted_proxies)
             .field("max_participants", &self.max_participants)
+            .field("admin_emails", &self.admin_emails.len())
             .finish()
     }
 }
@@ -339,7 +347,14 @@ impl WebConfig {
             mail_url: None,
             trusted_proxies: Vec::new(),
             max_participants: crate::limits::DEFAULT_MAX_PARTICIPANTS,
+            admin_emails: Vec::new(),
         }
+    }
+
+    /// Whether `email` belongs to an operator (`HERALD_ADMIN_EMAILS`).
+    pub fn is_admin(&self, email: &str) -> bool {
+        let email = email.trim().to_lowercase();
+        self.admin_emails.iter().any(|a| *a == email)
     }
 
     /// Whether cookies must be `Secure` (the public URL is https).
@@ -403,7 +418,27 @@ impl WebArgs {
         if self.max_participants == 0 {
             return Err(ConfigError::new("HERALD_MAX_PARTICIPANTS", "must be at least 1"));
         }
-        Ok(WebConfig { listen, base_url, mail_url, trusted_proxies, max_participants: self.max_participants })
+        let admin_emails = self
+            .admin_emails
+            .iter()
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                if s.contains('@') {
+                    Ok(s)
+                } else {
+                    Err(ConfigError::new("HERALD_ADMIN_EMAILS", format!("'{s}' is not an email address")))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(WebConfig {
+            listen,
+            base_url,
+            mail_url,
+            trusted_proxies,
+            max_participants: self.max_participants,
+            admin_emails,
+        })
     }
 }
 
@@ -451,6 +486,7 @@ mod tests {
             mail_url: None,
             trusted_proxies: vec![],
             max_participants: 10,
+            admin_emails: vec![" Ops@Example.org ".into()],
         };
         let web = args("0.0.0.0:9000").resolve().ok();
         assert_eq!(web.map(|w| w.base_url.to_string()).as_deref(), Some("http://localhost:9000/"));
@@ -462,6 +498,12 @@ mod tests {
         let mut proxies = args("127.0.0.1:1");
         proxies.trusted_proxies = vec!["10.0.0.0/8".into(), "192.168.1.1".into()];
         assert_eq!(proxies.resolve().map(|w| w.trusted_proxies.len()).ok(), Some(2));
+        let admins = args("127.0.0.1:1").resolve().ok();
+        assert!(admins.as_ref().is_some_and(|w| w.is_admin("ops@example.ORG")));
+        assert!(admins.as_ref().is_some_and(|w| !w.is_admin("ada@example.org")));
+        let mut bad_admin = args("127.0.0.1:1");
+        bad_admin.admin_emails = vec!["ops".into()];
+        assert!(bad_admin.resolve().is_err());
     }
 
     #[test]

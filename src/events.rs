@@ -504,7 +504,6 @@ fn check_editable(event: &Event) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// Saves an edit (then syncs it).
 /// Lets visitors answer event `id` without an account (guests), or not; returns the event.
 pub async fn set_guests(
     svc: &Services,
@@ -521,6 +520,7 @@ pub async fn set_guests(
     load(&svc.db, access, id).await
 }
 
+/// Saves an edit (then syncs it).
 pub async fn edit(
     svc: &Services,
     access: &OrgAccess,
@@ -536,6 +536,34 @@ pub async fn edit(
         return Err(ServiceError::Invalid(e));
     }
     let (event, update) = svc.db.update_event(id, fields, Some(access.user_id)).await?;
+    let synced = sync(svc, &event, Some(&update)).await;
+    Ok((event, synced))
+}
+
+/// Publishes a draft as it is (then syncs it): people can see it and answer, and its reminders
+/// are scheduled. A draft whose start has passed is refused (edit its time first).
+pub async fn publish(
+    svc: &Services,
+    access: &OrgAccess,
+    id: Uuid,
+) -> Result<(Event, SyncState), ServiceError> {
+    require_manager(access)?;
+    let old = load(&svc.db, access, id).await?;
+    match old.status {
+        EventStatus::Published => return Ok((old.clone(), sync_state(&svc.db, &old).await?)),
+        EventStatus::Cancelled => {
+            return Err(ServiceError::Conflict("A cancelled event cannot be published.".into()));
+        }
+        EventStatus::Draft => {}
+    }
+    if old.starts_at <= Utc::now() {
+        return Err(ServiceError::Conflict(
+            "This draft's start has passed: edit its time, then publish it.".into(),
+        ));
+    }
+    let mut changes = EventFields::of(&old);
+    changes.status = EventStatus::Published;
+    let (event, update) = svc.db.update_event(id, &changes, Some(access.user_id)).await?;
     let synced = sync(svc, &event, Some(&update)).await;
     Ok((event, synced))
 }

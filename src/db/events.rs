@@ -481,6 +481,46 @@ impl Db {
         .map_err(DbError::from))
     }
 
+    /// The events a user organizes (in organizations where they are an owner, admin or organizer)
+    /// that are not cancelled and end after `since`, drafts included, by start.
+    #[instrument(skip_all)]
+    pub async fn organized_events(
+        &self,
+        user_id: Uuid,
+        since: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Event>, DbError> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT e.* FROM events e JOIN memberships m ON m.org_id = e.org_id
+             WHERE m.user_id = $1 AND m.role IN ('owner', 'admin', 'organizer')
+               AND e.status <> 'cancelled' AND e.ends_at > $2
+             ORDER BY e.starts_at, e.id LIMIT $3",
+        )
+        .bind(user_id)
+        .bind(since)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .map_err(DbError::from))
+    }
+
+    /// How many events, and how many of them published (or since cancelled), the organizations
+    /// a user manages events in have ever had.
+    #[instrument(skip_all)]
+    pub async fn organized_event_counts(&self, user_id: Uuid) -> Result<(i64, i64), DbError> {
+        on_pool!(self, pool => {
+            let (all, published): (i64, i64) = sqlx::query_as(
+                "SELECT COUNT(*), COUNT(CASE WHEN e.status <> 'draft' THEN 1 END)
+                 FROM events e JOIN memberships m ON m.org_id = e.org_id
+                 WHERE m.user_id = $1 AND m.role IN ('owner', 'admin', 'organizer')",
+            )
+            .bind(user_id)
+            .fetch_one(pool)
+            .await?;
+            Ok((all, published))
+        })
+    }
+
     /// Whether the event's workflow has unsignalled updates.
     #[instrument(skip_all)]
     pub async fn event_unsynced(&self, event_id: Uuid) -> Result<bool, DbError> {

@@ -94,6 +94,37 @@ impl Viewer {
     }
 }
 
+/// Every time zone a person would pick, for searchable lists: the IANA `Area/City` names and
+/// `UTC`, without the legacy aliases (`US/Eastern`, `Etc/GMT+5`, …), sorted.
+pub fn zone_names() -> &'static [&'static str] {
+    static NAMES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        let mut names: Vec<&'static str> = chrono_tz::TZ_VARIANTS
+            .iter()
+            .map(|tz| tz.name())
+            .filter(|n| {
+                *n == "UTC"
+                    || (n.contains('/')
+                        && [
+                            "Africa/",
+                            "America/",
+                            "Antarctica/",
+                            "Asia/",
+                            "Atlantic/",
+                            "Australia/",
+                            "Europe/",
+                            "Indian/",
+                            "Pacific/",
+                        ]
+                        .iter()
+                        .any(|area| n.starts_with(area)))
+            })
+            .collect();
+        names.sort_unstable();
+        names
+    });
+    &NAMES
+}
+
 /// An instant as a machine reads it (`<time datetime>`, JSON): `2026-12-02T18:30:00Z`.
 pub fn machine(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -107,6 +138,16 @@ pub fn form_value(t: DateTime<Utc>, zone: TimeZone) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zone_names_are_the_ones_people_pick() {
+        let names = zone_names();
+        assert!(
+            names.contains(&"Europe/Paris") && names.contains(&"America/New_York") && names.contains(&"UTC")
+        );
+        assert!(!names.contains(&"US/Eastern") && !names.contains(&"Etc/GMT+5"));
+        assert!(names.len() > 300 && names.windows(2).all(|w| w[0] < w[1]));
+    }
     use chrono::TimeZone as _;
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {

@@ -40,6 +40,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/orgs/{slug}/events/{id}/edit", get(edit_page).post(edit))
         .route("/orgs/{slug}/events/{id}/duplicate", post(duplicate))
         .route("/orgs/{slug}/events/{id}/guests", post(set_guests))
+        .route("/orgs/{slug}/events/{id}/publish", post(publish))
         .route("/orgs/{slug}/events/{id}/cancel", get(cancel_page).post(cancel))
         .route("/orgs/{slug}/events/{id}/delete", get(delete_page).post(delete))
 }
@@ -49,6 +50,7 @@ struct InOrg {
     portal: Portal,
     user: CurrentUser,
     access: OrgAccess,
+    header: herald_templates::orgs::OrgHeader,
     id: Option<Uuid>,
 }
 
@@ -58,7 +60,7 @@ impl FromRequestParts<AppState> for InOrg {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let m = Membership::from_request_parts(parts, state).await?;
         let id = m.uuid("id").map_err(IntoResponse::into_response)?;
-        Ok(Self { portal: m.portal, user: m.user, access: m.access, id })
+        Ok(Self { portal: m.portal, user: m.user, access: m.access, header: m.header, id })
     }
 }
 
@@ -109,6 +111,16 @@ struct ListQuery {
     filter: String,
 }
 
+/// Which list an event is on: upcoming (drafts too, badged), started and past, drafts, cancelled.
+fn on_list(e: &Event, filter: &str, now: DateTime<Utc>) -> bool {
+    match filter {
+        "past" => e.status == EventStatus::Published && e.starts_at <= now,
+        "drafts" => e.status == EventStatus::Draft,
+        "cancelled" => e.status == EventStatus::Cancelled,
+        _ => e.status != EventStatus::Cancelled && e.starts_at > now,
+    }
+}
+
 async fn list(State(state): State<AppState>, org: InOrg, Query(q): Query<ListQuery>) -> Response {
     let filter = match q.filter.as_str() {
         "past" | "drafts" | "cancelled" => q.filter.as_str(),
@@ -119,15 +131,9 @@ async fn list(State(state): State<AppState>, org: InOrg, Query(q): Query<ListQue
         Err(e) => return PageError::from(e).into_response(),
     };
     let now = Utc::now();
-    let mut rows: Vec<&Event> = all
-        .iter()
-        .filter(|e| match filter {
-            "past" => e.status == EventStatus::Published && e.ends_at <= now,
-            "drafts" => e.status == EventStatus::Draft,
-            "cancelled" => e.status == EventStatus::Cancelled,
-            _ => e.status == EventStatus::Published && e.ends_at > now,
-        })
-        .collect();
+    let counts: Vec<usize> =
+        pages::FILTERS.iter().map(|(f, _)| all.iter().filter(|e| on_list(e, f, now)).count()).collect();
+    let mut rows: Vec<&Event> = all.iter().filter(|e| on_list(e, filter, now)).collect();
     if filter == "past" {
         rows.reverse();
     }
@@ -142,17 +148,7 @@ async fn list(State(state): State<AppState>, org: InOrg, Query(q): Query<ListQue
             visibility: e.visibility.to_string(),
         })
         .collect();
-    html(
-        StatusCode::OK,
-        pages::list(
-            &org.portal.shell,
-            &org.access.org.slug,
-            &org.access.org.name,
-            filter,
-            &rows,
-            org.manages(),
-        ),
-    )
+    html(StatusCode::OK, pages::list(&org.portal.shell, &org.header, filter, &counts, &rows, org.manages()))
 }
 
 // --- The form ---
@@ -197,6 +193,26 @@ impl EventInput {
         [&self.remind_1w, &self.remind_1d, &self.remind_1h, &self.remind_15m].map(|o| o.is_some())
     }
 
+    /// The end as entered, or one hour after a readable start when it was left empty.
+    fn end_or_default(&self) -> String {
+        if !self.end.trim().is_empty() {
+            return self.end.clone();
+        }
+        events::parse_local(&self.start)
+            .map(|start| (start + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M").to_string())
+            .unwrap_or_default()
+    }
+
+    /// Whether the start, read in the chosen zone, is at or before `now` (`false` when it cannot
+    /// be read: validation reports that).
+    fn start_has_passed(&self, now: DateTime<Utc>) -> bool {
+        let (Ok(local), Ok(tz)) = (events::parse_local(&self.start), events::parse_timezone(&self.timezone))
+        else {
+            return false;
+        };
+        events::resolve_local(local, tz).is_ok_and(|t| t <= now)
+    }
+
     fn raw(&self) -> RawEvent {
         let offsets = self
             .presets()
@@ -211,7 +227,7 @@ impl EventInput {
             location: self.location.clone(),
             online_url: self.online_url.clone(),
             start: self.start.clone(),
-            end: self.end.clone(),
+            end: self.end_or_default(),
             timezone: self.timezone.clone(),
             visibility: self.visibility.clone(),
             reminder_offsets: offsets,
@@ -242,6 +258,7 @@ impl EventInput {
             notify_cancellation: self.notify_cancellation.is_some(),
             status: self.status.clone(),
             may_be_draft,
+            zones: time::zone_names(),
         }
     }
 }
@@ -293,6 +310,7 @@ fn view_of(event: &Event) -> EventFormView {
         notify_cancellation: event.notify_cancellation,
         status: event.status.to_string(),
         may_be_draft: event.status == EventStatus::Draft,
+        zones: time::zone_names(),
     }
 }
 
@@ -340,6 +358,7 @@ async fn new_page(org: InOrg) -> Response {
         notify_cancellation: true,
         status: "draft".into(),
         may_be_draft: true,
+        zones: time::zone_names(),
         ..Default::default()
     };
     form_response(&org, "New event", &org.base(), &view, &FieldErrors::default(), StatusCode::OK)
@@ -349,25 +368,39 @@ async fn create(State(state): State<AppState>, org: InOrg, Form(input): Form<Eve
     if let Some(r) = org.forbid() {
         return r;
     }
-    let fields = match events::validate(&input.raw(), FORM_NAMES) {
-        Ok(f) => f,
-        Err(errors) => {
-            return form_response(
-                &org,
-                "New event",
-                &org.base(),
-                &input.view(true),
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            );
-        }
+    let refused = |errors: &FieldErrors| {
+        form_response(
+            &org,
+            "New event",
+            &org.base(),
+            &input.view(true),
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
     };
-    match events::create(&state, &org.access, &fields, None).await {
-        Ok((event, synced)) => {
-            flash_after(&state, &format!("{}/{}", org.base(), event.id), "The event is saved.", synced)
+    // Every problem at once: a past start is reported beside the others.
+    let past = input.start_has_passed(Utc::now());
+    let mut errors = match events::validate(&input.raw(), FORM_NAMES) {
+        Ok(fields) if !past => {
+            return match events::create(&state, &org.access, &fields, None).await {
+                Ok((event, synced)) => {
+                    let done = if event.status == EventStatus::Published {
+                        "The event is published. Share its link below; reminders go out as planned."
+                    } else {
+                        "The draft is saved. Nobody sees it and no reminder goes out until you publish it."
+                    };
+                    flash_after(&state, &format!("{}/{}", org.base(), event.id), done, synced)
+                }
+                Err(e) => org.failure(e),
+            };
         }
-        Err(e) => org.failure(e),
+        Ok(_) => FieldErrors::default(),
+        Err(errors) => errors,
+    };
+    if past {
+        errors.add("start", "This time has passed: choose a start in the future.");
     }
+    refused(&errors)
 }
 
 async fn edit_page(State(state): State<AppState>, org: InOrg) -> Response {
@@ -498,6 +531,8 @@ async fn detail(State(state): State<AppState>, org: InOrg) -> Response {
         guests: (event.visibility != crate::db::models::Visibility::Private).then_some(event.guests),
         public_href: (event.status != EventStatus::Draft)
             .then(|| format!("/o/{}/e/{}", org.access.org.slug, event.slug)),
+        share_url: (event.status != EventStatus::Draft)
+            .then(|| state.web.absolute(&format!("/o/{}/e/{}", org.access.org.slug, event.slug))),
         history: updates
             .iter()
             .map(|u| HistoryRow {
@@ -640,6 +675,22 @@ async fn set_guests(State(state): State<AppState>, org: InOrg, Form(input): Form
             } else {
                 "Visitors now need an account to answer."
             },
+        ),
+        Err(e) => org.failure(e),
+    }
+}
+
+async fn publish(State(state): State<AppState>, org: InOrg) -> Response {
+    if let Some(r) = org.forbid() {
+        return r;
+    }
+    let Some(id) = org.id else { return PageError::NotFound.into_response() };
+    match events::publish(&state, &org.access, id).await {
+        Ok((event, synced)) => flash_after(
+            &state,
+            &format!("{}/{}", org.base(), event.id),
+            "The event is published. Share its link below; reminders go out as planned.",
+            synced,
         ),
         Err(e) => org.failure(e),
     }

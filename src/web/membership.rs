@@ -22,6 +22,8 @@ pub(super) struct Membership {
     pub(super) portal: Portal,
     pub(super) user: CurrentUser,
     pub(super) access: OrgAccess,
+    /// The heading and tabs every organization page shows.
+    pub(super) header: herald_templates::orgs::OrgHeader,
     params: HashMap<String, String>,
 }
 
@@ -53,6 +55,14 @@ impl FromRequestParts<AppState> for Membership {
             .await
             .map_err(IntoResponse::into_response)?
             .in_org(&access.org.slug);
-        Ok(Self { portal, user, access, params })
+        let header = herald_templates::orgs::OrgHeader {
+            slug: access.org.slug.clone(),
+            name: access.org.name.clone(),
+            role: access.role.to_string(),
+            manages_members: access.manages_members(),
+            is_owner: access.is_owner(),
+            public_url: state.web.absolute(&format!("/o/{}", access.org.slug)),
+        };
+        Ok(Self { portal, user, access, header, params })
     }
 }

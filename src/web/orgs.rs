@@ -52,26 +52,22 @@ struct InOrg {
     portal: Portal,
     user: CurrentUser,
     access: OrgAccess,
+    header: OrgHeader,
 }
 
 impl FromRequestParts<AppState> for InOrg {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let Membership { portal, user, access, .. } = Membership::from_request_parts(parts, state).await?;
-        Ok(Self { portal, user, access })
+        let Membership { portal, user, access, header, .. } =
+            Membership::from_request_parts(parts, state).await?;
+        Ok(Self { portal, user, access, header })
     }
 }
 
 impl InOrg {
     fn header(&self) -> OrgHeader {
-        OrgHeader {
-            slug: self.access.org.slug.clone(),
-            name: self.access.org.name.clone(),
-            role: self.access.role.to_string(),
-            manages_members: self.access.manages_members(),
-            is_owner: self.access.is_owner(),
-        }
+        self.header.clone()
     }
 
     fn base(&self) -> String {
@@ -145,9 +141,9 @@ async fn create(
     match orgs::create(&state.db, &user.user, &input.name, &input.slug).await {
         Ok(org) => flash::redirect(
             &state,
-            &format!("/orgs/{}", org.slug),
+            &format!("/orgs/{}/events/new", org.slug),
             FlashKind::Success,
-            &format!("{} is created, and you are its owner. Invite people from the Members page.", org.name),
+            &format!("{} is created, and you are its owner. Now plan its first event.", org.name),
         ),
         Err(ServiceError::Invalid(errors)) => {
             let slug = if input.slug.trim().is_empty() {

@@ -98,26 +98,71 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn home(State(state): State<AppState>, portal: super::portal::Portal) -> Response {
-    let checks = check_all(&state).await;
-    let status = herald_templates::HomeStatus {
-        version: env!("CARGO_PKG_VERSION"),
-        checks: vec![
-            herald_templates::Check {
-                name: "Database".into(),
-                ok: checks.database.ok,
-                detail: checks.database.detail,
-            },
-            herald_templates::Check {
-                name: "Temporal".into(),
-                ok: checks.temporal.ok,
-                detail: checks.temporal.detail,
-            },
-            herald_templates::Check {
-                name: "Apprise API".into(),
-                ok: checks.apprise.ok,
-                detail: checks.apprise.detail,
-            },
-        ],
+    let Some(user) = &portal.user else {
+        return Html(herald_templates::home(&portal.shell).into_string()).into_response();
     };
-    Html(herald_templates::home(&portal.shell, &status).into_string()).into_response()
+    let now = chrono::Utc::now();
+    let home = match crate::home::load(&state.db, &user.user, now).await {
+        Ok(h) => h,
+        Err(e) => return super::error::PageError::from(e).into_response(),
+    };
+    // An operator's address counts once it is confirmed (anyone can sign up with any address).
+    let status = if user.verified() && state.web.is_admin(&user.user.email) {
+        let checks = check_all(&state).await;
+        let check = |name: &str, c: CheckResult| herald_templates::Check {
+            name: name.into(),
+            ok: c.ok,
+            detail: c.detail,
+        };
+        Some(herald_templates::HomeStatus {
+            version: env!("CARGO_PKG_VERSION"),
+            checks: vec![
+                check("Database", checks.database),
+                check("Temporal", checks.temporal),
+                check("Apprise API", checks.apprise),
+            ],
+        })
+    } else {
+        None
+    };
+    let viewer = user.user.viewer();
+    let row = |h: &crate::home::HomeEvent, organizer: bool| herald_templates::HomeRow {
+        href: if organizer {
+            format!("/orgs/{}/events/{}", h.org_slug, h.event.id)
+        } else {
+            format!("/o/{}/e/{}", h.org_slug, h.event.slug)
+        },
+        name: h.event.name.clone(),
+        when: viewer.span(h.event.starts_at, h.event.ends_at),
+        org_name: h.org_name.clone(),
+        badge: (h.event.status == crate::db::models::EventStatus::Draft).then_some("Draft"),
+    };
+    let c = home.checklist;
+    let new_event = home.event_org.as_ref().map(|slug| format!("/orgs/{slug}/events/new"));
+    let steps = if c.complete() {
+        Vec::new()
+    } else {
+        let step = |label: &str, href: String, done: bool| herald_templates::Step {
+            label: label.into(),
+            href,
+            done,
+        };
+        let events =
+            home.event_org.as_ref().map_or_else(|| "/orgs".to_owned(), |s| format!("/orgs/{s}/events"));
+        vec![
+            step("Create an organization", "/orgs/new".into(), c.organization),
+            step("Create your first event", new_event.clone().unwrap_or_else(|| "/orgs".into()), c.event),
+            step("Publish it and share its link", events, c.published),
+            step("Choose where we remind you", "/integrations".into(), c.channel),
+        ]
+    };
+    let view = herald_templates::DashboardView {
+        name: user.user.display_name.clone(),
+        organized: home.organized.iter().map(|h| row(h, true)).collect(),
+        joined: home.joined.iter().map(|h| row(h, false)).collect(),
+        steps,
+        new_event,
+        status,
+    };
+    Html(herald_templates::dashboard(&portal.shell, &view).into_string()).into_response()
 }

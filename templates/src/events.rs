@@ -23,58 +23,68 @@ pub struct EventRow {
 }
 
 /// The list filters: (value, label).
-pub const FILTERS: &[(&str, &str)] =
-    &[("upcoming", "Upcoming"), ("past", "Past"), ("drafts", "Drafts"), ("cancelled", "Cancelled")];
+pub const FILTERS: &[(&str, &str)] = &[
+    ("upcoming", "Upcoming"),
+    ("past", "Started and past"),
+    ("drafts", "Drafts"),
+    ("cancelled", "Cancelled"),
+];
 
-/// `/orgs/{slug}/events`.
+/// `/orgs/{slug}/events`: the organization's first tab. `counts` follows [`FILTERS`].
 pub fn list(
     shell: &Shell,
-    org_slug: &str,
-    org_name: &str,
+    org: &crate::orgs::OrgHeader,
     filter: &str,
+    counts: &[usize],
     rows: &[EventRow],
     can_manage: bool,
 ) -> Markup {
-    let base = format!("/orgs/{org_slug}/events");
+    let base = format!("/orgs/{}/events", org.slug);
     let new_href = format!("{base}/new");
     let label = FILTERS.iter().find(|(v, _)| *v == filter).map_or("Upcoming", |(_, l)| *l);
-    html! {
-        (layout(&Page::new(&format!("Events · {org_name}")).shell(shell), html! {
-            p.eyebrow { a href={ "/orgs/" (org_slug) } { (org_name) } }
-            h1 { "Events" }
-            @if can_manage {
-                div.actions { a.button href={ (base) "/new" } { "New event" } }
-            }
+    let body = html! {
+        div.toolbar {
             nav aria-label="Filter events" {
-                ul.inline {
-                    @for (value, text) in FILTERS {
-                        li { a href={ (base) "?filter=" (value) } aria-current=[(*value == filter).then_some("page")] { (text) } }
-                    }
-                }
-            }
-            h2 { (label) }
-            @if rows.is_empty() {
-                (empty_state(&format!("No {} events", label.to_lowercase()), "Nothing to show here yet.",
-                    can_manage.then_some((new_href.as_str(), "Create an event"))))
-            } @else {
-                div.table-wrap {
-                    table {
-                        thead { tr { th scope="col" { "Event" } th scope="col" { "When" } th scope="col" { "Status" } th scope="col" { "Visibility" } } }
-                        tbody {
-                            @for r in rows {
-                                tr {
-                                    td { a href={ (base) "/" (r.id) } { (r.name) } }
-                                    td { (r.when) }
-                                    td { span.badge { (r.status) } }
-                                    td { (r.visibility) }
-                                }
+                ul.segmented {
+                    @for ((value, text), n) in FILTERS.iter().zip(counts.iter().chain(std::iter::repeat(&0))) {
+                        li {
+                            a href={ (base) "?filter=" (value) } aria-current=[(*value == filter).then_some("page")] {
+                                (text) " " span.count { (n) }
                             }
                         }
                     }
                 }
             }
-        }))
-    }
+            @if can_manage {
+                a.button href=(new_href) { "New event" }
+            }
+        }
+        h2.visually-hidden { (label) }
+        @if rows.is_empty() {
+            (empty_state(&format!("No {} events", label.to_lowercase()), "Nothing to show here yet.",
+                can_manage.then_some((new_href.as_str(), "Create an event"))))
+        } @else {
+            div.table-wrap {
+                table.stack {
+                    thead { tr { th scope="col" { "Event" } th scope="col" { "When" } th scope="col" { "Status" } th scope="col" { "Visibility" } } }
+                    tbody {
+                        @for r in rows {
+                            tr {
+                                td data-label="Event" { a href={ (base) "/" (r.id) } { (r.name) } }
+                                td data-label="When" { (r.when) }
+                                td data-label="Status" { span.badge.badge-draft[r.status == "draft"] { (r.status) } }
+                                td data-label="Visibility" { (r.visibility) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout(
+        &Page::new(&format!("Events · {}", org.name)).shell(shell),
+        crate::orgs::org_frame(org, crate::orgs::OrgTab::Events, body),
+    )
 }
 
 /// The values of the event form.
@@ -110,6 +120,8 @@ pub struct EventFormView {
     pub status: String,
     /// Whether "draft" may still be chosen.
     pub may_be_draft: bool,
+    /// Every time zone name, for the searchable list.
+    pub zones: &'static [&'static str],
 }
 
 /// The create or edit form.
@@ -144,8 +156,10 @@ pub fn form(
                     legend { "When" }
                     p.help { "Local date and time in the event's time zone. " (ambiguous_help) }
                     (field(&Field::new("start", "Starts", "datetime-local").value(&v.start).error(error_for(errors, "start"))))
-                    (field(&Field::new("end", "Ends", "datetime-local").value(&v.end).error(error_for(errors, "end"))))
-                    (field(&Field::new("timezone", "Time zone", "text").value(&v.timezone).help("An IANA name, like Europe/Paris or America/New_York.").error(error_for(errors, "timezone"))))
+                    (field(&Field::new("end", "Ends", "datetime-local").value(&v.end).optional().help("Left empty: one hour after the start.").error(error_for(errors, "end"))))
+                    (field(&Field::new("timezone", "Time zone", "text").value(&v.timezone).list("time-zones").autocomplete("off")
+                        .help("Type to search, like Paris or New_York.").error(error_for(errors, "timezone"))))
+                    datalist #time-zones { @for z in v.zones { option value=(z) {} } }
                 }
                 fieldset {
                     legend { "Where" }
@@ -176,15 +190,17 @@ pub fn form(
                     (check("notify_changes", "Changes of time, place or link", v.notify_changes))
                     (check("notify_cancellation", "Cancellation", v.notify_cancellation))
                 }
-                div.field {
-                    label for="f-status" { "Status" }
-                    select id="f-status" name="status" {
-                        @if v.may_be_draft { option value="draft" selected[v.status == "draft"] { "Draft (not visible, no reminders)" } }
-                        option value="published" selected[v.status == "published"] { "Published" }
+                @if let Some(e) = error_for(errors, "status") { p.error-text { (e) } }
+                div.actions {
+                    @if v.may_be_draft {
+                        button.button type="submit" name="status" value="published" { "Publish" }
+                        button.button.button-secondary type="submit" name="status" value="draft" { "Save as draft" }
+                    } @else {
+                        input type="hidden" name="status" value=(v.status);
+                        button.button type="submit" { "Save changes" }
                     }
-                    @if let Some(e) = error_for(errors, "status") { p.error-text { (e) } }
+                    a href={ "/orgs/" (org_slug) "/events" } { "Cancel" }
                 }
-                div.actions { button.button type="submit" { "Save" } a href={ "/orgs/" (org_slug) "/events" } { "Cancel" } }
             }
         }))
     }
@@ -244,6 +260,8 @@ pub struct EventDetail {
     pub guests: Option<bool>,
     /// The page participants see and answer on; `None` for a draft (nobody sees it yet).
     pub public_href: Option<String>,
+    /// The same page as an absolute URL, to share.
+    pub share_url: Option<String>,
 }
 
 /// `/orgs/{slug}/events/{id}`.
@@ -253,11 +271,30 @@ pub fn detail(shell: &Shell, org_slug: &str, d: &EventDetail) -> Markup {
         (layout(&Page::new(&d.name).shell(shell), html! {
             p.eyebrow { a href={ "/orgs/" (org_slug) "/events" } { "Events" } }
             h1 { (d.name) }
-            @if let Some(href) = &d.public_href {
-                p { a href=(href) { "View the public page" } " — where people answer and add the event to their calendar." }
-            }
             @if let Some(p) = &d.pending {
                 div.flash.flash-warning role="status" { div.flash-body { p { (p) } } }
+            }
+            @if let (Some(href), Some(url)) = (&d.public_href, &d.share_url) {
+                section.card.share aria-labelledby="share-heading" {
+                    h2 #share-heading { "Share" }
+                    p.muted { "People answer, choose how they are reminded and add the event to their calendar on its page." }
+                    div.share-row {
+                        label.visually-hidden for="share-url" { "Link to the event's page" }
+                        input #share-url type="url" readonly value=(url);
+                        button.button type="button" data-copy="#share-url" { "Copy link" }
+                        a.button.button-secondary href=(href) { "View public page" }
+                    }
+                    p.small.muted.copy-status role="status" aria-live="polite" {}
+                }
+            } @else if d.can_manage && d.status == "draft" {
+                section.card.share aria-labelledby="publish-heading" {
+                    h2 #publish-heading { "This is a draft" }
+                    p.muted { "Nobody sees it and no reminder goes out until you publish it." }
+                    form.inline method="post" action={ (base) "/publish" } {
+                        (csrf_field(&shell.csrf))
+                        button.button type="submit" { "Publish" }
+                    }
+                }
             }
             section.card aria-labelledby="about-heading" {
                 h2 #about-heading { "About" }
@@ -293,17 +330,17 @@ pub fn detail(shell: &Shell, org_slug: &str, d: &EventDetail) -> Markup {
                                 }
                             }
                         }
-                        @if d.editable { a.button.button-danger href={ (base) "/cancel" } { "Cancel event…" } }
-                        @if d.can_delete { a.button.button-danger href={ (base) "/delete" } { "Delete…" } }
+                        @if d.editable { a.button.button-secondary.button-quiet-danger href={ (base) "/cancel" } { "Cancel event…" } }
+                        @if d.can_delete { a.button.button-secondary.button-quiet-danger href={ (base) "/delete" } { "Delete…" } }
                     }
                 }
             }
-            @if let Some(p) = &d.participants { (crate::participants::section(shell, p)) }
             @if let Some(url) = &d.deliveries_url {
                 div #deliveries hx-get=(url) hx-trigger="load" hx-swap="outerHTML" aria-live="polite" {
                     p.muted { "Loading scheduled notices and deliveries… " a href=(url) { "Show them" } }
                 }
             }
+            @if let Some(p) = &d.participants { (crate::participants::section(shell, p)) }
             section.card aria-labelledby="history-heading" {
                 h2 #history-heading { "Change history" }
                 @if d.history.is_empty() {

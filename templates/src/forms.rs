@@ -23,6 +23,8 @@ pub struct Field<'a> {
     pub required: bool,
     /// With htmx: where to POST the form when this field changes, to show its error inline.
     pub validate: Option<&'a str>,
+    /// The id of a `<datalist>` of suggestions (searchable as the person types).
+    pub list: Option<&'a str>,
 }
 
 impl<'a> Field<'a> {
@@ -62,6 +64,12 @@ impl<'a> Field<'a> {
         self
     }
 
+    /// With suggestions from the `<datalist>` whose id is `list`.
+    pub fn list(mut self, list: &'a str) -> Self {
+        self.list = Some(list);
+        self
+    }
+
     /// Not required.
     pub fn optional(mut self) -> Self {
         self.required = false;
@@ -98,6 +106,7 @@ pub fn field(f: &Field<'_>) -> Markup {
                 value=[(f.kind != "password").then_some(f.value)]
                 required[f.required]
                 autocomplete=[f.autocomplete]
+                list=[f.list]
                 aria-invalid=[f.error.map(|_| "true")]
                 aria-describedby=[(!described.is_empty()).then(|| described.join(" "))]
                 hx-post=[f.validate]
@@ -112,7 +121,33 @@ pub fn field(f: &Field<'_>) -> Markup {
     }
 }
 
-/// A summary of the errors at the top of a rejected form, linking to each field.
+/// The visible label of a form field, for the error summary ("Ends: enter a date and time").
+fn label_of(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "name" => "Name",
+        "description" => "Description",
+        "start" => "Starts",
+        "end" => "Ends",
+        "timezone" => "Time zone",
+        "location" => "Location",
+        "online_url" => "Online link",
+        "visibility" => "Visibility",
+        "custom_reminders" => "Other reminders",
+        "status" => "Status",
+        "email" => "Email",
+        "password" => "Password",
+        "display_name" => "Name",
+        "slug" => "Web address",
+        "urls" => "Where to send",
+        "role" => "Role",
+        "tags" => "Tags",
+        "code" => "Code",
+        _ => return None,
+    })
+}
+
+/// A summary of the errors at the top of a rejected form, linking to each field, each line
+/// starting with the field's label.
 pub fn error_summary(errors: &Errors) -> Markup {
     html! {
         @if !errors.is_empty() {
@@ -121,7 +156,12 @@ pub fn error_summary(errors: &Errors) -> Markup {
                     p { strong { "Please fix the following:" } }
                     ul {
                         @for (name, message) in errors {
-                            li { a href={ "#f-" (name) } { (message) } }
+                            li {
+                                a href={ "#f-" (name) } {
+                                    @if let Some(label) = label_of(name) { (label) ": " }
+                                    (message)
+                                }
+                            }
                         }
                     }
                 }

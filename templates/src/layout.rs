@@ -110,7 +110,9 @@ pub fn layout(page: &Page<'_>, main: Markup) -> Markup {
                 header.site-header {
                     div.container {
                         a.brand href="/" { (bell_icon()) span { "Herald" } }
-                        nav.site-nav aria-label="Main" {
+                        // Shown by herald.js on narrow screens; without it the navigation stays open.
+                        button.menu-button type="button" aria-expanded="false" aria-controls="site-nav" hidden { "Menu" }
+                        nav.site-nav #site-nav aria-label="Main" {
                             ul { (nav_items(page.shell)) }
                         }
                     }
@@ -253,7 +255,7 @@ mod tests {
         assert!(html.contains("<title>Events · Herald</title>"));
         assert!(html.contains(r##"<a class="skip-link" href="#main">"##));
         assert!(html.contains(r#"<main id="main""#));
-        assert!(html.contains(r#"<nav class="site-nav" aria-label="Main">"#));
+        assert!(html.contains(r#"<nav class="site-nav" id="site-nav" aria-label="Main">"#));
         assert!(html.contains("<p>Hello</p>"));
         assert!(html.contains(DEFAULT_DESCRIPTION));
     }

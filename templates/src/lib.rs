@@ -5,12 +5,8 @@
 //! handlers gather what a page needs, call a page function and return the [`Markup`].
 //!
 //! ```
-//! use herald_templates::{Check, HomeStatus, pages};
-//! let html = pages::home(&herald_templates::Shell::default(), &HomeStatus {
-//!     version: "0.1.0",
-//!     checks: vec![Check { name: "Database".into(), ok: true, detail: "SQLite".into() }],
-//! })
-//! .into_string();
+//! use herald_templates::pages;
+//! let html = pages::home(&herald_templates::Shell::default()).into_string();
 //! assert!(html.contains(&herald_templates::url("herald.css")));
 //! ```
 
@@ -31,4 +27,4 @@ pub use assets::{Asset, assets, find, url};
 pub use components::{FlashKind, empty_state, flash, status_badge};
 pub use layout::{Page, Shell, ShellOrg, ShellUser, csrf_field, layout};
 pub use maud::Markup;
-pub use pages::{Check, HomeStatus, error_page, home};
+pub use pages::{Check, DashboardView, HomeRow, HomeStatus, Step, dashboard, error_page, home};

@@ -115,11 +115,15 @@ pub struct OrgHeader {
     pub manages_members: bool,
     /// Whether the viewer is an owner.
     pub is_owner: bool,
+    /// The organization's public page, as an absolute URL.
+    pub public_url: String,
 }
 
 /// Which of an organization's pages is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrgTab {
+    /// The events (the first tab).
+    Events,
     /// The overview.
     Overview,
     /// Members and invitations.
@@ -128,8 +132,10 @@ pub enum OrgTab {
     Settings,
 }
 
-fn org_frame(org: &OrgHeader, tab: OrgTab, body: Markup) -> Markup {
+/// The organization's heading and tabs above `body`.
+pub fn org_frame(org: &OrgHeader, tab: OrgTab, body: Markup) -> Markup {
     let tabs: Vec<(OrgTab, String, &str)> = [
+        Some((OrgTab::Events, format!("/orgs/{}/events", org.slug), "Events")),
         Some((OrgTab::Overview, format!("/orgs/{}", org.slug), "Overview")),
         Some((OrgTab::Members, format!("/orgs/{}/members", org.slug), "Members")),
         org.is_owner.then(|| (OrgTab::Settings, format!("/orgs/{}/settings", org.slug), "Settings")),
@@ -179,14 +185,13 @@ pub fn overview(
                         @if let Some(n) = open_invitations {
                             dt { "Open invitations" } dd { (n) }
                         }
-                        dt { "Web address" } dd { code { "/orgs/" (org.slug) } }
+                        dt { "Public page" } dd { a href=(org.public_url) { (org.public_url) } }
                     }
                     div.actions {
                         @if org.manages_members {
                             a.button href={ "/orgs/" (org.slug) "/members#invite-heading" } { "Invite someone" }
                         }
                         a.button.button-secondary href={ "/orgs/" (org.slug) "/members" } { "See the members" }
-                        a.button.button-secondary href={ "/orgs/" (org.slug) "/events" } { "Events" }
                     }
                 }
                 section.card aria-labelledby="leave-heading" {
@@ -587,6 +592,7 @@ mod tests {
             role: if owner { "owner" } else { "member" }.into(),
             manages_members: owner,
             is_owner: owner,
+            public_url: "https://herald.example/o/rust-paris".into(),
         }
     }
 

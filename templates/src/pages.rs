@@ -33,8 +33,9 @@ pub struct Check {
     pub detail: String,
 }
 
-/// The landing page: what Herald is, how it works, and the state of its dependencies.
-pub fn home(shell: &Shell, status: &HomeStatus) -> Markup {
+/// The landing page for visitors who are not signed in: what Herald is, how it works, and a way
+/// to get started. The system status is for operators only (see [`dashboard`]).
+pub fn home(shell: &Shell) -> Markup {
     let page = Page::new("Durable event reminders").shell(shell).with_description(
         "Herald is a self-hostable service that reminds attendees about events by email, Slack, \
          Telegram and 100+ other channels, on time, even through restarts.",
@@ -50,10 +51,9 @@ pub fn home(shell: &Shell, status: &HomeStatus) -> Markup {
                         "Herald reminds your attendees about upcoming events on the channels they \
                          already use, and keeps that promise through crashes, restarts and outages."
                     }
-                    // Later: "Create an event" / "Sign in" calls to action go here.
                     div.actions {
-                        a.button href="#how-it-works" { "How it works" }
-                        a.button.button-secondary href="#status" { "System status" }
+                        a.button href="/signup" { "Get started" }
+                        a.button.button-secondary href="/signin" { "Sign in" }
                     }
                 }
                 (reminder_timeline())
@@ -66,46 +66,163 @@ pub fn home(shell: &Shell, status: &HomeStatus) -> Markup {
                         p { "Set the time and place, and when reminders should go out: a week, a day, an hour before." }
                     }
                     li {
-                        h3 { "Attendees connect their channels" }
-                        p { "Everyone chooses how to hear from you: email, Slack, Telegram or any of 100+ services." }
+                        h3 { "Share its page" }
+                        p { "People answer with their name and email, or their account, and add it to their calendar." }
                     }
                     li {
                         h3 { "Reminders arrive on time" }
-                        p { "Each event runs as a durable workflow, so reminders go out on time, even through restarts, and never twice." }
+                        p { "By email, or on Slack, Telegram or any of 100+ services, on time, even through restarts, and never twice." }
                     }
-                }
-            }
-            section.card #status aria-labelledby="status-heading" {
-                div.card-header {
-                    h2 #status-heading { "System status" }
-                    @if !status.checks.is_empty() {
-                        @if status.all_ok() {
-                            (status_badge(true, "All systems go"))
-                        } @else {
-                            (status_badge(false, "Degraded"))
-                        }
-                    }
-                }
-                @if status.checks.is_empty() {
-                    (empty_state("No checks reported", "This Herald has nothing to check yet.", None))
-                } @else {
-                    ul.checks {
-                        @for check in &status.checks {
-                            li {
-                                span.check-name { (check.name) }
-                                (status_badge(check.ok, if check.ok { "OK" } else { "Down" }))
-                                span.check-detail { (check.detail) }
-                            }
-                        }
-                    }
-                }
-                p.small.muted {
-                    "Herald " (status.version) " · "
-                    a href="/readyz" { "Readiness check" } " (JSON)"
                 }
             }
         },
     )
+}
+
+/// An event on the signed-in home page.
+#[derive(Debug, Clone)]
+pub struct HomeRow {
+    /// Where the link goes (the organizer's page or the public page).
+    pub href: String,
+    /// Name.
+    pub name: String,
+    /// When, in the viewer's words.
+    pub when: String,
+    /// The organization's name.
+    pub org_name: String,
+    /// "Draft" for an unpublished event.
+    pub badge: Option<&'static str>,
+}
+
+/// One step of the setup checklist.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// What to do, as a link text.
+    pub label: String,
+    /// Where to do it.
+    pub href: String,
+    /// Whether it is done.
+    pub done: bool,
+}
+
+/// What the signed-in home page shows.
+#[derive(Debug, Clone, Default)]
+pub struct DashboardView {
+    /// The person's first name or display name, for the greeting.
+    pub name: String,
+    /// Upcoming events they organize.
+    pub organized: Vec<HomeRow>,
+    /// Upcoming events they take part in.
+    pub joined: Vec<HomeRow>,
+    /// Setup steps; empty once all are done.
+    pub steps: Vec<Step>,
+    /// Where "New event" goes, if they may create events somewhere.
+    pub new_event: Option<String>,
+    /// The system status, for operators only.
+    pub status: Option<HomeStatus>,
+}
+
+/// `/` for a signed-in person: their events, their first steps, and (operators) the system status.
+pub fn dashboard(shell: &Shell, v: &DashboardView) -> Markup {
+    let rows = |rows: &[HomeRow]| {
+        html! {
+            ul.event-cards {
+                @for r in rows {
+                    li.event-card {
+                        a href=(r.href) { strong { (r.name) } }
+                        @if let Some(b) = r.badge { " " span.badge.badge-draft { (b) } }
+                        p.muted.small { (r.when) " · " (r.org_name) }
+                    }
+                }
+            }
+        }
+    };
+    let next = v.steps.iter().position(|s| !s.done);
+    layout(
+        &Page::new("Home").shell(shell),
+        html! {
+            div.page-head {
+                h1 { "Hello, " (v.name) }
+                @if let Some(href) = &v.new_event {
+                    a.button href=(href) { "New event" }
+                }
+            }
+            @if !v.steps.is_empty() {
+                section.card.checklist aria-labelledby="setup-heading" {
+                    h2 #setup-heading { "Get your first reminder out" }
+                    p.muted {
+                        (v.steps.iter().filter(|s| s.done).count()) " of " (v.steps.len()) " done"
+                    }
+                    ol.checklist-steps {
+                        @for (i, s) in v.steps.iter().enumerate() {
+                            li.done[s.done] aria-current=[(Some(i) == next).then_some("step")] {
+                                span.check-mark aria-hidden="true" { @if s.done { "✓" } @else { (i + 1) } }
+                                @if s.done {
+                                    span { (s.label) } span.visually-hidden { " (done)" }
+                                } @else if Some(i) == next {
+                                    a.button href=(s.href) { (s.label) }
+                                } @else {
+                                    a href=(s.href) { (s.label) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section.card aria-labelledby="organized-heading" {
+                h2 #organized-heading { "Events you organize" }
+                @if v.organized.is_empty() {
+                    p.muted { "Nothing coming up." }
+                } @else {
+                    (rows(&v.organized))
+                }
+            }
+            section.card aria-labelledby="joined-heading" {
+                h2 #joined-heading { "Events you are going to" }
+                @if v.joined.is_empty() {
+                    p.muted { "None yet. When you answer an event's invitation or page, it shows up here." }
+                } @else {
+                    (rows(&v.joined))
+                }
+            }
+            @if let Some(status) = &v.status { (status_card(status)) }
+        },
+    )
+}
+
+/// The state of Herald's dependencies, for operators.
+fn status_card(status: &HomeStatus) -> Markup {
+    html! {
+        section.card #status aria-labelledby="status-heading" {
+            div.card-header {
+                h2 #status-heading { "System status" }
+                @if !status.checks.is_empty() {
+                    @if status.all_ok() {
+                        (status_badge(true, "All systems go"))
+                    } @else {
+                        (status_badge(false, "Degraded"))
+                    }
+                }
+            }
+            @if status.checks.is_empty() {
+                (empty_state("No checks reported", "This Herald has nothing to check yet.", None))
+            } @else {
+                ul.checks {
+                    @for check in &status.checks {
+                        li {
+                            span.check-name { (check.name) }
+                            (status_badge(check.ok, if check.ok { "OK" } else { "Down" }))
+                            span.check-detail { (check.detail) }
+                        }
+                    }
+                }
+            }
+            p.small.muted {
+                "Herald " (status.version) " · "
+                a href="/readyz" { "Readiness check" } " (JSON) · shown to operators only"
+            }
+        }
+    }
 }
 
 /// A friendly error page (404, 403, 500…) with a way back home.
@@ -199,16 +316,35 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn home_lists_each_check_with_its_state() {
-        let html = home(
+    fn dashboard_with(status: Option<HomeStatus>, steps: Vec<Step>) -> String {
+        dashboard(
             &Shell::default(),
-            &status(&[
+            &DashboardView {
+                name: "Ada".into(),
+                organized: vec![HomeRow {
+                    href: "/orgs/acme/events/1".into(),
+                    name: "Rust night".into(),
+                    when: "Wed 2 Dec, 19:30 – 22:00 (Europe/Paris)".into(),
+                    org_name: "Acme".into(),
+                    badge: Some("Draft"),
+                }],
+                steps,
+                status,
+                ..Default::default()
+            },
+        )
+        .into_string()
+    }
+
+    #[test]
+    fn operators_see_each_check_with_its_state() {
+        let html = dashboard_with(
+            Some(status(&[
                 ("Database", true, "SQLite, migrations applied"),
                 ("Temporal", false, "connection <refused>"),
-            ]),
-        )
-        .into_string();
+            ])),
+            vec![],
+        );
         assert!(html.contains("Database") && html.contains("SQLite, migrations applied"));
         assert!(html.contains("Temporal") && html.contains("connection &lt;refused&gt;"));
         assert!(html.contains("badge-ok") && html.contains("badge-down"));
@@ -216,23 +352,52 @@ mod tests {
         assert!(html.contains(r#"href="/readyz""#));
         assert!(html.contains("Herald 9.9.9"));
         assert_eq!(html.matches("<h1").count(), 1);
+    }
+
+    #[test]
+    fn people_see_their_events_and_no_status() {
+        let html = dashboard_with(None, vec![]);
+        assert!(html.contains("Rust night") && html.contains("Draft") && html.contains("Acme"));
+        assert!(!html.contains("System status") && !html.contains("Temporal"));
+        assert!(!html.contains("Get your first reminder out"));
+    }
+
+    #[test]
+    fn the_checklist_leads_to_the_next_step() {
+        let step = |label: &str, done| Step { label: label.into(), href: format!("/{label}"), done };
+        let html = dashboard_with(None, vec![step("org", true), step("event", false), step("share", false)]);
+        assert!(html.contains("1 of 3 done"));
+        assert!(html.contains(r#"aria-current="step"><span class="check-mark" aria-hidden="true">2</span><a class="button" href="/event">"#), "{html}");
+        assert!(html.contains("(done)"));
+    }
+
+    #[test]
+    fn the_public_home_invites_people_in_and_shows_no_internals() {
+        let html = home(&Shell::default()).into_string();
+        assert!(html.contains(r#"href="/signup""#) && html.contains("Get started"));
+        assert!(!html.contains("System status") && !html.contains("Temporal"));
         assert!(html.contains(r#"<ol class="steps">"#));
     }
 
     #[test]
     fn home_headings_never_skip_a_level() {
-        let html = home(&Shell::default(), &status(&[("Database", true, "ok")])).into_string();
-        let levels = heading_levels(&html);
-        assert_eq!(levels.first(), Some(&1));
-        for pair in levels.windows(2) {
-            assert!(pair[1] <= pair[0] + 1, "heading order {levels:?}");
+        for html in [
+            home(&Shell::default()).into_string(),
+            dashboard_with(Some(status(&[("Database", true, "ok")])), vec![]),
+        ] {
+            let levels = heading_levels(&html);
+            assert_eq!(levels.first(), Some(&1));
+            for pair in levels.windows(2) {
+                assert!(pair[1] <= pair[0] + 1, "heading order {levels:?}");
+            }
         }
     }
 
     #[test]
     fn home_decorations_are_hidden_from_assistive_technology() {
-        let html = home(&Shell::default(), &status(&[])).into_string();
+        let html = home(&Shell::default()).into_string();
         assert_eq!(html.matches("<svg").count(), html.matches(r#"aria-hidden="true""#).count());
+        let html = dashboard_with(Some(status(&[])), vec![]);
         assert!(html.contains("No checks reported"));
         assert!(!html.contains("Degraded"));
     }

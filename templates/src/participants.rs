@@ -77,7 +77,7 @@ pub fn section(shell: &Shell, s: &ParticipantsSection) -> Markup {
             } @else {
                 p.muted { (s.counts) }
                 div.table-wrap {
-                    table {
+                    table.stack {
                         caption.visually-hidden { "Participants, their role, answer and channels" }
                         thead { tr {
                             th scope="col" { "Name" } th scope="col" { "Role" } th scope="col" { "RSVP" }
@@ -86,12 +86,12 @@ pub fn section(shell: &Shell, s: &ParticipantsSection) -> Markup {
                         tbody {
                             @for r in &s.rows {
                                 tr {
-                                    td {
+                                    td data-label="Name" {
                                         (r.name)
                                         @if r.name != r.email { br; span.muted.small { (r.email) } }
                                         @if r.invited { br; span.badge { "Invited" } }
                                     }
-                                    td {
+                                    td data-label="Role" {
                                         form.inline method="post" action={ (s.base) "/" (r.id) "/role" } {
                                             (csrf_field(&shell.csrf))
                                             label.visually-hidden for={ "role-" (r.id) } { "Role of " (r.name) }
@@ -100,8 +100,8 @@ pub fn section(shell: &Shell, s: &ParticipantsSection) -> Markup {
                                             button.button.button-secondary type="submit" { "Save" span.visually-hidden { " role of " (r.name) } }
                                         }
                                     }
-                                    td { (r.rsvp) }
-                                    td.reach {
+                                    td data-label="RSVP" { (r.rsvp) }
+                                    td.reach data-label="Told through" {
                                         @if let Some(why) = &r.unreachable {
                                             span.badge.badge-warn { "Not reached" } " " span.small { (why) }
                                         } @else if r.channels.is_empty() {
@@ -114,7 +114,7 @@ pub fn section(shell: &Shell, s: &ParticipantsSection) -> Markup {
                                     td {
                                         form.inline method="post" action={ (s.base) "/" (r.id) "/remove" } {
                                             (csrf_field(&shell.csrf))
-                                            button.button.button-danger type="submit" { "Remove" span.visually-hidden { " " (r.name) } }
+                                            button.button.button-secondary.button-quiet-danger type="submit" { "Remove" span.visually-hidden { " " (r.name) } }
                                         }
                                     }
                                 }

@@ -82,7 +82,7 @@ pub(crate) async fn owner_of(
     let r = v.post("/orgs", &[("name", name), ("slug", "")]).await;
     assert_eq!(r.status(), 303, "creating {name}");
     let location = r.headers()["location"].to_str().unwrap().to_owned();
-    let slug = location.trim_start_matches("/orgs/");
+    let slug = location.trim_start_matches("/orgs/").trim_end_matches("/events/new");
     let org = app.db.db.organization_by_slug(slug).await.unwrap().unwrap();
     (v, org)
 }
@@ -124,9 +124,11 @@ async fn creating_an_organization(backend: Backend) {
 
     // An empty slug is proposed from the name; the creator becomes owner.
     let r = ada.post("/orgs", &[("name", "Rust Meetup, Paris!"), ("slug", "")]).await;
-    assert_eq!(location(&r), "/orgs/rust-meetup-paris");
+    // The next step is the first event: the new organization opens on the event form.
+    assert_eq!(location(&r), "/orgs/rust-meetup-paris/events/new");
     let body = after_redirect(&ada, r).await;
     assert!(body.contains("Rust Meetup, Paris!") && body.contains("and you are its owner"));
+    assert!(body.contains(r#"action="/orgs/rust-meetup-paris/events""#), "the event form: {body}");
     assert!(body.contains(r#"href="/orgs/rust-meetup-paris" aria-current="page""#), "switcher marks the org");
     let org = app.db.db.organization_by_slug("rust-meetup-paris").await.unwrap().unwrap();
     let ada_id = app.db.db.user_by_email("ada@example.org").await.unwrap().unwrap().id;

@@ -67,8 +67,8 @@ async fn readyz(app: &TestApp) -> (u16, serde_json::Value) {
 }
 
 /// The home page's line for the Apprise API: (status badge, detail).
-async fn apprise_line(app: &TestApp) -> String {
-    let html = app.get("/").await.text().await.unwrap();
+async fn apprise_line(operator: &crate::support::Visitor) -> String {
+    let (_, html) = operator.page("/").await;
     let start = html.find("Apprise API").expect("an Apprise API line on the home page");
     let end = html[start..].find("</li>").map_or(html.len(), |e| start + e);
     html[start..end].to_owned()
@@ -77,6 +77,16 @@ async fn apprise_line(app: &TestApp) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_follows_the_apprise_api() {
     let app = TestApp::start(Backend::Sqlite).await;
+    let ops = app.signed_up(crate::support::OPERATOR, "Ops", true).await;
+    // The system status is for operators: visitors and other people never see it.
+    let public = app.get("/").await.text().await.unwrap();
+    assert!(!public.contains("System status") && !public.contains("Temporal"), "no internals in public");
+    assert!(public.contains(r#"href="/signup""#) && public.contains("Get started"));
+    let ada = app.signed_up("ada@example.org", "Ada", true).await;
+    let (_, home) = ada.page("/").await;
+    assert!(home.contains("Hello, Ada") && !home.contains("System status"), "a user's home has no status");
+    let (_, home) = ops.page("/").await;
+    assert!(home.contains("System status"), "the operator's home shows it");
     let (_, ready) = crate::support::eventually(Duration::from_secs(20), "/readyz to turn green", || async {
         let (status, body) = readyz(&app).await;
         (status == 200).then_some((status, body))
@@ -84,7 +94,7 @@ async fn readiness_follows_the_apprise_api() {
     .await;
     assert_eq!(ready["checks"]["apprise"]["ok"], true, "{ready}");
     assert_eq!(ready["checks"]["apprise"]["detail"], "answering");
-    assert!(apprise_line(&app).await.contains("OK"));
+    assert!(apprise_line(&ops).await.contains("OK"));
 
     app.apprise.set_failing(true);
     let (status, ready) = readyz(&app).await;
@@ -94,7 +104,7 @@ async fn readiness_follows_the_apprise_api() {
     assert_eq!(ready["checks"]["database"]["ok"], true, "only the Apprise API is down");
     let detail = ready["checks"]["apprise"]["detail"].as_str().unwrap().to_owned();
     assert!(detail.contains("500"), "the reason is given: {detail}");
-    let line = apprise_line(&app).await;
+    let line = apprise_line(&ops).await;
     assert!(line.contains("Down") && line.contains("500"), "the home page says so: {line}");
 
     app.apprise.set_failing(false);
@@ -118,6 +128,12 @@ async fn readiness_follows_the_apprise_api() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_only_mode_is_ready_and_says_nothing_is_sent() {
     let app = TestApp::start_log_only(Backend::Sqlite).await;
+    // Nothing is mailed in log-only mode: the operator's address is confirmed directly.
+    let ops = app.signed_up(crate::support::OPERATOR, "Ops", false).await;
+    let (_, home) = ops.page("/").await;
+    assert!(!home.contains("System status"), "an unconfirmed address is nobody's");
+    let id = app.db.db.user_by_email(crate::support::OPERATOR).await.unwrap().unwrap().id;
+    herald::accounts::mark_verified(&app.db.db, id).await.unwrap();
     let (_, ready) = crate::support::eventually(Duration::from_secs(20), "/readyz to turn green", || async {
         let (status, body) = readyz(&app).await;
         (status == 200).then_some((status, body))
@@ -125,7 +141,7 @@ async fn log_only_mode_is_ready_and_says_nothing_is_sent() {
     .await;
     assert_eq!(ready["checks"]["apprise"]["ok"], true, "log-only is a valid mode: {ready}");
     assert_eq!(ready["checks"]["apprise"]["detail"], "log-only mode (nothing is sent)");
-    let line = apprise_line(&app).await;
+    let line = apprise_line(&ops).await;
     assert!(line.contains("log-only mode (nothing is sent)"), "{line}");
     app.stop().await;
 }

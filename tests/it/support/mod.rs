@@ -137,6 +137,9 @@ pub fn temporal_config(address: &str) -> TemporalConfig {
 
 /// The real Herald on a random port, with a client for it and a fake Apprise API receiving
 /// its mail (`HERALD_MAIL_URL` = [`MAIL_URL`]).
+/// The operator of every test Herald (`HERALD_ADMIN_EMAILS`): sees the system status.
+pub const OPERATOR: &str = "ops@example.org";
+
 pub struct TestApp {
     pub herald: Option<Herald>,
     pub addr: SocketAddr,
@@ -197,6 +200,7 @@ impl TestApp {
         web.mail_url = Some(MAIL_URL.to_owned());
         // Tests play clients at other addresses with X-Forwarded-For, as a proxy on this machine would.
         web.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        web.admin_emails = vec![OPERATOR.to_owned()];
         configure(&mut web);
         let settings = Settings {
             database: db.database_config(),
@@ -494,6 +498,7 @@ impl TestApp {
         web.mail_url = Some(MAIL_URL.to_owned());
         // Tests play clients at other addresses with X-Forwarded-For, as a proxy on this machine would.
         web.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        web.admin_emails = vec![OPERATOR.to_owned()];
         let settings = Settings {
             database: db.database_config(),
             temporal: temporal_config(&temporal_address()),
