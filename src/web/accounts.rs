@@ -28,8 +28,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/password/reset/{token}", get(reset_page).post(reset))
 }
 
-/// Where to land after signing in when no `next` was given.
-const HOME: &str = "/orgs";
+/// Where to land after signing in when no `next` was given: the home page with their events.
+const HOME: &str = "/";
 /// The same answer for an unknown email and a wrong password.
 const BAD_CREDENTIALS: &str = "That email and password do not match an account. Check both and try again.";
 

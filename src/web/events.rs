@@ -621,7 +621,10 @@ async fn deliveries(State(state): State<AppState>, org: InOrg) -> Response {
                 datetime: n.due_at.to_rfc3339(),
             })
             .collect(),
-        workflow_url: schedule.workflow_url,
+        // The Temporal UI is an operator's tool.
+        workflow_url: schedule
+            .workflow_url
+            .filter(|_| org.user.verified() && state.web.is_admin(&org.user.user.email)),
         ledger: ledger
             .iter()
             .map(|r| delivery_pages::LedgerRow {
