@@ -135,6 +135,9 @@ pub enum ConfigPush {
     /// Saved in Herald, but the Apprise API could not store it now; it is pushed again when a
     /// code or notification is sent.
     Pending,
+    /// Saved in Herald only, on purpose: the Apprise API is locked and stores no configs, so
+    /// every message carries the channel's URLs.
+    Locked,
 }
 
 /// A notification channel, with its URLs redacted.
@@ -208,6 +211,7 @@ impl IntegrationOut {
             Pushed::Stored => ConfigPush::Stored,
             Pushed::LogOnly => ConfigPush::LogOnly,
             Pushed::Later(_) => ConfigPush::Pending,
+            Pushed::Locked => ConfigPush::Locked,
         });
         out.confirmation = Some(DeliveryOut::new(&saved.code, "The confirmation code"));
         out
