@@ -393,8 +393,8 @@ async fn update(
     }
 }
 
-/// Deletes a channel: first from the Apprise API, then from Herald. When the Apprise API cannot
-/// be reached, nothing is deleted (503).
+/// Deletes a channel: first from the Apprise API (unless it is locked and holds none), then
+/// from Herald. When the Apprise API cannot be reached, nothing is deleted (503).
 #[utoipa::path(delete, path = "/integrations/{id}", tag = "integrations",
     params(("id" = Uuid, Path, description = "Channel id")),
     responses((status = 204, description = "Deleted"),
