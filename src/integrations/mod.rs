@@ -1,5 +1,6 @@
 //! Integrations: a user's notification channels, each one Apprise config stored in the Apprise
-//! API under a random key (or kept only by Herald when the Apprise API is locked). The rules shared by pages, the API and the operator commands.
+//! API under a random key (or kept only by Herald when the Apprise API is locked). The rules
+//! shared by pages, the API and the operator commands.
 //!
 //! - **Secrets.** An integration's Apprise URLs carry passwords and tokens. Herald keeps the text
 //!   config only encrypted ([`seal`](fn@seal): XChaCha20-Poly1305 under a key derived from

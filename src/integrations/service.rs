@@ -437,9 +437,9 @@ impl Channels<'_> {
     }
 
     /// Deletes one of `user`'s integrations: first from the Apprise API, then (once it confirms,
-    /// or the key was already gone) from Herald. A locked Apprise API holds no config: then only
-    /// Herald's copy is deleted. When the Apprise API cannot be reached, nothing
-    /// is deleted: [`ServiceError::Unavailable`].
+    /// or the key was already gone) from Herald. When the Apprise API cannot be reached, nothing
+    /// is deleted: [`ServiceError::Unavailable`]. A locked Apprise API holds no config: then
+    /// only Herald's copy is deleted.
     pub async fn delete(&self, user: &User, id: Uuid) -> Result<Integration, ServiceError> {
         let integration = self.get(user, id).await?;
         super::email::check_editable(&integration)?;
