@@ -47,6 +47,9 @@ pub struct Settings {
     pub temporal: TemporalConfig,
     /// Apprise API base URL; `None` = log-only mode.
     pub apprise: Option<url::Url>,
+    /// The Apprise API is locked (`HERALD_APPRISE_CONFIG_LOCK`): no config is stored there and
+    /// every message is sent with the channel's URLs.
+    pub apprise_config_lock: bool,
     /// `HERALD_SECRET_KEY`, if set (else the key file in the data folder).
     pub secret_key: Option<String>,
     /// Web settings; `None` runs no web server.
@@ -99,9 +102,13 @@ impl Herald {
         };
         let mut public_url = settings.public_url.clone();
         fix_port(&mut public_url);
-        let apprise = apprise_client(settings.apprise.as_ref())?;
+        let apprise = apprise_client(settings.apprise.as_ref(), settings.apprise_config_lock)?;
         if apprise.is_none() {
             info!("log-only mode: HERALD_APPRISE_URL is not set, so no notification is sent");
+        } else if settings.apprise_config_lock {
+            info!(
+                "HERALD_APPRISE_CONFIG_LOCK: the Apprise API stores no channel config; messages carry the channel's URLs"
+            );
         }
 
         if settings.worker {
@@ -263,19 +270,24 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, AppError> {
 /// target after about 4 s, so 15 s leaves room without hanging a page or an activity.
 pub const APPRISE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
-/// The Apprise API client for `base`; `None` (log-only mode) when there is no base URL.
+/// The Apprise API client for `base`; `None` (log-only mode) when there is no base URL. With
+/// `config_lock` (`HERALD_APPRISE_CONFIG_LOCK`) it never stores, reads or deletes configs.
 pub fn apprise_client(
     base: Option<&url::Url>,
+    config_lock: bool,
 ) -> Result<Option<herald_workflows::apprise::AppriseClient>, AppError> {
-    base.map(|base| build_apprise_client(base.clone())).transpose()
+    base.map(|base| build_apprise_client(base.clone(), config_lock)).transpose()
 }
 
 pub(crate) fn build_apprise_client(
     base: url::Url,
+    config_lock: bool,
 ) -> Result<herald_workflows::apprise::AppriseClient, AppError> {
-    herald_workflows::apprise::AppriseClient::new(base, APPRISE_TIMEOUT).map_err(|_| {
-        AppError::Config(ConfigError::new("HERALD_APPRISE_URL", "cannot build an HTTP client for it"))
-    })
+    herald_workflows::apprise::AppriseClient::new(base, APPRISE_TIMEOUT)
+        .map(|client| client.with_config_lock(config_lock))
+        .map_err(|_| {
+            AppError::Config(ConfigError::new("HERALD_APPRISE_URL", "cannot build an HTTP client for it"))
+        })
 }
 
 /// How often the reconciler looks for what Temporal missed while it was away.

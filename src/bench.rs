@@ -492,6 +492,7 @@ pub async fn command(
         database,
         temporal: temporal.resolve()?,
         apprise: Some(apprise),
+        apprise_config_lock: temporal.apprise_config_lock,
         secret_key: secret.secret_key.clone(),
         web: None,
         worker: true,
@@ -521,7 +522,7 @@ pub async fn run(options: &Options, mut settings: Settings) -> Result<Report, Ap
             "is required by `herald bench`",
         )));
     };
-    let client = crate::app::apprise_client(Some(&apprise_url))?
+    let client = crate::app::apprise_client(Some(&apprise_url), settings.apprise_config_lock)?
         .ok_or_else(|| AppError::Other("no Apprise API client".into()))?;
     client.status().await.map_err(|e| {
         AppError::Other(format!("HERALD_APPRISE_URL: the Apprise API at {apprise_url} is not usable: {e}"))
@@ -749,10 +750,14 @@ impl Bench<'_> {
             .await
             .map_err(db_error("confirming a bench channel"))?;
         db.mark_integration_confirmed(id, "bench").await.map_err(db_error("confirming a bench channel"))?;
-        self.client
-            .add_config(&key, &config)
-            .await
-            .map_err(|e| AppError::Other(format!("pushing a bench channel to the Apprise API: {e}")))?;
+        // A locked Apprise API (HERALD_APPRISE_CONFIG_LOCK) stores nothing: the worker sends the
+        // sink's URL stateless from the sealed copy.
+        if !self.client.config_locked() {
+            self.client
+                .add_config(&key, &config)
+                .await
+                .map_err(|e| AppError::Other(format!("pushing a bench channel to the Apprise API: {e}")))?;
+        }
         if let Ok(mut c) = self.created.lock() {
             c.keys.push(key.clone());
         }
@@ -890,7 +895,8 @@ impl Bench<'_> {
                 })
                 .await;
         }
-        futures::stream::iter(created.keys)
+        let keys = if self.client.config_locked() { Vec::new() } else { created.keys };
+        futures::stream::iter(keys)
             .for_each_concurrent(SETUP_CONCURRENCY, |key| async move {
                 let _ = self.client.delete_config(&key).await;
             })

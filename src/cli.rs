@@ -191,6 +191,7 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
                 database: cli.database.resolve()?,
                 temporal: cli.temporal.resolve()?,
                 apprise: cli.temporal.apprise()?,
+                apprise_config_lock: cli.temporal.apprise_config_lock,
                 secret_key: cli.secret.secret_key.clone(),
                 web: Some(web),
                 worker: !no_worker,
@@ -210,6 +211,7 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
                 database: cli.database.resolve()?,
                 temporal: cli.temporal.resolve()?,
                 apprise: cli.temporal.apprise()?,
+                apprise_config_lock: cli.temporal.apprise_config_lock,
                 secret_key: cli.secret.secret_key.clone(),
                 web: None,
                 worker: true,
@@ -362,7 +364,14 @@ async fn resync_integrations(cli: &Cli) -> Result<(), AppError> {
     };
     let database = cli.database.resolve()?;
     let keys = SecretKey::load(cli.secret.secret_key.as_deref(), &database.data_dir)?;
-    let client = build_apprise_client(base)?;
+    if cli.temporal.apprise_config_lock {
+        return Err(AppError::Config(ConfigError::new(
+            "HERALD_APPRISE_CONFIG_LOCK",
+            "is on: the Apprise API stores no configs, so there is nothing to push (every message carries \
+             the channel's URLs)",
+        )));
+    }
+    let client = build_apprise_client(base, false)?;
     let db = open_database(&database).await?;
     let outcome = crate::integrations::resync_all(&db, &keys, &client).await;
     db.close().await;

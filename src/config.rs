@@ -44,6 +44,13 @@ pub struct TemporalArgs {
     #[arg(long, env = "HERALD_TEMPORAL_UI_URL", global = true)]
     pub temporal_ui_url: Option<String>,
 
+    /// The Apprise API runs with `APPRISE_CONFIG_LOCK=yes`: Herald stores no channel config
+    /// there (nobody who reaches it can read the channels' secrets) and sends each message with
+    /// the channel's URLs, from its own encrypted copy.
+    #[arg(long, env = "HERALD_APPRISE_CONFIG_LOCK", global = true, default_value_t = false,
+          value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub apprise_config_lock: bool,
+
     /// Let notification channels reach loopback and private network addresses (a LAN ntfy or
     /// Gotify server, say). Off by default: channels reach only public addresses.
     #[arg(long, env = "HERALD_ALLOW_PRIVATE_TARGETS", global = true, default_value_t = false,
@@ -515,6 +522,7 @@ mod tests {
             apprise_url: None,
             temporal_ui_url: Some("http://127.0.0.1:8233/".into()),
             allow_private_targets: false,
+            apprise_config_lock: false,
         };
         assert_eq!(
             args.resolve().ok().map(|c| c.address.to_string()).as_deref(),

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
-use herald_workflows::apprise::{AppriseClient, BodyFormat, NoticeType};
+use herald_workflows::apprise::{AppriseClient, BodyFormat, NoticeType, TaggedUrl};
 use herald_workflows::{
     Batch, DeliverRequest, EventPlan, NoticeSpec, NoticeSwitches, Planned, Status, Target,
 };
@@ -409,6 +409,13 @@ impl herald_workflows::Deliveries for Deliverer {
         Box::pin(async move {
             let integration = self.db.integration_by_id(integration_id).await?.ok_or(DbError::NotFound)?;
             crate::integrations::open(&self.keys, integration.id, &integration.config_ciphertext)
+        })
+    }
+
+    fn config_urls(&self, integration_id: Uuid) -> BoxFuture<'_, anyhow::Result<Vec<TaggedUrl>>> {
+        Box::pin(async move {
+            let integration = self.db.integration_by_id(integration_id).await?.ok_or(DbError::NotFound)?;
+            crate::integrations::tagged_urls(&self.keys, &integration)
         })
     }
 

@@ -99,7 +99,8 @@ pub async fn ensure(
 }
 
 async fn push(keys: &SecretKey, apprise: Option<&AppriseClient>, integration: &Integration, text: &str) {
-    let Some(client) = apprise else { return };
+    // A locked Apprise API keeps no config: the channel is sent stateless from Herald's copy.
+    let Some(client) = apprise.filter(|c| !c.config_locked()) else { return };
     let pushed = match config_key(keys, integration) {
         Ok(key) => client.add_config(&key, text).await.map_err(anyhow::Error::from),
         Err(e) => Err(e),

@@ -1,5 +1,6 @@
 //! Integrations: a user's notification channels, each one Apprise config stored in the Apprise
-//! API under a random key. The rules shared by pages, the API and the operator commands.
+//! API under a random key (or kept only by Herald when the Apprise API is locked). The rules
+//! shared by pages, the API and the operator commands.
 //!
 //! - **Secrets.** An integration's Apprise URLs carry passwords and tokens. Herald keeps the text
 //!   config only encrypted ([`seal`](fn@seal): XChaCha20-Poly1305 under a key derived from
@@ -16,6 +17,10 @@
 //!   that is not theirs. Codes are stored as an HMAC, expire and allow a few attempts.
 //! - **Self-healing.** [`send_through`] re-pushes the stored config once when the Apprise API
 //!   answers that the key is missing, and retries once; [`resync_all`] re-pushes every config.
+//! - **Locked Apprise API.** With `HERALD_APPRISE_CONFIG_LOCK` (the Apprise API runs with
+//!   `APPRISE_CONFIG_LOCK=yes`) no config is stored, read or deleted there: Herald's sealed copy
+//!   is the only one, and each send opens it, picks the URLs the tag reaches
+//!   ([`select_urls`](herald_workflows::apprise::select_urls)) and sends them stateless.
 //! - **Log-only mode.** Without an Apprise API, integrations can still be created; nothing is
 //!   sent and confirmation codes are written to the log instead.
 //!
@@ -42,7 +47,7 @@ pub use config::{
     validate_entries,
 };
 pub use redact::redact;
-pub use seal::{entries_of, open, open_config_key, redacted_entries, seal, seal_config_key};
+pub use seal::{entries_of, open, open_config_key, redacted_entries, seal, seal_config_key, tagged_urls};
 pub use service::{
     Channels, Delivery, Pushed, ResyncReport, Saved, Sent, VERIFY_FIRST, check_may_add, resync_all,
     seal_stored_keys, send_through, status_of,

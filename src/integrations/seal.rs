@@ -3,7 +3,7 @@
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use herald_workflows::apprise::ConfigKey;
+use herald_workflows::apprise::{ConfigKey, TaggedUrl};
 use uuid::Uuid;
 
 use super::config::{Entry, parse_config_text};
@@ -63,6 +63,12 @@ pub fn open(keys: &SecretKey, id: Uuid, sealed: &[u8]) -> anyhow::Result<String>
 /// The decrypted entries of `integration`.
 pub fn entries_of(keys: &SecretKey, integration: &Integration) -> anyhow::Result<Vec<Entry>> {
     Ok(parse_config_text(&open(keys, integration.id, &integration.config_ciphertext)?))
+}
+
+/// The decrypted URLs of `integration` with their tags, to send them stateless when the Apprise
+/// API is locked.
+pub fn tagged_urls(keys: &SecretKey, integration: &Integration) -> anyhow::Result<Vec<TaggedUrl>> {
+    Ok(entries_of(keys, integration)?.into_iter().map(|e| TaggedUrl { url: e.url, tags: e.tags }).collect())
 }
 
 /// The URLs of `integration`, redacted, with their tags, for pages and the API.

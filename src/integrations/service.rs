@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::codes::{CODE_MINUTES, MAX_CODE_ATTEMPTS, RESEND_SECONDS, code_hash, new_code, typed_codes};
 use super::config::{Entry, EntryInput, all_tags, config_text, parse_tag, validate_entries};
-use super::seal::{SEALED_KEY_PREFIX, config_key, entries_of, open, seal, seal_config_key};
+use super::seal::{SEALED_KEY_PREFIX, config_key, entries_of, open, seal, seal_config_key, tagged_urls};
 use super::targets::Targets;
 use super::{MAX_CHANNELS, MAX_TAGS};
 use crate::db::models::{Integration, User};
@@ -127,13 +127,24 @@ fn trim_reason(reason: &str) -> String {
 }
 
 /// Sends `notice` through `integration`; when the Apprise API has lost the config (it answers
-/// that the key is missing), pushes the stored config again once and retries once.
+/// that the key is missing), pushes the stored config again once and retries once. When the
+/// Apprise API is locked, sends the URLs the tag reaches stateless instead.
 pub async fn send_through(
     keys: &SecretKey,
     client: &AppriseClient,
     integration: &Integration,
     notice: &Notice<'_>,
 ) -> Sent {
+    if client.config_locked() {
+        let outcome = match tagged_urls(keys, integration) {
+            Ok(urls) => client.notify_urls(&urls, notice).await,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot send through an integration");
+                Outcome::Rejected { reason: "the stored config is damaged".into() }
+            }
+        };
+        return Sent { outcome, repushed: false };
+    }
     let key = match config_key(keys, integration) {
         Ok(k) => k,
         Err(e) => {
@@ -164,6 +175,12 @@ pub struct ResyncReport {
 /// Pushes every integration's stored config to the Apprise API again (after it lost its
 /// storage, or moved). Failures are logged and counted; the others still go.
 pub async fn resync_all(db: &Db, keys: &SecretKey, client: &AppriseClient) -> anyhow::Result<ResyncReport> {
+    if client.config_locked() {
+        anyhow::bail!(
+            "HERALD_APPRISE_CONFIG_LOCK is on: the Apprise API stores no configs, so there is nothing to push \
+             (Herald sends every channel's URLs with each message)"
+        );
+    }
     let mut report = ResyncReport::default();
     for integration in db.all_integrations().await? {
         let pushed = async {
@@ -230,6 +247,9 @@ pub enum Pushed {
     /// Saved in Herald, but the Apprise API could not take it now (it is pushed again when
     /// needed). The reason, in words.
     Later(String),
+    /// Saved in Herald only, on purpose: the Apprise API is locked (`HERALD_APPRISE_CONFIG_LOCK`)
+    /// and every message carries the channel's URLs.
+    Locked,
 }
 
 /// The result of creating or changing an integration's URLs.
@@ -418,11 +438,12 @@ impl Channels<'_> {
 
     /// Deletes one of `user`'s integrations: first from the Apprise API, then (once it confirms,
     /// or the key was already gone) from Herald. When the Apprise API cannot be reached, nothing
-    /// is deleted: [`ServiceError::Unavailable`].
+    /// is deleted: [`ServiceError::Unavailable`]. A locked Apprise API holds no config: then
+    /// only Herald's copy is deleted.
     pub async fn delete(&self, user: &User, id: Uuid) -> Result<Integration, ServiceError> {
         let integration = self.get(user, id).await?;
         super::email::check_editable(&integration)?;
-        if let Some(client) = self.apprise {
+        if let Some(client) = self.apprise.filter(|c| !c.config_locked()) {
             let key = config_key(self.keys, &integration)?;
             match client.delete_config(&key).await {
                 Ok(Removal::Deleted | Removal::AlreadyGone) => {}
@@ -559,6 +580,9 @@ impl Channels<'_> {
         previous: Option<&str>,
     ) -> Result<Pushed, ServiceError> {
         let Some(client) = self.apprise else { return Ok(Pushed::LogOnly) };
+        if client.config_locked() {
+            return Ok(Pushed::Locked);
+        }
         let key =
             ConfigKey::parse(key).map_err(|_| anyhow::anyhow!("a generated config key is not valid"))?;
         match client.add_config(&key, &config_text(entries)).await {

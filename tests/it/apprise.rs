@@ -619,3 +619,22 @@ async fn resync_re_pushes_every_integration_and_fails_loudly() {
     assert_eq!(lines.len(), 1, "{stderr}");
     assert!(lines[0].starts_with("error: HERALD_APPRISE_URL") && lines[0].contains("log-only"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resync_refuses_when_the_apprise_api_is_locked() {
+    let db = crate::support::TestDb::new(crate::support::Backend::Sqlite).await;
+    let data = db.data_dir.path().to_str().unwrap().to_owned();
+    let secret = "5e".repeat(32);
+    let fake = FakeApprise::start().await;
+    fake.set_locked(true);
+    let env = [
+        ("HERALD_DATA_DIR", data.as_str()),
+        ("HERALD_SECRET_KEY", secret.as_str()),
+        ("HERALD_APPRISE_URL", fake.base.as_str()),
+        ("HERALD_APPRISE_CONFIG_LOCK", "true"),
+    ];
+    let (code, _, stderr) = herald(&["integrations", "resync"], &env);
+    assert_ne!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("HERALD_APPRISE_CONFIG_LOCK") && stderr.contains("nothing to push"), "{stderr}");
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+}

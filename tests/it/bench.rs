@@ -16,6 +16,7 @@ async fn quick_bench_measures_every_message_once() {
         database: db.database_config(),
         temporal: temporal_config(&temporal_address()),
         apprise: Some(url::Url::parse(&apprise.base).unwrap()),
+        apprise_config_lock: false,
         secret_key: None,
         public_url: url::Url::parse("http://herald.test/").unwrap(),
         web: None,

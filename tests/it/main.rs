@@ -16,6 +16,7 @@ mod apprise;
 mod bench;
 mod browser;
 mod cli;
+mod config_lock;
 mod db;
 mod delivery;
 mod delivery_pages;

@@ -139,12 +139,26 @@ impl EventActivities {
             format: planned.format,
             tag: Some(&target.tag),
         };
-        let deliveries = self.deliveries.clone();
-        let (outcome, _) = client
-            .notify_repushing(&target.key, &notice, || async move {
-                deliveries.config_text(target.integration_id).await
-            })
-            .await;
+        let outcome = if client.config_locked() {
+            // The Apprise API keeps no config: Herald picks the URLs and sends them stateless.
+            match self.deliveries.config_urls(target.integration_id).await {
+                Ok(urls) => client.notify_urls(&urls, &notice).await,
+                Err(e) => {
+                    warn!(ledger_id = %planned.ledger_id, error = format!("{e:#}"), "cannot read a channel's stored config");
+                    Outcome::Unavailable {
+                        reason: "the channel's stored config could not be read".to_owned(),
+                    }
+                }
+            }
+        } else {
+            let deliveries = self.deliveries.clone();
+            client
+                .notify_repushing(&target.key, &notice, || async move {
+                    deliveries.config_text(target.integration_id).await
+                })
+                .await
+                .0
+        };
         match outcome {
             Outcome::Delivered => record(Status::Sent, Some(200), None).await,
             Outcome::Partial { reason } => record(Status::Partial, Some(424), Some(reason)).await,

@@ -218,11 +218,73 @@ pub struct Notice<'a> {
     pub tag: Option<&'a str>,
 }
 
+/// One URL of an integration's config with its tags, as Herald keeps it (the URL carries
+/// secrets: `Debug` does not print it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct TaggedUrl {
+    /// The Apprise URL, secrets included. Never log or render it.
+    pub url: String,
+    /// The URL's tags.
+    pub tags: Vec<String>,
+}
+
+impl fmt::Debug for TaggedUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaggedUrl").field("url", &"***").field("tags", &self.tags).finish()
+    }
+}
+
+/// The tag wrote characters the Apprise API refuses (it answers 400 to such a tag).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsupportedTag;
+
+/// The URLs of `urls` that a notify with `tag` reaches, in their order, by the Apprise API's
+/// rules (APPRISE.md), so that Herald can send them stateless when the Apprise API is locked:
+///
+/// - case does not matter; a comma or `|` separates alternatives (OR); a space, `+` or `&`
+///   joins tags that must all be present (AND);
+/// - `all` matches every URL;
+/// - a URL tagged `always` joins every tagged request;
+/// - no tag (or a blank one) reaches only the untagged URLs.
+///
+/// A tag with characters other than `a-z 0-9 space _ : + & | , -` is [`UnsupportedTag`].
+pub fn select_urls<'a>(
+    urls: &'a [TaggedUrl],
+    tag: Option<&str>,
+) -> Result<Vec<&'a TaggedUrl>, UnsupportedTag> {
+    let expression = tag.unwrap_or_default().to_lowercase();
+    if !expression
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == ' ' || "_:+&|,-".contains(c))
+    {
+        return Err(UnsupportedTag);
+    }
+    let groups: Vec<Vec<&str>> = expression
+        .split([',', '|'])
+        .map(|group| group.split([' ', '+', '&']).filter(|t| !t.is_empty()).collect::<Vec<_>>())
+        .filter(|group| !group.is_empty())
+        .collect();
+    let has = |url: &TaggedUrl, tag: &str| url.tags.iter().any(|t| t.trim().eq_ignore_ascii_case(tag));
+    Ok(urls
+        .iter()
+        .filter(|url| {
+            if groups.is_empty() {
+                url.tags.iter().all(|t| t.trim().is_empty())
+            } else {
+                has(url, "always") || groups.iter().any(|g| g.iter().all(|t| *t == "all" || has(url, t)))
+            }
+        })
+        .collect())
+}
+
 /// The Apprise API at one base URL.
 #[derive(Debug, Clone)]
 pub struct AppriseClient {
     base: Url,
     http: reqwest::Client,
+    /// The operator said the Apprise API runs with `APPRISE_CONFIG_LOCK=yes`: no config is
+    /// stored, read or deleted there, and integrations are sent stateless.
+    config_lock: bool,
 }
 
 #[derive(Serialize)]
@@ -230,6 +292,10 @@ struct StatelessNotify<'a> {
     urls: &'a [String],
     title: &'a str,
     body: &'a str,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -270,7 +336,22 @@ impl AppriseClient {
             // A redirect would turn a POST into a GET somewhere else: report it instead.
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Self { base, http })
+        Ok(Self { base, http, config_lock: false })
+    }
+
+    /// This client with the Apprise API's config lock set (`HERALD_APPRISE_CONFIG_LOCK`): when
+    /// `locked`, [`add_config`](Self::add_config), [`get_config`](Self::get_config),
+    /// [`delete_config`](Self::delete_config) and [`redacted_urls`](Self::redacted_urls) answer
+    /// [`AppriseError::Locked`] without a request, and integrations are sent with
+    /// [`notify_urls`](Self::notify_urls).
+    pub fn with_config_lock(mut self, locked: bool) -> Self {
+        self.config_lock = locked;
+        self
+    }
+
+    /// Whether the Apprise API is locked: configs live only in Herald and are sent stateless.
+    pub fn config_locked(&self) -> bool {
+        self.config_lock
     }
 
     /// The base URL (it holds no secret: the Apprise API has no authentication).
@@ -297,6 +378,9 @@ impl AppriseClient {
     /// Stores `config_text` (Apprise text format, `tag1,tag2=url` lines) under `key`
     /// (`POST /add/{key}`), replacing whatever was stored there.
     pub async fn add_config(&self, key: &ConfigKey, config_text: &str) -> Result<(), AppriseError> {
+        if self.config_lock {
+            return Err(AppriseError::Locked);
+        }
         let request = self
             .http
             .post(self.endpoint(&format!("add/{}", key.as_str())))
@@ -311,6 +395,9 @@ impl AppriseClient {
     /// The config stored under `key` (`POST /get/{key}`), secrets included; `None` when the
     /// key does not exist (204).
     pub async fn get_config(&self, key: &ConfigKey) -> Result<Option<String>, AppriseError> {
+        if self.config_lock {
+            return Err(AppriseError::Locked);
+        }
         let request = self.http.post(self.endpoint(&format!("get/{}", key.as_str())));
         match self.exchange(request).await {
             Err(reason) => Err(AppriseError::Unavailable(reason)),
@@ -325,6 +412,9 @@ impl AppriseClient {
     /// Deletes the config under `key` (`POST /del/{key}`); a key that is already gone (204) is
     /// not an error.
     pub async fn delete_config(&self, key: &ConfigKey) -> Result<Removal, AppriseError> {
+        if self.config_lock {
+            return Err(AppriseError::Locked);
+        }
         let request = self.http.post(self.endpoint(&format!("del/{}", key.as_str())));
         match self.exchange(request).await {
             Err(reason) => Err(AppriseError::Unavailable(reason)),
@@ -337,6 +427,9 @@ impl AppriseClient {
     /// The URLs stored under `key` with their secrets masked by the Apprise API
     /// (`GET /json/urls/{key}?privacy=1`); `None` when the key does not exist (204).
     pub async fn redacted_urls(&self, key: &ConfigKey) -> Result<Option<Vec<RedactedUrl>>, AppriseError> {
+        if self.config_lock {
+            return Err(AppriseError::Locked);
+        }
         let request = self.http.get(self.endpoint(&format!("json/urls/{}?privacy=1", key.as_str())));
         match self.exchange(request).await {
             Err(reason) => Err(AppriseError::Unavailable(reason)),
@@ -411,11 +504,39 @@ impl AppriseClient {
 
     /// Sends through `urls` without a stored config (`POST /notify/`).
     pub async fn notify_stateless(&self, urls: &[String], title: &str, body: &str) -> Outcome {
-        let request = self
-            .http
-            .post(self.endpoint("notify/"))
-            .header("X-Apprise-Log-Level", "info")
-            .json(&StatelessNotify { urls, title, body });
+        self.post_stateless(&StatelessNotify { urls, title, body, kind: None, format: None }).await
+    }
+
+    /// Sends `notice` through an integration's `urls` without a stored config, as a locked
+    /// Apprise API requires: Herald picks the URLs that `notice.tag` reaches ([`select_urls`])
+    /// and sends them with `POST /notify/`. The outcome reads like [`notify`](Self::notify)'s:
+    /// no URL matching the tag is the same rejection, and never [`Outcome::KeyMissing`].
+    pub async fn notify_urls(&self, urls: &[TaggedUrl], notice: &Notice<'_>) -> Outcome {
+        let tag = notice.tag.filter(|t| !t.trim().is_empty());
+        let selected: Vec<String> = match select_urls(urls, tag) {
+            Ok(selected) => selected.into_iter().map(|u| u.url.clone()).collect(),
+            Err(UnsupportedTag) => {
+                return Outcome::Rejected {
+                    reason: "400: Unsupported characters found in tag definition".to_owned(),
+                };
+            }
+        };
+        if selected.is_empty() {
+            return Outcome::Rejected { reason: matched_nothing(tag) };
+        }
+        self.post_stateless(&StatelessNotify {
+            urls: &selected,
+            title: notice.title,
+            body: notice.body,
+            kind: Some(notice.kind.as_str()),
+            format: Some(notice.format.as_str()),
+        })
+        .await
+    }
+
+    async fn post_stateless(&self, payload: &StatelessNotify<'_>) -> Outcome {
+        let request =
+            self.http.post(self.endpoint("notify/")).header("X-Apprise-Log-Level", "info").json(payload);
         match self.exchange(request).await {
             Err(reason) => Outcome::Unavailable { reason },
             Ok((status, text)) => classify(status, &text, None, &Sent::Stateless),
@@ -516,14 +637,7 @@ fn classify_failed_dependency(body: &str, key: Option<&ConfigKey>, sent: &Sent<'
     } else if details.is_empty() {
         Outcome::Rejected {
             reason: match sent {
-                Sent::Tagged(Some(tag)) if !tag.trim().is_empty() => {
-                    format!("no URL of this integration matches the tag “{}”", tag.trim())
-                }
-                Sent::Tagged(_) => {
-                    "this integration has no untagged URL, and a message without a tag reaches \
-                                    only untagged URLs"
-                        .to_owned()
-                }
+                Sent::Tagged(tag) => matched_nothing(*tag),
                 Sent::Stateless => "no URL could be used".to_owned(),
             },
         }
@@ -536,6 +650,17 @@ fn classify_failed_dependency(body: &str, key: Option<&ConfigKey>, sent: &Sent<'
         }
     } else {
         Outcome::Unavailable { reason: why }
+    }
+}
+
+/// Why a notify with `tag` reached nothing: no URL matches it.
+fn matched_nothing(tag: Option<&str>) -> String {
+    match tag.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(tag) => format!("no URL of this integration matches the tag “{tag}”"),
+        None => {
+            "this integration has no untagged URL, and a message without a tag reaches only untagged URLs"
+                .to_owned()
+        }
     }
 }
 
@@ -786,6 +911,92 @@ mod tests {
         assert_eq!(status_problems("OK"), "");
     }
 
+    fn tagged(url: &str, tags: &[&str]) -> TaggedUrl {
+        TaggedUrl { url: url.to_owned(), tags: tags.iter().map(|t| (*t).to_owned()).collect() }
+    }
+
+    /// The URLs (by their last path segment) that `tag` reaches among a channel's URLs.
+    fn reached(urls: &[TaggedUrl], tag: Option<&str>) -> Vec<String> {
+        select_urls(urls, tag)
+            .unwrap_or_else(|_| panic!("{tag:?} is a supported tag"))
+            .into_iter()
+            .map(|u| u.url.rsplit('/').next().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn tags_select_urls_by_the_apprise_rules() {
+        let urls = [
+            tagged("json://h/mail", &["email"]),
+            tagged("json://h/sms", &["sms", "urgent"]),
+            tagged("json://h/plain", &[]),
+            tagged("json://h/chat", &["Chat"]),
+        ];
+        // Herald's comma lists are OR, whatever the spacing and case.
+        assert_eq!(reached(&urls, Some("email")), ["mail"]);
+        assert_eq!(reached(&urls, Some("email,sms")), ["mail", "sms"]);
+        assert_eq!(reached(&urls, Some(" EMAIL | chat ")), ["mail", "chat"]);
+        // Space, + and & are AND.
+        assert_eq!(reached(&urls, Some("sms urgent")), ["sms"]);
+        assert_eq!(reached(&urls, Some("sms+email")), Vec::<String>::new());
+        assert_eq!(reached(&urls, Some("urgent&sms, email")), ["mail", "sms"], "in the channel's order");
+        // `all` reaches every URL, tagged or not.
+        assert_eq!(reached(&urls, Some("all")), ["mail", "sms", "plain", "chat"]);
+        // No tag, or a blank one, reaches only the untagged URLs.
+        assert_eq!(reached(&urls, None), ["plain"]);
+        assert_eq!(reached(&urls, Some("  ")), ["plain"]);
+        // A tag matching nothing reaches nothing.
+        assert_eq!(reached(&urls, Some("phone")), Vec::<String>::new());
+        assert!(select_urls(&urls, Some("a/b")).is_err());
+        assert!(select_urls(&urls, Some("mail;drop")).is_err());
+    }
+
+    #[test]
+    fn always_urls_join_every_tagged_request_but_not_untagged_ones() {
+        let urls = [tagged("json://h/mail", &["always", "email"]), tagged("json://h/sms", &["sms"])];
+        assert_eq!(reached(&urls, Some("sms")), ["mail", "sms"]);
+        assert_eq!(reached(&urls, Some("nothing-else")), ["mail"]);
+        assert_eq!(reached(&urls, None), Vec::<String>::new());
+        assert_eq!(format!("{:?}", urls[0]), r#"TaggedUrl { url: "***", tags: ["always", "email"] }"#);
+    }
+
+    #[tokio::test]
+    async fn a_locked_client_never_asks_for_configs() {
+        // Nothing listens on port 1: a request would be "unavailable", not "locked".
+        let base = Url::parse("http://127.0.0.1:1").unwrap_or_else(|e| panic!("{e}"));
+        let client = AppriseClient::new(base, Duration::from_secs(1))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_config_lock(true);
+        assert!(client.config_locked());
+        assert_eq!(client.add_config(&key(), "x=json://h/a").await, Err(AppriseError::Locked));
+        assert_eq!(client.get_config(&key()).await, Err(AppriseError::Locked));
+        assert_eq!(client.delete_config(&key()).await, Err(AppriseError::Locked));
+        assert_eq!(client.redacted_urls(&key()).await, Err(AppriseError::Locked));
+        // A tag that matches nothing is decided here, without a request, worded like keyed notify's.
+        let urls = [tagged("json://h/a", &["email"])];
+        let notice = Notice {
+            title: "T",
+            body: "B",
+            kind: NoticeType::Info,
+            format: BodyFormat::Text,
+            tag: Some("sms"),
+        };
+        assert_eq!(
+            client.notify_urls(&urls, &notice).await,
+            notify(424, &details(&[]), Some("sms")),
+            "the same outcome as a keyed notify whose tag matched nothing"
+        );
+        let untagged = Notice { tag: None, ..notice };
+        assert_eq!(client.notify_urls(&urls, &untagged).await, notify(424, &details(&[]), None));
+        assert!(
+            matches!(
+                client.notify_urls(&urls, &Notice { tag: Some("all"), ..notice }).await,
+                Outcome::Unavailable { .. }
+            ),
+            "a matching URL is sent, and nothing listens"
+        );
+    }
+
     #[test]
     fn notices_serialize_as_the_api_expects() {
         let body = StatefulNotify {
@@ -798,6 +1009,20 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&body).ok(),
             Some(serde_json::json!({"title": "T", "body": "B", "type": "warning", "format": "markdown"}))
+        );
+        let urls = vec!["json://h/a".to_owned()];
+        let stateless =
+            StatelessNotify { urls: &urls, title: "T", body: "B", kind: Some("info"), format: Some("text") };
+        assert_eq!(
+            serde_json::to_value(&stateless).ok(),
+            Some(
+                serde_json::json!({"urls": ["json://h/a"], "title": "T", "body": "B", "type": "info", "format": "text"})
+            )
+        );
+        let mail = StatelessNotify { urls: &urls, title: "T", body: "B", kind: None, format: None };
+        assert_eq!(
+            serde_json::to_value(&mail).ok(),
+            Some(serde_json::json!({"urls": ["json://h/a"], "title": "T", "body": "B"}))
         );
     }
 }

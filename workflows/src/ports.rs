@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use uuid::Uuid;
 
-use crate::apprise::{AppriseClient, BodyFormat, ConfigKey, NoticeType};
+use crate::apprise::{AppriseClient, BodyFormat, ConfigKey, NoticeType, TaggedUrl};
 use crate::types::{DeliverRequest, EventPlan};
 
 /// Reads an event's current plan from the database.
@@ -13,7 +13,8 @@ pub trait PlanStore: Send + Sync + 'static {
     fn load_plan(&self, event_id: Uuid) -> BoxFuture<'_, anyhow::Result<Option<EventPlan>>>;
 }
 
-/// Where one delivery goes: an integration's config key and the tags that pick its URLs.
+/// Where one delivery goes: an integration's config key and the tags that pick its URLs (the
+/// key is unused when the Apprise API is locked: then Herald picks the URLs itself).
 #[derive(Clone)]
 pub struct Target {
     /// The integration.
@@ -99,6 +100,10 @@ pub trait Deliveries: Send + Sync + 'static {
 
     /// The integration's Apprise config text, to push it again when the Apprise API lost it.
     fn config_text(&self, integration_id: Uuid) -> BoxFuture<'_, anyhow::Result<String>>;
+
+    /// The integration's URLs with their tags, opened from Herald's sealed copy, to send them
+    /// stateless when the Apprise API is locked (it keeps no config).
+    fn config_urls(&self, integration_id: Uuid) -> BoxFuture<'_, anyhow::Result<Vec<TaggedUrl>>>;
 
     /// The Apprise API; `None` in log-only mode (every delivery is recorded as skipped).
     fn apprise(&self) -> Option<&AppriseClient>;

@@ -135,6 +135,9 @@ pub enum ConfigPush {
     /// Saved in Herald, but the Apprise API could not store it now; it is pushed again when a
     /// code or notification is sent.
     Pending,
+    /// Saved in Herald only, on purpose: the Apprise API is locked and stores no configs, so
+    /// every message carries the channel's URLs.
+    Locked,
 }
 
 /// A notification channel, with its URLs redacted.
@@ -208,6 +211,7 @@ impl IntegrationOut {
             Pushed::Stored => ConfigPush::Stored,
             Pushed::LogOnly => ConfigPush::LogOnly,
             Pushed::Later(_) => ConfigPush::Pending,
+            Pushed::Locked => ConfigPush::Locked,
         });
         out.confirmation = Some(DeliveryOut::new(&saved.code, "The confirmation code"));
         out
@@ -389,8 +393,8 @@ async fn update(
     }
 }
 
-/// Deletes a channel: first from the Apprise API, then from Herald. When the Apprise API cannot
-/// be reached, nothing is deleted (503).
+/// Deletes a channel: first from the Apprise API (unless it is locked and holds none), then
+/// from Herald. When the Apprise API cannot be reached, nothing is deleted (503).
 #[utoipa::path(delete, path = "/integrations/{id}", tag = "integrations",
     params(("id" = Uuid, Path, description = "Channel id")),
     responses((status = 204, description = "Deleted"),

@@ -3,8 +3,9 @@
 //! It serves the stateful calls (`/add`, `/get`, `/del`, `/json/urls`, `/notify/{key}` with the
 //! full tag rules), the stateless `POST /notify/` used for system mail, and `GET /status`, with
 //! the same status codes and bodies as Apprise API 1.5.x. It records what it delivered to which
-//! URL, and can be told that targets are down, that its configs are locked
-//! (`APPRISE_CONFIG_LOCK`), that it fails (500s) or that it refuses connections.
+//! URL and every request it answered, and can be told that targets are down, that its configs
+//! are locked (`APPRISE_CONFIG_LOCK`: `/add`, `/get` and `/del` answer 403 while both notifies
+//! work), that it fails (500s) or that it refuses connections.
 //!
 //! `details` of `/notify` are Apprise's log lines `[LEVEL, TIME, MESSAGE]`, written the way
 //! Apprise writes them: `INFO "Sent … notification."` per target that accepted the message and
@@ -63,6 +64,7 @@ struct Inner {
     configs: HashMap<String, Stored>,
     locked: bool,
     failing: bool,
+    requests: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -116,6 +118,7 @@ impl FakeApprise {
             .route("/notify/", post(notify_stateless))
             .route("/notify/{key}", post(notify))
             .layer(axum::middleware::from_fn_with_state(shared.clone(), failing))
+            .layer(axum::middleware::from_fn_with_state(shared.clone(), record_request))
             .with_state(shared);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let internal = listener.local_addr().unwrap();
@@ -197,6 +200,22 @@ impl FakeApprise {
         self.lock().locked = locked;
     }
 
+    /// Every request so far, as `METHOD /path` (the path holds the config key, if any).
+    pub fn requests(&self) -> Vec<String> {
+        self.lock().requests.clone()
+    }
+
+    /// The requests that store, read or delete configs (`/add`, `/get`, `/del`, `/json/urls`).
+    pub fn config_requests(&self) -> Vec<String> {
+        self.requests()
+            .into_iter()
+            .filter(|r| {
+                let path = r.split_once(' ').map_or("", |(_, p)| p);
+                ["/add/", "/get/", "/del/", "/json/urls/"].iter().any(|p| path.starts_with(p))
+            })
+            .collect()
+    }
+
     /// Makes every endpoint answer 500.
     pub fn set_failing(&self, failing: bool) {
         self.lock().failing = failing;
@@ -259,6 +278,12 @@ fn not_found_page() -> Response {
 /// Keys the Apprise API accepts (Herald's subset: `[A-Za-z0-9_-]{1,128}`); others get a 404 page.
 fn valid_key(key: &str) -> bool {
     (1..=128).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+async fn record_request(State(shared): State<Shared>, request: Request, next: Next) -> Response {
+    let line = format!("{} {}", request.method(), request.uri().path());
+    shared.inner.lock().unwrap().requests.push(line);
+    next.run(request).await
 }
 
 async fn failing(State(shared): State<Shared>, request: Request, next: Next) -> Response {

@@ -130,6 +130,7 @@ pub fn temporal_config(address: &str) -> TemporalConfig {
         apprise_url: None,
         temporal_ui_url: Some(TEMPORAL_UI.into()),
         allow_private_targets: false,
+        apprise_config_lock: false,
     }
     .resolve()
     .expect("valid temporal settings")
@@ -185,6 +186,13 @@ impl TestApp {
         Self::start_configured(db, temporal, worker, targets, |_| {}).await
     }
 
+    /// Herald (web + worker) on `backend` with `HERALD_APPRISE_CONFIG_LOCK` on, against a fake
+    /// Apprise API locked from the start (`APPRISE_CONFIG_LOCK=yes`), as docker-compose runs them.
+    pub async fn start_locked(backend: Backend) -> Self {
+        let db = TestDb::new(backend).await;
+        Self::start_full(db, &temporal_address(), true, LOCAL_TARGETS, true, |_| {}).await
+    }
+
     /// Herald on `db` with the tests' web settings, changed by `configure`.
     pub async fn start_configured(
         db: TestDb,
@@ -193,8 +201,21 @@ impl TestApp {
         targets: Targets,
         configure: impl FnOnce(&mut WebConfig),
     ) -> Self {
+        Self::start_full(db, temporal, worker, targets, false, configure).await
+    }
+
+    /// Herald on `db`; with `locked`, the fake Apprise API and Herald's setting both locked.
+    async fn start_full(
+        db: TestDb,
+        temporal: &str,
+        worker: bool,
+        targets: Targets,
+        locked: bool,
+        configure: impl FnOnce(&mut WebConfig),
+    ) -> Self {
         let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let apprise = fake_apprise::FakeApprise::start().await;
+        apprise.set_locked(locked);
         // Port 0 in both: Herald binds a free port and puts it into its public URL.
         let mut web = WebConfig::local(listen, url::Url::parse("http://127.0.0.1:0/").unwrap());
         web.mail_url = Some(MAIL_URL.to_owned());
@@ -206,6 +227,7 @@ impl TestApp {
             database: db.database_config(),
             temporal: temporal_config(temporal),
             apprise: Some(url::Url::parse(&apprise.base).unwrap()),
+            apprise_config_lock: locked,
             secret_key: None,
             public_url: web.base_url.clone(),
             web: Some(web),
@@ -503,6 +525,7 @@ impl TestApp {
             database: db.database_config(),
             temporal: temporal_config(&temporal_address()),
             apprise: None,
+            apprise_config_lock: false,
             secret_key: None,
             public_url: web.base_url.clone(),
             web: Some(web),
