@@ -361,7 +361,7 @@ impl WebConfig {
     /// Whether `email` belongs to an operator (`HERALD_ADMIN_EMAILS`).
     pub fn is_admin(&self, email: &str) -> bool {
         let email = email.trim().to_lowercase();
-        self.admin_emails.iter().any(|a| *a == email)
+        self.admin_emails.contains(&email)
     }
 
     /// Whether cookies must be `Secure` (the public URL is https).
