@@ -42,7 +42,12 @@ async fn signup_page(portal: Portal, Query(q): Query<NextQuery>) -> Response {
     if portal.user.is_some() {
         return Redirect::to(HOME).into_response();
     }
-    let form = SignupForm { timezone: "UTC".into(), next: q.next, ..Default::default() };
+    let form = SignupForm {
+        timezone: "UTC".into(),
+        next: q.next,
+        zones: crate::domain::time::zone_names(),
+        ..Default::default()
+    };
     html(StatusCode::OK, pages::signup(&portal.shell, &form, &[]))
 }
 
@@ -82,6 +87,7 @@ async fn signup(
                 display_name: input.display_name,
                 timezone: input.timezone,
                 next: input.next,
+                zones: crate::domain::time::zone_names(),
             };
             return Ok(html(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -16,6 +16,8 @@ pub struct SignupForm {
     pub timezone: String,
     /// Where to go afterwards.
     pub next: Option<String>,
+    /// Every time zone name, proposed while typing.
+    pub zones: &'static [&'static str],
 }
 
 /// The sign-up page.
@@ -41,9 +43,10 @@ pub fn signup(shell: &Shell, form: &SignupForm, errors: &Errors) -> Markup {
                         label for="f-timezone" { "Time zone" }
                         p.help #f-timezone-help { "Reminders show times in this zone. Proposed from your browser." }
                         input #f-timezone name="timezone" type="text" value=(form.timezone) data-timezone-guess
-                            autocomplete="off" aria-describedby="f-timezone-help"
+                            autocomplete="off" aria-describedby="f-timezone-help" list="time-zones"
                             aria-invalid=[error_for(errors, "timezone").map(|_| "true")];
                         @if let Some(e) = error_for(errors, "timezone") { p.error-text { (e) } }
+                        datalist #time-zones { @for z in form.zones { option value=(z) {} } }
                     }
                     div.actions {
                         button.button type="submit" { "Create account" }

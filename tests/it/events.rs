@@ -21,6 +21,7 @@ both_backends!(
     local_times_across_dst,
     temporal_down_keeps_changes,
     public_pages_and_ics,
+    the_event_form_helps_and_drafts_publish,
 );
 
 fn location(r: &reqwest::Response) -> String {
@@ -561,5 +562,90 @@ async fn public_pages_and_ics(backend: Backend) {
             && page.contains("startdt=2030-06-01T22%3A30%3A00Z"),
         "{page}"
     );
+    app.stop().await;
+}
+
+/// The form's rules: every problem at once with the field named, a past start refused, "Ends"
+/// defaulting to an hour after the start, Publish or Save as draft, a draft published from its
+/// page, drafts listed (badged) with counts, and the schedule right after an edit.
+async fn the_event_form_helps_and_drafts_publish(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    wait_for_temporal(&app).await;
+    let (ada, org) = owner_of(&app, "ada@example.org", "Ada", "Rust Paris").await;
+    let base = format!("/orgs/{}/events", org.slug);
+
+    // The form offers Publish first, Save as draft beside it, and a searchable zone list.
+    let (_, new) = ada.page(&format!("{base}/new")).await;
+    let publish = new.find(r#"name="status" value="published""#).expect("a Publish button");
+    let draft = new.find(r#"name="status" value="draft""#).expect("a Save as draft button");
+    assert!(publish < draft, "Publish is the primary action");
+    assert!(new.contains(r#"list="time-zones""#) && new.contains(r#"<option value="Europe/Paris">"#));
+
+    // Three problems, one answer: each named by its field, the past start among them.
+    let long = "x".repeat(201);
+    let r = ada
+        .post(
+            &base,
+            &form(&[("start", "2020-01-01T10:00"), ("name", long.as_str()), ("custom_reminders", "0m")]),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains(r##"href="#f-start">Starts: This time has passed"##), "{body}");
+    assert!(
+        body.contains(r##"href="#f-name">Name: "##)
+            && body.contains(r##"href="#f-custom_reminders">Other reminders: "##)
+    );
+    let r = ada.post(&base, &form(&[("end", "2030-06-01T17:00")])).await;
+    assert!(r.text().await.unwrap().contains(r##"href="#f-end">Ends: The end must be after the start."##));
+    assert!(app.db.db.org_events(org.id, None, None, None, true, 10).await.unwrap().is_empty());
+
+    // "Ends" left empty: an hour after the start.
+    let id = create_by_form(&ada, &org, &[("end", ""), ("status", "draft")]).await;
+    let event = app.db.db.event(id).await.unwrap().unwrap();
+    assert_eq!(event.ends_at - event.starts_at, chrono::Duration::hours(1));
+    assert_eq!(event.status, EventStatus::Draft);
+
+    // The draft is listed under Upcoming, badged, with counts on the filters.
+    let (_, list) = ada.page(&base).await;
+    assert!(list.contains("badge-draft") && list.contains("Rust night"), "{list}");
+    assert!(list.contains(r#"aria-current="page">Upcoming <span class="count">1</span>"#), "{list}");
+    assert!(list.contains(r#"Drafts <span class="count">1</span>"#), "{list}");
+
+    // Its page offers Publish; publishing schedules the reminders and shows the link to share.
+    let page_path = format!("{base}/{id}");
+    let (_, page) = ada.page(&page_path).await;
+    assert!(page.contains("This is a draft") && page.contains(&format!(r#"action="{page_path}/publish""#)));
+    let r = ada.post(&format!("{page_path}/publish"), &[]).await;
+    assert_eq!(location(&r), page_path);
+    let (_, page) = ada.page(&page_path).await;
+    assert!(page.contains("The event is published."), "{page}");
+    assert!(page.contains("/o/rust-paris/e/rust-night") && page.contains("Copy link"), "{page}");
+    assert_eq!(app.db.db.event(id).await.unwrap().unwrap().status, EventStatus::Published);
+
+    // Right after an edit the schedule shows the new plan, never the old one.
+    let mut edited = form(&[("custom_reminders", "2h")]);
+    edited.retain(|(k, _)| *k != "remind_1d");
+    let r = ada.post(&format!("{page_path}/edit"), &edited).await;
+    assert_eq!(r.status(), 303);
+    let (_, schedule) = ada.page(&format!("{page_path}/deliveries")).await;
+    assert!(schedule.contains("Reminder, 2 hours before"), "{schedule}");
+    assert!(!schedule.contains("1 day before") && !schedule.contains("30 minutes before"), "{schedule}");
+
+    // A draft whose start has passed is not published as it is.
+    let old = create_by_form(&ada, &org, &[("status", "draft")]).await;
+    let past = chrono::Utc::now() - chrono::Duration::hours(2);
+    crate::integrations::execute(&app.db.db, "UPDATE events SET starts_at = $1 WHERE id = $2", past, old)
+        .await;
+    let r = ada.post(&format!("{base}/{old}/publish"), &[]).await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("start has passed"));
+    assert_eq!(app.db.db.event(old).await.unwrap().unwrap().status, EventStatus::Draft);
+
+    // Home lists what Ada organizes, and the checklist has moved on.
+    let (_, home) = ada.page("/").await;
+    assert!(home.contains("Events you organize") && home.contains("Rust night"), "{home}");
+    // Mail is set up here, so her address is a channel already: every first step is done.
+    assert!(!home.contains("Get your first reminder out"), "{home}");
     app.stop().await;
 }

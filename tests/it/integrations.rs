@@ -1218,7 +1218,7 @@ async fn a_channel_in_a_real_browser() {
     ada.fill("Email", "ada@example.org").await;
     ada.fill("Password", PASSWORD).await;
     ada.click_button("Sign in").await;
-    ada.wait_for_path("/orgs").await;
+    ada.wait_for_path("/").await;
 
     ada.click_link("Channels").await;
     ada.wait_for_heading("Notification channels").await;
