@@ -58,10 +58,15 @@ pub async fn of(temporal: &Temporal, event: &Event, now: DateTime<Utc>) -> Sched
     let reason = match ask(temporal, event).await {
         // The page says the change is saved: until the workflow has taken it in, the schedule
         // comes from the saved plan, never from the old one (the page looks again shortly).
-        Ok(status) if status.plan_revision < event.revision => {
+        // Its list is settled only once it waits again on the newest plan.
+        Ok(status)
+            if status.plan_revision < event.revision
+                || matches!(status.phase, Phase::Loading | Phase::Delivering) =>
+        {
+            let phase = if status.phase == Phase::Delivering { Phase::Delivering } else { Phase::Loading };
             return Schedule {
                 source: Source::Estimate("the workflow is still taking in the latest change".into()),
-                phase: Some(Phase::Loading),
+                phase: Some(phase),
                 upcoming: estimate(event, now),
                 counts: Some(status.counts),
                 workflow_url,
