@@ -634,9 +634,33 @@ pub async fn duplicate(svc: &Services, access: &OrgAccess, id: Uuid) -> Result<E
 /// `event_cancelled`; on success the update is marked signalled. A draft has nothing to tell.
 /// When Temporal is unreachable nothing is marked, so the change stays "not yet synced" for the
 /// reconciler, and [`SyncState::Pending`] is returned. Never fails: the change is committed.
+///
+/// A save never waits long for Temporal: when the link is known to be down it does not try
+/// (the reconciler catches up once it is back); otherwise it waits at most [`SYNC_BUDGET`] and
+/// leaves a slower sync to finish in the background. Either way the change is committed first.
 pub async fn sync(svc: &Services, event: &Event, update: Option<&EventUpdate>) -> SyncState {
-    sync_with(&svc.db, &svc.temporal, event, update).await
+    let needs_temporal = event.status != EventStatus::Draft;
+    if needs_temporal && matches!(svc.temporal.state(), crate::temporal::LinkState::Down(_)) {
+        info!(event_id = %event.id, "Temporal is unreachable; the change is saved and will be synced later");
+        return SyncState::Pending;
+    }
+    let (db, temporal, event, update) =
+        (svc.db.clone(), svc.temporal.clone(), event.clone(), update.cloned());
+    let task = tokio::spawn(async move { sync_with(&db, &temporal, &event, update.as_ref()).await });
+    match tokio::time::timeout(SYNC_BUDGET, task).await {
+        Ok(Ok(state)) => state,
+        Ok(Err(e)) => {
+            warn!(error = %e, "the sync task failed; the reconciler will catch up");
+            SyncState::Pending
+        }
+        // Still talking to Temporal: it goes on in the background (and the reconciler would
+        // redo it, idempotently, if it failed).
+        Err(_) => SyncState::Pending,
+    }
 }
+
+/// The longest a save waits for Temporal before answering.
+pub const SYNC_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// [`sync`] for callers that hold only the database and Temporal (the reconciler).
 pub async fn sync_with(
