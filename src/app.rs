@@ -77,6 +77,8 @@ pub struct Herald {
 impl Herald {
     /// Opens the database (migrating it), binds the listener and starts the background tasks.
     pub async fn start(settings: Settings) -> Result<Self, AppError> {
+        // Measures from the start, whether or not `/metrics` is served (it costs little).
+        let _ = crate::metrics::handle();
         let keys = SecretKey::load(settings.secret_key.as_deref(), &settings.database.data_dir)?;
         let db = open_database(&settings.database).await?;
         info!(backend = db.backend(), database = %settings.database.url.redacted(), "database ready");
@@ -322,7 +324,9 @@ async fn reconcile_forever(db: Db, temporal: Temporal, stop: crate::shutdown::Ca
             () = stop.cancelled() => return,
             () = temporal.wait_for(|s| *s == LinkState::Up) => {}
         }
-        match crate::events::reconcile(&db, &temporal).await {
+        let pass = crate::events::reconcile(&db, &temporal).await;
+        crate::metrics::reconciler_run(pass.is_ok());
+        match pass {
             Ok(done) if done != crate::events::Reconciled::default() => info!(
                 started = done.started,
                 signalled = done.signalled,

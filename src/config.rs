@@ -86,6 +86,10 @@ pub struct WebArgs {
     /// page. Nobody else does.
     #[arg(long, env = "HERALD_ADMIN_EMAILS", global = true, value_delimiter = ',')]
     pub admin_emails: Vec<String>,
+
+    /// A bearer token that opens `/metrics` (Prometheus). Unset: there is no `/metrics`.
+    #[arg(long, env = "HERALD_METRICS_TOKEN", global = true, hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 /// The secret key setting.
@@ -330,6 +334,8 @@ pub struct WebConfig {
     pub max_participants: usize,
     /// Operators' addresses, lower-case: they see the system status.
     pub admin_emails: Vec<String>,
+    /// The bearer token of `/metrics` (a secret); `None`: no metrics endpoint.
+    pub metrics_token: Option<String>,
 }
 
 impl std::fmt::Debug for WebConfig {
@@ -341,6 +347,7 @@ impl std::fmt::Debug for WebConfig {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("max_participants", &self.max_participants)
             .field("admin_emails", &self.admin_emails.len())
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -355,6 +362,7 @@ impl WebConfig {
             trusted_proxies: Vec::new(),
             max_participants: crate::limits::DEFAULT_MAX_PARTICIPANTS,
             admin_emails: Vec::new(),
+            metrics_token: None,
         }
     }
 
@@ -445,6 +453,15 @@ impl WebArgs {
             trusted_proxies,
             max_participants: self.max_participants,
             admin_emails,
+            metrics_token: match self.metrics_token.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                Some(t) if t.len() < 16 => {
+                    return Err(ConfigError::new(
+                        "HERALD_METRICS_TOKEN",
+                        "use at least 16 characters (e.g. openssl rand -hex 16); the value is not shown",
+                    ));
+                }
+                other => other.map(str::to_owned),
+            },
         })
     }
 }
@@ -494,6 +511,7 @@ mod tests {
             trusted_proxies: vec![],
             max_participants: 10,
             admin_emails: vec![" Ops@Example.org ".into()],
+            metrics_token: None,
         };
         let web = args("0.0.0.0:9000").resolve().ok();
         assert_eq!(web.map(|w| w.base_url.to_string()).as_deref(), Some("http://localhost:9000/"));

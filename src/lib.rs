@@ -17,6 +17,7 @@ pub mod home;
 pub mod integrations;
 pub mod limits;
 pub mod mail;
+pub mod metrics;
 pub mod orgs;
 pub mod participants;
 pub mod schedule;

@@ -213,6 +213,22 @@ impl Db {
         .map_err(DbError::from))
     }
 
+    /// How many saved changes are not yet signalled, and when the oldest was saved.
+    #[instrument(skip_all)]
+    pub async fn unsignalled_summary(&self) -> Result<(i64, Option<DateTime<Utc>>), DbError> {
+        on_pool!(self, pool => {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM event_updates WHERE signalled_at IS NULL")
+                .fetch_one(pool)
+                .await?;
+            let oldest: Option<DateTime<Utc>> = sqlx::query_scalar(
+                "SELECT created_at FROM event_updates WHERE signalled_at IS NULL ORDER BY created_at LIMIT 1",
+            )
+            .fetch_optional(pool)
+            .await?;
+            Ok((n, oldest))
+        })
+    }
+
     /// Marks an update (and any older ones of the same event) as signalled.
     #[instrument(skip_all)]
     pub async fn mark_signalled(&self, event_id: Uuid, revision: i64) -> Result<(), DbError> {

@@ -79,6 +79,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(static_files::router())
         .with_state(state.clone())
         .layer(axum::middleware::from_fn_with_state(state, private_responses))
+        .layer(axum::middleware::from_fn(measure))
         .layer(axum::middleware::map_response(security_headers))
         .layer(CatchPanicLayer::custom(|_| error_response(StatusCode::INTERNAL_SERVER_ERROR)))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
@@ -93,6 +94,34 @@ pub fn build_app(state: AppState) -> Router {
                 .on_failure(DefaultOnFailure::new().level(Level::WARN)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Counts the request and its duration by method, route template and status (`/metrics`).
+async fn measure(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(req).await;
+    let method = match method {
+        m @ (axum::http::Method::GET
+        | axum::http::Method::POST
+        | axum::http::Method::PUT
+        | axum::http::Method::PATCH
+        | axum::http::Method::DELETE
+        | axum::http::Method::HEAD
+        | axum::http::Method::OPTIONS) => m.to_string(),
+        _ => "other".to_owned(),
+    };
+    crate::metrics::http_request(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
 }
 
 /// Content Security Policy: only Herald's own scripts and styles (no inline code), no framing.

@@ -13,7 +13,11 @@ use super::AppState;
 use crate::temporal::LinkState;
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/", get(home)).route("/healthz", get(healthz)).route("/readyz", get(readyz))
+    Router::new()
+        .route("/", get(home))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
 }
 
 /// One dependency's state.
@@ -83,6 +87,50 @@ async fn check_all(state: &AppState) -> Checks {
 
 async fn healthz() -> Response {
     ([(header::CACHE_CONTROL, "no-store")], "ok").into_response()
+}
+
+/// Prometheus metrics, for a scraper that sends `Authorization: Bearer $HERALD_METRICS_TOKEN`.
+/// Without the setting there is no such page (404); a wrong or missing token is a 401.
+async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let Some(token) = &state.web.metrics_token else {
+        return super::error_response(StatusCode::NOT_FOUND);
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let matches: bool = {
+        use sha2::Digest as _;
+        // Compared as digests, so the comparison takes the same time whatever matches.
+        sha2::Sha256::digest(given.as_bytes()) == sha2::Sha256::digest(token.as_bytes())
+    };
+    if !matches {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "a bearer token is needed\n",
+        )
+            .into_response();
+    }
+    let Some(handle) = crate::metrics::handle() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "metrics are off in this process (see the log)\n")
+            .into_response();
+    };
+    let checks = check_all(&state).await;
+    let (unsynced, oldest) = state.db.unsignalled_summary().await.unwrap_or((0, None));
+    let age = oldest.map_or(0.0, |t| (chrono::Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0);
+    crate::metrics::scrape_state(checks.database.ok, checks.temporal.ok, checks.apprise.ok, unsynced, age);
+    handle.run_upkeep();
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        handle.render(),
+    )
+        .into_response()
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {

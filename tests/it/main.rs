@@ -26,6 +26,7 @@ mod guests;
 mod integrations;
 mod isolation;
 mod layers;
+mod metrics;
 mod orgs;
 mod participants;
 mod readiness;

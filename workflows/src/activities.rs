@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::apprise::{Notice, Outcome};
 use crate::ports::{Deliveries, PlanStore, Planned, Status};
-use crate::types::{DeliverReport, DeliverRequest, DeliveryCounts, EventPlan};
+use crate::types::{DeliverReport, DeliverRequest, DeliveryCounts, EventPlan, NoticeSpec};
 
 /// How many messages of one batch are in flight at once (APPRISE.md: 8–32 keeps the Apprise
 /// API busy without drowning it).
@@ -69,13 +69,16 @@ impl EventActivities {
         ctx: ActivityContext,
         request: DeliverRequest,
     ) -> Result<DeliverReport, ActivityError> {
+        let started = std::time::Instant::now();
+        let attempt = ctx.info().attempt;
         let batch = self.deliveries.plan_batch(&request).await?;
         let mut counts = DeliveryCounts::default();
         let mut retry: Vec<String> = Vec::new();
         let mut results = futures::stream::iter(batch.items)
             .map(|planned| {
                 let this = self.clone();
-                async move { this.send(planned).await }
+                let notice = &request.notice;
+                async move { this.send(planned, notice).await }
             })
             .buffer_unordered(CONCURRENCY);
         // Heartbeat on a ticker, whatever a send takes, so that a worker that died mid-batch
@@ -99,6 +102,7 @@ impl EventActivities {
                 }
             }
         }
+        crate::metrics::deliver_run(&request.notice, attempt, started.elapsed().as_secs_f64());
         if let Some(reason) = retry.first() {
             return Err(anyhow::anyhow!(
                 "{} of the messages could not be delivered yet ({reason}); trying again",
@@ -111,7 +115,7 @@ impl EventActivities {
 }
 
 impl EventActivities {
-    async fn send(self: Arc<Self>, planned: Planned) -> anyhow::Result<Done> {
+    async fn send(self: Arc<Self>, planned: Planned, notice_spec: &NoticeSpec) -> anyhow::Result<Done> {
         if let Some(status) = planned.done {
             return Ok(Done::Final(status));
         }
@@ -119,6 +123,7 @@ impl EventActivities {
             let deliveries = self.deliveries.clone();
             async move {
                 deliveries.record(planned.ledger_id, status, code, answer.as_deref()).await?;
+                crate::metrics::finished(notice_spec, status, Utc::now());
                 anyhow::Ok(Done::Final(status))
             }
         };
