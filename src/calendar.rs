@@ -146,7 +146,13 @@ pub fn plain_text(md: &str) -> String {
                     _ => out.push_str(&format!("{indent}- ")),
                 }
             }
-            Md::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::BlockQuote(_) | TagEnd::CodeBlock | TagEnd::Table) => {
+            Md::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::BlockQuote(_)
+                | TagEnd::CodeBlock
+                | TagEnd::Table,
+            ) => {
                 newline(&mut out, if lists.is_empty() { 2 } else { 1 });
             }
             Md::End(TagEnd::TableCell) => out.push_str(" | "),

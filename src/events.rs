@@ -884,9 +884,9 @@ mod cover_tests {
         for bytes in [
             &b""[..],
             b"hello, this is text pretending to be a .png",
-            b"\x89PNG",                      // cut short
-            b"RIFF\x24\0\0\0WAVEfmt ",       // a sound
-            b"GIF89a\x01\0\x01\0",           // GIF: not accepted
+            b"\x89PNG",                                   // cut short
+            b"RIFF\x24\0\0\0WAVEfmt ",                    // a sound
+            b"GIF89a\x01\0\x01\0",                        // GIF: not accepted
             b"<svg xmlns='http://www.w3.org/2000/svg'/>", // SVG: scripts, never
         ] {
             assert_eq!(sniff_image(bytes), None, "{bytes:?}");

@@ -162,7 +162,12 @@ impl Db {
 
     /// Sets (or replaces) the event's cover image.
     #[instrument(skip_all, fields(%event_id, bytes = bytes.len()))]
-    pub async fn set_event_cover(&self, event_id: Uuid, content_type: &str, bytes: &[u8]) -> Result<(), DbError> {
+    pub async fn set_event_cover(
+        &self,
+        event_id: Uuid,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Result<(), DbError> {
         on_pool!(self, pool => sqlx::query(
             "INSERT INTO event_covers (event_id, content_type, bytes, updated_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (event_id) DO UPDATE SET content_type = excluded.content_type, bytes = excluded.bytes,

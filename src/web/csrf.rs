@@ -46,7 +46,8 @@ pub async fn protect(State(state): State<AppState>, mut req: Request, next: Next
     // `/optout/` links carry their own signed token (mail clients post them, RFC 8058).
     let exempt = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/optout/");
     if unsafe_method && !exempt {
-        let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        let declared =
+            req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
         if declared.is_some_and(|n| n > MAX_FORM) {
             return finish(too_large(), fresh, &nonce, &state);
         }

@@ -783,7 +783,9 @@ async fn upload_cover(
         Ok(b) if b.is_empty() => return refuse(StatusCode::UNPROCESSABLE_ENTITY, choose),
         Ok(b) => b,
         Err(true) => return refuse(StatusCode::PAYLOAD_TOO_LARGE, &CoverError::TooLarge.to_string()),
-        Err(false) => return refuse(StatusCode::BAD_REQUEST, "The upload did not arrive completely; try again."),
+        Err(false) => {
+            return refuse(StatusCode::BAD_REQUEST, "The upload did not arrive completely; try again.");
+        }
     };
     match events::set_cover(&state, &org.access, id, &bytes).await {
         Ok(()) => flash::redirect(

@@ -455,7 +455,16 @@ async fn settings_page(org: InOrg) -> Response {
     if let Err(e) = orgs::check_owner(org.access.role) {
         return org.failure(e);
     }
-    html(StatusCode::OK, pages::settings(&org.portal.shell, &org.header(), &org.access.org.name, &org.access.org.description, &[]))
+    html(
+        StatusCode::OK,
+        pages::settings(
+            &org.portal.shell,
+            &org.header(),
+            &org.access.org.name,
+            &org.access.org.description,
+            &[],
+        ),
+    )
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -475,7 +484,13 @@ async fn rename(State(state): State<AppState>, org: InOrg, Form(input): Form<Ren
         ),
         Err(ServiceError::Invalid(errors)) => html(
             StatusCode::UNPROCESSABLE_ENTITY,
-            pages::settings(&org.portal.shell, &org.header(), &input.name, &org.access.org.description, &errors.0),
+            pages::settings(
+                &org.portal.shell,
+                &org.header(),
+                &input.name,
+                &org.access.org.description,
+                &errors.0,
+            ),
         ),
         Err(e) => org.failure(e),
     }
@@ -489,7 +504,11 @@ struct DescriptionInput {
 
 /// Saves what the organization's public page says about it.
 #[instrument(skip_all)]
-async fn describe(State(state): State<AppState>, org: InOrg, Form(input): Form<DescriptionInput>) -> Response {
+async fn describe(
+    State(state): State<AppState>,
+    org: InOrg,
+    Form(input): Form<DescriptionInput>,
+) -> Response {
     match orgs::set_description(&state.db, &org.access, &input.description).await {
         Ok(o) => flash::redirect(
             &state,
@@ -503,7 +522,13 @@ async fn describe(State(state): State<AppState>, org: InOrg, Form(input): Form<D
         ),
         Err(ServiceError::Invalid(errors)) => html(
             StatusCode::UNPROCESSABLE_ENTITY,
-            pages::settings(&org.portal.shell, &org.header(), &org.access.org.name, &input.description, &errors.0),
+            pages::settings(
+                &org.portal.shell,
+                &org.header(),
+                &org.access.org.name,
+                &input.description,
+                &errors.0,
+            ),
         ),
         Err(e) => org.failure(e),
     }
@@ -527,7 +552,13 @@ async fn delete(State(state): State<AppState>, org: InOrg, Form(input): Form<Del
         )];
         return html(
             StatusCode::UNPROCESSABLE_ENTITY,
-            pages::settings(&org.portal.shell, &org.header(), &org.access.org.name, &org.access.org.description, &errors),
+            pages::settings(
+                &org.portal.shell,
+                &org.header(),
+                &org.access.org.name,
+                &org.access.org.description,
+                &errors,
+            ),
         );
     }
     match orgs::delete(&state.db, &org.access).await {

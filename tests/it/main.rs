@@ -28,6 +28,7 @@ mod isolation;
 mod layers;
 mod orgs;
 mod participants;
+mod public_pages;
 mod readiness;
 mod targets;
 mod web;
