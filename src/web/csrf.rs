@@ -120,7 +120,7 @@ fn too_large() -> Response {
             herald_templates::error_page(
                 413,
                 "This upload is too large",
-                "Herald accepts files up to 2 MB here. Go back and choose a smaller file.",
+                "Herald accepts files of at most 2 MB (a CSV import at most 1 MiB). Go back and choose a smaller file.",
             )
             .into_string(),
         ),
