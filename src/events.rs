@@ -520,6 +520,86 @@ pub async fn set_guests(
     load(&svc.db, access, id).await
 }
 
+/// Lets the public page of event `id` say how many are going and maybe, or not; returns the
+/// event.
+pub async fn set_show_attendee_count(
+    svc: &Services,
+    access: &OrgAccess,
+    id: Uuid,
+    on: bool,
+) -> Result<Event, ServiceError> {
+    require_manager(access)?;
+    let event = load(&svc.db, access, id).await?;
+    if event.show_attendee_count != on {
+        svc.db.set_event_show_attendee_count(id, on).await?;
+        tracing::info!(event_id = %id, on, "attendee count on the public page switched");
+    }
+    load(&svc.db, access, id).await
+}
+
+// --- Cover images ---
+
+/// The largest cover image accepted: 2 MiB.
+pub const MAX_COVER_BYTES: usize = 2 * 1024 * 1024;
+
+/// Why a cover image was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CoverError {
+    /// Over [`MAX_COVER_BYTES`] (413).
+    #[error("The image is larger than 2 MB; choose a smaller one (a 1600 × 900 JPEG is plenty).")]
+    TooLarge,
+    /// Empty, or not a PNG, JPEG or WebP image, whatever its name says (415).
+    #[error("That file is not a PNG, JPEG or WebP image; choose one of those.")]
+    NotAnImage,
+    /// The event or the caller's rights.
+    #[error(transparent)]
+    Event(#[from] ServiceError),
+}
+
+impl From<DbError> for CoverError {
+    fn from(e: DbError) -> Self {
+        Self::Event(e.into())
+    }
+}
+
+/// The type of an image from its first bytes (its magic number): PNG, JPEG or WebP, nothing
+/// else. The file's name and the type the browser claims are never trusted.
+pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
+/// Sets (or replaces) the cover image of event `id` (those who manage events).
+pub async fn set_cover(svc: &Services, access: &OrgAccess, id: Uuid, bytes: &[u8]) -> Result<(), CoverError> {
+    require_manager(access)?;
+    let event = load(&svc.db, access, id).await?;
+    if bytes.len() > MAX_COVER_BYTES {
+        return Err(CoverError::TooLarge);
+    }
+    let content_type = sniff_image(bytes).ok_or(CoverError::NotAnImage)?;
+    svc.db.set_event_cover(event.id, content_type, bytes).await?;
+    info!(event_id = %event.id, content_type, bytes = bytes.len(), "cover image set");
+    Ok(())
+}
+
+/// Removes the cover image of event `id`; whether there was one.
+pub async fn remove_cover(svc: &Services, access: &OrgAccess, id: Uuid) -> Result<bool, ServiceError> {
+    require_manager(access)?;
+    let event = load(&svc.db, access, id).await?;
+    let removed = svc.db.delete_event_cover(event.id).await?;
+    if removed {
+        info!(event_id = %event.id, "cover image removed");
+    }
+    Ok(removed)
+}
+
 /// Saves an edit (then syncs it).
 pub async fn edit(
     svc: &Services,
@@ -809,5 +889,31 @@ mod tests {
         assert!(!html.contains("<script>"));
         assert!(!html.contains("javascript:"));
         assert!(render_markdown("# Title").contains("<h3>Title</h3>"));
+    }
+}
+
+#[cfg(test)]
+mod cover_tests {
+    use super::sniff_image;
+
+    #[test]
+    fn images_are_told_by_their_bytes() {
+        assert_eq!(sniff_image(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Some("image/png"));
+        assert_eq!(sniff_image(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F']), Some("image/jpeg"));
+        assert_eq!(sniff_image(b"RIFF\x24\0\0\0WEBPVP8 "), Some("image/webp"));
+    }
+
+    #[test]
+    fn anything_else_is_not_an_image() {
+        for bytes in [
+            &b""[..],
+            b"hello, this is text pretending to be a .png",
+            b"\x89PNG",                                   // cut short
+            b"RIFF\x24\0\0\0WAVEfmt ",                    // a sound
+            b"GIF89a\x01\0\x01\0",                        // GIF: not accepted
+            b"<svg xmlns='http://www.w3.org/2000/svg'/>", // SVG: scripts, never
+        ] {
+            assert_eq!(sniff_image(bytes), None, "{bytes:?}");
+        }
     }
 }

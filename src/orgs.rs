@@ -188,6 +188,31 @@ pub async fn rename(db: &Db, access: &OrgAccess, name: &str) -> Result<Organizat
     Ok(org)
 }
 
+/// The longest organization description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+
+/// Sets what the organization's public page says about it (owners only): plain text, at most
+/// 1,000 characters, line breaks kept; empty removes it.
+pub async fn set_description(db: &Db, access: &OrgAccess, text: &str) -> Result<Organization, ServiceError> {
+    check_owner(access.role)?;
+    let text = text.trim().replace("\r\n", "\n");
+    if text.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(ServiceError::field(
+            "description",
+            format!(
+                "Keep the description to {MAX_DESCRIPTION_CHARS} characters or fewer (it has {}).",
+                text.chars().count()
+            ),
+        ));
+    }
+    if crate::domain::has_unwanted_chars(&text, true) {
+        return Err(ServiceError::field("description", crate::domain::CONTROL_CHARACTERS));
+    }
+    let org = db.set_organization_description(access.org.id, &text).await?;
+    tracing::info!(org_id = %org.id, chars = text.chars().count(), "organization description saved");
+    Ok(org)
+}
+
 /// Deletes the organization with everything in it (owners only).
 pub async fn delete(db: &Db, access: &OrgAccess) -> Result<(), ServiceError> {
     check_owner(access.role)?;

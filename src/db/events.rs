@@ -7,7 +7,7 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use super::BeginWrite as _;
-use super::models::{Event, EventStatus, EventUpdate, UpdateKind, Visibility};
+use super::models::{Event, EventCover, EventStatus, EventUpdate, UpdateKind, Visibility};
 use super::{Db, DbError, on_pool};
 use crate::domain::changes::{Change, ChangeSet, Field, Timing};
 
@@ -130,6 +130,88 @@ impl Db {
             .await
             .map(|r| r.rows_affected()))?;
         if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
+    }
+
+    /// Lets the public page say how many are going and maybe, or not.
+    #[instrument(skip_all, fields(%event_id))]
+    pub async fn set_event_show_attendee_count(&self, event_id: Uuid, on: bool) -> Result<(), DbError> {
+        let done = on_pool!(self, pool => sqlx::query(
+            "UPDATE events SET show_attendee_count = $2, updated_at = $3 WHERE id = $1",
+        )
+            .bind(event_id)
+            .bind(on)
+            .bind(Utc::now())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
+    }
+
+    /// How many participants answered going, and maybe.
+    #[instrument(skip_all, fields(%event_id))]
+    pub async fn rsvp_counts(&self, event_id: Uuid) -> Result<(i64, i64), DbError> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT COUNT(CASE WHEN rsvp = 'going' THEN 1 END), COUNT(CASE WHEN rsvp = 'maybe' THEN 1 END)
+             FROM event_participants WHERE event_id = $1",
+        )
+        .bind(event_id)
+        .fetch_one(pool)
+        .await
+        .map_err(DbError::from))
+    }
+
+    /// Sets (or replaces) the event's cover image.
+    #[instrument(skip_all, fields(%event_id, bytes = bytes.len()))]
+    pub async fn set_event_cover(
+        &self,
+        event_id: Uuid,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Result<(), DbError> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO event_covers (event_id, content_type, bytes, updated_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (event_id) DO UPDATE SET content_type = excluded.content_type, bytes = excluded.bytes,
+                 updated_at = excluded.updated_at",
+        )
+        .bind(event_id)
+        .bind(content_type)
+        .bind(bytes)
+        .bind(Utc::now())
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .map_err(DbError::from))
+    }
+
+    /// The event's cover image, if it has one.
+    #[instrument(skip_all, fields(%event_id))]
+    pub async fn event_cover(&self, event_id: Uuid) -> Result<Option<EventCover>, DbError> {
+        on_pool!(self, pool => sqlx::query_as("SELECT * FROM event_covers WHERE event_id = $1")
+            .bind(event_id)
+            .fetch_optional(pool)
+            .await
+            .map_err(DbError::from))
+    }
+
+    /// When the event's cover image was last set, if it has one (without loading its bytes).
+    #[instrument(skip_all, fields(%event_id))]
+    pub async fn event_cover_updated_at(&self, event_id: Uuid) -> Result<Option<DateTime<Utc>>, DbError> {
+        on_pool!(self, pool => sqlx::query_scalar("SELECT updated_at FROM event_covers WHERE event_id = $1")
+            .bind(event_id)
+            .fetch_optional(pool)
+            .await
+            .map_err(DbError::from))
+    }
+
+    /// Removes the event's cover image; whether there was one.
+    #[instrument(skip_all, fields(%event_id))]
+    pub async fn delete_event_cover(&self, event_id: Uuid) -> Result<bool, DbError> {
+        on_pool!(self, pool => sqlx::query("DELETE FROM event_covers WHERE event_id = $1")
+            .bind(event_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() > 0)
+            .map_err(DbError::from))
     }
 
     /// Sets the event's status, bumps its revision and records the change, in one transaction.

@@ -143,6 +143,8 @@ pub struct Organization {
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// What its public page says about it: plain text, at most 1,000 characters (may be empty).
+    pub description: String,
 }
 
 /// A user's membership of an organization.
@@ -226,6 +228,17 @@ pub struct Event {
     pub updated_at: DateTime<Utc>,
     /// Whether visitors may answer without an account (public and unlisted events only).
     pub guests: bool,
+    /// Whether the public page says how many are going and maybe.
+    pub show_attendee_count: bool,
+}
+
+/// An event's cover image, as stored: its detected type and bytes.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct EventCover {
+    pub event_id: Uuid,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// Someone taking part in an event: a user, or an invited address not yet signed up.

@@ -174,6 +174,25 @@ impl Db {
         .ok_or(DbError::NotFound)
     }
 
+    /// Sets what the organization's public page says about it.
+    #[instrument(skip_all)]
+    pub async fn set_organization_description(
+        &self,
+        org_id: Uuid,
+        description: &str,
+    ) -> Result<Organization, DbError> {
+        on_pool!(self, pool => sqlx::query_as(
+            "UPDATE organizations SET description = $2, updated_at = $3 WHERE id = $1 RETURNING *",
+        )
+        .bind(org_id)
+        .bind(description)
+        .bind(Utc::now())
+        .fetch_optional(pool)
+        .await
+        .map_err(DbError::from))?
+        .ok_or(DbError::NotFound)
+    }
+
     /// Deletes an organization with its memberships, invitations and events.
     #[instrument(skip_all)]
     pub async fn delete_organization(&self, org_id: Uuid) -> Result<(), DbError> {

@@ -22,8 +22,9 @@ use crate::secrets::constant_time_eq;
 #[derive(Debug, Clone)]
 pub struct CsrfToken(pub String);
 
-/// Largest form body inspected for `_csrf` (a CSV upload is at most 1 MiB).
-const MAX_FORM: usize = 2 * 1024 * 1024;
+/// Largest form body inspected for `_csrf`: a cover image (at most 2 MiB) with the multipart
+/// framing around it; a CSV upload is at most 1 MiB. Larger bodies are refused with 413.
+pub const MAX_FORM: usize = 3 * 1024 * 1024;
 
 /// Issues the nonce cookie when missing, exposes the token, and rejects unsafe requests
 /// without a matching token.
@@ -45,6 +46,11 @@ pub async fn protect(State(state): State<AppState>, mut req: Request, next: Next
     // `/optout/` links carry their own signed token (mail clients post them, RFC 8058).
     let exempt = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/optout/");
     if unsafe_method && !exempt {
+        let declared =
+            req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > MAX_FORM) {
+            return finish(too_large(), fresh, &nonce, &state);
+        }
         let (ok, rebuilt) = check(req, &token).await;
         let Some(req) = rebuilt.filter(|_| ok) else {
             tracing::warn!("rejected a request without a valid CSRF token");
@@ -104,6 +110,22 @@ async fn multipart_value(bytes: axum::body::Bytes, boundary: String, key: &str) 
 
 fn form_value(encoded: &[u8], key: &str) -> Option<String> {
     url::form_urlencoded::parse(encoded).find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
+}
+
+/// A body over [`MAX_FORM`]: said plainly, not as an expired form.
+fn too_large() -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        axum::response::Html(
+            herald_templates::error_page(
+                413,
+                "This upload is too large",
+                "Herald accepts files of at most 2 MB (a CSV import at most 1 MiB). Go back and choose a smaller file.",
+            )
+            .into_string(),
+        ),
+    )
+        .into_response()
 }
 
 fn rejection() -> Response {

@@ -4,7 +4,7 @@
 //! The rules live in [`crate::events`]; a non-member gets 404, a member who does not manage
 //! events 403 for the management pages, bad input the form again with 422.
 
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -27,7 +27,7 @@ use crate::domain::FieldErrors;
 use crate::domain::ServiceError;
 use crate::domain::changes::{ChangeSet, Timing};
 use crate::domain::time::{self, Viewer};
-use crate::events::{self, FORM_NAMES, RawEvent, SyncState};
+use crate::events::{self, CoverError, FORM_NAMES, MAX_COVER_BYTES, RawEvent, SyncState};
 use crate::orgs::OrgAccess;
 use crate::web::session::CurrentUser;
 
@@ -40,6 +40,12 @@ pub(super) fn router() -> Router<AppState> {
         .route("/orgs/{slug}/events/{id}/edit", get(edit_page).post(edit))
         .route("/orgs/{slug}/events/{id}/duplicate", post(duplicate))
         .route("/orgs/{slug}/events/{id}/guests", post(set_guests))
+        .route("/orgs/{slug}/events/{id}/attendee-count", post(set_attendee_count))
+        .route(
+            "/orgs/{slug}/events/{id}/cover",
+            post(upload_cover).layer(DefaultBodyLimit::max(super::csrf::MAX_FORM)),
+        )
+        .route("/orgs/{slug}/events/{id}/cover/delete", post(remove_cover))
         .route("/orgs/{slug}/events/{id}/publish", post(publish))
         .route("/orgs/{slug}/events/{id}/cancel", get(cancel_page).post(cancel))
         .route("/orgs/{slug}/events/{id}/delete", get(delete_page).post(delete))
@@ -500,6 +506,10 @@ async fn detail(State(state): State<AppState>, org: InOrg) -> Response {
         Ok(s) => s,
         Err(e) => return org.failure(e),
     };
+    let cover_at = match state.db.event_cover_updated_at(event.id).await {
+        Ok(c) => c,
+        Err(e) => return PageError::from(e).into_response(),
+    };
     let viewer = org.viewer();
     let in_event_zone = viewer.in_zone(event.timezone);
     let notices: Vec<&str> = [
@@ -529,6 +539,12 @@ async fn detail(State(state): State<AppState>, org: InOrg) -> Response {
             .collect(),
         notices: if notices.is_empty() { "nothing".into() } else { notices.join(", ") },
         guests: (event.visibility != crate::db::models::Visibility::Private).then_some(event.guests),
+        show_attendee_count: event.show_attendee_count,
+        has_cover: cover_at.is_some(),
+        // The preview comes from the public address, which serves nothing for a draft.
+        cover_src: cover_at.filter(|_| event.status != EventStatus::Draft).map(|at| {
+            format!("/o/{}/e/{}/cover?v={}", org.access.org.slug, event.slug, at.timestamp_millis())
+        }),
         public_href: (event.status != EventStatus::Draft)
             .then(|| format!("/o/{}/e/{}", org.access.org.slug, event.slug)),
         share_url: (event.status != EventStatus::Draft)
@@ -678,6 +694,121 @@ async fn set_guests(State(state): State<AppState>, org: InOrg, Form(input): Form
             } else {
                 "Visitors now need an account to answer."
             },
+        ),
+        Err(e) => org.failure(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct AttendeeCountInput {
+    #[serde(default)]
+    show_attendee_count: String,
+}
+
+/// Shows how many are going and maybe on the public page, or not.
+async fn set_attendee_count(
+    State(state): State<AppState>,
+    org: InOrg,
+    Form(input): Form<AttendeeCountInput>,
+) -> Response {
+    let Some(id) = org.id else { return PageError::NotFound.into_response() };
+    let on = input.show_attendee_count == "on";
+    match events::set_show_attendee_count(&state, &org.access, id, on).await {
+        Ok(_) => flash::redirect(
+            &state,
+            &format!("{}/{id}", org.base()),
+            FlashKind::Success,
+            if on {
+                "The event's page now says how many are going and maybe (never who)."
+            } else {
+                "The event's page no longer says how many are going."
+            },
+        ),
+        Err(e) => org.failure(e),
+    }
+}
+
+/// The uploaded `cover` field's bytes, stopping past the limit; `Err(true)` when too large.
+async fn read_cover(mut multipart: Multipart) -> Result<Vec<u8>, bool> {
+    let mut out = Vec::new();
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => return Ok(out),
+            Err(e) => return Err(e.status() == StatusCode::PAYLOAD_TOO_LARGE),
+        };
+        if field.name() != Some("cover") {
+            continue;
+        }
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    out.extend_from_slice(&chunk);
+                    if out.len() > MAX_COVER_BYTES {
+                        return Err(true);
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return Err(e.status() == StatusCode::PAYLOAD_TOO_LARGE),
+            }
+        }
+    }
+}
+
+/// Sets the event's cover image from the upload form (PNG, JPEG or WebP, at most 2 MB).
+async fn upload_cover(
+    State(state): State<AppState>,
+    org: InOrg,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    if let Some(r) = org.forbid() {
+        return r;
+    }
+    let Some(id) = org.id else { return PageError::NotFound.into_response() };
+    let back = format!("{}/{id}", org.base());
+    let refuse = |status: StatusCode, why: &str| {
+        html(
+            status,
+            herald_templates::accounts::message(
+                &org.portal.shell,
+                "The cover image was not saved",
+                why,
+                Some((back.as_str(), "Back to the event")),
+            ),
+        )
+    };
+    let choose = "Choose an image file (PNG, JPEG or WebP, at most 2 MB) to upload.";
+    let Ok(multipart) = multipart else { return refuse(StatusCode::UNPROCESSABLE_ENTITY, choose) };
+    let bytes = match read_cover(multipart).await {
+        Ok(b) if b.is_empty() => return refuse(StatusCode::UNPROCESSABLE_ENTITY, choose),
+        Ok(b) => b,
+        Err(true) => return refuse(StatusCode::PAYLOAD_TOO_LARGE, &CoverError::TooLarge.to_string()),
+        Err(false) => {
+            return refuse(StatusCode::BAD_REQUEST, "The upload did not arrive completely; try again.");
+        }
+    };
+    match events::set_cover(&state, &org.access, id, &bytes).await {
+        Ok(()) => flash::redirect(
+            &state,
+            &back,
+            FlashKind::Success,
+            "The cover image is saved. It shows on the event's page and in link previews.",
+        ),
+        Err(e @ CoverError::TooLarge) => refuse(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string()),
+        Err(e @ CoverError::NotAnImage) => refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, &e.to_string()),
+        Err(CoverError::Event(e)) => org.failure(e),
+    }
+}
+
+/// Removes the event's cover image.
+async fn remove_cover(State(state): State<AppState>, org: InOrg) -> Response {
+    let Some(id) = org.id else { return PageError::NotFound.into_response() };
+    match events::remove_cover(&state, &org.access, id).await {
+        Ok(removed) => flash::redirect(
+            &state,
+            &format!("{}/{id}", org.base()),
+            FlashKind::Success,
+            if removed { "The cover image is removed." } else { "The event has no cover image." },
         ),
         Err(e) => org.failure(e),
     }

@@ -42,6 +42,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/orgs/{slug}/invitations/{id}/revoke", post(revoke_invitation))
         .route("/orgs/{slug}/leave", post(leave))
         .route("/orgs/{slug}/settings", get(settings_page).post(rename))
+        .route("/orgs/{slug}/settings/description", post(describe))
         .route("/orgs/{slug}/delete", post(delete))
         .route("/invitations/{token}", get(invitation_page).post(accept_invitation))
 }
@@ -454,7 +455,16 @@ async fn settings_page(org: InOrg) -> Response {
     if let Err(e) = orgs::check_owner(org.access.role) {
         return org.failure(e);
     }
-    html(StatusCode::OK, pages::settings(&org.portal.shell, &org.header(), &org.access.org.name, &[]))
+    html(
+        StatusCode::OK,
+        pages::settings(
+            &org.portal.shell,
+            &org.header(),
+            &org.access.org.name,
+            &org.access.org.description,
+            &[],
+        ),
+    )
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -474,7 +484,51 @@ async fn rename(State(state): State<AppState>, org: InOrg, Form(input): Form<Ren
         ),
         Err(ServiceError::Invalid(errors)) => html(
             StatusCode::UNPROCESSABLE_ENTITY,
-            pages::settings(&org.portal.shell, &org.header(), &input.name, &errors.0),
+            pages::settings(
+                &org.portal.shell,
+                &org.header(),
+                &input.name,
+                &org.access.org.description,
+                &errors.0,
+            ),
+        ),
+        Err(e) => org.failure(e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DescriptionInput {
+    #[serde(default)]
+    description: String,
+}
+
+/// Saves what the organization's public page says about it.
+#[instrument(skip_all)]
+async fn describe(
+    State(state): State<AppState>,
+    org: InOrg,
+    Form(input): Form<DescriptionInput>,
+) -> Response {
+    match orgs::set_description(&state.db, &org.access, &input.description).await {
+        Ok(o) => flash::redirect(
+            &state,
+            &format!("{}/settings", org.base()),
+            FlashKind::Success,
+            if o.description.is_empty() {
+                "The public page no longer has a description."
+            } else {
+                "The description is saved; it shows on the organization's public page."
+            },
+        ),
+        Err(ServiceError::Invalid(errors)) => html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            pages::settings(
+                &org.portal.shell,
+                &org.header(),
+                &org.access.org.name,
+                &input.description,
+                &errors.0,
+            ),
         ),
         Err(e) => org.failure(e),
     }
@@ -498,7 +552,13 @@ async fn delete(State(state): State<AppState>, org: InOrg, Form(input): Form<Del
         )];
         return html(
             StatusCode::UNPROCESSABLE_ENTITY,
-            pages::settings(&org.portal.shell, &org.header(), &org.access.org.name, &errors),
+            pages::settings(
+                &org.portal.shell,
+                &org.header(),
+                &org.access.org.name,
+                &org.access.org.description,
+                &errors,
+            ),
         );
     }
     match orgs::delete(&state.db, &org.access).await {

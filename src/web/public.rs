@@ -1,6 +1,7 @@
 //! Public pages: `/o/{org}` (an organization's upcoming public events), `/o/{org}/events.ics`
 //! (the same as an iCalendar feed), `/o/{org}/e/{event}` (one event, with Open Graph tags and
-//! the visitor's RSVP) and `/o/{org}/e/{event}.ics` (the event as iCalendar).
+//! the visitor's RSVP), `/o/{org}/e/{event}.ics` (the event as iCalendar) and
+//! `/o/{org}/e/{event}/cover` (its cover image, under the same rules as its page).
 //!
 //! Public and unlisted events are for anyone with the link (only public ones are listed);
 //! private ones only for members of the organization and the event's participants; drafts for
@@ -29,6 +30,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/o/{org}", get(org_page))
         .route("/o/{org}/events.ics", get(org_feed))
         .route("/o/{org}/e/{event}", get(event_page))
+        .route("/o/{org}/e/{event}/cover", get(cover))
 }
 
 async fn org_page(State(state): State<AppState>, portal: Portal, Path(slug): Path<String>) -> Response {
@@ -48,9 +50,26 @@ async fn org_page(State(state): State<AppState>, portal: Portal, Path(slug): Pat
             href: format!("/o/{}/e/{}", org.slug, e.slug),
             name: e.name.clone(),
             when: viewer_of(&portal, e).span(e.starts_at, e.ends_at),
+            datetime: e.starts_at.to_rfc3339(),
+            place: e.location.clone().or_else(|| e.online_url.as_ref().map(|_| "Online".to_owned())),
         })
         .collect();
-    Html(pages::public_org(&portal.shell, &org.name, &rows).into_string()).into_response()
+    let feed_path = format!("/o/{}/events.ics", org.slug);
+    let feed_url = state.web.absolute(&feed_path);
+    let view = pages::PublicOrg {
+        name: org.name.clone(),
+        description: org.description.clone(),
+        webcal_href: webcal(&feed_url),
+        feed_href: feed_path,
+        feed_url,
+    };
+    Html(pages::public_org(&portal.shell, &view, &rows).into_string()).into_response()
+}
+
+/// The `webcal://` form of a feed's address: calendar apps open it as a subscription.
+fn webcal(url: &str) -> String {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).unwrap_or(url);
+    format!("webcal://{rest}")
 }
 
 /// How the visitor reads `e`'s times: their own zone and format when signed in, else the
@@ -138,11 +157,12 @@ async fn event_page(
     };
     let viewer = viewer_of(&portal, event);
     let in_event_zone = viewer.in_zone(event.timezone);
+    let about = crate::calendar::plain_text(&event.description);
     let summary: String = format!(
         "{} · {}{}",
         in_event_zone.span(event.starts_at, event.ends_at),
         event.location.clone().unwrap_or_else(|| "online".into()),
-        if event.description.is_empty() { String::new() } else { format!(" · {}", event.description) }
+        if about.is_empty() { String::new() } else { format!(" · {}", about.replace('\n', " ")) }
     )
     .chars()
     .take(300)
@@ -169,6 +189,18 @@ async fn event_page(
         }
         _ => None,
     };
+    let attendees = if event.show_attendee_count {
+        match state.db.rsvp_counts(event.id).await {
+            Ok((going, maybe)) => Some(format!("{going} going · {maybe} maybe")),
+            Err(e) => return PageError::from(e).into_response(),
+        }
+    } else {
+        None
+    };
+    let cover_path = match state.db.event_cover_updated_at(event.id).await {
+        Ok(at) => at.map(|at| format!("{page_path}/cover?v={}", at.timestamp_millis())),
+        Err(e) => return PageError::from(e).into_response(),
+    };
     let (google_href, outlook_href) =
         (crate::calendar::google_link(event, &url), crate::calendar::outlook_link(event, &url));
     let view = PublicEvent {
@@ -179,7 +211,11 @@ async fn event_page(
         when_event: (viewer.zone != event.timezone)
             .then(|| in_event_zone.span(event.starts_at, event.ends_at)),
         location: event.location.clone(),
+        directions_href: event.location.as_deref().map(crate::calendar::directions_link),
         online_url: event.online_url.clone(),
+        attendees,
+        og_image: cover_path.as_deref().map(|p| state.web.absolute(p)),
+        cover_src: cover_path,
         description_html: events::render_markdown(&event.description),
         summary,
         url,
@@ -192,6 +228,37 @@ async fn event_page(
         sent,
     };
     Html(pages::public_event(&portal.shell, &view).into_string()).into_response()
+}
+
+/// `/o/{org}/e/{event}/cover`: the event's cover image, to whoever may see its page (never for
+/// a draft; a private event's only for members and participants), with the type detected at
+/// upload, `nosniff`, and a private cache (the page links it with a version that changes with
+/// the image).
+async fn cover(
+    State(state): State<AppState>,
+    portal: Portal,
+    Path((org, event)): Path<(String, String)>,
+) -> Response {
+    let view = match visible_event(&state, &portal, &org, &event).await {
+        Ok(found) => found,
+        Err(e) => return e.into_response(),
+    };
+    let cover = match state.db.event_cover(view.event.id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return PageError::NotFound.into_response(),
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, cover.content_type),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CACHE_CONTROL, "private, max-age=86400".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".to_owned()),
+        ],
+        cover.bytes,
+    )
+        .into_response()
 }
 
 /// What the signed-in participant is told about their reminders: when (in their zone) and

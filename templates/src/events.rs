@@ -258,6 +258,12 @@ pub struct EventDetail {
     pub participants: Option<crate::participants::ParticipantsSection>,
     /// Whether visitors may answer without an account; `None` for a private event (never).
     pub guests: Option<bool>,
+    /// Whether the public page says how many are going and maybe.
+    pub show_attendee_count: bool,
+    /// Whether the event has a cover image.
+    pub has_cover: bool,
+    /// Where the cover image shows (its public address); `None` without one, or for a draft.
+    pub cover_src: Option<String>,
     /// The page participants see and answer on; `None` for a draft (nobody sees it yet).
     pub public_href: Option<String>,
     /// The same page as an absolute URL, to share.
@@ -309,6 +315,7 @@ pub fn detail(shell: &Shell, org_slug: &str, d: &EventDetail) -> Markup {
                     @if let Some(on) = d.guests {
                         dt { "Answers without an account" } dd { @if on { "Allowed (name and a confirmed email address)" } @else { "Not allowed" } }
                     }
+                    dt { "Attendee count" } dd { @if d.show_attendee_count { "Shown on the public page (how many, never who)" } @else { "Not shown" } }
                 }
                 @if !d.description_html.is_empty() { div.description { (PreEscaped(&d.description_html)) } }
             }
@@ -330,11 +337,19 @@ pub fn detail(shell: &Shell, org_slug: &str, d: &EventDetail) -> Markup {
                                 }
                             }
                         }
+                        form.inline method="post" action={ (base) "/attendee-count" } {
+                            (csrf_field(&shell.csrf))
+                            input type="hidden" name="show_attendee_count" value=(if d.show_attendee_count { "off" } else { "on" });
+                            button.button.button-secondary type="submit" {
+                                @if d.show_attendee_count { "Hide how many are going" } @else { "Show how many are going" }
+                            }
+                        }
                         @if d.editable { a.button.button-secondary.button-quiet-danger href={ (base) "/cancel" } { "Cancel event…" } }
                         @if d.can_delete { a.button.button-secondary.button-quiet-danger href={ (base) "/delete" } { "Delete…" } }
                     }
                 }
             }
+            @if d.can_manage { (cover_card(shell, &base, d)) }
             @if let Some(url) = &d.deliveries_url {
                 div #deliveries hx-get=(url) hx-trigger="load" hx-swap="outerHTML" aria-live="polite" {
                     p.muted { "Loading scheduled notices and deliveries… " a href=(url) { "Show them" } }
@@ -360,6 +375,39 @@ pub fn detail(shell: &Shell, org_slug: &str, d: &EventDetail) -> Markup {
     }
 }
 
+/// The organizer's "Cover image" card: the current image (if the public page shows it), the
+/// upload form (the CSRF field first, as the CSRF check reads it before any file) and removal.
+fn cover_card(shell: &Shell, base: &str, d: &EventDetail) -> Markup {
+    html! {
+        section.card.cover-admin aria-labelledby="cover-heading" {
+            h2 #cover-heading { "Cover image" }
+            @if let Some(src) = &d.cover_src {
+                img.cover-preview src=(src) alt="The event's current cover image";
+            } @else if d.has_cover {
+                p.muted { "A cover image is set. It shows on the event's page once the event is published." }
+            } @else {
+                p.muted { "Optional. It shows at the top of the event's page and in link previews." }
+            }
+            form method="post" action={ (base) "/cover" } enctype="multipart/form-data" {
+                (csrf_field(&shell.csrf))
+                div.field {
+                    label for="f-cover" { @if d.has_cover { "Replace it with" } @else { "Image" } }
+                    p.help #f-cover-help { "PNG, JPEG or WebP, at most 2 MB. A wide picture (about 1600 × 900) looks best." }
+                    input #f-cover type="file" name="cover" accept="image/png,image/jpeg,image/webp" required
+                        aria-describedby="f-cover-help";
+                }
+                div.actions { button.button type="submit" { "Upload" } }
+            }
+            @if d.has_cover {
+                form.inline method="post" action={ (base) "/cover/delete" } {
+                    (csrf_field(&shell.csrf))
+                    button.button.button-secondary.button-quiet-danger type="submit" { "Remove the cover image" }
+                }
+            }
+        }
+    }
+}
+
 /// An upcoming event on an organization's public page.
 #[derive(Debug, Clone)]
 pub struct PublicRow {
@@ -369,21 +417,66 @@ pub struct PublicRow {
     pub name: String,
     /// When, in the viewer's zone.
     pub when: String,
+    /// The start as an RFC 3339 instant, for `<time datetime>`.
+    pub datetime: String,
+    /// Where ("Online" for an online-only event); `None` when not said.
+    pub place: Option<String>,
 }
 
-/// `/o/{org}`: an organization's upcoming public events.
-pub fn public_org(shell: &Shell, org_name: &str, rows: &[PublicRow]) -> Markup {
+/// The organization an organization's public page is about.
+#[derive(Debug, Clone, Default)]
+pub struct PublicOrg {
+    /// Name.
+    pub name: String,
+    /// Plain text, possibly empty.
+    pub description: String,
+    /// The calendar feed's path (`/o/{org}/events.ics`).
+    pub feed_href: String,
+    /// The same, as an absolute URL (to paste into a web calendar).
+    pub feed_url: String,
+    /// The same as `webcal://`, which calendar apps open as a subscription.
+    pub webcal_href: String,
+}
+
+/// `/o/{org}`: an organization's description, its upcoming public events as cards, and the
+/// subscription to its calendar feed.
+pub fn public_org(shell: &Shell, org: &PublicOrg, rows: &[PublicRow]) -> Markup {
+    let fallback = format!("Upcoming events of {}", org.name);
+    let description: String = if org.description.is_empty() {
+        fallback
+    } else {
+        org.description.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(300).collect()
+    };
     layout(
-        &Page::new(org_name).shell(shell).with_description(&format!("Upcoming events of {org_name}")),
+        &Page::new(&org.name).shell(shell).with_description(&description),
         html! {
             p.eyebrow { "Events by" }
-            h1 { (org_name) }
+            h1 { (org.name) }
+            @if !org.description.is_empty() { p.org-description { (org.description) } }
+            section.card.subscribe aria-labelledby="subscribe-heading" {
+                h2 #subscribe-heading { "Subscribe" }
+                p { "Get " (org.name) "'s public events in your calendar; it updates by itself when events are added or changed." }
+                div.actions {
+                    a.button href=(org.webcal_href) { "Subscribe" span.visually-hidden { " to " (org.name) "'s events in your calendar app" } }
+                    a.button.button-secondary href=(org.feed_href) { "Download the calendar (.ics)" }
+                }
+                p.small.muted {
+                    "In Google Calendar or another web calendar, choose “From URL” and paste: "
+                    code.feed-url { (org.feed_url) }
+                }
+            }
             h2 { "Upcoming events" }
             @if rows.is_empty() {
                 (empty_state("No upcoming events", "Nothing is planned right now; come back later.", None))
             } @else {
-                ul.event-list {
-                    @for r in rows { li { a href=(r.href) { (r.name) } " · " span.muted { (r.when) } } }
+                ul.event-cards {
+                    @for r in rows {
+                        li.event-card {
+                            h3 { a href=(r.href) { (r.name) } }
+                            p.event-card-when { time datetime=(r.datetime) { (r.when) } }
+                            @if let Some(p) = &r.place { p.muted.event-card-place { (p) } }
+                        }
+                    }
                 }
             }
         },
@@ -405,8 +498,16 @@ pub struct PublicEvent {
     pub when_event: Option<String>,
     /// Where.
     pub location: Option<String>,
+    /// An OpenStreetMap search for the place, for directions.
+    pub directions_href: Option<String>,
     /// Online link.
     pub online_url: Option<String>,
+    /// "12 going · 3 maybe", when the organizer shows it.
+    pub attendees: Option<String>,
+    /// The cover image's address on this site, if the event has one.
+    pub cover_src: Option<String>,
+    /// The cover image's absolute URL, for link previews.
+    pub og_image: Option<String>,
     /// Safe HTML description.
     pub description_html: String,
     /// Plain-text summary for link previews.
@@ -530,10 +631,26 @@ fn reminder_note(note: &ReminderNote) -> Markup {
 }
 
 /// `/o/{org}/e/{event}`, with Open Graph tags for link previews.
+///
+/// The cover image has an empty `alt`: it is decoration chosen by the organizer, who gives no
+/// description of it, and the heading right below already names the event; a screen reader
+/// skips it rather than reading a file name or "image".
 pub fn public_event(shell: &Shell, e: &PublicEvent) -> Markup {
-    let page = layout(
-        &Page::new(&e.name).shell(shell).with_description(&e.summary),
+    let og = html! {
+        meta property="og:type" content="website";
+        meta property="og:title" content=(e.name);
+        meta property="og:description" content=(e.summary);
+        meta property="og:url" content=(e.url);
+        meta property="og:site_name" content="Herald";
+        @if let Some(img) = &e.og_image {
+            meta property="og:image" content=(img);
+            meta name="twitter:card" content="summary_large_image";
+        }
+    };
+    layout(
+        &Page::new(&e.name).shell(shell).with_description(&e.summary).with_head(og),
         html! {
+            @if let Some(src) = &e.cover_src { img.event-cover src=(src) alt="" decoding="async"; }
             p.eyebrow { a href=(e.org_href) { (e.org_name) } }
             h1 { (e.name) }
             @if e.cancelled {
@@ -543,8 +660,19 @@ pub fn public_event(shell: &Shell, e: &PublicEvent) -> Markup {
                 h2 #when-heading { "When and where" }
                 dl.facts {
                     dt { "When" } dd { (e.when_viewer) @if let Some(w) = &e.when_event { br; span.muted { "Local time: " (w) } } }
-                    @if let Some(l) = &e.location { dt { "Where" } dd { (l) } }
-                    @if let Some(u) = &e.online_url { dt { "Online" } dd { a href=(u) rel="noopener noreferrer" { (u) } } }
+                    @if let Some(l) = &e.location {
+                        dt { "Where" }
+                        dd {
+                            (l)
+                            @if let Some(d) = &e.directions_href {
+                                br;
+                                a.directions href=(d) rel="noreferrer" { "Directions" span.visually-hidden { " to " (l) } " on OpenStreetMap" }
+                            }
+                        }
+                    }
+                    @if let Some(u) = &e.online_url { dt { "Online" } dd { a.online-link href=(u) rel="noopener noreferrer" { (u) } } }
+                    dt { "Hosted by" } dd { a.host href=(e.org_href) { (e.org_name) } }
+                    @if let Some(a) = &e.attendees { dt { "Answers" } dd #attendee-count { (a) } }
                 }
                 div.actions.calendar-links {
                     a.button.button-secondary href=(e.ics_href) download { "Add to calendar (.ics)" }
@@ -562,14 +690,5 @@ pub fn public_event(shell: &Shell, e: &PublicEvent) -> Markup {
                 }
             }
         },
-    );
-    let og = html! {
-        meta property="og:type" content="website";
-        meta property="og:title" content=(e.name);
-        meta property="og:description" content=(e.summary);
-        meta property="og:url" content=(e.url);
-        meta property="og:site_name" content="Herald";
-    };
-    // The layout has no slot for extra head tags: they go just before `</head>`.
-    PreEscaped(page.into_string().replacen("</head>", &format!("{}</head>", og.into_string()), 1))
+    )
 }

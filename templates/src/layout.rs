@@ -25,6 +25,8 @@ pub struct Page<'a> {
     pub description: Option<&'a str>,
     /// The portal around the page: who is signed in, flash messages, CSRF token.
     pub shell: Option<&'a Shell>,
+    /// More tags for `<head>`, after the standard ones (Open Graph tags for link previews).
+    pub head: Option<Markup>,
 }
 
 /// What the portal frame shows around every page for the current visitor.
@@ -67,12 +69,18 @@ pub struct ShellOrg {
 impl<'a> Page<'a> {
     /// A page with this title and no description of its own.
     pub fn new(title: &'a str) -> Self {
-        Self { title, description: None, shell: None }
+        Self { title, description: None, shell: None, head: None }
     }
 
     /// The same page inside the portal frame of `shell`.
     pub fn shell(mut self, shell: &'a Shell) -> Self {
         self.shell = Some(shell);
+        self
+    }
+
+    /// The same page with more tags in `<head>`.
+    pub fn with_head(mut self, head: Markup) -> Self {
+        self.head = Some(head);
         self
     }
 
@@ -104,6 +112,7 @@ pub fn layout(page: &Page<'_>, main: Markup) -> Markup {
                 link rel="stylesheet" href=(url("herald.css"));
                 script src=(url("htmx.min.js")) defer {}
                 script src=(url("herald.js")) defer {}
+                @if let Some(head) = &page.head { (head) }
             }
             body hx-headers=[page.shell.map(|s| csrf_header(&s.csrf))] {
                 a.skip-link href="#main" { "Skip to main content" }

@@ -425,10 +425,13 @@ pub fn members(shell: &Shell, view: &MembersView<'_>, errors: &Errors) -> Markup
 }
 
 /// The settings page (owners only): rename, and delete with the slug typed as confirmation.
-pub fn settings(shell: &Shell, org: &OrgHeader, name: &str, errors: &Errors) -> Markup {
+pub fn settings(shell: &Shell, org: &OrgHeader, name: &str, description: &str, errors: &Errors) -> Markup {
     let base = format!("/orgs/{}", org.slug);
     let rename_errors: Vec<(String, String)> = errors.iter().filter(|(f, _)| f == "name").cloned().collect();
     let delete_error = error_for(errors, "confirm_slug");
+    let description_errors: Vec<(String, String)> =
+        errors.iter().filter(|(f, _)| f == "description").cloned().collect();
+    let description_error = error_for(errors, "description");
     layout(
         &Page::new(&format!("Settings of {}", org.name)).shell(shell),
         org_frame(
@@ -443,6 +446,26 @@ pub fn settings(shell: &Shell, org: &OrgHeader, name: &str, errors: &Errors) -> 
                         (field(&Field::new("name", "Name", "text").value(name).autocomplete("organization")
                             .error(error_for(errors, "name"))))
                         div.actions { button.button type="submit" { "Save the name" } }
+                    }
+                }
+                section.card aria-labelledby="description-heading" {
+                    h2 #description-heading { "Public page" }
+                    p.muted {
+                        "What visitors read about " (org.name) " above its upcoming events on "
+                        a href={ "/o/" (org.slug) } { "its public page" } "."
+                    }
+                    (error_summary(&description_errors))
+                    form method="post" action={ (base) "/settings/description" } novalidate {
+                        (csrf_field(&shell.csrf))
+                        div.field {
+                            label for="f-description" { "Description" }
+                            p.help #f-description-help { "Plain text, up to 1,000 characters. Line breaks are kept. Leave it empty for none." }
+                            textarea #f-description name="description" rows="5" maxlength="1000"
+                                aria-describedby={ "f-description-help" @if description_error.is_some() { " f-description-error" } }
+                                aria-invalid=[description_error.map(|_| "true")] { (description) }
+                            @if let Some(e) = description_error { p.error-text #f-description-error { (e) } }
+                        }
+                        div.actions { button.button type="submit" { "Save the description" } }
                     }
                 }
                 section.card.danger-zone aria-labelledby="delete-heading" {

@@ -29,6 +29,7 @@ const PAGES: &[(&str, &str)] = &[
     ("POST", "/orgs/{slug}/invitations/{id}/revoke"),
     ("POST", "/orgs/{slug}/leave"),
     ("POST", "/orgs/{slug}/settings"),
+    ("POST", "/orgs/{slug}/settings/description"),
     ("POST", "/orgs/{slug}/delete"),
     // Events: `{id}` after `/events/` is an event of the organization (see `Fixture::fill`).
     ("GET", "/orgs/{slug}/events"),
@@ -55,6 +56,11 @@ const PAGES: &[(&str, &str)] = &[
     ("GET", "/o/{slug}/e/{event_slug}.ics"),
     ("POST", "/o/{slug}/e/{event_slug}/rsvp"),
     ("POST", "/o/{slug}/e/{event_slug}/leave"),
+    ("GET", "/o/{slug}/e/{event_slug}/cover"),
+    ("POST", "/orgs/{slug}/events/{id}/guests"),
+    ("POST", "/orgs/{slug}/events/{id}/attendee-count"),
+    ("POST", "/orgs/{slug}/events/{id}/cover"),
+    ("POST", "/orgs/{slug}/events/{id}/cover/delete"),
     ("POST", "/orgs/{slug}/events/{id}/delete"),
     // Notification channels belong to a user, not an organization: `{integration}` is the
     // caller's own channel in A's fixture and Bella's (B's owner) in B's. Delete stays last.
@@ -115,6 +121,8 @@ impl Fixture {
             .await;
         assert_eq!(r.status(), 303, "participant in {}", org.slug);
         let participant = app.db.db.participant_rows(event.id).await.unwrap()[0].id;
+        // A cover image, so that its address answers in A.
+        app.db.db.set_event_cover(event.id, "image/png", &crate::public_pages::png_1x1()).await.unwrap();
         let import = app.db.db.create_import(event.id, owner_id, 0).await.unwrap().id;
         app.db.db.finish_import(import, "done", 0, &[]).await.unwrap();
         let ids = HashMap::from([
@@ -324,6 +332,7 @@ async fn a_member_of_one_org_gets_404_everywhere_in_another(backend: Backend) {
     // B is untouched: still there, same owner, same open invitation, no new member.
     let bravo = app.db.db.organization_by_slug("bravo").await.unwrap().expect("B still exists");
     assert_eq!(bravo.name, "Bravo");
+    assert_eq!(bravo.description, "", "B's description unchanged");
     let bella_id = app.db.db.user_by_email("bella@example.org").await.unwrap().unwrap().id;
     assert_eq!(app.db.db.membership(bravo.id, bella_id).await.unwrap().map(|m| m.role), Some(Role::Owner));
     assert!(app.db.db.membership(bravo.id, mallory_id).await.unwrap().is_none());
@@ -333,6 +342,8 @@ async fn a_member_of_one_org_gets_404_everywhere_in_another(backend: Backend) {
     assert_eq!(app.db.db.members_of(bravo.id).await.unwrap().len(), 1);
     let b_event = app.db.db.event(b.ids["event"].parse().unwrap()).await.unwrap().expect("B's event exists");
     assert_eq!((b_event.name.as_str(), b_event.revision), ("Bravo private event", 0));
+    assert!(!b_event.show_attendee_count, "B's attendee count unchanged");
+    assert!(app.db.db.event_cover(b_event.id).await.unwrap().is_some(), "B's cover image still there");
     assert_eq!(app.db.db.org_events(bravo.id, None, None, None, true, 10).await.unwrap().len(), 1);
     let b_guests = app.db.db.participant_rows(b_event.id).await.unwrap();
     assert_eq!(b_guests.len(), 1, "B's participants unchanged");

@@ -29,6 +29,7 @@ mod layers;
 mod metrics;
 mod orgs;
 mod participants;
+mod public_pages;
 mod readiness;
 mod targets;
 mod web;

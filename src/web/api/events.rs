@@ -77,6 +77,8 @@ pub struct ApiEvent {
     pub notify_reminders: bool,
     /// Whether visitors may answer without an account (public and unlisted events only).
     pub guests: bool,
+    /// Whether the event's public page says how many are going and maybe (never who).
+    pub show_attendee_count: bool,
     /// Participants are told about changes of time, place or link.
     pub notify_changes: bool,
     /// Participants are told about a cancellation.
@@ -110,6 +112,7 @@ fn api_event(e: &Event, org_slug: &str, synced: SyncState) -> ApiEvent {
         reminder_offsets: e.reminder_offsets.0.clone(),
         notify_reminders: e.notify_reminders,
         guests: e.guests,
+        show_attendee_count: e.show_attendee_count,
         notify_changes: e.notify_changes,
         notify_cancellation: e.notify_cancellation,
         status: e.status.to_string(),
@@ -153,6 +156,8 @@ pub struct EventBody {
     /// Whether visitors may answer without an account (default true; public and unlisted
     /// events only).
     pub guests: Option<bool>,
+    /// Whether the event's public page says how many are going and maybe (default false).
+    pub show_attendee_count: Option<bool>,
     /// Default true.
     pub notify_changes: Option<bool>,
     /// Default true.
@@ -338,6 +343,9 @@ async fn create_event(
     if let Some(on) = input.guests {
         event = events::set_guests(&state, &o.access, event.id, on).await?;
     }
+    if let Some(on) = input.show_attendee_count {
+        event = events::set_show_attendee_count(&state, &o.access, event.id, on).await?;
+    }
     Ok((StatusCode::CREATED, ApiJson(api_event(&event, &o.access.org.slug, synced))).into_response())
 }
 
@@ -376,6 +384,9 @@ async fn update_event(
     let (mut event, synced) = events::edit(&state, &r.access, r.event.id, &fields).await?;
     if let Some(on) = input.guests {
         event = events::set_guests(&state, &r.access, event.id, on).await?;
+    }
+    if let Some(on) = input.show_attendee_count {
+        event = events::set_show_attendee_count(&state, &r.access, event.id, on).await?;
     }
     Ok(ApiJson(api_event(&event, &r.access.org.slug, synced)))
 }

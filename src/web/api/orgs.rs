@@ -88,6 +88,8 @@ pub struct OrgDetail {
     pub name: String,
     /// The caller's role.
     pub role: ApiRole,
+    /// What its public page says about it: plain text, at most 1,000 characters (may be empty).
+    pub description: String,
     /// How many members it has.
     pub member_count: i64,
     /// When it was created.
@@ -101,6 +103,7 @@ async fn detail(state: &AppState, org: &Organization, role: Role) -> Result<OrgD
         slug: org.slug.clone(),
         name: org.name.clone(),
         role: role.into(),
+        description: org.description.clone(),
         member_count: state.db.member_count(org.id).await?,
         created_at: org.created_at,
         updated_at: org.updated_at,
@@ -128,6 +131,11 @@ pub struct OrgChanges {
     /// New display name, 1–100 characters.
     #[serde(default)]
     pub name: Option<String>,
+    /// What the public page says about the organization: plain text, at most 1,000
+    /// characters; empty removes it.
+    #[schema(max_length = 1000)]
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 /// A member of an organization.
@@ -267,7 +275,7 @@ async fn get_org(State(state): State<AppState>, o: ApiOrg) -> Result<ApiJson<Org
     Ok(ApiJson(detail(&state, &o.access.org, o.access.role).await?))
 }
 
-/// Renames an organization (owners only).
+/// Renames an organization or changes its public description (owners only).
 #[utoipa::path(patch, path = "/orgs/{slug}", tag = "organizations", request_body = OrgChanges,
     params(("slug" = String, Path, description = "The organization's slug")),
     responses((status = 200, body = OrgDetail),
@@ -280,10 +288,13 @@ async fn update_org(
     ApiJson(input): ApiJson<OrgChanges>,
 ) -> Result<ApiJson<OrgDetail>, ApiError> {
     orgs::check_owner(o.access.role)?;
-    let org = match input.name {
+    let mut org = match input.name {
         Some(name) => orgs::rename(&state.db, &o.access, &name).await?,
         None => o.access.org.clone(),
     };
+    if let Some(text) = input.description {
+        org = orgs::set_description(&state.db, &o.access, &text).await?;
+    }
     Ok(ApiJson(detail(&state, &org, o.access.role).await?))
 }
 
