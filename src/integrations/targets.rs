@@ -436,7 +436,12 @@ mod tests {
         for refused in ["file", "apprise", "apprises", "syslog", "windows", "dbus", "gnome", "kde", "macosx"]
         {
             let e = check_scheme(refused).expect_err(refused);
-            assert!(e.contains("mailtos://"), "says what is accepted: {e}");
+            assert!(
+                e.ends_with(
+                    "It accepts ntfy, Telegram, Discord, Slack, Gotify, email (mailto) and webhooks (json/xml/form)."
+                ),
+                "says what is accepted: {e}"
+            );
         }
     }
 

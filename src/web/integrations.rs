@@ -197,13 +197,8 @@ async fn list_markup(
             DefaultsForm { reminder: reminder.join(", "), urgent: urgent.join(", ") }
         }
     };
-    let page = ListPage {
-        may_add: user.verified(),
-        channels: &views,
-        known_tags: &known,
-        defaults,
-        code_error,
-    };
+    let page =
+        ListPage { may_add: user.verified(), channels: &views, known_tags: &known, defaults, code_error };
     Ok(pages::list(&portal.shell, &page, &errors.0))
 }
 

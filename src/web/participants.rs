@@ -655,7 +655,14 @@ fn refusal(state: &AppState, page: &str, e: ServiceError) -> Response {
 }
 
 /// With htmx: the RSVP card again, saying how the answer went (the page is not reloaded).
-async fn rsvp_card(state: &AppState, portal: &Portal, org: &str, slug: &str, kind: FlashKind, message: &str) -> Response {
+async fn rsvp_card(
+    state: &AppState,
+    portal: &Portal,
+    org: &str,
+    slug: &str,
+    kind: FlashKind,
+    message: &str,
+) -> Response {
     let user = portal.user.as_ref().map(|u| u.user.id);
     let view = match participants::view_by_slug(&state.db, org, slug, user).await {
         Ok(v) => v,

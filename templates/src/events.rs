@@ -498,7 +498,7 @@ pub enum ReminderNote {
 /// reminded. `add_channel` is where "add one" goes (with the way back to the event).
 pub fn reminder_note(note: &ReminderNote, add_channel: &str) -> Markup {
     html! {
-        div #reminders role="group" aria-label="Your reminders" {
+        section #reminders aria-label="Your reminders" {
             @match note {
                 ReminderNote::Scheduled { times, zone, channels } => {
                     p #reminder-line {

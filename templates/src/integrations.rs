@@ -116,7 +116,9 @@ fn with_next(path: &str, back: Return<'_>) -> String {
 fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -398,9 +400,9 @@ pub fn new_paste(
         html! {
             p.small { a href=(back.map_or("/integrations", |(h, _)| h)) {
                 "← " (back.map_or("All channels", |(_, l)| l)) } }
-            h1 { (CHANNELS_HEADING) }
+            h1 { "Add a channel" }
             section aria-labelledby="guided-heading" {
-                h2 #guided-heading { "Pick a service" }
+                h2 #guided-heading { (CHANNELS_HEADING) }
                 p { "Herald asks for a few details, then sends a 6-digit code there to check it reaches you." }
                 ul.service-list {
                     @for s in services {
