@@ -707,8 +707,9 @@ async fn rsvp(
             flash::redirect(&state, &format!("{page}#rsvp"), kind, message)
         }
     };
+    // What to say about a refusal in the card; `Err` for what is no answer to give there.
     let refused = |e: ServiceError| match e {
-        ServiceError::NotFound | ServiceError::Internal(_) => Err(refusal(&state, &page, e)),
+        ServiceError::NotFound | ServiceError::Internal(_) => Err(e),
         ServiceError::Invalid(fields) => {
             Ok(fields.0.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(" "))
         }
@@ -737,7 +738,7 @@ async fn rsvp(
             Err(e) => {
                 return match refused(e) {
                     Ok(why) => answer_with(FlashKind::Error, &why).await,
-                    Err(r) => r,
+                    Err(e) => refusal(&state, &page, e),
                 };
             }
         }
@@ -752,7 +753,7 @@ async fn rsvp(
         }
         Err(e) => match refused(e) {
             Ok(why) => answer_with(FlashKind::Error, &why).await,
-            Err(r) => r,
+            Err(e) => refusal(&state, &page, e),
         },
     }
 }
