@@ -1222,7 +1222,8 @@ async fn a_channel_in_a_real_browser() {
     ada.fill("Email", "ada@example.org").await;
     ada.fill("Password", PASSWORD).await;
     ada.click_button("Sign in").await;
-    ada.wait_for_path("/orgs").await;
+    // Signing in lands on the home page.
+    ada.wait_for_path("/").await;
 
     ada.click_link("Channels").await;
     ada.wait_for_heading("Where should we remind you?").await;
@@ -1235,6 +1236,8 @@ async fn a_channel_in_a_real_browser() {
     ada.wait_for_heading("Add a ntfy channel").await;
     ada.fill("Name", "My phone").await;
     ada.fill("Topic", "ada-browser-topic").await;
+    // Tags are folded under "Advanced".
+    ada.js("document.querySelector('details.advanced > summary').click(); return null").await;
     ada.fill("Tags", "phone, urgent").await;
     ada.click_button("Save and send the code").await;
     ada.wait_for_flash("We sent a 6-digit code").await;
