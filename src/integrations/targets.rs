@@ -114,11 +114,20 @@ pub fn check_scheme(scheme: &str) -> Result<(), String> {
     if ALLOWED_SCHEMES.contains(&scheme) {
         return Ok(());
     }
-    Err(format!(
-        "Herald does not send through “{scheme}://”. Use a notification service such as mailtos:// \
-         (email), ntfys://, tgram:// (Telegram), discord://, slack://, gotifys://, matrixs:// or a \
-         webhook (jsons://)."
-    ))
+    Err(format!("Herald does not send through “{scheme}://”. It accepts {}.", accepted()))
+}
+
+/// What [`check_scheme`] accepts, in words: the guided services, email and webhooks
+/// ("ntfy, Telegram, …, email (mailto) and webhooks (json/xml/form)").
+pub fn accepted() -> String {
+    use super::catalogue::Service;
+    let mut names: Vec<&str> = Service::ALL
+        .into_iter()
+        .filter(|s| !matches!(s, Service::Email | Service::Webhook))
+        .map(Service::label)
+        .collect();
+    names.push("email (mailto)");
+    format!("{} and webhooks (json/xml/form)", names.join(", "))
 }
 
 impl Targets {
@@ -427,7 +436,12 @@ mod tests {
         for refused in ["file", "apprise", "apprises", "syslog", "windows", "dbus", "gnome", "kde", "macosx"]
         {
             let e = check_scheme(refused).expect_err(refused);
-            assert!(e.contains("mailtos://"), "says what is accepted: {e}");
+            assert!(
+                e.ends_with(
+                    "It accepts ntfy, Telegram, Discord, Slack, Gotify, email (mailto) and webhooks (json/xml/form)."
+                ),
+                "says what is accepted: {e}"
+            );
         }
     }
 

@@ -660,7 +660,6 @@ async fn deliveries(State(state): State<AppState>, org: InOrg) -> Response {
             })
             .collect(),
         counts,
-        log_only: state.apprise.is_none(),
     };
     html(StatusCode::OK, delivery_pages::fragment(&view))
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -56,8 +56,58 @@ pub(crate) fn channels(state: &AppState) -> Channels<'_> {
     Channels { db: &state.db, keys: &state.keys, apprise: state.apprise.as_ref(), targets: state.targets }
 }
 
-fn log_only(state: &AppState) -> bool {
-    state.apprise.is_none()
+/// The `?next=` of a page (or the `next` field of a form): where someone who came to set up a
+/// channel from elsewhere goes back to once it is confirmed.
+#[derive(Debug, Default, Deserialize)]
+struct NextQuery {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// A way back: a path on this site only (anything else is ignored), with its label ("Back to
+/// Rust night" for an event the user may see).
+#[derive(Debug, Clone)]
+struct Back {
+    href: String,
+    label: String,
+}
+
+impl Back {
+    fn as_return(back: Option<&Self>) -> pages::Return<'_> {
+        back.map(|b| (b.href.as_str(), b.label.as_str()))
+    }
+}
+
+async fn back_to(state: &AppState, user: &CurrentUser, next: Option<&str>) -> Option<Back> {
+    let raw = next.map(str::trim).filter(|n| !n.is_empty())?;
+    let href = super::safe_location(raw);
+    if href == "/" && raw != "/" {
+        return None;
+    }
+    // An event page: `/o/{org}/e/{event}` (with `#rsvp` or a query, perhaps).
+    let path = href.split(['#', '?']).next().unwrap_or_default();
+    let event_name = match path.strip_prefix("/o/").and_then(|p| p.split_once("/e/")) {
+        Some((org, slug)) if !org.contains('/') && !slug.is_empty() && !slug.contains('/') => {
+            crate::participants::view_by_slug(&state.db, org, slug, Some(user.user.id))
+                .await
+                .ok()
+                .map(|v| v.event.name)
+        }
+        _ => None,
+    };
+    let label = event_name.map_or_else(|| "Go back".to_owned(), |name| format!("Back to {name}"));
+    Some(Back { href, label })
+}
+
+/// `path?next=…` when there is a way back.
+fn with_next(path: &str, back: Option<&Back>) -> String {
+    match back {
+        Some(b) => {
+            let next: String = url::form_urlencoded::byte_serialize(b.href.as_bytes()).collect();
+            format!("{path}?next={next}")
+        }
+        None => path.to_owned(),
+    }
 }
 
 fn parse_id(raw: &str) -> Result<Uuid, PageError> {
@@ -89,15 +139,26 @@ fn refusal(portal: &Portal, e: ServiceError) -> Response {
     refusal_page(&portal.shell, e, Some(("/integrations", "Back to your channels")))
 }
 
-/// The path to go back to after an action: the referring channel page or the list.
+/// The path to go back to after an action: the referring channel page (with its way back,
+/// `?next=`) or the list.
 fn back(headers: &HeaderMap, id: Uuid) -> String {
     let detail = format!("/integrations/{id}");
     headers
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
         .and_then(|r| url::Url::parse(r).ok())
-        .map(|u| u.path().to_owned())
-        .filter(|p| *p == detail || p == "/integrations")
+        .filter(|u| u.path() == detail || u.path() == "/integrations")
+        .map(|u| {
+            let next = u.query_pairs().find(|(k, _)| k == "next").map(|(_, v)| v.into_owned());
+            let path = u.path().to_owned();
+            match next {
+                Some(n) if path == detail && super::safe_location(&n) == n => {
+                    let n: String = url::form_urlencoded::byte_serialize(n.as_bytes()).collect();
+                    format!("{path}?next={n}")
+                }
+                _ => path,
+            }
+        })
         .unwrap_or(detail)
 }
 
@@ -136,14 +197,8 @@ async fn list_markup(
             DefaultsForm { reminder: reminder.join(", "), urgent: urgent.join(", ") }
         }
     };
-    let page = ListPage {
-        log_only: log_only(state),
-        may_add: user.verified(),
-        channels: &views,
-        known_tags: &known,
-        defaults,
-        code_error,
-    };
+    let page =
+        ListPage { may_add: user.verified(), channels: &views, known_tags: &known, defaults, code_error };
     Ok(pages::list(&portal.shell, &page, &errors.0))
 }
 
@@ -212,26 +267,42 @@ fn blank_rows(n: usize) -> Vec<UrlInput> {
     vec![UrlInput::default(); n.clamp(1, MAX_URLS)]
 }
 
-async fn new_page(State(state): State<AppState>, RequireUser(user): RequireUser, portal: Portal) -> Response {
+async fn new_page(
+    State(state): State<AppState>,
+    RequireUser(user): RequireUser,
+    portal: Portal,
+    Query(q): Query<NextQuery>,
+) -> Response {
     if let Err(e) = rules::check_may_add(&user.user) {
         return refusal(&portal, e);
     }
+    let back = back_to(&state, &user, q.next.as_deref()).await;
     html(
         StatusCode::OK,
-        pages::new_paste(&portal.shell, "", &blank_rows(BLANK_ROWS), &service_links(), log_only(&state), &[]),
+        pages::new_paste(
+            &portal.shell,
+            "",
+            &blank_rows(BLANK_ROWS),
+            &service_links(),
+            &[],
+            Back::as_return(back.as_ref()),
+        ),
     )
 }
 
-/// The paste form as submitted: name, rows of (URL, tags), and whether a row was asked for.
+/// The paste form as submitted: name, rows of (URL, tags), whether a row was asked for, and
+/// the way back.
 struct PasteForm {
     name: String,
     rows: Vec<UrlInput>,
     add_row: bool,
+    next: Option<String>,
 }
 
 impl PasteForm {
     fn read(fields: Vec<(String, String)>) -> Self {
         let mut name = String::new();
+        let mut next = None;
         let mut add_row = false;
         let mut rows: Vec<UrlInput> = Vec::new();
         for (k, v) in fields {
@@ -245,6 +316,8 @@ impl PasteForm {
             };
             if k == "name" {
                 name = v;
+            } else if k == "next" {
+                next = Some(v);
             } else if k == "add_row" {
                 add_row = true;
             } else if let Some(i) = k.strip_prefix("url_").and_then(|i| i.parse::<usize>().ok()) {
@@ -257,7 +330,7 @@ impl PasteForm {
                 rows[i].tags = v;
             }
         }
-        Self { name, rows, add_row }
+        Self { name, rows, add_row, next }
     }
 
     /// The filled-in rows as entries, with the form row each came from.
@@ -297,13 +370,15 @@ fn errors_to_rows(errors: FieldErrors, rows: &[usize]) -> FieldErrors {
     )
 }
 
-/// After a channel was saved: to its page, saying what happened to the push and the code.
-fn saved_redirect(state: &AppState, saved: &rules::Saved) -> Response {
+/// After a channel was saved: to its page (keeping the way back), saying what happened to the
+/// push and the code.
+fn saved_redirect(state: &AppState, saved: &rules::Saved, back: Option<&Back>) -> Response {
     let kind = match (&saved.pushed, &saved.code) {
         (rules::Pushed::Later(_), _) => FlashKind::Warning,
         (_, d) => flash_kind(d),
     };
-    flash::redirect(state, &format!("/integrations/{}", saved.integration.id), kind, &saved.describe())
+    let to = with_next(&format!("/integrations/{}", saved.integration.id), back);
+    flash::redirect(state, &to, kind, &saved.describe())
 }
 
 async fn create_pasted(
@@ -313,6 +388,7 @@ async fn create_pasted(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let mut form = PasteForm::read(fields);
+    let back = back_to(&state, &user, form.next.as_deref()).await;
     let render = |form: &PasteForm, status: StatusCode, errors: &FieldErrors| {
         private_html(
             status,
@@ -321,8 +397,8 @@ async fn create_pasted(
                 &form.name,
                 &form.rows,
                 &service_links(),
-                log_only(&state),
                 &errors.0,
+                Back::as_return(back.as_ref()),
             ),
         )
     };
@@ -334,7 +410,7 @@ async fn create_pasted(
     }
     let (entries, rows) = form.entries();
     match channels(&state).create(&user.user, &form.name, &entries).await {
-        Ok(saved) => Ok(saved_redirect(&state, &saved)),
+        Ok(saved) => Ok(saved_redirect(&state, &saved, back.as_ref())),
         Err(ServiceError::Invalid(errors)) => {
             if form.rows.is_empty() {
                 form.rows = blank_rows(BLANK_ROWS);
@@ -373,15 +449,25 @@ async fn guided_page(
     RequireUser(user): RequireUser,
     portal: Portal,
     Path(slug): Path<String>,
+    Query(q): Query<NextQuery>,
 ) -> Result<Response, PageError> {
     let service = Service::from_slug(&slug).ok_or(PageError::NotFound)?;
     if let Err(e) = rules::check_may_add(&user.user) {
         return Ok(refusal(&portal, e));
     }
     let fields = guided_fields(service, &HashMap::new());
+    let back = back_to(&state, &user, q.next.as_deref()).await;
     Ok(html(
         StatusCode::OK,
-        pages::new_guided(&portal.shell, &link(service), "", "", &fields, log_only(&state), &[]),
+        pages::new_guided(
+            &portal.shell,
+            &link(service),
+            "",
+            "",
+            &fields,
+            &[],
+            Back::as_return(back.as_ref()),
+        ),
     ))
 }
 
@@ -398,6 +484,7 @@ async fn create_guided(
     }
     let name = values.get("name").cloned().unwrap_or_default();
     let tags = values.get("tags").cloned().unwrap_or_default();
+    let back = back_to(&state, &user, values.get("next").map(String::as_str)).await;
     let render = |errors: &FieldErrors| {
         private_html(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -407,8 +494,8 @@ async fn create_guided(
                 &name,
                 &tags,
                 &guided_fields(service, &values),
-                log_only(&state),
                 &errors.0,
+                Back::as_return(back.as_ref()),
             ),
         )
     };
@@ -424,7 +511,7 @@ async fn create_guided(
     };
     let entry = EntryInput { url, tags: split_tags(&tags) };
     match channels(&state).create(&user.user, &name, &[entry]).await {
-        Ok(saved) => Ok(saved_redirect(&state, &saved)),
+        Ok(saved) => Ok(saved_redirect(&state, &saved, back.as_ref())),
         Err(ServiceError::Invalid(errors)) => {
             let first = service.fields().first().map_or("name", |f| f.name);
             let errors = FieldErrors(
@@ -454,12 +541,14 @@ async fn detail_page(
     RequireUser(user): RequireUser,
     portal: Portal,
     Path(id): Path<String>,
+    Query(q): Query<NextQuery>,
 ) -> Result<Response, PageError> {
     let id = parse_id(&id)?;
     let integration = channels(&state).get(&user.user, id).await.map_err(channel_to_page)?;
+    let back = back_to(&state, &user, q.next.as_deref()).await;
     Ok(html(
         StatusCode::OK,
-        pages::detail(&portal.shell, &view(&state, &integration), log_only(&state), None),
+        pages::detail(&portal.shell, &view(&state, &integration), None, Back::as_return(back.as_ref())),
     ))
 }
 
@@ -467,6 +556,8 @@ async fn detail_page(
 struct CodeInput {
     #[serde(default)]
     code: String,
+    #[serde(default)]
+    next: Option<String>,
 }
 
 async fn confirm(
@@ -477,10 +568,12 @@ async fn confirm(
     Form(input): Form<CodeInput>,
 ) -> Result<Response, PageError> {
     let id = parse_id(&id)?;
+    let back = back_to(&state, &user, input.next.as_deref()).await;
     match channels(&state).confirm(&user.user, id, &input.code).await {
+        // Back where they came from (an event's page), or to the channel.
         Ok(i) => Ok(flash::redirect(
             &state,
-            &format!("/integrations/{id}"),
+            &back.as_ref().map_or_else(|| format!("/integrations/{id}"), |b| b.href.clone()),
             FlashKind::Success,
             &format!("“{}” is confirmed and active: Herald sends your notifications through it.", i.name),
         )),
@@ -489,7 +582,12 @@ async fn confirm(
             let message = errors.0.first().map(|(_, m)| m.clone()).unwrap_or_default();
             Ok(html(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                pages::detail(&portal.shell, &view(&state, &integration), log_only(&state), Some(&message)),
+                pages::detail(
+                    &portal.shell,
+                    &view(&state, &integration),
+                    Some(&message),
+                    Back::as_return(back.as_ref()),
+                ),
             ))
         }
         Err(e) => Ok(refusal(&portal, e)),
@@ -657,7 +755,7 @@ async fn replace_urls(
     }
     let (entries, rows) = form.entries();
     match channels(&state).replace_urls(&user.user, id, &entries).await {
-        Ok(saved) => Ok(saved_redirect(&state, &saved)),
+        Ok(saved) => Ok(saved_redirect(&state, &saved, None)),
         Err(ServiceError::Invalid(errors)) => {
             if form.rows.is_empty() {
                 form.rows = blank_rows(2);

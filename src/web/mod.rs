@@ -73,6 +73,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(integrations::router())
         .merge(api::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), framed_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), flash::carry))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::protect))
         // Static files need neither cookies nor CSRF checks.
@@ -192,9 +193,54 @@ async fn not_found() -> Response {
     error_response(StatusCode::NOT_FOUND)
 }
 
-/// A full error page in the layout for `status`.
-pub(crate) fn error_response(status: StatusCode) -> Response {
-    let (title, message) = match status {
+/// Marks a response made by [`error_response`]: a status page without the visitor's frame.
+#[derive(Debug, Clone, Copy)]
+struct BareErrorPage(StatusCode);
+
+/// A "not found" or "not allowed" page keeps the visitor's frame (their name, organizations,
+/// sign-out form) when they are signed in: [`error_response`] cannot know who asks, so the
+/// page is rendered again here with the [`portal::Portal`] of the request.
+async fn framed_errors(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use axum::extract::FromRequestParts;
+    let (parts, body) = req.into_parts();
+    let (headers, extensions, uri) = (parts.headers.clone(), parts.extensions.clone(), parts.uri.clone());
+    let response = next.run(axum::extract::Request::from_parts(parts, body)).await;
+    let Some(BareErrorPage(status)) = response.extensions().get::<BareErrorPage>().copied() else {
+        return response;
+    };
+    if !matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN)
+        || cookies::get(&headers, cookies::SESSION, state.web.secure_cookies()).is_none()
+    {
+        return response;
+    }
+    let mut again = Request::new(());
+    *again.headers_mut() = headers;
+    *again.extensions_mut() = extensions;
+    *again.uri_mut() = uri;
+    let (mut parts, ()) = again.into_parts();
+    match portal::Portal::from_request_parts(&mut parts, &state).await {
+        Ok(portal) if portal.user.is_some() => {
+            let (title, message) = error_words(status);
+            let page = herald_templates::pages::error_page_in(&portal.shell, status.as_u16(), title, message);
+            let mut framed = (status, Html(page.into_string())).into_response();
+            for (name, value) in response.headers() {
+                if *name != axum::http::header::CONTENT_LENGTH {
+                    framed.headers_mut().insert(name.clone(), value.clone());
+                }
+            }
+            framed
+        }
+        _ => response,
+    }
+}
+
+/// The title and sentence of the error page for `status`.
+fn error_words(status: StatusCode) -> (&'static str, &'static str) {
+    match status {
         StatusCode::NOT_FOUND => (
             "Page not found",
             "There is nothing at this address. It may have moved, or the link may be mistyped.",
@@ -207,9 +253,17 @@ pub(crate) fn error_response(status: StatusCode) -> Response {
             "Something went wrong",
             "Herald hit an unexpected problem. It has been logged; please try again in a moment.",
         ),
-    };
-    (status, Html(herald_templates::error_page(status.as_u16(), title, message).into_string()))
-        .into_response()
+    }
+}
+
+/// A full error page in the layout for `status`.
+pub(crate) fn error_response(status: StatusCode) -> Response {
+    let (title, message) = error_words(status);
+    let mut response =
+        (status, Html(herald_templates::error_page(status.as_u16(), title, message).into_string()))
+            .into_response();
+    response.extensions_mut().insert(BareErrorPage(status));
+    response
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/orgs/{slug}/events/{id}/participants", get(add_page).post(add))
         .route("/orgs/{slug}/events/{id}/participants/{participant}/role", post(set_role))
-        .route("/orgs/{slug}/events/{id}/participants/{participant}/remove", post(remove))
+        .route("/orgs/{slug}/events/{id}/participants/{participant}/remove", get(remove_page).post(remove))
         .route(
             "/orgs/{slug}/events/{id}/participants/import",
             get(import_page).post(import).layer(DefaultBodyLimit::max(2 * MAX_IMPORT_BYTES)),
@@ -274,6 +274,32 @@ async fn set_role(State(state): State<AppState>, e: OrgEvent, Form(input): Form<
     }
 }
 
+/// Asks before removing: "Remove Ada from Rust night? They stop getting its notices." The
+/// page's button posts to [`remove`] (which also works on its own, without this page).
+async fn remove_page(State(state): State<AppState>, e: OrgEvent) -> Response {
+    let Some(id) = e.item else { return PageError::NotFound.into_response() };
+    if let Some(r) = e.forbid() {
+        return r;
+    }
+    let name = match state.db.participant_row(id).await {
+        Ok(Some(r)) if r.event_id == e.view.event.id => r.name().to_owned(),
+        Ok(_) => return PageError::NotFound.into_response(),
+        Err(err) => return PageError::from(err).into_response(),
+    };
+    let event = &e.view.event.name;
+    html(
+        StatusCode::OK,
+        herald_templates::orgs::confirm(
+            &e.portal.shell,
+            &format!("Remove {name} from {event}?"),
+            "They stop getting its notices. You can add them again later.",
+            &format!("{}/{id}/remove", e.base()),
+            &format!("Remove {name}"),
+            &format!("{}#participants", e.event_href()),
+        ),
+    )
+}
+
 async fn remove(State(state): State<AppState>, e: OrgEvent) -> Response {
     let Some(id) = e.item else { return PageError::NotFound.into_response() };
     if let Some(r) = e.forbid() {
@@ -457,9 +483,11 @@ pub(super) async fn rsvp_view(
     view: &EventView,
     page_path: &str,
 ) -> Result<RsvpView, PageError> {
+    let back: String = url::form_urlencoded::byte_serialize(format!("{page_path}#rsvp").as_bytes()).collect();
     let mut v = RsvpView {
         action: format!("{page_path}/rsvp"),
         leave_action: format!("{page_path}/leave"),
+        add_channel: format!("/integrations/new?next={back}"),
         ..Default::default()
     };
     let Some(user) = &portal.user else {
@@ -510,6 +538,16 @@ pub(super) async fn rsvp_view(
             ChannelOption { id: i.id.to_string(), name: i.name, checked, tags }
         })
         .collect();
+    v.reminder = super::public::reminder_note(state, portal, view, chrono::Utc::now()).await?;
+    // Someone who may answer and has not: the one sentence says what answering does.
+    if v.reminder.is_none()
+        && view.participant.is_none()
+        && !v.verify_first
+        && v.closed.is_none()
+        && event.status == EventStatus::Published
+    {
+        v.reminder = Some(herald_templates::events::ReminderNote::AnswerFirst);
+    }
     Ok(v)
 }
 
@@ -616,23 +654,74 @@ fn refusal(state: &AppState, page: &str, e: ServiceError) -> Response {
     }
 }
 
+/// With htmx: the RSVP card again, saying how the answer went (the page is not reloaded).
+async fn rsvp_card(
+    state: &AppState,
+    portal: &Portal,
+    org: &str,
+    slug: &str,
+    kind: FlashKind,
+    message: &str,
+) -> Response {
+    let user = portal.user.as_ref().map(|u| u.user.id);
+    let view = match participants::view_by_slug(&state.db, org, slug, user).await {
+        Ok(v) => v,
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    let page = page_of(&view.org.slug, &view.event.slug);
+    match rsvp_view(state, portal, &view, &page).await {
+        Ok(mut v) => {
+            v.message = Some((kind, message.to_owned()));
+            (
+                StatusCode::OK,
+                [(header::VARY, "HX-Request"), (header::CACHE_CONTROL, "no-store")],
+                Html(pages::rsvp_section(&portal.shell, &v).into_string()),
+            )
+                .into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
 async fn rsvp(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    portal: Portal,
+    headers: HeaderMap,
     Path((org, slug)): Path<(String, String)>,
     Form(input): Form<Vec<(String, String)>>,
 ) -> Response {
     let page = page_of(&org, &slug);
-    let Some(user) = user else { return sign_in_first(&page) };
+    let Some(user) = portal.user.clone() else { return sign_in_first(&page) };
     let view = match participants::view_by_slug(&state.db, &org, &slug, Some(user.user.id)).await {
         Ok(v) => v,
         Err(e) => return refusal(&state, &page, e),
     };
-    let page = page_of(&view.org.slug, &view.event.slug);
+    let (org, slug) = (view.org.slug.clone(), view.event.slug.clone());
+    let page = page_of(&org, &slug);
+    let htmx = headers.contains_key("hx-request");
+    // Without JavaScript: back to the page with a message; with htmx: the card, in place.
+    let answer_with = async |kind: FlashKind, message: &str| {
+        if htmx {
+            rsvp_card(&state, &portal, &org, &slug, kind, message).await
+        } else {
+            flash::redirect(&state, &format!("{page}#rsvp"), kind, message)
+        }
+    };
+    // What to say about a refusal in the card; `Err` for what is no answer to give there.
+    let refused = |e: ServiceError| match e {
+        ServiceError::NotFound | ServiceError::Internal(_) => Err(e),
+        ServiceError::Invalid(fields) => {
+            Ok(fields.0.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(" "))
+        }
+        ServiceError::Forbidden(why)
+        | ServiceError::Conflict(why)
+        | ServiceError::TooMany(why)
+        | ServiceError::Unavailable(why) => Ok(why),
+    };
     let get = |k: &str| input.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
     let answer = match participants::parse_rsvp(get("rsvp").unwrap_or("")) {
         Ok(a) => a,
-        Err(m) => return flash::redirect(&state, &format!("{page}#rsvp"), FlashKind::Error, &m),
+        Err(m) => return answer_with(FlashKind::Error, &m).await,
     };
     let channels = if get("channels_shown").is_some() {
         let raw: Vec<(String, Vec<String>)> = input
@@ -646,7 +735,12 @@ async fn rsvp(
             .collect();
         match participants::check_channels(&state.db, user.user.id, "channels", &raw).await {
             Ok(c) => Some(c),
-            Err(e) => return refusal(&state, &page, e),
+            Err(e) => {
+                return match refused(e) {
+                    Ok(why) => answer_with(FlashKind::Error, &why).await,
+                    Err(e) => refusal(&state, &page, e),
+                };
+            }
         }
     } else {
         None
@@ -654,14 +748,13 @@ async fn rsvp(
     match participants::rsvp(&state, &view, &user.user, answer, channels).await {
         Ok((p, joined)) => {
             let what = if joined { "You joined the event" } else { "Your answer is saved" };
-            flash::redirect(
-                &state,
-                &format!("{page}#rsvp"),
-                FlashKind::Success,
-                &format!("{what}: {}.", rsvp_label(p.rsvp)),
-            )
+            let words = pages::answer_words(&p.rsvp.to_string());
+            answer_with(FlashKind::Success, &format!("{what}: {words}.")).await
         }
-        Err(e) => refusal(&state, &page, e),
+        Err(e) => match refused(e) {
+            Ok(why) => answer_with(FlashKind::Error, &why).await,
+            Err(e) => refusal(&state, &page, e),
+        },
     }
 }
 

@@ -57,6 +57,9 @@ impl FromRequestParts<AppState> for Portal {
             flashes,
             orgs,
             current_org: None,
+            // Only operators can act on it (a confirmed address in HERALD_ADMIN_EMAILS).
+            log_only_notice: state.apprise.is_none()
+                && user.as_ref().is_some_and(|u| u.verified() && state.web.is_admin(&u.user.email)),
         };
         Ok(Self { user, shell })
     }

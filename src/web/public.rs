@@ -151,10 +151,6 @@ async fn event_page(
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    let reminders = match reminder_note(&state, &portal, &view, Utc::now()).await {
-        Ok(n) => n,
-        Err(e) => return e.into_response(),
-    };
     let viewer = viewer_of(&portal, event);
     let in_event_zone = viewer.in_zone(event.timezone);
     let about = crate::calendar::plain_text(&event.description);
@@ -224,7 +220,6 @@ async fn event_page(
         outlook_href,
         cancelled: event.status == EventStatus::Cancelled,
         rsvp: Some(rsvp),
-        reminders,
         sent,
     };
     Html(pages::public_event(&portal.shell, &view).into_string()).into_response()
@@ -266,7 +261,7 @@ async fn cover(
 /// channels they chose for the event, or all of theirs when they chose none; only enabled and
 /// confirmed ones). Nothing for visitors who are not participants, who declined, or when the
 /// event is cancelled or over.
-async fn reminder_note(
+pub(super) async fn reminder_note(
     state: &AppState,
     portal: &Portal,
     view: &EventView,

@@ -69,8 +69,6 @@ pub struct DeliveryView {
     pub ledger: Vec<LedgerRow>,
     /// Counts per status.
     pub counts: LedgerCounts,
-    /// Log-only mode: nothing is sent.
-    pub log_only: bool,
 }
 
 /// The fragment: scheduled notices and the ledger.
@@ -98,11 +96,6 @@ pub fn fragment(v: &DeliveryView) -> Markup {
             }
             section.card aria-labelledby="ledger-heading" {
                 h2 #ledger-heading { "Deliveries" }
-                @if v.log_only {
-                    div.flash.flash-warning role="status" { div.flash-body { p {
-                        "Log-only mode: HERALD_APPRISE_URL is not set, so notices are written to the log and recorded as skipped."
-                    } } }
-                }
                 @if v.ledger.is_empty() {
                     p.muted { "Nothing sent yet. Each reminder, change notice and cancellation appears here per participant and channel." }
                 } @else {

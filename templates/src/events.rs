@@ -522,10 +522,8 @@ pub struct PublicEvent {
     pub outlook_href: String,
     /// Cancelled.
     pub cancelled: bool,
-    /// The visitor's answer and the RSVP form.
+    /// The visitor's answer, what reminders they will get, and the answer buttons.
     pub rsvp: Option<crate::participants::RsvpView>,
-    /// What reminders the signed-in participant will get (nothing for others).
-    pub reminders: Option<ReminderNote>,
     /// What Herald sent the signed-in participant about this event (nothing for others).
     pub sent: Option<Vec<SentToYou>>,
 }
@@ -597,11 +595,11 @@ pub enum ReminderNote {
     AnswerFirst,
 }
 
-/// The participant's reminder card.
-fn reminder_note(note: &ReminderNote) -> Markup {
+/// The sentence above the answer buttons: when and through what the participant will be
+/// reminded. `add_channel` is where "add one" goes (with the way back to the event).
+pub fn reminder_note(note: &ReminderNote, add_channel: &str) -> Markup {
     html! {
-        section.card #reminders aria-labelledby="reminders-heading" {
-            h2 #reminders-heading { "Your reminders" }
+        section #reminders aria-label="Your reminders" {
             @match note {
                 ReminderNote::Scheduled { times, zone, channels } => {
                     p #reminder-line {
@@ -617,7 +615,7 @@ fn reminder_note(note: &ReminderNote) -> Markup {
                     @if channels.is_empty() {
                         div.flash.flash-warning #reminder-no-channel role="status" { div.flash-body { p {
                             "You have no confirmed channel for this event — "
-                            a href="/integrations" { "add one" }
+                            a href=(add_channel) { "add one" }
                             " so they reach you."
                         } } }
                     }
@@ -680,7 +678,6 @@ pub fn public_event(shell: &Shell, e: &PublicEvent) -> Markup {
                     a.button.button-secondary href=(e.outlook_href) target="_blank" rel="noopener noreferrer" { "Outlook" }
                 }
             }
-            @if let Some(n) = &e.reminders { (reminder_note(n)) }
             @if let Some(rows) = &e.sent { (sent_to_you(rows)) }
             @if let Some(r) = &e.rsvp { (crate::participants::rsvp_section(shell, r)) }
             @if !e.description_html.is_empty() {

@@ -60,8 +60,6 @@ pub struct DefaultsForm {
 /// Everything `/integrations` shows.
 #[derive(Debug, Clone)]
 pub struct ListPage<'a> {
-    /// No Apprise API is configured: nothing is sent.
-    pub log_only: bool,
     /// Whether the user may add channels (verified address).
     pub may_add: bool,
     /// The user's channels.
@@ -95,13 +93,44 @@ fn tag_list(tags: &[String]) -> Markup {
     }
 }
 
-fn log_only_notice() -> Markup {
-    flash(
-        FlashKind::Warning,
-        "Herald runs in log-only mode: no Apprise API is configured (HERALD_APPRISE_URL), so nothing is \
-         sent through these channels. Confirmation codes and notifications are written to Herald's log \
-         instead. Ask your operator to set up the Apprise API.",
-    )
+/// Where someone who came to set up a channel goes back to: (path, "Back to Rust night").
+pub type Return<'a> = Option<(&'a str, &'a str)>;
+
+/// The hidden `next` field that carries the way back through a form.
+fn next_field(back: Return<'_>) -> Markup {
+    html! { @if let Some((href, _)) = back { input type="hidden" name="next" value=(href); } }
+}
+
+/// `path` with `?next=…` when there is a way back.
+fn with_next(path: &str, back: Return<'_>) -> String {
+    match back {
+        Some((href, _)) => {
+            let next: String = url_encode(href);
+            format!("{path}?next={next}")
+        }
+        None => path.to_owned(),
+    }
+}
+
+/// Percent-encodes everything but unreserved characters and `/`.
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The link back to the page that sent someone here.
+fn back_link(back: Return<'_>) -> Markup {
+    html! {
+        @if let Some((href, label)) = back {
+            p.return-link { a.button.button-secondary href=(href) { (label) } }
+        }
+    }
 }
 
 /// The URLs of a channel, redacted, with their tags.
@@ -119,7 +148,7 @@ fn url_list(channel: &Channel) -> Markup {
 }
 
 /// The code form of a channel awaiting confirmation; `error` when the last code was rejected.
-fn confirm_forms(shell: &Shell, channel: &Channel, error: Option<&str>) -> Markup {
+fn confirm_forms(shell: &Shell, channel: &Channel, error: Option<&str>, back: Return<'_>) -> Markup {
     let id = &channel.id;
     let input_id = format!("f-code-{id}");
     let error_id = format!("{input_id}-error");
@@ -129,11 +158,12 @@ fn confirm_forms(shell: &Shell, channel: &Channel, error: Option<&str>) -> Marku
         div.confirm-box {
             form.code-form method="post" action={ "/integrations/" (id) "/confirm" } {
                 (csrf_field(&shell.csrf))
+                (next_field(back))
                 div.field {
                     @if urls > 1 {
                         label for=(input_id) { "Confirmation codes" span.visually-hidden { " for " (channel.name) } }
                         p.help id=(help_id) {
-                            "Each of this channel's " (urls) " URLs received its own 6-digit code. "
+                            "Each of this channel's " (urls) " addresses received its own 6-digit code. "
                             "Enter all " (urls) ", separated by spaces, in any order."
                         }
                     } @else {
@@ -163,12 +193,13 @@ fn channel_card(
     code_error: Option<&str>,
     h2: bool,
     link_name: bool,
+    back: Return<'_>,
 ) -> Markup {
     let id = &channel.id;
     let heading_id = format!("channel-{id}");
     let title = html! {
         @if link_name { a href={ "/integrations/" (id) } { (channel.name) } }
-        @else if h2 { "Status and URLs" }
+        @else if h2 { "Status and addresses" }
         @else { (channel.name) }
     };
     html! {
@@ -182,7 +213,7 @@ fn channel_card(
             }
             (url_list(channel))
             @if !channel.confirmed {
-                (confirm_forms(shell, channel, code_error))
+                (confirm_forms(shell, channel, code_error, back))
             }
             div.actions.integration-actions {
                 @if channel.confirmed {
@@ -216,18 +247,19 @@ fn channel_card(
     }
 }
 
+/// The plain-words heading of the channel pages.
+pub const CHANNELS_HEADING: &str = "Where should we remind you?";
+
 /// `/integrations`: the channels, the default tags and how to add one.
 pub fn list(shell: &Shell, page: &ListPage<'_>, errors: &Errors) -> Markup {
     layout(
-        &Page::new("Notification channels").shell(shell),
+        &Page::new("Your channels").shell(shell),
         html! {
-            h1 { "Notification channels" }
+            h1 { (CHANNELS_HEADING) }
             p.lead-text {
-                "Channels are where Herald sends your reminders and event changes: email, ntfy, Telegram, "
-                "Discord, Slack and 100+ other services through Apprise. Give each URL tags, like "
-                code { "email" } " or " code { "phone" } ", to choose what goes where."
+                "Herald sends your reminders and event changes to your channels: your email, your phone "
+                "(ntfy), Telegram, Discord, Slack, Gotify or a webhook. Add as many as you like."
             }
-            @if page.log_only { (log_only_notice()) }
             @if page.may_add {
                 div.actions.page-actions { a.button href="/integrations/new" { "Add a channel" } }
             } @else {
@@ -244,13 +276,18 @@ pub fn list(shell: &Shell, page: &ListPage<'_>, errors: &Errors) -> Markup {
                 } @else {
                     div.integration-list {
                         @for c in page.channels {
-                            (channel_card(shell, c, page.code_error.filter(|(id, _)| *id == c.id).map(|(_, m)| m), false, true))
+                            (channel_card(shell, c, page.code_error.filter(|(id, _)| *id == c.id).map(|(_, m)| m), false, true, None))
                         }
                     }
                 }
             }
-            section.card aria-labelledby="defaults-heading" {
+            details.card.advanced open[!errors.is_empty()] {
+                summary { "Advanced: tags" }
                 h2 #defaults-heading { "Default tags" }
+                p {
+                    "Give each address of a channel tags, like " code { "email" } " or " code { "phone" }
+                    ", to choose what goes where. "
+                }
                 p {
                     "When you join an event, Herald sends reminders to the URLs with the first tags and urgent "
                     "changes (cancellations, a new time or place) to the URLs with the second. You can still "
@@ -277,8 +314,9 @@ pub fn list(shell: &Shell, page: &ListPage<'_>, errors: &Errors) -> Markup {
     )
 }
 
-/// `/integrations/{id}`: one channel.
-pub fn detail(shell: &Shell, channel: &Channel, log_only: bool, code_error: Option<&str>) -> Markup {
+/// `/integrations/{id}`: one channel; `back` when someone came to set it up from elsewhere
+/// (an event's page).
+pub fn detail(shell: &Shell, channel: &Channel, code_error: Option<&str>, back: Return<'_>) -> Markup {
     layout(
         &Page::new(&channel.name).shell(shell),
         html! {
@@ -287,8 +325,11 @@ pub fn detail(shell: &Shell, channel: &Channel, log_only: bool, code_error: Opti
             @if let Some(e) = code_error {
                 (error_summary(&[(format!("code-{}", channel.id), e.to_owned())]))
             }
-            @if log_only { (log_only_notice()) }
-            (channel_card(shell, channel, code_error, true, false))
+            @if channel.confirmed { (back_link(back)) }
+            (channel_card(shell, channel, code_error, true, false, back))
+            @if !channel.confirmed && back.is_some() {
+                p.muted.small { "Once the channel is confirmed, Herald takes you back." }
+            }
         },
     )
 }
@@ -313,7 +354,8 @@ pub struct ServiceLink {
     pub summary: &'static str,
 }
 
-/// The URL rows of the paste and edit forms. Field names are `url_{i}` and `tags_{i}`.
+/// The URL rows of the paste and edit forms (under "Advanced"). Field names are `url_{i}` and
+/// `tags_{i}`. The Apprise wiki is only linked: nothing is loaded from it.
 fn url_rows(rows: &[UrlInput], errors: &Errors) -> Markup {
     html! {
         fieldset.url-rows {
@@ -321,7 +363,7 @@ fn url_rows(rows: &[UrlInput], errors: &Errors) -> Markup {
             p.help #urls-help {
                 "One URL per row, like " code { "ntfys://ntfy.sh/my-topic" } " or "
                 code { "mailtos://user:password@smtp.example.org?to=me@example.org" } ". "
-                a href="https://github.com/caronc/apprise/wiki" { "The Apprise wiki" }
+                a href="https://github.com/caronc/apprise/wiki" rel="noopener noreferrer" { "The Apprise wiki" }
                 " lists every service. Leave rows you do not need empty."
             }
             @if let Some(e) = error_for(errors, "urls") { p.error-text #f-urls { (e) } }
@@ -343,35 +385,37 @@ fn url_rows(rows: &[UrlInput], errors: &Errors) -> Markup {
     }
 }
 
-/// `/integrations/new`: paste URLs with tags, or pick a guided form.
+/// `/integrations/new`: pick a service, or (Advanced) paste Apprise URLs with tags.
 pub fn new_paste(
     shell: &Shell,
     name: &str,
     rows: &[UrlInput],
     services: &[ServiceLink],
-    log_only: bool,
     errors: &Errors,
+    back: Return<'_>,
 ) -> Markup {
+    let typed = !errors.is_empty() || !name.is_empty() || rows.iter().any(|r| !r.url.is_empty());
     layout(
         &Page::new("Add a channel").shell(shell),
         html! {
-            p.small { a href="/integrations" { "← All channels" } }
+            p.small { a href=(back.map_or("/integrations", |(h, _)| h)) {
+                "← " (back.map_or("All channels", |(_, l)| l)) } }
             h1 { "Add a channel" }
-            @if log_only { (log_only_notice()) }
             section aria-labelledby="guided-heading" {
-                h2 #guided-heading { "Pick a service" }
-                p { "Herald builds the URL for you from a few fields." }
+                h2 #guided-heading { (CHANNELS_HEADING) }
+                p { "Herald asks for a few details, then sends a 6-digit code there to check it reaches you." }
                 ul.service-list {
                     @for s in services {
                         li {
-                            a href={ "/integrations/new/" (s.slug) } { strong { (s.label) } }
+                            a href=(with_next(&format!("/integrations/new/{}", s.slug), back)) { strong { (s.label) } }
                             span.muted.small { " — " (s.summary) }
                         }
                     }
                 }
             }
-            section.card aria-labelledby="paste-heading" {
-                h2 #paste-heading { "Or paste Apprise URLs" }
+            details.card.advanced open[typed] {
+                summary { "Advanced: paste Apprise URLs" }
+                h2 #paste-heading { "Paste Apprise URLs" }
                 p {
                     "Once saved, Herald keeps the URLs encrypted and only ever shows them with their passwords "
                     "and tokens hidden. It then sends a 6-digit code through the channel: enter it to activate the channel."
@@ -379,6 +423,7 @@ pub fn new_paste(
                 (error_summary(errors))
                 form method="post" action="/integrations" novalidate {
                     (csrf_field(&shell.csrf))
+                    (next_field(back))
                     (field(&Field::new("name", "Name", "text").value(name).autocomplete("off")
                         .help("So you recognise it, like “My phone” or “Work email”.")
                         .error(error_for(errors, "name"))))
@@ -414,22 +459,22 @@ pub fn new_guided(
     name: &str,
     tags: &str,
     fields: &[GuidedField],
-    log_only: bool,
     errors: &Errors,
+    back: Return<'_>,
 ) -> Markup {
     let title = format!("Add a {} channel", service.label);
     layout(
         &Page::new(&title).shell(shell),
         html! {
-            p.small { a href="/integrations/new" { "← Other services" } }
+            p.small { a href=(with_next("/integrations/new", back)) { "← Other services" } }
             h1 { (title) }
-            @if log_only { (log_only_notice()) }
             p { (service.summary) }
             section.card aria-labelledby="guided-form-heading" {
                 h2 #guided-form-heading { "Details" }
                 (error_summary(errors))
                 form method="post" action={ "/integrations/new/" (service.slug) } novalidate {
                     (csrf_field(&shell.csrf))
+                    (next_field(back))
                     (field(&Field::new("name", "Name", "text").value(name).autocomplete("off")
                         .help("So you recognise it, like “My phone”.")
                         .error(error_for(errors, "name"))))
@@ -442,9 +487,12 @@ pub fn new_guided(
                         };
                         (field(&input))
                     }
-                    (field(&Field::new("tags", "Tags", "text").optional().value(tags).autocomplete("off")
-                        .help("Separated by commas, like email or phone, urgent. Your default tags decide which tags get reminders.")
-                        .error(error_for(errors, "tags"))))
+                    details.advanced open[!tags.is_empty() || error_for(errors, "tags").is_some()] {
+                        summary { "Advanced: tags" }
+                        (field(&Field::new("tags", "Tags", "text").optional().value(tags).autocomplete("off")
+                            .help("Separated by commas, like email or phone, urgent. Your default tags decide which tags get reminders.")
+                            .error(error_for(errors, "tags"))))
+                    }
                     div.actions { button.button type="submit" { "Save and send the code" } }
                 }
             }
@@ -471,9 +519,11 @@ pub fn edit(shell: &Shell, channel: &Channel, name: &str, rows: &[UrlInput], err
                 }
             }
             section.card aria-labelledby="urls-heading" {
-                h2 #urls-heading { "URLs" }
-                p { "The channel's URLs now, with their secrets hidden:" }
+                h2 #urls-heading { "Addresses" }
+                p { "Where this channel sends now, with the secrets hidden:" }
                 (url_list(channel))
+              details.advanced open[!errors.is_empty() || rows.iter().any(|r| !r.url.is_empty())] {
+                summary { "Advanced: replace the Apprise URLs" }
                 p {
                     "To change them, enter all the URLs again (Herald never shows their secrets). The channel "
                     "then receives a new code and stays inactive until you enter it."
@@ -483,6 +533,7 @@ pub fn edit(shell: &Shell, channel: &Channel, name: &str, rows: &[UrlInput], err
                     (url_rows(rows, errors))
                     div.actions { button.button type="submit" { "Replace the URLs and send a code" } }
                 }
+              }
             }
         },
     )
@@ -498,7 +549,7 @@ pub fn confirm_delete(shell: &Shell, channel: &Channel) -> Markup {
             h1 { "Delete “" (channel.name) "”?" }
             section.card.danger-zone aria-labelledby="delete-heading" {
                 h2 #delete-heading { "This cannot be undone" }
-                p { "Herald stops sending through these URLs and removes them from the Apprise API:" }
+                p { "Herald stops sending to these addresses:" }
                 (url_list(channel))
                 form method="post" action={ "/integrations/" (channel.id) "/delete" } {
                     (csrf_field(&shell.csrf))
@@ -539,7 +590,6 @@ mod tests {
         let channels = vec![channel(Status::Awaiting, false)];
         let tags = vec!["phone".to_owned()];
         let page = ListPage {
-            log_only: true,
             may_add: true,
             channels: &channels,
             known_tags: &tags,
@@ -554,21 +604,18 @@ mod tests {
         assert!(!html.contains("/integrations/c1/test"), "no test before confirmation");
         assert!(html.contains("That is not the code we sent."));
         assert!(html.contains(r#"aria-invalid="true""#));
-        assert!(html.contains("log-only mode"));
         assert!(html.contains(r#"value="phone""#));
         let active = vec![channel(Status::Active, true)];
-        let page = ListPage { channels: &active, log_only: false, code_error: None, ..page };
+        let page = ListPage { channels: &active, code_error: None, ..page };
         let html = list(&Shell::default(), &page, &[]).into_string();
         assert!(html.contains(r#"action="/integrations/c1/test""#));
         assert!(!html.contains("/integrations/c1/confirm"));
-        assert!(!html.contains("log-only mode"));
         assert!(html.contains(r#"value="false""#), "offers to disable");
     }
 
     #[test]
     fn unverified_users_are_told_why_they_cannot_add() {
         let page = ListPage {
-            log_only: false,
             may_add: false,
             channels: &[],
             known_tags: &[],
@@ -603,7 +650,7 @@ mod tests {
         ];
         let errors = vec![("chat_id".to_owned(), "Bad chat.".to_owned())];
         let html =
-            new_guided(&Shell::default(), &service, "Me", "phone", &fields, false, &errors).into_string();
+            new_guided(&Shell::default(), &service, "Me", "phone", &fields, &errors, None).into_string();
         assert!(!html.contains("1:secret"));
         assert!(html.contains(r#"value="-100""#));
         assert!(html.contains(r##"href="#f-chat_id""##));

@@ -42,6 +42,8 @@ pub struct Shell {
     pub orgs: Vec<ShellOrg>,
     /// Slug of the organization being viewed, if any.
     pub current_org: Option<String>,
+    /// Show the log-only notice (no Apprise API): set for operators only, shown once per page.
+    pub log_only_notice: bool,
 }
 
 /// The signed-in user as the frame shows them.
@@ -133,6 +135,7 @@ pub fn layout(page: &Page<'_>, main: Markup) -> Markup {
                             @if shell.user.as_ref().is_some_and(|u| !u.verified) {
                                 (unverified_banner(&shell.csrf))
                             }
+                            @if shell.log_only_notice { (log_only_notice()) }
                             @for (kind, message) in &shell.flashes { (flash(*kind, message)) }
                         }
                         (main)
@@ -216,6 +219,19 @@ fn nav_items(shell: Option<&Shell>) -> Markup {
     }
 }
 
+/// For operators only: Herald runs without an Apprise API, so nothing is sent.
+fn log_only_notice() -> Markup {
+    html! {
+        div.flash.flash-warning #log-only-notice role="status" {
+            div.flash-body { p {
+                strong { "Log-only mode. " }
+                "HERALD_APPRISE_URL is not set, so Herald sends nothing: confirmation codes and notices "
+                "are written to its log and recorded as skipped. Only operators see this notice."
+            } }
+        }
+    }
+}
+
 fn unverified_banner(csrf: &str) -> Markup {
     html! {
         div.flash.flash-warning role="status" {
@@ -267,6 +283,15 @@ mod tests {
         assert!(html.contains(r#"<nav class="site-nav" id="site-nav" aria-label="Main">"#));
         assert!(html.contains("<p>Hello</p>"));
         assert!(html.contains(DEFAULT_DESCRIPTION));
+    }
+
+    #[test]
+    fn the_log_only_notice_is_shown_once_when_asked() {
+        let shell = Shell { log_only_notice: true, ..Shell::default() };
+        let html = layout(&Page::new("Events").shell(&shell), html! {}).into_string();
+        assert_eq!(html.matches("Log-only mode").count(), 1);
+        let html = layout(&Page::new("Events").shell(&Shell::default()), html! {}).into_string();
+        assert!(!html.contains("Log-only mode"));
     }
 
     #[test]

@@ -230,8 +230,17 @@ fn status_card(status: &HomeStatus) -> Markup {
 /// `title` and `message` are shown to the visitor as they are (escaped): pass words for people,
 /// never internal error details.
 pub fn error_page(status: u16, title: &str, message: &str) -> Markup {
+    error_layout(&Page::new(title), status, title, message)
+}
+
+/// The same error page inside the signed-in visitor's frame (their name, organizations, CSRF).
+pub fn error_page_in(shell: &Shell, status: u16, title: &str, message: &str) -> Markup {
+    error_layout(&Page::new(title).shell(shell), status, title, message)
+}
+
+fn error_layout(page: &Page<'_>, status: u16, title: &str, message: &str) -> Markup {
     layout(
-        &Page::new(title),
+        page,
         html! {
             section.error-page aria-labelledby="error-heading" {
                 (bell_icon())

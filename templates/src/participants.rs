@@ -16,8 +16,13 @@ pub const ROLES: &[(&str, &str)] = &[
     ("organizer", "Organizer"),
 ];
 
-/// The answers a participant can give: (value, label).
-pub const ANSWERS: &[(&str, &str)] = &[("going", "Going"), ("maybe", "Maybe"), ("declined", "Not going")];
+/// The answers a participant can give: (value, label). Each is a button of the RSVP card.
+pub const ANSWERS: &[(&str, &str)] = &[("going", "Going"), ("maybe", "Maybe"), ("declined", "Can't go")];
+
+/// An answer in the words of its button ("Can't go"); "No answer yet" for anything else.
+pub fn answer_words(value: &str) -> &'static str {
+    ANSWERS.iter().find(|(v, _)| *v == value).map_or("No answer yet", |(_, label)| label)
+}
 
 fn role_select(id: &str, selected: &str) -> Markup {
     html! {
@@ -112,9 +117,9 @@ pub fn section(shell: &Shell, s: &ParticipantsSection) -> Markup {
                                         }
                                     }
                                     td {
-                                        form.inline method="post" action={ (s.base) "/" (r.id) "/remove" } {
-                                            (csrf_field(&shell.csrf))
-                                            button.button.button-secondary.button-quiet-danger type="submit" { "Remove" span.visually-hidden { " " (r.name) } }
+                                        // A page that asks first; it posts the removal.
+                                        a.button.button-secondary.button-quiet-danger href={ (s.base) "/" (r.id) "/remove" } {
+                                            "Remove" span.visually-hidden { " " (r.name) }
                                         }
                                     }
                                 }
@@ -354,14 +359,24 @@ pub struct RsvpView {
     pub invited_as: Option<String>,
     /// Anonymous visitors may answer without an account: where that form goes.
     pub guest_action: Option<String>,
+    /// What will happen: when and through what they will be reminded (signed-in visitors).
+    pub reminder: Option<crate::events::ReminderNote>,
+    /// Where adding a channel starts, with the way back to this event.
+    pub add_channel: String,
+    /// The outcome of the answer just given (when htmx swaps the card in place).
+    pub message: Option<(crate::FlashKind, String)>,
 }
 
-/// The RSVP card of `/o/{org}/e/{event}`.
+/// The RSVP card of `/o/{org}/e/{event}`: one tap on Going, Maybe or Can't go answers (htmx
+/// swaps the card in place; without JavaScript the form posts and the page comes back).
 pub fn rsvp_section(shell: &Shell, v: &RsvpView) -> Markup {
     let current = v.current.as_ref().map_or("", |c| c.rsvp.as_str());
     html! {
         section.card #rsvp aria-labelledby="rsvp-heading" {
             h2 #rsvp-heading { "Your answer" }
+            @if let Some((kind, message)) = &v.message {
+                (crate::components::flash(*kind, message))
+            }
             @if let Some(action) = &v.guest_action {
                 form.guest-answer method="post" action=(action) {
                     (csrf_field(&shell.csrf))
@@ -399,14 +414,8 @@ pub fn rsvp_section(shell: &Shell, v: &RsvpView) -> Markup {
                 p #rsvp-invited { "You are invited to this event as " (role) ". Answer below to take part; "
                     "nothing is sent to you about it until you do." }
             }
-            @if let Some(c) = &v.current {
-                dl.facts {
-                    dt { "RSVP" } dd #rsvp-current { (c.rsvp_label) }
-                    dt { "Role" } dd { (c.role) }
-                    dt { "Reminders through" } dd {
-                        @if c.channels.is_empty() { "All your confirmed channels (none chosen for this event)" } @else { (c.channels.join(", ")) }
-                    }
-                }
+            @if let Some(note) = &v.reminder {
+                (crate::events::reminder_note(note, &v.add_channel))
             }
             @if v.verify_first {
                 p { "Verify your email address to answer: open the link we mailed you, or send it again from "
@@ -414,38 +423,61 @@ pub fn rsvp_section(shell: &Shell, v: &RsvpView) -> Markup {
             }
             @if let Some(why) = &v.closed {
                 p.muted { (why) }
-            }
-            @if v.sign_in_href.is_none() && !v.verify_first && v.closed.is_none() {
-                form method="post" action=(v.action) {
-                    (csrf_field(&shell.csrf))
-                    fieldset {
-                        legend { "Are you going?" }
-                        @for (value, label) in ANSWERS {
-                            div.field { label {
-                                input type="radio" name="rsvp" value=(value) required checked[*value == current];
-                                " " (label)
-                            } }
-                        }
-                    }
-                    input type="hidden" name="channels_shown" value="1";
-                    fieldset {
-                        legend { "Reminders for this event go to" }
-                        @if v.channels.is_empty() {
-                            p.muted { "You have no active notification channel yet. "
-                                a href="/integrations" { "Add one" } " to get reminders." }
-                        }
-                        @for c in &v.channels {
-                            div.field {
-                                label { input type="checkbox" name="channel" value=(c.id) checked[c.checked]; " " (c.name) }
-                                label.small for={ "tags-" (c.id) } { "Tags for " (c.name) " (empty: every address of the channel)" }
-                                input id={ "tags-" (c.id) } type="text" name={ "tags_" (c.id) } value=(c.tags) autocomplete="off";
-                            }
-                        }
-                    }
-                    div.actions { button.button type="submit" { @if v.current.is_some() { "Save my answer" } @else { "RSVP" } } }
+                @if let Some(c) = &v.current {
+                    p { "Your answer: " strong #rsvp-current { (answer_words(&c.rsvp)) } }
                 }
             }
-            @if v.current.is_some() {
+            @if v.sign_in_href.is_none() && !v.verify_first && v.closed.is_none() {
+                form.rsvp-form method="post" action=(v.action) hx-post=(v.action) hx-target="#rsvp" hx-swap="outerHTML" {
+                    (csrf_field(&shell.csrf))
+                    p #rsvp-question {
+                        @if let Some(c) = &v.current {
+                            "Your answer: " strong #rsvp-current { (answer_words(&c.rsvp)) } ". "
+                            span.muted { "Tap another to change it." }
+                        } @else {
+                            "Are you going? One tap answers."
+                        }
+                    }
+                    div.rsvp-buttons role="group" aria-labelledby="rsvp-question" {
+                        @for (value, label) in ANSWERS {
+                            button.button.rsvp-choice type="submit" name="rsvp" value=(value)
+                                aria-pressed=(if *value == current { "true" } else { "false" }) { (label) }
+                        }
+                    }
+                    details.rsvp-channels {
+                        summary { "Choose how you're told" }
+                        input type="hidden" name="channels_shown" value="1";
+                        fieldset {
+                            legend { "Reminders for this event go to" }
+                            @if v.channels.is_empty() {
+                                p.muted { "You have no active notification channel yet. "
+                                    a href=(v.add_channel) { "Add one" } " to get reminders." }
+                            }
+                            @for c in &v.channels {
+                                div.field {
+                                    label { input type="checkbox" name="channel" value=(c.id) checked[c.checked]; " " (c.name) }
+                                    label.small for={ "tags-" (c.id) } { "Tags for " (c.name) " (empty: every address of the channel)" }
+                                    input id={ "tags-" (c.id) } type="text" name={ "tags_" (c.id) } value=(c.tags) autocomplete="off";
+                                }
+                            }
+                            @if !v.channels.is_empty() {
+                                p.small { a href=(v.add_channel) { "Add another channel" } }
+                            }
+                        }
+                        p.muted.small { "Your choice is saved with your next answer." }
+                        div.actions { button.button.button-secondary type="submit" name="rsvp" value=(if current.is_empty() || current == "pending" { "going" } else { current }) {
+                            @if v.current.is_some() { "Save my answer and channels" } @else { "Going, with these channels" }
+                        } }
+                    }
+                }
+            }
+            @if let Some(c) = &v.current {
+                dl.facts {
+                    dt { "Role" } dd { (c.role) }
+                    dt { "Reminders through" } dd {
+                        @if c.channels.is_empty() { "All your confirmed channels (none chosen for this event)" } @else { (c.channels.join(", ")) }
+                    }
+                }
                 form method="post" action=(v.leave_action) {
                     (csrf_field(&shell.csrf))
                     button.button.button-secondary type="submit" { "Leave this event" }

@@ -353,11 +353,15 @@ async fn a_second_user_rsvps_from_the_public_page_and_the_organizer_sees_it() {
     bea.wait_for_path(&public_path).await;
     bea.wait_for_flash("Your email address is confirmed").await;
 
-    // Verified, she answers "going".
-    bea.field("Going").await.click().await.unwrap();
-    bea.click_button("RSVP").await;
+    // Verified, she answers "going": one tap, and the card changes in place.
+    bea.click_button("Going").await;
     bea.wait_for_flash("You joined the event: Going.").await;
     assert_eq!(bea.text("#rsvp-current").await, "Going");
+    let pressed = bea
+        .js("return [...document.querySelectorAll('#rsvp button[aria-pressed=\"true\"]')].map(b => b.innerText.trim())")
+        .await;
+    assert_eq!(pressed, serde_json::json!(["Going"]), "the answer she gave is shown pressed");
+    assert_eq!(bea.path().await, public_path, "answered without leaving the page");
     bea.screenshots("event-public-rsvp").await;
 
     // Ada's event page lists her, going.

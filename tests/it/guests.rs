@@ -53,7 +53,7 @@ async fn a_guest_answers_with_an_address_and_gets_reminders_by_email(backend: Ba
     assert_eq!(r.status(), 303);
     let (_, html) = gia.page(&location(&r)).await;
     assert!(html.contains("You&#39;re in: Going") || html.contains("You're in: Going"), "{html}");
-    assert!(html.contains("<dd id=\"rsvp-current\">Going</dd>"), "step 3, done: {html}");
+    assert!(html.contains("id=\"rsvp-current\">Going<"), "step 3, done: {html}");
     let user = app.db.db.user_by_email("gia@example.org").await.unwrap().expect("her account");
     assert!(user.verified_at.is_some() && user.password_hash.is_none());
     let p = app.db.db.participant_of(ev, user.id).await.unwrap().expect("she takes part");

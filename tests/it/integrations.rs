@@ -29,6 +29,10 @@ both_backends!(
     unverified_users_cannot_add_channels,
     resync_pushes_every_config_again,
     an_account_has_at_most_twenty_channels,
+    channels_in_plain_words,
+    an_unknown_service_is_refused_saying_what_is_accepted,
+    setting_up_a_channel_from_an_event_comes_back_to_it,
+    the_log_only_notice_is_for_operators_only,
 );
 
 // Secrets in the URLs below: none of them may ever show up outside the Apprise API.
@@ -62,7 +66,7 @@ async fn user_id(app: &TestApp, email: &str) -> Uuid {
 /// The id in `/integrations/{id}`.
 fn id_in(path: &str) -> Uuid {
     let rest = path.strip_prefix("/integrations/").unwrap_or_else(|| panic!("not a channel path: {path}"));
-    Uuid::parse_str(rest.split('/').next().unwrap()).unwrap()
+    Uuid::parse_str(rest.split(['/', '?']).next().unwrap()).unwrap()
 }
 
 /// The config key of a channel, read from the database.
@@ -1086,11 +1090,11 @@ async fn log_only_mode_sends_nothing_and_logs_the_code(backend: Backend) {
     let r = ada.post("/signin", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
     assert_eq!(r.status(), 303);
 
+    // Ada is no operator: the pages say nothing about the mode (the outcome of what she does
+    // still says where the code went).
     let (status, page) = ada.page("/integrations").await;
     assert_eq!(status, 200);
-    assert!(page.contains("log-only mode") && page.contains("nothing is"), "{page}");
-    let (_, page) = ada.page("/integrations/new").await;
-    assert!(page.contains("log-only mode"));
+    assert!(!page.to_lowercase().contains("log-only"), "{page}");
 
     let r = ada.post("/integrations", &[("name", "Phone"), ("url_0", PHONE_URL), ("tags_0", "phone")]).await;
     let path = location(&r);
@@ -1218,10 +1222,11 @@ async fn a_channel_in_a_real_browser() {
     ada.fill("Email", "ada@example.org").await;
     ada.fill("Password", PASSWORD).await;
     ada.click_button("Sign in").await;
+    // Signing in lands on the home page.
     ada.wait_for_path("/").await;
 
     ada.click_link("Channels").await;
-    ada.wait_for_heading("Notification channels").await;
+    ada.wait_for_heading("Where should we remind you?").await;
     ada.wait_for_text("Email — ada@example.org").await;
     ada.screenshots("integrations-email-only").await;
     ada.click_link("Add a channel").await;
@@ -1231,6 +1236,8 @@ async fn a_channel_in_a_real_browser() {
     ada.wait_for_heading("Add a ntfy channel").await;
     ada.fill("Name", "My phone").await;
     ada.fill("Topic", "ada-browser-topic").await;
+    // Tags are folded under "Advanced".
+    ada.js("document.querySelector('details.advanced > summary').click(); return null").await;
     ada.fill("Tags", "phone, urgent").await;
     ada.click_button("Save and send the code").await;
     ada.wait_for_flash("We sent a 6-digit code").await;
@@ -1262,7 +1269,7 @@ async fn a_channel_in_a_real_browser() {
     assert!(tests.iter().any(|d| d.title == "Herald test message"), "the test reached the channel");
 
     ada.click_link("← All channels").await;
-    ada.wait_for_heading("Notification channels").await;
+    ada.wait_for_heading("Where should we remind you?").await;
     ada.wait_for_text("Active").await;
     ada.screenshots("integrations").await;
     drop(driver);
@@ -1292,5 +1299,209 @@ async fn an_account_has_at_most_twenty_channels(backend: Backend) {
     let (status, problem) = create(99).await;
     assert_eq!(status, 409, "{problem}");
     assert!(problem["detail"].as_str().unwrap().contains("the most an account can have"), "{problem}");
+    app.stop().await;
+}
+
+/// `html` without its "Advanced" sections (`<details class="… advanced">…</details>`).
+fn outside_advanced(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(at) = rest.find("<details class=\"") {
+        let tag_end = at + rest[at..].find('>').unwrap_or(0);
+        if !rest[at..tag_end].contains("advanced") {
+            out.push_str(&rest[..=tag_end]);
+            rest = &rest[tag_end + 1..];
+            continue;
+        }
+        out.push_str(&rest[..at]);
+        let end = rest[at..].find("</details>").map_or(rest.len(), |e| at + e + "</details>".len());
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The channel pages ask "Where should we remind you?" and name services; "Apprise URL" (and
+/// tags) appear only under "Advanced", for people who paste URLs themselves.
+async fn channels_in_plain_words(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let ada = app.signed_up("ada@example.org", "Ada", true).await;
+    for path in ["/integrations", "/integrations/new", "/integrations/new/ntfy"] {
+        let (status, page) = ada.page(path).await;
+        assert_eq!(status, 200, "{path}");
+        let plain = outside_advanced(&page);
+        assert!(!plain.contains("Apprise URL"), "{path}: {plain}");
+        assert!(
+            !plain.contains("Tags for URL") && !plain.contains("name=\"tags"),
+            "{path}: tags are advanced"
+        );
+        if path != "/integrations/new/ntfy" {
+            assert!(page.contains("Where should we remind you?"), "{path}");
+        }
+    }
+    let (_, page) = ada.page("/integrations/new").await;
+    for service in ["ntfy", "Telegram", "Discord", "Slack", "Gotify"] {
+        assert!(outside_advanced(&page).contains(&format!("<strong>{service}</strong>")), "{service}");
+    }
+    // The technical way is still there, folded.
+    assert!(page.contains("<summary>Advanced: paste Apprise URLs</summary>"), "{page}");
+    assert!(page.contains("href=\"https://github.com/caronc/apprise/wiki\""), "{page}");
+    assert!(page.contains("name=\"url_0\""));
+    let (_, page) = ada.page("/integrations").await;
+    assert!(page.contains("<summary>Advanced: tags</summary>"), "{page}");
+    app.stop().await;
+}
+
+/// A service Herald does not send through is refused with the list of what it accepts.
+async fn an_unknown_service_is_refused_saying_what_is_accepted(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let ada = app.signed_up("ada@example.org", "Ada", true).await;
+    let r =
+        ada.post("/integrations", &[("name", "Fax"), ("url_0", "fax://0123456789"), ("tags_0", "")]).await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    let message = "Herald does not send through “fax://”. It accepts ntfy, Telegram, Discord, Slack, Gotify, \
+                   email (mailto) and webhooks (json/xml/form).";
+    assert!(page.contains(message), "{page}");
+    assert!(page.contains("<details class=\"card advanced\" open>"), "the form is open again: {page}");
+    app.stop().await;
+}
+
+/// From an event's page, "add one" leads through adding and confirming a channel and back to
+/// the event; a way back to another site is ignored.
+async fn setting_up_a_channel_from_an_event_comes_back_to_it(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (olga, org) = crate::orgs::owner_of(&app, "olga@example.org", "Olga", "Rust Paris").await;
+    let r = olga
+        .post(
+            &format!("/orgs/{}/events", org.slug),
+            &[
+                ("name", "Rust night"),
+                ("start", "2030-06-01T18:30"),
+                ("end", "2030-06-01T20:00"),
+                ("timezone", "Europe/Paris"),
+                ("location", "Room 1"),
+                ("visibility", "public"),
+                ("remind_1d", "on"),
+                ("notify_reminders", "on"),
+                ("status", "published"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let ev = Uuid::parse_str(location(&r).rsplit('/').next().unwrap()).unwrap();
+    let slug = app.db.db.event(ev).await.unwrap().unwrap().slug;
+    let public = format!("/o/rust-paris/e/{slug}");
+    let ada = app.signed_up("ada@example.org", "Ada", true).await;
+    let ada_id = user_id(&app, "ada@example.org").await;
+
+    // The RSVP card links to adding a channel, with the way back.
+    let (_, page) = ada.page(&public).await;
+    let next: String = url::form_urlencoded::byte_serialize(format!("{public}#rsvp").as_bytes()).collect();
+    let add = format!("/integrations/new?next={next}");
+    assert!(page.contains(&format!("href=\"{add}\"")), "{page}");
+    let (_, page) = ada.page(&add).await;
+    assert!(page.contains("Back to Rust night"), "{page}");
+    assert!(
+        page.contains(&format!("href=\"/integrations/new/ntfy?next={}\"", next.replace("%2F", "/"))),
+        "{page}"
+    );
+    let (_, page) = ada.page(&format!("/integrations/new/ntfy?next={next}")).await;
+    assert!(page.contains(&format!("name=\"next\" value=\"{public}#rsvp\"")), "{page}");
+
+    // Saved through the guided form: the channel's page keeps the way back.
+    let r = ada
+        .post(
+            "/integrations/new/ntfy",
+            &[
+                ("name", "My phone"),
+                ("server", "ntfy.example.org"),
+                ("topic", "ada-next-topic"),
+                ("next", &format!("{public}#rsvp")),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+    let path = location(&r);
+    assert!(path.ends_with(&format!("?next={next}")), "{path}");
+    let id = id_in(&path);
+    let (_, page) = ada.page(&path).await;
+    assert!(
+        page.contains(&format!("name=\"next\" value=\"{public}#rsvp\"")),
+        "the code form carries it: {page}"
+    );
+    assert!(page.contains("Once the channel is confirmed, Herald takes you back."), "{page}");
+
+    // Confirmed: back to the event, where the channel is offered.
+    let key = key_of(&app, ada_id, id).await;
+    let code = last_code(&app, &key, "ntfys://ntfy.example.org/ada-next-topic");
+    let r = ada
+        .post(&format!("/integrations/{id}/confirm"), &[("code", &code), ("next", &format!("{public}#rsvp"))])
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), format!("{public}#rsvp"));
+    let (_, page) = ada.page(&public).await;
+    assert!(page.contains("“My phone” is confirmed and active"), "{page}");
+    assert!(page.contains(&format!("name=\"channel\" value=\"{id}\"")), "{page}");
+    // The channel's page offers the way back by name once confirmed.
+    let (_, page) = ada.page(&path).await;
+    assert!(page.contains(&format!("href=\"{public}#rsvp\">Back to Rust night</a>")), "{page}");
+
+    // Another site as the way back is ignored, everywhere.
+    for evil in ["https://evil.example/x", "//evil.example/x", "/\\evil.example"] {
+        let q: String = url::form_urlencoded::byte_serialize(evil.as_bytes()).collect();
+        let (status, page) = ada.page(&format!("/integrations/new?next={q}")).await;
+        assert_eq!(status, 200);
+        assert!(!page.contains("evil.example") && !page.contains("name=\"next\""), "{evil}: {page}");
+        let (_, page) = ada.page(&format!("/integrations/{id}?next={q}")).await;
+        assert!(!page.contains("evil.example"), "{evil}");
+    }
+    let r = ada
+        .post(
+            "/integrations/new/ntfy",
+            &[
+                ("name", "Pager"),
+                ("server", "ntfy.example.org"),
+                ("topic", "ada-pager"),
+                ("next", "https://evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let path = location(&r);
+    assert!(!path.contains("next") && !path.contains("evil"), "{path}");
+    let id = id_in(&path);
+    let code = last_code(&app, &key_of(&app, ada_id, id).await, "ntfys://ntfy.example.org/ada-pager");
+    let r = ada
+        .post(&format!("/integrations/{id}/confirm"), &[("code", &code), ("next", "https://evil.example/")])
+        .await;
+    assert_eq!(location(&r), format!("/integrations/{id}"), "not to another site");
+    app.stop().await;
+}
+
+/// In log-only mode, the notice is for operators (a confirmed address in HERALD_ADMIN_EMAILS),
+/// once per page; nobody else sees anything about it.
+async fn the_log_only_notice_is_for_operators_only(backend: Backend) {
+    let app = TestApp::start_log_only(backend).await;
+    let ops = app.signed_up(crate::support::OPERATOR, "Ops", false).await;
+    let ada = app.signed_up("ada@example.org", "Ada", false).await;
+    for who in [crate::support::OPERATOR, "ada@example.org"] {
+        let id = user_id(&app, who).await;
+        herald::accounts::mark_verified(&app.db.db, id).await.unwrap();
+    }
+    for path in ["/", "/integrations", "/integrations/new", "/account"] {
+        let (status, page) = ops.page(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(
+            page.matches("id=\"log-only-notice\"").count(),
+            1,
+            "{path}: once for the operator: {page}"
+        );
+        assert!(page.contains("Log-only mode."), "{path}");
+        let (_, page) = ada.page(path).await;
+        assert!(!page.to_lowercase().contains("log-only"), "{path}: nothing for others: {page}");
+        let (_, page) = app.visitor().page(path).await;
+        assert!(!page.to_lowercase().contains("log-only"), "{path}: nothing for visitors");
+    }
     app.stop().await;
 }

@@ -50,6 +50,7 @@ const PAGES: &[(&str, &str)] = &[
     ("GET", "/orgs/{slug}/events/{id}/participants/import"),
     ("POST", "/orgs/{slug}/events/{id}/participants/import"),
     ("GET", "/orgs/{slug}/events/{id}/participants/import/{import}"),
+    ("GET", "/orgs/{slug}/events/{id}/participants/{participant}/remove"),
     ("POST", "/orgs/{slug}/events/{id}/participants/{participant}/remove"),
     // The public pages of the (private) event and the RSVP actions: nothing for non-members.
     ("GET", "/o/{slug}/e/{event_slug}"),

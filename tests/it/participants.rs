@@ -25,6 +25,8 @@ both_backends!(
     events_hold_at_most_the_operators_number_of_participants,
     one_address_gets_a_bounded_number_of_invitations,
     the_organizer_sees_who_will_be_told,
+    one_tap_answers_on_the_public_page,
+    removing_a_participant_asks_first,
 );
 
 fn location(r: &reqwest::Response) -> String {
@@ -181,7 +183,7 @@ async fn organizers_add_invite_and_manage_participants(backend: Backend) {
     let linked = app.db.db.participant_of(id, carol_id).await.unwrap().expect("the invitation is hers now");
     assert_eq!(linked.id, carol_p.id);
     let (_, page) = carol.page(&public).await;
-    assert!(page.contains("<dd id=\"rsvp-current\">No answer yet</dd>"), "{page}");
+    assert!(page.contains("id=\"rsvp-current\">No answer yet<"), "{page}");
     let (_, page) = ada.page(&event_page).await;
     assert!(page.contains(">Carol<"), "the organizer sees her name now: {page}");
 
@@ -242,7 +244,7 @@ async fn rsvp_from_the_public_page_with_channels(backend: Backend) {
     );
     let (_, page) = dan.page(&public).await;
     assert!(page.contains("You joined the event: Going."), "{page}");
-    assert!(page.contains("<dd id=\"rsvp-current\">Going</dd>"), "{page}");
+    assert!(page.contains("id=\"rsvp-current\">Going<"), "{page}");
     assert!(page.contains("Mail (tags: email), Phone (tags: email)"), "{page}");
 
     // An explicit choice: only the phone, with the sms tag; another answer.
@@ -804,5 +806,151 @@ async fn the_organizer_sees_who_will_be_told(backend: Backend) {
     assert_eq!(of("carol@example.org")["unreachable_reason"], herald::participants::NOT_ANSWERED);
     assert_eq!(of("dan@example.org")["unreachable_reason"], herald::participants::NO_CHANNEL);
     assert_eq!(of("bob@example.org")["reachable"], false);
+    app.stop().await;
+}
+
+/// The RSVP card's buttons, as (value, pressed) in page order.
+fn answer_buttons(html: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find("class=\"button rsvp-choice\"") {
+        let tag_start = rest[..at].rfind('<').unwrap_or(0);
+        let tag_end = at + rest[at..].find('>').unwrap_or(0);
+        let tag = &rest[tag_start..tag_end];
+        let value = tag.split("value=\"").nth(1).and_then(|v| v.split('"').next()).unwrap_or_default();
+        out.push((value.to_owned(), tag.contains("aria-pressed=\"true\"")));
+        rest = &rest[tag_end..];
+    }
+    out
+}
+
+/// An answer posted the way htmx posts it (the button's name and value, `HX-Request`).
+async fn tap(v: &Visitor, public: &str, answer: &str) -> (u16, String) {
+    let csrf = v.csrf().await;
+    let r = v
+        .http
+        .post(format!("{}{public}/rsvp", v.base))
+        .header("HX-Request", "true")
+        .form(&[("_csrf", csrf.as_str()), ("channels_shown", "1"), ("rsvp", answer)])
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// Going, Maybe and Can't go are three buttons of one form: one tap answers; the answer given
+/// is shown pressed and in words, with the reminder sentence above; the channel choice waits
+/// folded under "Choose how you're told". With htmx the card comes back in place; without
+/// JavaScript the form posts and the page comes back.
+async fn one_tap_answers_on_the_public_page(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (ada, org) = owner_of(&app, "ada@example.org", "Ada", "Rust Paris").await;
+    let (id, public) = new_event(&app, &ada, &org, "Rust night", "public").await;
+    let dan = app.signed_up("dan@example.org", "Dan", true).await;
+    let dan_id = user_id(&app, "dan@example.org").await;
+    let phone = active_channel(&app.db.db, dan_id, "Phone").await;
+
+    let (_, page) = dan.page(&public).await;
+    assert_eq!(
+        answer_buttons(&page),
+        vec![("going".into(), false), ("maybe".into(), false), ("declined".into(), false)],
+        "{page}"
+    );
+    let page = page.replace("&#39;", "'");
+    for label in [">Going</button>", ">Maybe</button>", ">Can't go</button>"] {
+        assert!(page.contains(label), "{label}: {page}");
+    }
+    assert!(page.contains("Answer going or maybe to get reminders."), "what answering does: {page}");
+    assert!(!page.contains("type=\"radio\""), "no radio group for a signed-in visitor: {page}");
+    // The channel choice is folded away under the buttons, and still part of the form.
+    let details = page.find("<details class=\"rsvp-channels\">").expect("a folded channel choice");
+    assert!(page.find("rsvp-choice").unwrap() < details, "the buttons come first");
+    assert!(page[details..].contains("<summary>Choose how you're told</summary>"), "{page}");
+    assert!(page[details..].contains(&format!("name=\"channel\" value=\"{phone}\"")), "{page}");
+    assert!(page.contains("href=\"/integrations/new?next="), "adding a channel comes back here: {page}");
+
+    // Each button sets the answer; the card comes back with it pressed (htmx).
+    for (value, words, rsvp) in [
+        ("going", "Going", Rsvp::Going),
+        ("maybe", "Maybe", Rsvp::Maybe),
+        ("declined", "Can", Rsvp::Declined),
+    ] {
+        let (status, card) = tap(&dan, &public, value).await;
+        assert_eq!(status, 200, "{value}: {card}");
+        assert!(
+            card.trim_start().starts_with("<section class=\"card\" id=\"rsvp\""),
+            "only the card: {card}"
+        );
+        assert!(!card.contains("<html"), "{card}");
+        let pressed: Vec<String> =
+            answer_buttons(&card).into_iter().filter(|(_, p)| *p).map(|(v, _)| v).collect();
+        assert_eq!(pressed, vec![value.to_owned()], "{card}");
+        assert!(card.contains(&format!("id=\"rsvp-current\">{words}")), "in words too: {card}");
+        let p = app.db.db.participant_of(id, dan_id).await.unwrap().expect("Dan takes part");
+        assert_eq!(p.rsvp, rsvp);
+        if rsvp == Rsvp::Going {
+            assert!(card.contains("id=\"reminder-line\""), "the reminder sentence is above: {card}");
+            assert!(card.replace("&#39;", "'").contains("You'll be reminded at"), "{card}");
+            assert!(card.find("reminder-line").unwrap() < card.find("rsvp-choice").unwrap());
+        }
+    }
+
+    // Without JavaScript: the form posts, and the page comes back with the answer pressed.
+    let r = dan.post(&format!("{public}/rsvp"), &[("rsvp", "going"), ("channels_shown", "1")]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), format!("{public}#rsvp"));
+    let (_, page) = dan.page(&public).await;
+    assert!(page.contains("Your answer is saved: Going."), "{page}");
+    let pressed: Vec<String> =
+        answer_buttons(&page).into_iter().filter(|(_, p)| *p).map(|(v, _)| v).collect();
+    assert_eq!(pressed, vec!["going".to_owned()]);
+    // A bad answer is refused in the card, and changes nothing.
+    let (status, card) = tap(&dan, &public, "perhaps").await;
+    assert_eq!(status, 200);
+    assert!(card.contains("flash-error"), "{card}");
+    assert_eq!(app.db.db.participant_of(id, dan_id).await.unwrap().unwrap().rsvp, Rsvp::Going);
+    app.stop().await;
+}
+
+/// "Remove" in the participants table opens a page that asks first; its button removes.
+async fn removing_a_participant_asks_first(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (ada, org) = owner_of(&app, "ada@example.org", "Ada", "Rust Paris").await;
+    let (id, public) = new_event(&app, &ada, &org, "Rust night", "public").await;
+    let bea = app.signed_up("bea@example.org", "Bea", true).await;
+    assert_eq!(bea.post(&format!("{public}/rsvp"), &[("rsvp", "going")]).await.status(), 303);
+    let bea_id = user_id(&app, "bea@example.org").await;
+    let p = app.db.db.participant_of(id, bea_id).await.unwrap().expect("Bea takes part");
+    let event_page = format!("/orgs/{}/events/{id}", org.slug);
+    let remove = format!("{event_page}/participants/{}/remove", p.id);
+
+    // The table links to the question; nothing is removed by looking.
+    let (_, page) = ada.page(&event_page).await;
+    assert!(
+        page.contains(&format!(
+            "<a class=\"button button-secondary button-quiet-danger\" href=\"{remove}\">"
+        )),
+        "{page}"
+    );
+    let (status, page) = ada.page(&remove).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Remove Bea from Rust night?"), "{page}");
+    assert!(page.contains("They stop getting its notices."), "{page}");
+    assert!(page.contains(&format!("action=\"{remove}\"")) && page.contains("name=\"_csrf\""), "{page}");
+    assert!(page.contains(&format!("href=\"{event_page}#participants\"")), "a way out: {page}");
+    assert!(app.db.db.participant_of(id, bea_id).await.unwrap().is_some(), "still there");
+
+    // Others cannot even see the question; without the CSRF token nothing happens.
+    assert_eq!(bea.get(&remove).await.status(), 404);
+    assert_eq!(ada.post_raw(&remove, &[("confirm", "yes")]).await.status(), 403);
+    assert!(app.db.db.participant_of(id, bea_id).await.unwrap().is_some());
+
+    // The page's button removes.
+    let r = ada.post(&remove, &[("confirm", "yes")]).await;
+    assert_eq!(r.status(), 303);
+    assert!(app.db.db.participant_of(id, bea_id).await.unwrap().is_none(), "removed");
+    let (_, page) = ada.page(&event_page).await;
+    assert!(page.contains("bea@example.org is no longer a participant."), "{page}");
+    assert_eq!(ada.get(&remove).await.status(), 404, "nobody left to remove");
     app.stop().await;
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::support::{Backend, TestApp};
 
-both_backends!(home_page_and_probes);
+both_backends!(home_page_and_probes, a_signed_in_404_keeps_the_signed_in_header);
 
 async fn home_page_and_probes(backend: Backend) {
     let app = TestApp::start(backend).await;
@@ -184,5 +184,32 @@ async fn slow_clients_are_disconnected() {
     assert_eq!(app.get("/healthz").await.status(), 200);
     let v = app.signed_up("ada@example.org", "Ada", true).await;
     assert_eq!(v.page("/account").await.0, 200);
+    app.stop().await;
+}
+
+/// A page that is not there keeps the signed-in visitor's header (their name, Sign out) and
+/// the CSRF token; visitors who are not signed in get the plain page.
+async fn a_signed_in_404_keeps_the_signed_in_header(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let ada = app.signed_up("ada@example.org", "Ada Lovelace", true).await;
+    // An address nothing answers, and one a handler refuses (no such organization).
+    for path in ["/no/such/page", "/o/no-such-org", "/orgs/no-such-org"] {
+        let (status, page) = ada.page(path).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(page.contains("Page not found"), "{path}: {page}");
+        assert!(
+            page.contains(r#"href="/account" title="ada@example.org">Ada Lovelace</a>"#),
+            "{path}: {page}"
+        );
+        assert!(page.contains("Sign out") && crate::support::csrf_in(&page).is_some(), "{path}");
+        if path.starts_with("/orgs/") {
+            continue; // Signed out, this one asks to sign in first.
+        }
+        let r = app.get(path).await;
+        assert_eq!(r.status(), 404);
+        let page = r.text().await.unwrap();
+        assert!(page.contains("Page not found") && !page.contains("Sign out"), "{path}: {page}");
+        assert!(page.contains(r#"href="/signin""#), "{path}");
+    }
     app.stop().await;
 }
