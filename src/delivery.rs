@@ -137,7 +137,7 @@ impl Deliverer {
             let opt_out = crate::participants::opt_out_path(&self.keys, recipient.participant_id);
             let base = self.public_url.as_str().trim_end_matches('/');
             let body = format!(
-                "{body}\n\n—\nStop messages about this event: {base}{opt_out}\nYour notification settings: {base}/integrations"
+                "{body}\n\n—\nYour answer, or stop messages about this event: {base}{opt_out}\nYour notification settings: {base}/integrations"
             );
             let mine = channels.remove(&recipient.participant_id).unwrap_or_default();
             let targets: Vec<Option<&RecipientChannel>> =

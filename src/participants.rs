@@ -422,6 +422,21 @@ pub async fn set_opted_out(svc: &Services, token: &str, stop: bool) -> Result<Op
     opt_out_target(svc, token).await
 }
 
+/// Changes the answer of the participant the token names (the link at the end of every message
+/// works for guests too, who have no account to sign in with). A cancelled or finished event
+/// keeps its answers.
+pub async fn answer_by_link(svc: &Services, token: &str, answer: Rsvp) -> Result<OptOut, ServiceError> {
+    let target = opt_out_target(svc, token).await?;
+    if target.event.status != EventStatus::Published || target.event.ends_at <= Utc::now() {
+        return Err(ServiceError::Conflict("This event no longer takes answers.".into()));
+    }
+    if target.participant.rsvp != answer {
+        svc.db.set_rsvp(target.participant.id, answer).await?;
+        tracing::info!(participant_id = %target.participant.id, answer = %answer, "answer changed from a message link");
+    }
+    opt_out_target(svc, token).await
+}
+
 // --- Guests ---
 
 /// How long the link confirming a guest's answer works.

@@ -2,7 +2,8 @@
 //! link is about and one button; POST stops the event's messages to that participant (also as
 //! an RFC 8058 `List-Unsubscribe=One-Click` request), `…/resume` starts them again. The signed
 //! token is the only authority needed (no session, no CSRF token: a mail client posts it), and
-//! the action only ever stops or restarts messages to the person the link was sent to.
+//! the action only ever stops or restarts messages to the person the link was sent to. The same
+//! page lets them change their answer (`…/answer`), so guests without an account manage it too.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -18,15 +19,24 @@ use crate::domain::ServiceError;
 use crate::participants::{self, OptOut};
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/optout/{token}", get(show).post(stop)).route("/optout/{token}/resume", post(resume))
+    Router::new()
+        .route("/optout/{token}", get(show).post(stop))
+        .route("/optout/{token}/resume", post(resume))
+        .route("/optout/{token}/answer", post(answer))
 }
 
 fn page(portal: &Portal, token: &str, target: &OptOut, done: Option<&str>) -> Response {
     let stopped = target.participant.opted_out_at.is_some();
-    html(
-        StatusCode::OK,
-        pages::opt_out(&portal.shell, &target.event.name, stopped, done, &format!("/optout/{token}")),
-    )
+    let open = target.event.status == crate::db::models::EventStatus::Published
+        && target.event.ends_at > chrono::Utc::now();
+    let view = pages::OptOutView {
+        event_name: &target.event.name,
+        stopped,
+        done,
+        action: &format!("/optout/{token}"),
+        answer: open.then(|| target.participant.rsvp.as_str()),
+    };
+    html(StatusCode::OK, pages::opt_out(&portal.shell, &view))
 }
 
 fn refused(portal: &Portal, e: ServiceError) -> Response {
@@ -44,6 +54,38 @@ async fn stop(State(state): State<AppState>, portal: Portal, Path(token): Path<S
     match participants::set_opted_out(&state, &token, true).await {
         Ok(target) => {
             page(&portal, &token, &target, Some("Done: Herald sends you no more messages about this event."))
+        }
+        Err(e) => refused(&portal, e),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct AnswerInput {
+    #[serde(default)]
+    rsvp: String,
+}
+
+async fn answer(
+    State(state): State<AppState>,
+    portal: Portal,
+    Path(token): Path<String>,
+    axum::Form(input): axum::Form<AnswerInput>,
+) -> Response {
+    let rsvp = match participants::parse_rsvp(&input.rsvp) {
+        Ok(r) => r,
+        Err(message) => {
+            let mut errors = crate::domain::FieldErrors::default();
+            errors.add("rsvp", message);
+            return refused(&portal, ServiceError::Invalid(errors));
+        }
+    };
+    match participants::answer_by_link(&state, &token, rsvp).await {
+        Ok(target) => {
+            let done = format!(
+                "Your answer is saved: {}.",
+                herald_templates::participants::answer_words(rsvp.as_str())
+            );
+            page(&portal, &token, &target, Some(&done))
         }
         Err(e) => refused(&portal, e),
     }

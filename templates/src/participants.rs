@@ -550,8 +550,28 @@ pub fn calendar_page(shell: &Shell, feed: Option<&FeedView>, new_url: Option<&st
 // --- Opting out of an event's messages ---
 
 /// The page an opt-out link opens: what it is about and one button (stop, or start again).
-pub fn opt_out(shell: &Shell, event_name: &str, stopped: bool, done: Option<&str>, action: &str) -> Markup {
-    let title = if stopped {
+/// What the page behind a message's link shows.
+#[derive(Debug, Clone)]
+pub struct OptOutView<'a> {
+    /// The event's name.
+    pub event_name: &'a str,
+    /// Whether the event's messages to this person are stopped.
+    pub stopped: bool,
+    /// What was just done, if anything.
+    pub done: Option<&'a str>,
+    /// The link's own path (`/optout/{token}`).
+    pub action: &'a str,
+    /// The person's current answer (`going`, `maybe`, `declined`, `pending`) while the event
+    /// takes answers; `None` once it is over or cancelled.
+    pub answer: Option<&'a str>,
+}
+
+/// `/optout/{token}`: the page every message links to. It stops or restarts that event's
+/// messages and changes the person's answer, with the link as the only key (guests have no
+/// account).
+pub fn opt_out(shell: &Shell, v: &OptOutView<'_>) -> Markup {
+    let (event_name, action) = (v.event_name, v.action);
+    let title = if v.stopped {
         format!("No more messages about {event_name}")
     } else {
         format!("Messages about {event_name}")
@@ -560,11 +580,24 @@ pub fn opt_out(shell: &Shell, event_name: &str, stopped: bool, done: Option<&str
         &Page::new(&title).shell(shell),
         html! {
             section.narrow.card aria-labelledby="optout-heading" {
-                @if let Some(done) = done {
+                @if let Some(done) = v.done {
                     (crate::components::flash(crate::components::FlashKind::Success, done))
                 }
                 h1 #optout-heading { (title) }
-                @if stopped {
+                @if let Some(current) = v.answer {
+                    h2 { "Your answer" }
+                    p #answer-current { (answer_words(current)) }
+                    form method="post" action={ (action) "/answer" } {
+                        div.rsvp-buttons {
+                            @for (value, label) in ANSWERS {
+                                button.button.rsvp-choice type="submit" name="rsvp" value=(value)
+                                    aria-pressed=(if *value == current { "true" } else { "false" }) { (label) }
+                            }
+                        }
+                    }
+                    h2 { "Messages" }
+                }
+                @if v.stopped {
                     p { "Herald sends you nothing more about " strong { (event_name) } ", on any channel. "
                         "Your other events are not affected." }
                     form method="post" action={ (action) "/resume" } {

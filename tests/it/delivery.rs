@@ -823,6 +823,30 @@ async fn one_click_opt_out_stops_that_event_for_that_person_only(backend: Backen
         .unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("no more messages about this event"));
+    // The same link changes her answer: guests have no account to sign in with.
+    assert!(page.contains(r#"id="answer-current">Going"#), "{page}");
+    let form = [("rsvp", "maybe")];
+    let r = app.http.post(app.url(&format!("{link}/answer"))).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("Your answer is saved: Maybe.")
+            && body.contains(r#"value="maybe" aria-pressed="true""#),
+        "{body}"
+    );
+    let ada_part = app.db.db.participant_of(ev, ada.id).await.unwrap().unwrap();
+    assert_eq!(ada_part.rsvp, Rsvp::Maybe);
+    let bad =
+        app.http.post(app.url(&format!("{link}/answer"))).form(&[("rsvp", "perhaps")]).send().await.unwrap();
+    assert_eq!(bad.status(), 422);
+    let forged = app
+        .http
+        .post(app.url("/optout/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/answer"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 404);
 
     // The second reminder reaches Bob, not Ada; her ledger row says why.
     eventually(Duration::from_secs(40), "the second reminder to Bob", || async {
