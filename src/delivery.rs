@@ -75,6 +75,30 @@ impl Deliverer {
         Ok(ok)
     }
 
+    /// For the built-in email channel, its URLs for one message: with the `List-Unsubscribe`
+    /// and `List-Unsubscribe-Post` headers (RFC 2369, RFC 8058) that point at `opt_out`, which
+    /// Apprise's mail plugin adds from `+Header=value` arguments. `None` for other channels
+    /// (checked once per batch and channel).
+    async fn email_urls(
+        &self,
+        integration_id: Uuid,
+        opt_out: &str,
+        cache: &mut HashMap<Uuid, Option<Vec<TaggedUrl>>>,
+    ) -> anyhow::Result<Option<Vec<TaggedUrl>>> {
+        if !cache.contains_key(&integration_id) {
+            let urls = match self.db.integration_by_id(integration_id).await? {
+                Some(i) if i.is_email() => Some(crate::integrations::tagged_urls(&self.keys, &i)?),
+                _ => None,
+            };
+            cache.insert(integration_id, urls);
+        }
+        Ok(cache.get(&integration_id).cloned().flatten().map(|urls| {
+            urls.into_iter()
+                .map(|u| TaggedUrl { url: with_unsubscribe(&u.url, opt_out), tags: u.tags })
+                .collect()
+        }))
+    }
+
     async fn plan(&self, event_id: Uuid) -> anyhow::Result<Option<EventPlan>> {
         let Some(event) = self.db.event(event_id).await? else {
             return Ok(None);
@@ -129,6 +153,7 @@ impl Deliverer {
         };
         let notice_key = request.notice.key();
         let mut reachable: HashMap<Uuid, bool> = HashMap::new();
+        let mut email_channels: HashMap<Uuid, Option<Vec<TaggedUrl>>> = HashMap::new();
         let mut items = Vec::new();
         for recipient in &recipients {
             let (title, body) = message.render(&event, recipient, link.as_deref());
@@ -171,6 +196,13 @@ impl Deliverer {
                             integration_id: c.integration_id,
                             key: k,
                             tag: tag_for(c, recipient, kind),
+                            direct: self
+                                .email_urls(
+                                    c.integration_id,
+                                    &format!("{base}{opt_out}"),
+                                    &mut email_channels,
+                                )
+                                .await?,
                         }),
                         Err(_) => None,
                     },
@@ -239,6 +271,18 @@ fn done_status(status: DeliveryStatus) -> Option<Status> {
         DeliveryStatus::Expired => Some(Status::Expired),
         DeliveryStatus::Skipped => Some(Status::Skipped),
     }
+}
+
+/// `url` (a mail URL) with the one-click unsubscribe headers for `opt_out` (an absolute URL).
+fn with_unsubscribe(url: &str, opt_out: &str) -> String {
+    let enc = |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!(
+        // `%2B` is the `+` that marks a header argument, escaped so no parser reads a space.
+        "{url}{sep}%2BList-Unsubscribe={}&%2BList-Unsubscribe-Post={}",
+        enc(&format!("<{opt_out}>")),
+        enc("List-Unsubscribe=One-Click")
+    )
 }
 
 /// The tags that pick the channel's URLs: those chosen for the event (or the user's defaults

@@ -84,6 +84,14 @@ async fn a_verified_account_is_reached_by_email_without_adding_a_channel(backend
     let got = reminders();
     assert_eq!(got.len(), 1, "exactly once: {got:?}");
     assert!(got[0].url.starts_with("mailtos://herald:") && got[0].body.contains("Rust night"), "{got:?}");
+    // The mail carries her own one-click unsubscribe link (RFC 8058), the one in its footer.
+    let url = url::Url::parse(&got[0].url).unwrap();
+    let header = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+    let unsubscribe = header("+List-Unsubscribe").expect("a List-Unsubscribe header");
+    let link = unsubscribe.trim_start_matches('<').trim_end_matches('>');
+    assert!(link.starts_with(&app.url("/optout/")) && got[0].body.contains(link), "{unsubscribe}");
+    assert_eq!(header("+List-Unsubscribe-Post").as_deref(), Some("List-Unsubscribe=One-Click"));
+    assert_eq!(got[0].key, None, "sent with the headers of this very message");
     let (_, ledger) =
         api(&app, &olga, Method::GET, &format!("/api/v1/events/{ev}/notifications"), None).await;
     let rows: Vec<&Value> = ledger["items"].as_array().unwrap().iter().collect();

@@ -144,7 +144,9 @@ impl EventActivities {
             format: planned.format,
             tag: Some(&target.tag),
         };
-        let outcome = if client.config_locked() {
+        let outcome = if let Some(urls) = &target.direct {
+            client.notify_urls(urls, &notice).await
+        } else if client.config_locked() {
             // The Apprise API keeps no config: Herald picks the URLs and sends them stateless.
             match self.deliveries.config_urls(target.integration_id).await {
                 Ok(urls) => client.notify_urls(&urls, &notice).await,

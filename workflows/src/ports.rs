@@ -23,6 +23,10 @@ pub struct Target {
     pub key: ConfigKey,
     /// The `tag` of the notify request (`all` for every URL).
     pub tag: String,
+    /// URLs made for this very message, sent stateless instead of through the stored config:
+    /// the built-in email channel, whose mail carries the person's own `List-Unsubscribe`
+    /// link. Secrets: never log or render them.
+    pub direct: Option<Vec<crate::apprise::TaggedUrl>>,
 }
 
 impl std::fmt::Debug for Target {
@@ -30,6 +34,7 @@ impl std::fmt::Debug for Target {
         f.debug_struct("Target")
             .field("integration_id", &self.integration_id)
             .field("tag", &self.tag)
+            .field("direct", &self.direct.as_ref().map(Vec::len))
             .finish()
     }
 }
