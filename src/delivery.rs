@@ -85,14 +85,18 @@ impl Deliverer {
         opt_out: &str,
         cache: &mut HashMap<Uuid, Option<Vec<TaggedUrl>>>,
     ) -> anyhow::Result<Option<Vec<TaggedUrl>>> {
-        if !cache.contains_key(&integration_id) {
-            let urls = match self.db.integration_by_id(integration_id).await? {
-                Some(i) if i.is_email() => Some(crate::integrations::tagged_urls(&self.keys, &i)?),
-                _ => None,
-            };
-            cache.insert(integration_id, urls);
-        }
-        Ok(cache.get(&integration_id).cloned().flatten().map(|urls| {
+        let urls = match cache.get(&integration_id) {
+            Some(known) => known.clone(),
+            None => {
+                let urls = match self.db.integration_by_id(integration_id).await? {
+                    Some(i) if i.is_email() => Some(crate::integrations::tagged_urls(&self.keys, &i)?),
+                    _ => None,
+                };
+                cache.insert(integration_id, urls.clone());
+                urls
+            }
+        };
+        Ok(urls.map(|urls| {
             urls.into_iter()
                 .map(|u| TaggedUrl { url: with_unsubscribe(&u.url, opt_out), tags: u.tags })
                 .collect()
