@@ -455,8 +455,15 @@ pub async fn create(
         }
         Err(e) => return Err(e.into()),
     };
-    audit::record(&svc.db, access.org.id, Some(access.user_id), "event.created", &event.name, Some(event.status.as_str()))
-        .await;
+    audit::record(
+        &svc.db,
+        access.org.id,
+        Some(access.user_id),
+        "event.created",
+        &event.name,
+        Some(event.status.as_str()),
+    )
+    .await;
     let update = if event.status == EventStatus::Published {
         svc.db.event_updates(event.id).await?.into_iter().next()
     } else {
@@ -718,7 +725,8 @@ pub async fn duplicate(svc: &Services, access: &OrgAccess, id: Uuid) -> Result<E
     };
     let copy = svc.db.create_event_with(&new, notices, None).await?;
     let detail = format!("as {}", copy.name);
-    audit::record(&svc.db, access.org.id, Some(access.user_id), "event.duplicated", &old.name, Some(&detail)).await;
+    audit::record(&svc.db, access.org.id, Some(access.user_id), "event.duplicated", &old.name, Some(&detail))
+        .await;
     Ok(copy)
 }
 

@@ -267,8 +267,15 @@ pub async fn change_role(
         change_outcome(db.change_membership(access.org.id, user_id, target.role, Some(new_role)).await?)?;
         tracing::info!(org_id = %access.org.id, %user_id, role = %new_role, "member role changed");
         let detail = format!("{} → {new_role}", target.role);
-        audit::record(db, access.org.id, Some(access.user_id), "member.role_changed", &target.email, Some(&detail))
-            .await;
+        audit::record(
+            db,
+            access.org.id,
+            Some(access.user_id),
+            "member.role_changed",
+            &target.email,
+            Some(&detail),
+        )
+        .await;
     }
     member(db, access, user_id).await
 }
@@ -286,7 +293,8 @@ pub async fn remove(db: &Db, access: &OrgAccess, user_id: Uuid) -> Result<Member
     change_outcome(db.change_membership(access.org.id, user_id, target.role, None).await?)?;
     tracing::info!(org_id = %access.org.id, %user_id, "member removed");
     let detail = target.role.to_string();
-    audit::record(db, access.org.id, Some(access.user_id), "member.removed", &target.email, Some(&detail)).await;
+    audit::record(db, access.org.id, Some(access.user_id), "member.removed", &target.email, Some(&detail))
+        .await;
     Ok(target)
 }
 
@@ -304,8 +312,15 @@ pub async fn leave(db: &Db, access: &OrgAccess) -> Result<(), ServiceError> {
     change_outcome(db.change_membership(access.org.id, access.user_id, access.role, None).await?)?;
     tracing::info!(org_id = %access.org.id, user_id = %access.user_id, "member left");
     let subject = me.map(|m| m.email).unwrap_or_default();
-    audit::record(db, access.org.id, Some(access.user_id), "member.left", &subject, Some(access.role.as_str()))
-        .await;
+    audit::record(
+        db,
+        access.org.id,
+        Some(access.user_id),
+        "member.left",
+        &subject,
+        Some(access.role.as_str()),
+    )
+    .await;
     Ok(())
 }
 
@@ -364,7 +379,8 @@ pub async fn invite(
         Err(e) => return Err(e.into()),
     };
     tracing::info!(org_id = %access.org.id, invitation_id = %invitation.id, role = %role, "invitation created");
-    audit::record(db, access.org.id, Some(inviter.id), "member.invited", email.as_str(), Some(role.as_str())).await;
+    audit::record(db, access.org.id, Some(inviter.id), "member.invited", email.as_str(), Some(role.as_str()))
+        .await;
     let mailed = svc.limits.invitation_mail(inviter.id, email.as_str())
         && send_invitation(svc, &access.org, &inviter.display_name, &email, role, &token).await;
     Ok(Sent { invitation, mailed })
@@ -413,8 +429,15 @@ pub async fn revoke(db: &Db, access: &OrgAccess, invitation_id: &str) -> Result<
     check_assign(access.role, invitation.role)?;
     db.revoke_invitation(access.org.id, id).await?;
     tracing::info!(org_id = %access.org.id, invitation_id = %id, "invitation revoked");
-    audit::record(db, access.org.id, Some(access.user_id), "member.invitation_revoked", &invitation.email, None)
-        .await;
+    audit::record(
+        db,
+        access.org.id,
+        Some(access.user_id),
+        "member.invitation_revoked",
+        &invitation.email,
+        None,
+    )
+    .await;
     Ok(invitation)
 }
 
@@ -500,8 +523,15 @@ pub async fn accept(db: &Db, user: &User, token: &str) -> Result<Joined, Service
     };
     tracing::info!(org_id = %link.invitation.org_id, user_id = %user.id, joined = accepted.joined, "invitation accepted");
     if accepted.joined {
-        audit::record(db, link.invitation.org_id, Some(user.id), "member.joined", &user.email, Some(role.as_str()))
-            .await;
+        audit::record(
+            db,
+            link.invitation.org_id,
+            Some(user.id),
+            "member.joined",
+            &user.email,
+            Some(role.as_str()),
+        )
+        .await;
     }
     Ok(Joined { org_slug: link.org_slug, org_name: link.org_name, role, joined: accepted.joined })
 }

@@ -910,7 +910,8 @@ pub async fn set_role(
     db.set_participant_role(p.id, role).await?;
     if p.role != role {
         let detail = format!("{} → {role}", participant_label(db, &p).await);
-        audit::record(db, view.org.id, actor, "participant.role_changed", &view.event.name, Some(&detail)).await;
+        audit::record(db, view.org.id, actor, "participant.role_changed", &view.event.name, Some(&detail))
+            .await;
     }
     participant_in(db, &view.event, id).await
 }
@@ -1112,7 +1113,8 @@ async fn run_import(
     tracing::info!(event_id = %event.id, import_id = %id, rows = done, "CSV import finished");
     let count = |what: &str| report.iter().filter(|r| r.outcome == what).count();
     let detail = format!("{} rows: {} added, {} invited", done, count("added"), count("invited"));
-    audit::record(&svc.db, org.id, Some(inviter.id), "participants.imported", &event.name, Some(&detail)).await;
+    audit::record(&svc.db, org.id, Some(inviter.id), "participants.imported", &event.name, Some(&detail))
+        .await;
 }
 
 /// Whether a running import stopped without finishing (Herald restarted meanwhile).

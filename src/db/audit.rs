@@ -66,7 +66,8 @@ impl Db {
         before: Option<(DateTime<Utc>, i64)>,
         limit: i64,
     ) -> Result<Vec<AuditEntry>, DbError> {
-        const SELECT: &str = "SELECT a.id, a.actor_user_id, u.display_name AS actor_name, u.email AS actor_email,
+        const SELECT: &str =
+            "SELECT a.id, a.actor_user_id, u.display_name AS actor_name, u.email AS actor_email,
                 a.action, a.subject, a.detail, a.created_at
              FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id
              WHERE a.org_id = $1";
@@ -120,7 +121,8 @@ impl Db {
     /// Sessions that expired before `now`.
     #[instrument(skip_all)]
     pub async fn prune_sessions(&self, now: DateTime<Utc>) -> Result<u64, DbError> {
-        self.prune_batches("sessions", "id", "SELECT id FROM sessions WHERE expires_at < $1 LIMIT $2", now).await
+        self.prune_batches("sessions", "id", "SELECT id FROM sessions WHERE expires_at < $1 LIMIT $2", now)
+            .await
     }
 
     /// API tokens revoked or expired before `cutoff`.
@@ -185,7 +187,12 @@ impl Db {
     /// Audit entries recorded before `cutoff`.
     #[instrument(skip_all)]
     pub async fn prune_audit(&self, cutoff: DateTime<Utc>) -> Result<u64, DbError> {
-        self.prune_batches("audit_log", "id", "SELECT id FROM audit_log WHERE created_at < $1 LIMIT $2", cutoff)
-            .await
+        self.prune_batches(
+            "audit_log",
+            "id",
+            "SELECT id FROM audit_log WHERE created_at < $1 LIMIT $2",
+            cutoff,
+        )
+        .await
     }
 }
