@@ -57,7 +57,7 @@ async fn activity_is_recorded_scoped_and_paged(backend: Backend) {
     .await;
     assert_eq!(status, 201, "{event}");
     let id = event["id"].as_str().unwrap().to_owned();
-    let (status, _) = api(
+    let (status, added) = api(
         &app,
         &token,
         Method::POST,
@@ -117,6 +117,83 @@ async fn activity_is_recorded_scoped_and_paged(backend: Backend) {
     assert_eq!(members_status, 200);
     assert!(!members_page.contains(&format!("/orgs/{slug}/audit")), "no Activity tab for members");
 
+    // The other kinds of change: joining and leaving, the description, edits, publishing,
+    // duplicating, deleting, removing a participant.
+    let grace = app.signed_up("grace@example.org", "Grace", true).await;
+    let link = app.mailed_link("grace@example.org", "/invitations/").expect("an invitation to Grace");
+    assert!(grace.post(&link, &[]).await.status().is_redirection());
+    let r = grace.post(&format!("/orgs/{slug}/leave"), &[("confirm", "yes")]).await;
+    assert!(r.status().is_redirection(), "leave: {}", r.status());
+    let r = alice
+        .post(&format!("/orgs/{slug}/settings/description"), &[("description", "We meet monthly.")])
+        .await;
+    assert!(r.status().is_redirection(), "description: {}", r.status());
+    let participant = added["id"].as_str().unwrap();
+    let (status, _) =
+        api(&app, &token, Method::DELETE, &format!("/api/v1/events/{id}/participants/{participant}"), None)
+            .await;
+    assert_eq!(status, 204);
+    let r = alice.post(&format!("/orgs/{slug}/events/{id}/duplicate"), &[]).await;
+    assert!(r.status().is_redirection(), "duplicate: {}", r.status());
+    let (status, second_event) = api(
+        &app,
+        &token,
+        Method::POST,
+        &format!("/api/v1/orgs/{slug}/events"),
+        Some(json!({"name": "Second night", "starts_at": "2030-07-01T18:30:00+02:00",
+            "ends_at": "2030-07-01T20:00:00+02:00", "timezone": "Europe/Paris", "status": "draft",
+            "visibility": "private"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let second_id = second_event["id"].as_str().unwrap().to_owned();
+    let (status, _) = api(
+        &app,
+        &token,
+        Method::PATCH,
+        &format!("/api/v1/events/{second_id}"),
+        Some(json!({"location": "Hall"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = api(
+        &app,
+        &token,
+        Method::PATCH,
+        &format!("/api/v1/events/{second_id}"),
+        Some(json!({"status": "published"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, third) = api(
+        &app,
+        &token,
+        Method::POST,
+        &format!("/api/v1/orgs/{slug}/events"),
+        Some(json!({"name": "Scrapped", "starts_at": "2030-08-01T18:30:00+02:00",
+            "ends_at": "2030-08-01T20:00:00+02:00", "timezone": "Europe/Paris", "status": "draft",
+            "visibility": "private"})),
+    )
+    .await;
+    let third = third["id"].as_str().unwrap().to_owned();
+    assert_eq!(api(&app, &token, Method::DELETE, &format!("/api/v1/events/{third}"), None).await.0, 204);
+    let (_, page) = api(&app, &token, Method::GET, &format!("/api/v1/orgs/{slug}/audit"), None).await;
+    let seen = actions(&page);
+    for kind in [
+        "member.joined",
+        "member.left",
+        "org.description_changed",
+        "participant.removed",
+        "event.duplicated",
+        "event.edited",
+        "event.published",
+        "event.deleted",
+    ] {
+        assert!(seen.iter().any(|a| a == kind), "{kind} in {seen:?}");
+    }
+    assert!(!page.to_string().contains("://"), "no URL in {page}");
+    let before_fillers = seen.len();
+
     // Paging: 50 a page, newest first, an "Older" link; the API's cursor reaches the rest.
     for n in 0..60 {
         app.db
@@ -144,7 +221,7 @@ async fn activity_is_recorded_scoped_and_paged(backend: Backend) {
     let (_, second) =
         api(&app, &token, Method::GET, &format!("/api/v1/orgs/{slug}/audit?limit=50&cursor={cursor}"), None)
             .await;
-    assert_eq!(second["items"].as_array().unwrap().len(), 17);
+    assert_eq!(second["items"].as_array().unwrap().len(), 60 + before_fillers - 50);
     assert!(second["next_cursor"].is_null());
     assert_eq!(
         api(&app, &token, Method::GET, &format!("/api/v1/orgs/{slug}/audit?cursor=nope"), None).await.0,
@@ -154,6 +231,17 @@ async fn activity_is_recorded_scoped_and_paged(backend: Backend) {
     // Documented.
     let (_, doc) = api(&app, &token, Method::GET, "/api/v1/openapi.json", None).await;
     assert!(doc["paths"]["/api/v1/orgs/{slug}/audit"]["get"].is_object());
+}
+
+/// Runs `sql` with the given binds on either backend.
+macro_rules! run {
+    ($db:expr, $sql:expr $(, $b:expr)* $(,)?) => {
+        match $db {
+            Db::Sqlite(p) => sqlx::query($sql)$(.bind($b))*.execute(p).await.map(|_| ()),
+            Db::Postgres(p) => sqlx::query($sql)$(.bind($b))*.execute(p).await.map(|_| ()),
+        }
+        .unwrap()
+    };
 }
 
 /// Runs `sql` with one time bound as `$1` on either backend.
@@ -253,6 +341,38 @@ async fn retention_prunes_only_old_rows(backend: Backend) {
         }
         .unwrap();
     }
+    // Idempotency keys: three days old and an hour old.
+    for (key, age) in [("old-key", Duration::days(3)), ("new-key", Duration::hours(1))] {
+        run!(
+            db,
+            "INSERT INTO idempotency_keys (user_id, key, request_hash, event_id, created_at) VALUES ($1, $2, 'h', $3, $4)",
+            user.id,
+            key,
+            fresh.id,
+            now - age
+        );
+    }
+    // Mailed links: a verification link and a guest answer that expired, and live ones.
+    for (hash, expires) in [("t-old", now - Duration::days(1)), ("t-new", now + Duration::days(1))] {
+        run!(
+            db,
+            "INSERT INTO auth_tokens (token_hash, user_id, purpose, created_at, expires_at) VALUES ($1, $2, 'verify_email', $3, $4)",
+            hash,
+            user.id,
+            now - Duration::days(2),
+            expires
+        );
+        run!(
+            db,
+            "INSERT INTO guest_answers (id, event_id, email, name, rsvp, token_hash, created_at, expires_at)
+             VALUES ($1, $2, 'g@example.org', 'G', 'going', $3, $4, $5)",
+            uuid::Uuid::new_v4(),
+            fresh.id,
+            format!("g-{hash}"),
+            now - Duration::days(2),
+            expires
+        );
+    }
     // Audit entries: one from two years ago, one today.
     db.record_audit(org.id, Some(user.id), "event.created", "old", None).await.unwrap();
     exec_at(db, "UPDATE audit_log SET created_at = $1", now - Duration::days(730)).await;
@@ -260,6 +380,10 @@ async fn retention_prunes_only_old_rows(backend: Backend) {
 
     let pruned = herald::audit::prune(db, Retention::default(), now).await.unwrap();
     assert_eq!((pruned.sessions, pruned.api_tokens, pruned.ledger, pruned.audit), (1, 1, 1, 1), "{pruned:?}");
+    assert_eq!((pruned.idempotency_keys, pruned.links), (1, 2), "{pruned:?}");
+    assert_eq!(count(db, "idempotency_keys").await, 1);
+    assert_eq!(count(db, "auth_tokens").await, 1);
+    assert_eq!(count(db, "guest_answers").await, 1);
     assert_eq!(count(db, "sessions").await, 1);
     assert_eq!(count(db, "api_tokens").await, 2);
     assert_eq!(count(db, "notifications").await, 1, "the ledger of the coming event stays");
