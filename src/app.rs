@@ -60,6 +60,8 @@ pub struct Settings {
     pub targets: Targets,
     /// Herald's public URL, for the links in notifications (`HERALD_BASE_URL`).
     pub public_url: url::Url,
+    /// How long old rows are kept (`HERALD_RETENTION_*`).
+    pub retention: crate::config::Retention,
 }
 
 /// A running Herald: web server and/or worker, and the background link to Temporal.
@@ -94,6 +96,8 @@ impl Herald {
         let temporal = Temporal::new(settings.temporal.clone());
         let mut tasks = Vec::new();
         tasks.push(("temporal link", spawn_ok(temporal.clone().keep_connected(token.clone()))));
+
+        tasks.push(("retention", spawn_ok(prune_forever(db.clone(), settings.retention, token.clone()))));
 
         let local_addr = listener.as_ref().and_then(|l| l.local_addr().ok());
         // Listening on port 0 with a public URL on port 0: the URL takes the port we got.
@@ -313,6 +317,31 @@ async fn email_channels_forever(
         }
         if let Err(e) = crate::integrations::email::sync_all(&db, &keys, apprise.as_ref(), &mailer).await {
             tracing::warn!(error = %e, "cannot bring the built-in email channels up to date now");
+        }
+    }
+}
+
+/// How often old rows are pruned.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Prunes what is no longer needed ([`crate::audit::prune`]) at start-up and then hourly.
+async fn prune_forever(db: Db, retention: crate::config::Retention, stop: crate::shutdown::CancelToken) {
+    loop {
+        match crate::audit::prune(&db, retention, chrono::Utc::now()).await {
+            Ok(p) => info!(
+                sessions = p.sessions,
+                api_tokens = p.api_tokens,
+                idempotency_keys = p.idempotency_keys,
+                links = p.links,
+                ledger = p.ledger,
+                audit = p.audit,
+                "retention pass done"
+            ),
+            Err(e) => tracing::warn!(error = %e, "retention pass failed; trying again in an hour"),
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(PRUNE_EVERY) => {}
         }
     }
 }

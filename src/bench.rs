@@ -481,6 +481,7 @@ pub async fn command(
             Some(dir)
         }
     };
+    let retention = database.retention();
     let database = match &temp_dir {
         Some(dir) => {
             DatabaseConfig { data_dir: dir.clone(), url: DatabaseUrl::Sqlite(dir.join("herald.db")) }
@@ -498,6 +499,7 @@ pub async fn command(
         worker: true,
         // The bench's channels post to its own sink on this machine.
         targets: Targets { allow_private: true },
+        retention,
     };
     let outcome = run(&options, settings).await;
     if let Some(dir) = temp_dir {

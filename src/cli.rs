@@ -196,6 +196,7 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
                 web: Some(web),
                 worker: !no_worker,
                 targets: Targets { allow_private: cli.temporal.allow_private_targets },
+                retention: cli.database.retention(),
             };
             let herald = Herald::start(settings).await?;
             herald.run_until(crate::shutdown::signal()).await
@@ -216,6 +217,7 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
                 web: None,
                 worker: true,
                 targets: Targets { allow_private: cli.temporal.allow_private_targets },
+                retention: cli.database.retention(),
             };
             let herald = Herald::start(settings).await?;
             herald.run_until(crate::shutdown::signal()).await

@@ -18,6 +18,39 @@ pub struct DatabaseArgs {
     /// Database URL: `sqlite://…` or `postgres://…`. Default: `herald.db` in the data folder.
     #[arg(long, env = "HERALD_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+
+    /// Days the delivery ledger of an event is kept after the event ended; 0 keeps it forever.
+    #[arg(long, env = "HERALD_RETENTION_LEDGER_DAYS", global = true, default_value_t = DEFAULT_RETENTION_DAYS)]
+    pub retention_ledger_days: u32,
+
+    /// Days an organization's activity (audit) entries are kept; 0 keeps them forever.
+    #[arg(long, env = "HERALD_RETENTION_AUDIT_DAYS", global = true, default_value_t = DEFAULT_RETENTION_DAYS)]
+    pub retention_audit_days: u32,
+}
+
+/// How long the delivery ledger and the activity entries are kept by default, in days.
+pub const DEFAULT_RETENTION_DAYS: u32 = 365;
+
+/// How long old rows are kept (`HERALD_RETENTION_*`); 0 days keeps them forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Days the delivery ledger of an ended event is kept.
+    pub ledger_days: u32,
+    /// Days activity entries are kept.
+    pub audit_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self { ledger_days: DEFAULT_RETENTION_DAYS, audit_days: DEFAULT_RETENTION_DAYS }
+    }
+}
+
+impl DatabaseArgs {
+    /// The retention settings.
+    pub fn retention(&self) -> Retention {
+        Retention { ledger_days: self.retention_ledger_days, audit_days: self.retention_audit_days }
+    }
 }
 
 /// Settings for talking to Temporal.

@@ -18,6 +18,7 @@ use temporalio_client::{WorkflowSignalOptions, WorkflowStartOptions};
 use tracing::{info, warn};
 use uuid::Uuid;
 
+use crate::audit;
 use crate::db::events::{IdempotencyKey, NewEvent, Notices};
 use crate::db::models::{Event, EventStatus, EventUpdate, Role, UpdateKind, Visibility};
 use crate::db::{Db, DbError};
@@ -454,6 +455,15 @@ pub async fn create(
         }
         Err(e) => return Err(e.into()),
     };
+    audit::record(
+        &svc.db,
+        access.org.id,
+        Some(access.user_id),
+        "event.created",
+        &event.name,
+        Some(event.status.as_str()),
+    )
+    .await;
     let update = if event.status == EventStatus::Published {
         svc.db.event_updates(event.id).await?.into_iter().next()
     } else {
@@ -616,6 +626,12 @@ pub async fn edit(
         return Err(ServiceError::Invalid(e));
     }
     let (event, update) = svc.db.update_event(id, fields, Some(access.user_id)).await?;
+    let action = match event.status {
+        EventStatus::Published if old.status != EventStatus::Published => "event.published",
+        EventStatus::Cancelled => "event.cancelled",
+        _ => "event.edited",
+    };
+    audit::record(&svc.db, access.org.id, Some(access.user_id), action, &event.name, None).await;
     let synced = sync(svc, &event, Some(&update)).await;
     Ok((event, synced))
 }
@@ -644,6 +660,7 @@ pub async fn publish(
     let mut changes = EventFields::of(&old);
     changes.status = EventStatus::Published;
     let (event, update) = svc.db.update_event(id, &changes, Some(access.user_id)).await?;
+    audit::record(&svc.db, access.org.id, Some(access.user_id), "event.published", &event.name, None).await;
     let synced = sync(svc, &event, Some(&update)).await;
     Ok((event, synced))
 }
@@ -660,6 +677,7 @@ pub async fn cancel(
     let mut changes = EventFields::of(&old);
     changes.status = EventStatus::Cancelled;
     let (event, update) = svc.db.update_event(id, &changes, Some(access.user_id)).await?;
+    audit::record(&svc.db, access.org.id, Some(access.user_id), "event.cancelled", &event.name, None).await;
     let synced = sync(svc, &event, Some(&update)).await;
     Ok((event, synced))
 }
@@ -675,6 +693,7 @@ pub async fn delete(svc: &Services, access: &OrgAccess, id: Uuid) -> Result<(), 
         ));
     }
     svc.db.delete_event(id).await?;
+    audit::record(&svc.db, access.org.id, Some(access.user_id), "event.deleted", &event.name, None).await;
     Ok(())
 }
 
@@ -704,7 +723,11 @@ pub async fn duplicate(svc: &Services, access: &OrgAccess, id: Uuid) -> Result<E
         changes: old.notify_changes,
         cancellation: old.notify_cancellation,
     };
-    Ok(svc.db.create_event_with(&new, notices, None).await?)
+    let copy = svc.db.create_event_with(&new, notices, None).await?;
+    let detail = format!("as {}", copy.name);
+    audit::record(&svc.db, access.org.id, Some(access.user_id), "event.duplicated", &old.name, Some(&detail))
+        .await;
+    Ok(copy)
 }
 
 // --- Sync with the workflow ---

@@ -21,6 +21,7 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+use crate::audit;
 use crate::db::models::{Invitation, Organization, Role, User};
 use crate::db::orgs::{InvitationLink, Member, MembershipChange, OpenInvitation};
 use crate::db::{Db, DbError};
@@ -185,6 +186,10 @@ pub async fn rename(db: &Db, access: &OrgAccess, name: &str) -> Result<Organizat
     let name = Name::parse(name).map_err(|m| ServiceError::field("name", m))?;
     let org = db.rename_organization(access.org.id, name.as_str()).await?;
     tracing::info!(org_id = %org.id, "organization renamed");
+    if access.org.name != org.name {
+        let detail = format!("was {}", access.org.name);
+        audit::record(db, org.id, Some(access.user_id), "org.renamed", &org.name, Some(&detail)).await;
+    }
     Ok(org)
 }
 
@@ -210,6 +215,9 @@ pub async fn set_description(db: &Db, access: &OrgAccess, text: &str) -> Result<
     }
     let org = db.set_organization_description(access.org.id, &text).await?;
     tracing::info!(org_id = %org.id, chars = text.chars().count(), "organization description saved");
+    if access.org.description != org.description {
+        audit::record(db, org.id, Some(access.user_id), "org.description_changed", &org.name, None).await;
+    }
     Ok(org)
 }
 
@@ -258,6 +266,16 @@ pub async fn change_role(
     if target.role != new_role {
         change_outcome(db.change_membership(access.org.id, user_id, target.role, Some(new_role)).await?)?;
         tracing::info!(org_id = %access.org.id, %user_id, role = %new_role, "member role changed");
+        let detail = format!("{} → {new_role}", target.role);
+        audit::record(
+            db,
+            access.org.id,
+            Some(access.user_id),
+            "member.role_changed",
+            &target.email,
+            Some(&detail),
+        )
+        .await;
     }
     member(db, access, user_id).await
 }
@@ -274,6 +292,9 @@ pub async fn remove(db: &Db, access: &OrgAccess, user_id: Uuid) -> Result<Member
     check_touch(access.role, target.role)?;
     change_outcome(db.change_membership(access.org.id, user_id, target.role, None).await?)?;
     tracing::info!(org_id = %access.org.id, %user_id, "member removed");
+    let detail = target.role.to_string();
+    audit::record(db, access.org.id, Some(access.user_id), "member.removed", &target.email, Some(&detail))
+        .await;
     Ok(target)
 }
 
@@ -287,8 +308,19 @@ pub async fn check_leave(db: &Db, access: &OrgAccess) -> Result<(), ServiceError
 
 /// The caller leaves the organization; anyone may, except its last owner.
 pub async fn leave(db: &Db, access: &OrgAccess) -> Result<(), ServiceError> {
+    let me = db.member(access.org.id, access.user_id).await?;
     change_outcome(db.change_membership(access.org.id, access.user_id, access.role, None).await?)?;
     tracing::info!(org_id = %access.org.id, user_id = %access.user_id, "member left");
+    let subject = me.map(|m| m.email).unwrap_or_default();
+    audit::record(
+        db,
+        access.org.id,
+        Some(access.user_id),
+        "member.left",
+        &subject,
+        Some(access.role.as_str()),
+    )
+    .await;
     Ok(())
 }
 
@@ -347,6 +379,8 @@ pub async fn invite(
         Err(e) => return Err(e.into()),
     };
     tracing::info!(org_id = %access.org.id, invitation_id = %invitation.id, role = %role, "invitation created");
+    audit::record(db, access.org.id, Some(inviter.id), "member.invited", email.as_str(), Some(role.as_str()))
+        .await;
     let mailed = svc.limits.invitation_mail(inviter.id, email.as_str())
         && send_invitation(svc, &access.org, &inviter.display_name, &email, role, &token).await;
     Ok(Sent { invitation, mailed })
@@ -395,6 +429,15 @@ pub async fn revoke(db: &Db, access: &OrgAccess, invitation_id: &str) -> Result<
     check_assign(access.role, invitation.role)?;
     db.revoke_invitation(access.org.id, id).await?;
     tracing::info!(org_id = %access.org.id, invitation_id = %id, "invitation revoked");
+    audit::record(
+        db,
+        access.org.id,
+        Some(access.user_id),
+        "member.invitation_revoked",
+        &invitation.email,
+        None,
+    )
+    .await;
     Ok(invitation)
 }
 
@@ -479,6 +522,17 @@ pub async fn accept(db: &Db, user: &User, token: &str) -> Result<Joined, Service
         db.membership(link.invitation.org_id, user.id).await?.map_or(accepted.invitation.role, |m| m.role)
     };
     tracing::info!(org_id = %link.invitation.org_id, user_id = %user.id, joined = accepted.joined, "invitation accepted");
+    if accepted.joined {
+        audit::record(
+            db,
+            link.invitation.org_id,
+            Some(user.id),
+            "member.joined",
+            &user.email,
+            Some(role.as_str()),
+        )
+        .await;
+    }
     Ok(Joined { org_slug: link.org_slug, org_name: link.org_name, role, joined: accepted.joined })
 }
 

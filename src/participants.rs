@@ -24,6 +24,7 @@ use std::time::Duration;
 use chrono::Utc;
 use uuid::Uuid;
 
+use crate::audit;
 use crate::db::events::IdempotencyKey;
 use crate::db::models::{
     Event, EventStatus, Organization, Participant, ParticipantRole, Role, Rsvp, User, Visibility,
@@ -255,7 +256,15 @@ pub async fn add(
     let (Some(email), Some(role)) = (email, role) else { return Err(ServiceError::Invalid(errors)) };
     check_open_for_changes(event)?;
     match add_one(svc, org, event, inviter, &email, role, None, idempotency).await {
-        Ok(added) => Ok(added),
+        Ok(added) => {
+            let action = match added {
+                Added::User(_) => "participant.added",
+                Added::Invited { .. } => "participant.invited",
+            };
+            let detail = format!("{email} as {role}");
+            audit::record(&svc.db, org.id, Some(inviter.id), action, &event.name, Some(&detail)).await;
+            Ok(added)
+        }
         Err(AddFailure::Already) => Err(ServiceError::Conflict(format!("{email} is already a participant."))),
         Err(AddFailure::Full(max)) => Err(ServiceError::Conflict(full(max))),
         Err(AddFailure::Db(e)) => Err(e.into()),
@@ -865,7 +874,20 @@ pub async fn leave(db: &Db, view: &EventView) -> Result<Participant, ServiceErro
     let p = view.participant.clone().ok_or(ServiceError::NotFound)?;
     db.delete_participant(p.id).await?;
     tracing::info!(event_id = %view.event.id, participant_id = %p.id, "participant left");
+    let label = participant_label(db, &p).await;
+    audit::record(db, view.org.id, p.user_id, "participant.left", &view.event.name, Some(&label)).await;
     Ok(p)
+}
+
+/// Who a participant is, in a few words: the invited address or the account's address.
+async fn participant_label(db: &Db, p: &Participant) -> String {
+    if let Some(email) = &p.invited_email {
+        return email.clone();
+    }
+    match p.user_id {
+        Some(id) => db.user_by_id(id).await.ok().flatten().map_or_else(|| "someone".to_owned(), |u| u.email),
+        None => "someone".to_owned(),
+    }
 }
 
 /// The participant `id` of the event; [`ServiceError::NotFound`] for another event's.
@@ -881,17 +903,31 @@ pub async fn remove(db: &Db, view: &EventView, user_id: Uuid, id: Uuid) -> Resul
     }
     db.delete_participant(p.id).await?;
     tracing::info!(event_id = %view.event.id, participant_id = %p.id, "participant removed");
+    let label = participant_label(db, &p).await;
+    let action = if p.user_id == Some(user_id) { "participant.left" } else { "participant.removed" };
+    audit::record(db, view.org.id, Some(user_id), action, &view.event.name, Some(&label)).await;
     Ok(p)
 }
 
 /// Changes a participant's role (organizers).
-pub async fn set_role(db: &Db, view: &EventView, id: Uuid, role: &str) -> Result<Participant, ServiceError> {
+pub async fn set_role(
+    db: &Db,
+    view: &EventView,
+    actor: Option<Uuid>,
+    id: Uuid,
+    role: &str,
+) -> Result<Participant, ServiceError> {
     if !view.manages() {
         return Err(forbidden_manage());
     }
     let p = participant_in(db, &view.event, id).await?;
     let role = parse_role(role).map_err(|m| field("role", m))?;
     db.set_participant_role(p.id, role).await?;
+    if p.role != role {
+        let detail = format!("{} → {role}", participant_label(db, &p).await);
+        audit::record(db, view.org.id, actor, "participant.role_changed", &view.event.name, Some(&detail))
+            .await;
+    }
     participant_in(db, &view.event, id).await
 }
 
@@ -1090,6 +1126,10 @@ async fn run_import(
         }
     }
     tracing::info!(event_id = %event.id, import_id = %id, rows = done, "CSV import finished");
+    let count = |what: &str| report.iter().filter(|r| r.outcome == what).count();
+    let detail = format!("{} rows: {} added, {} invited", done, count("added"), count("invited"));
+    audit::record(&svc.db, org.id, Some(inviter.id), "participants.imported", &event.name, Some(&detail))
+        .await;
 }
 
 /// Whether a running import stopped without finishing (Herald restarted meanwhile).

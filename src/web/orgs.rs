@@ -24,6 +24,7 @@ use super::error::{PageError, html, refusal_page};
 use super::membership::Membership;
 use super::portal::Portal;
 use super::{AppState, flash};
+use crate::audit;
 use crate::domain::FieldErrors;
 use crate::domain::ServiceError;
 use crate::orgs::{self, OrgAccess};
@@ -41,6 +42,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/orgs/{slug}/invitations/{id}/resend", post(resend_invitation))
         .route("/orgs/{slug}/invitations/{id}/revoke", post(revoke_invitation))
         .route("/orgs/{slug}/leave", post(leave))
+        .route("/orgs/{slug}/audit", get(activity_page))
         .route("/orgs/{slug}/settings", get(settings_page).post(rename))
         .route("/orgs/{slug}/settings/description", post(describe))
         .route("/orgs/{slug}/delete", post(delete))
@@ -446,6 +448,51 @@ async fn revoke_invitation(
         ),
         Err(e) => org.failure(e),
     }
+}
+
+// --- Activity ---
+
+#[derive(Debug, Default, Deserialize)]
+struct ActivityQuery {
+    #[serde(default)]
+    before: Option<String>,
+}
+
+/// The organization's activity, newest first, 50 at a time (owners and admins; others: 404).
+#[instrument(skip_all)]
+async fn activity_page(
+    State(state): State<AppState>,
+    org: InOrg,
+    axum::extract::Query(q): axum::extract::Query<ActivityQuery>,
+) -> Response {
+    let cursor = match q.before.as_deref().filter(|c| !c.is_empty()) {
+        Some(raw) => match audit::decode_cursor(raw) {
+            Some(c) => Some(c),
+            None => return PageError::NotFound.into_response(),
+        },
+        None => None,
+    };
+    let page = match audit::page(&state.db, &org.access, cursor, audit::PAGE_SIZE).await {
+        Ok(p) => p,
+        Err(e) => return page_failure(e),
+    };
+    let viewer = org.user.user.viewer();
+    let rows: Vec<pages::ActivityRow> = page
+        .entries
+        .iter()
+        .map(|e| pages::ActivityRow {
+            when: viewer.moment(e.created_at),
+            who: match (&e.actor_name, &e.actor_email) {
+                (Some(name), Some(email)) => format!("{name} ({email})"),
+                _ => "Someone".to_owned(),
+            },
+            what: audit::describe(&e.action).to_owned(),
+            subject: e.subject.clone(),
+            detail: e.detail.clone(),
+        })
+        .collect();
+    let older = page.next_cursor.map(|c| format!("{}/audit?before={c}", org.base()));
+    html(StatusCode::OK, pages::activity(&org.portal.shell, &org.header(), &rows, older.as_deref()))
 }
 
 // --- Settings ---

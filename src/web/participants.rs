@@ -263,7 +263,7 @@ struct RoleInput {
 
 async fn set_role(State(state): State<AppState>, e: OrgEvent, Form(input): Form<RoleInput>) -> Response {
     let Some(id) = e.item else { return PageError::NotFound.into_response() };
-    match participants::set_role(&state.db, &e.view, id, &input.role).await {
+    match participants::set_role(&state.db, &e.view, Some(e.user.user.id), id, &input.role).await {
         Ok(p) => flash::redirect(
             &state,
             &format!("{}#participants", e.event_href()),

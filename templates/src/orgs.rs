@@ -130,6 +130,8 @@ pub enum OrgTab {
     Members,
     /// Rename and delete.
     Settings,
+    /// Who did what and when (owners and admins).
+    Activity,
 }
 
 /// The organization's heading and tabs above `body`.
@@ -138,6 +140,7 @@ pub fn org_frame(org: &OrgHeader, tab: OrgTab, body: Markup) -> Markup {
         Some((OrgTab::Events, format!("/orgs/{}/events", org.slug), "Events")),
         Some((OrgTab::Overview, format!("/orgs/{}", org.slug), "Overview")),
         Some((OrgTab::Members, format!("/orgs/{}/members", org.slug), "Members")),
+        org.manages_members.then(|| (OrgTab::Activity, format!("/orgs/{}/audit", org.slug), "Activity")),
         org.is_owner.then(|| (OrgTab::Settings, format!("/orgs/{}/settings", org.slug), "Settings")),
     ]
     .into_iter()
@@ -682,4 +685,52 @@ mod tests {
         .into_string();
         assert!(html.contains(r#"action="/invitations/abc-DEF_1""#));
     }
+}
+
+/// One entry of an organization's activity, worded for the viewer.
+#[derive(Debug, Clone)]
+pub struct ActivityRow {
+    /// When, in the viewer's words.
+    pub when: String,
+    /// Who (name and address), or "Someone" when the account is gone.
+    pub who: String,
+    /// What they did, in words ("removed", "created the event").
+    pub what: String,
+    /// To what (an event's name, a member's address).
+    pub subject: String,
+    /// A short detail (a role, a count).
+    pub detail: Option<String>,
+}
+
+/// The organization's activity page: newest first, with a link to older entries.
+pub fn activity(shell: &Shell, org: &OrgHeader, rows: &[ActivityRow], older: Option<&str>) -> Markup {
+    layout(
+        &Page::new(&format!("Activity · {}", org.name)).shell(shell),
+        org_frame(
+            org,
+            OrgTab::Activity,
+            html! {
+                section aria-labelledby="activity-heading" {
+                    h2 #activity-heading { "Activity" }
+                    p.muted { "Who changed what in this organization, newest first. Only owners and admins see this page." }
+                    @if rows.is_empty() {
+                        (empty_state("Nothing yet", "Changes to members, events and participants will be listed here.", None))
+                    } @else {
+                        ul.activity {
+                            @for r in rows {
+                                li {
+                                    time { (r.when) }
+                                    " — " strong { (r.who) } " " (r.what) " " strong { (r.subject) }
+                                    @if let Some(d) = &r.detail { " " span.muted { "(" (d) ")" } }
+                                }
+                            }
+                        }
+                    }
+                    @if let Some(href) = older {
+                        p { a href=(href) rel="next" { "Older" } }
+                    }
+                }
+            },
+        ),
+    )
 }

@@ -22,6 +22,7 @@ async fn quick_bench_measures_every_message_once() {
         web: None,
         worker: true,
         targets: herald::integrations::Targets { allow_private: true },
+        retention: Default::default(),
     };
     let options = Options::quick();
     let report: Report = herald::bench::run(&options, settings).await.expect("the bench runs");

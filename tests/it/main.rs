@@ -13,6 +13,7 @@ mod support;
 mod account;
 mod accounts;
 mod apprise;
+mod audit;
 mod bench;
 mod browser;
 mod cli;

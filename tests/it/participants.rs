@@ -528,6 +528,16 @@ async fn csv_import_reports_every_row_and_shows_progress(backend: Backend) {
         assert!(report.contains(&format!("<td>{row}</td><td>{text}")), "row {row}: {report}");
     }
     assert!(report.contains("1 added · 2 invited · 2 errors · 1 already participants"), "{report}");
+    // The organization's activity says one import happened, with its counts.
+    let entry = eventually(Duration::from_secs(10), "the import in the activity", || async {
+        let entries = app.db.db.audit_page(org.id, None, 50).await.unwrap();
+        entries.into_iter().find(|e| e.action == "participants.imported")
+    })
+    .await;
+    assert_eq!(
+        (entry.subject.as_str(), entry.detail.as_deref()),
+        ("Rust night", Some("6 rows: 1 added, 2 invited"))
+    );
     let all = app.db.db.participant_rows(id).await.unwrap();
     assert_eq!(all.len(), 3);
     let new = all.iter().find(|p| p.invited_email.as_deref() == Some("new@example.org")).unwrap();

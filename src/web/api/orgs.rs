@@ -33,6 +33,102 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_invitations, create_invitation))
         .routes(routes!(revoke_invitation))
         .routes(routes!(resend_invitation))
+        .routes(routes!(list_audit))
+}
+
+/// One entry of an organization's activity.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditItem {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who did it; absent when the account is gone.
+    pub actor_user_id: Option<Uuid>,
+    /// Their address, when the account still exists.
+    pub actor_email: Option<String>,
+    /// What was done: `org.renamed`, `org.description_changed`, `member.invited`,
+    /// `member.invitation_revoked`, `member.joined`, `member.role_changed`, `member.removed`,
+    /// `member.left`, `event.created`, `event.edited`, `event.published`, `event.cancelled`,
+    /// `event.deleted`, `event.duplicated`, `participant.added`, `participant.invited`,
+    /// `participant.removed`, `participant.left`, `participant.role_changed`,
+    /// `participants.imported`.
+    pub action: String,
+    /// What it was done to: an event's name, a member's address, the organization's name.
+    pub subject: String,
+    /// A short detail (a role, a count, a participant's address).
+    pub detail: Option<String>,
+}
+
+/// One page of the activity, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    /// Entries, newest first.
+    pub items: Vec<AuditItem>,
+    /// Pass as `cursor` for the next (older) page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Paging of the activity.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    /// Page size: default 50, at most 200.
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The organization's activity: who did what and when, newest first (owners and admins; other
+/// members get 403, like the invitations).
+#[utoipa::path(get, path = "/orgs/{slug}/audit", tag = "organizations",
+    params(("slug" = String, Path, description = "The organization's slug"), AuditParams),
+    responses((status = 200, body = AuditPage),
+        (status = 403, description = "Not an owner or admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organization, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json")))]
+async fn list_audit(
+    State(state): State<AppState>,
+    o: ApiOrg,
+    axum::extract::Query(q): axum::extract::Query<AuditParams>,
+) -> Result<ApiJson<AuditPage>, ApiError> {
+    if !o.access.manages_members() {
+        return Err(crate::domain::ServiceError::Forbidden(format!(
+            "Only owners and admins can see the organization's activity; your role here is {}.",
+            o.access.role
+        ))
+        .into());
+    }
+    let mut errors = FieldErrors::default();
+    let limit = q.limit.unwrap_or(crate::audit::PAGE_SIZE);
+    if !(1..=200).contains(&limit) {
+        errors.add("limit", "Use a limit from 1 to 200.");
+    }
+    let cursor = match q.cursor.as_deref() {
+        Some(c) => {
+            let decoded = crate::audit::decode_cursor(c);
+            if decoded.is_none() {
+                errors.add("cursor", "This cursor is not valid; use the next_cursor of a previous page.");
+            }
+            decoded
+        }
+        None => None,
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let page = crate::audit::page(&state.db, &o.access, cursor, limit).await?;
+    let items = page
+        .entries
+        .into_iter()
+        .map(|e| AuditItem {
+            at: e.created_at,
+            actor_user_id: e.actor_user_id,
+            actor_email: e.actor_email,
+            action: e.action,
+            subject: e.subject,
+            detail: e.detail,
+        })
+        .collect();
+    Ok(ApiJson(AuditPage { items, next_cursor: page.next_cursor }))
 }
 
 /// A member's role in an organization.

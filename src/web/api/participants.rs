@@ -279,7 +279,7 @@ async fn update_participant(
         e.add("role", "Give the new role: organizer, speaker, volunteer or attendee.");
         return Err(ApiError::Invalid(e));
     };
-    let p = participants::set_role(&state.db, &r.view, id, role).await?;
+    let p = participants::set_role(&state.db, &r.view, Some(r.caller.user.id), id, role).await?;
     Ok(ApiJson(load_participant(&state, p.id).await?))
 }
 

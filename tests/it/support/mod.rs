@@ -233,6 +233,7 @@ impl TestApp {
             web: Some(web),
             worker,
             targets,
+            retention: Default::default(),
         };
         let herald = Herald::start(settings).await.expect("Herald starts");
         let addr = herald.local_addr.expect("web server bound");
@@ -531,6 +532,7 @@ impl TestApp {
             web: Some(web),
             worker: true,
             targets: LOCAL_TARGETS,
+            retention: Default::default(),
         };
         let herald = Herald::start(settings).await.expect("Herald starts");
         let addr = herald.local_addr.expect("web server bound");
