@@ -102,20 +102,27 @@ fn file_stem(event: &Event) -> String {
     if stem.is_empty() { "event".into() } else { stem }
 }
 
-/// The event `id` of the organization in `access`, for one of its organizers; anyone else
-/// (a member who does not manage events, another organization) gets [`ServiceError::NotFound`].
+/// Why a member who does not manage events gets no export.
+const ORGANIZERS_ONLY: &str =
+    "Only owners, admins and organizers export an event's participants and deliveries.";
+
+/// The event `id` of the organization in `access`, for one of its organizers: another
+/// organization's event is [`ServiceError::NotFound`], and a member who does not manage events
+/// gets [`ServiceError::Forbidden`] (as for the deliveries).
 pub async fn event_for(db: &Db, access: &OrgAccess, id: Uuid) -> Result<Event, ServiceError> {
+    let event = events::load(db, access, id).await?;
     if !events::manages_events(access.role) {
-        return Err(ServiceError::NotFound);
+        return Err(ServiceError::Forbidden(ORGANIZERS_ONLY.into()));
     }
-    events::load(db, access, id).await
+    Ok(event)
 }
 
-/// The event `id` for `user_id`, who must organize events in its organization (else 404).
+/// The event `id` for `user_id`, who must organize events in its organization: 404 outside it,
+/// 403 for a member who does not manage events.
 pub async fn event_for_user(db: &Db, id: Uuid, user_id: Uuid) -> Result<Event, ServiceError> {
     let (access, event) = events::load_for_user(db, id, user_id).await?;
     if !events::manages_events(access.role) {
-        return Err(ServiceError::NotFound);
+        return Err(ServiceError::Forbidden(ORGANIZERS_ONLY.into()));
     }
     Ok(event)
 }
@@ -451,7 +458,11 @@ pub async fn personal_data(svc: &Services, user: &User) -> Result<PersonalData, 
         .organizations_of(user.id)
         .await?
         .into_iter()
-        .map(|(org, role)| ExportedMembership { organization: org.name, slug: org.slug, role: role.to_string() })
+        .map(|(org, role)| ExportedMembership {
+            organization: org.name,
+            slug: org.slug,
+            role: role.to_string(),
+        })
         .collect();
     let mut participations = Vec::new();
     for p in db.participations_of(user.id).await? {
@@ -552,7 +563,8 @@ pub async fn last_owner_of(db: &Db, user: &User) -> Result<Vec<String>, ServiceE
 /// Why an account cannot be deleted yet, naming the organizations.
 fn last_owner_message(names: &[String]) -> String {
     let list = names.iter().map(|n| format!("“{n}”")).collect::<Vec<_>>().join(", ");
-    let (one, them) = if names.len() == 1 { ("the last owner of", "it") } else { ("the last owner of", "each") };
+    let (one, them) =
+        if names.len() == 1 { ("the last owner of", "it") } else { ("the last owner of", "each") };
     format!(
         "You are {one} {list}. Before deleting your account, make another member an owner of {them} \
          (on the organization's Members page) or delete the organization."

@@ -260,7 +260,10 @@ async fn revoke_token(
 }
 
 /// `/account/export`: everything Herald holds about the signed-in user, as a JSON file.
-async fn export_data(State(state): State<AppState>, RequireUser(user): RequireUser) -> Result<Response, PageError> {
+async fn export_data(
+    State(state): State<AppState>,
+    RequireUser(user): RequireUser,
+) -> Result<Response, PageError> {
     let file = crate::exports::personal_data_file(&state, &user.user).await?;
     Ok(super::api::exports::attachment(file))
 }
@@ -302,10 +305,9 @@ async fn delete_account(
             );
             Ok(response)
         }
-        Err(ServiceError::Conflict(why)) => Ok(html(
-            StatusCode::CONFLICT,
-            pages::delete_account(&portal.shell, email, typed, Some(&why)),
-        )),
+        Err(ServiceError::Conflict(why)) => {
+            Ok(html(StatusCode::CONFLICT, pages::delete_account(&portal.shell, email, typed, Some(&why))))
+        }
         Err(ServiceError::Unavailable(why)) => Ok(html(
             StatusCode::SERVICE_UNAVAILABLE,
             pages::delete_account(&portal.shell, email, typed, Some(&why)),

@@ -675,7 +675,8 @@ async fn export(
 ) -> Response {
     let Some(id) = org.id else { return PageError::NotFound.into_response() };
     let file = params.get("file").map(String::as_str).unwrap_or_default();
-    let Some((what, format)) = file.split_once('.').and_then(|(w, f)| Some((w, crate::exports::Format::parse(f)?)))
+    let Some((what, format)) =
+        file.split_once('.').and_then(|(w, f)| Some((w, crate::exports::Format::parse(f)?)))
     else {
         return PageError::NotFound.into_response();
     };

@@ -12,7 +12,10 @@ use crate::delivery_pages::signed_in;
 use crate::orgs::{api, api_user};
 use crate::support::{Backend, TestApp, Visitor};
 
-both_backends!(organizers_export_participants_and_deliveries, people_download_their_data_and_delete_their_account,);
+both_backends!(
+    organizers_export_participants_and_deliveries,
+    people_download_their_data_and_delete_their_account,
+);
 
 /// A participant's name that a spreadsheet would run as a formula.
 const FORMULA: &str = r#"=HYPERLINK("http://x")"#;
@@ -39,7 +42,11 @@ async fn eve(app: &TestApp, ev: Uuid, name: &str) -> (Visitor, String, Person) {
         })
         .await
         .unwrap();
-    app.db.db.record_delivery(n.id, DeliveryStatus::Sent, Some(200), Some("Delivered to 1 of 1 URL")).await.unwrap();
+    app.db
+        .db
+        .record_delivery(n.id, DeliveryStatus::Sent, Some(200), Some("Delivered to 1 of 1 URL"))
+        .await
+        .unwrap();
     (v, token, eve)
 }
 
@@ -86,7 +93,9 @@ async fn organizers_export_participants_and_deliveries(backend: Backend) {
     // Participants as CSV: a download, the formula defused, reachability by channel name.
     let (status, disposition, body) = download(olga_v.get(&format!("{base}/participants.csv")).await).await;
     assert_eq!(status, 200, "{body}");
-    assert!(disposition.starts_with("attachment; filename=\"") && disposition.ends_with("participants.csv\""));
+    assert!(
+        disposition.starts_with("attachment; filename=\"") && disposition.ends_with("participants.csv\"")
+    );
     let table = rows(&body);
     assert_eq!(
         table[0],
@@ -107,7 +116,10 @@ async fn organizers_export_participants_and_deliveries(backend: Backend) {
     assert_eq!(row[0], format!("'{FORMULA}"), "the formula comes out as text");
     assert_eq!(row[3], "going");
     assert_eq!(row[4], "yes");
-    assert_eq!(row[5], format!("'{FORMULA}'s channel"), "reached through her channel, by name");
+    assert!(
+        row[5].starts_with(&format!("'{FORMULA}'s channel")),
+        "reached through her channel, by name: {row:?}"
+    );
     assert!(row[8].ends_with('Z') && (row[9].ends_with("-05:00") || row[9].ends_with("-04:00")), "{row:?}");
     assert_no_secret(&app, "participants.csv", &body, &eve);
 
@@ -117,9 +129,13 @@ async fn organizers_export_participants_and_deliveries(backend: Backend) {
     assert!(disposition.ends_with("participants.json\""));
     let json: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(json["event"]["timezone"], "America/New_York");
-    let p = json["participants"].as_array().unwrap().iter().find(|p| p["email"] == "eve@example.org").unwrap();
+    let p =
+        json["participants"].as_array().unwrap().iter().find(|p| p["email"] == "eve@example.org").unwrap();
     assert_eq!(p["name"], FORMULA);
-    assert_eq!(p["reached_through"][0], format!("{FORMULA}'s channel"));
+    assert!(
+        p["reached_through"].as_array().unwrap().contains(&Value::String(format!("{FORMULA}'s channel"))),
+        "{p}"
+    );
     assert_no_secret(&app, "participants.json", &body, &eve);
     let r = app
         .http
@@ -161,16 +177,19 @@ async fn organizers_export_participants_and_deliveries(backend: Backend) {
     assert_eq!(table[1][9], "Delivered to 1 of 1 URL");
     assert_no_secret(&app, "deliveries.csv", &body, &eve);
     let (status, body) =
-        api(&app, &olga, Method::GET, &format!("/api/v1/events/{ev}/notifications/export?format=json"), None).await;
+        api(&app, &olga, Method::GET, &format!("/api/v1/events/{ev}/notifications/export?format=json"), None)
+            .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["deliveries"][0]["status"], "sent");
     assert_eq!(body["deliveries"][0]["channel"], format!("{FORMULA}'s channel"));
     assert_no_secret(&app, "deliveries API", &body.to_string(), &eve);
     let (status, _) =
-        api(&app, &olga, Method::GET, &format!("/api/v1/events/{ev}/notifications/export?format=xls"), None).await;
+        api(&app, &olga, Method::GET, &format!("/api/v1/events/{ev}/notifications/export?format=xls"), None)
+            .await;
     assert_eq!(status, 400);
 
-    // A plain member of the organization, and the owner of another one: 404 everywhere.
+    // A plain member of the organization gets 403 (as for the deliveries), the owner of another
+    // one 404, as if the event did not exist.
     let org = app.db.db.organization_by_slug("rust-paris").await.unwrap().unwrap();
     let (max_v, max_id, max_t) = signed_in(&app, "max@example.org", "Max").await;
     app.db.db.add_membership(org.id, max_id, Role::Member).await.unwrap();
@@ -184,10 +203,12 @@ async fn organizers_export_participants_and_deliveries(backend: Backend) {
     )
     .await;
     assert_eq!(status, 201);
-    for (who, v, token) in [("member", &max_v, &max_t), ("other org's owner", &bella_v, &bella_t)] {
+    for (who, v, token, refused) in
+        [("member", &max_v, &max_t, 403), ("other org's owner", &bella_v, &bella_t, 404)]
+    {
         for file in ["participants.csv", "participants.json", "deliveries.csv", "deliveries.json"] {
             let (status, _, body) = download(v.get(&format!("{base}/{file}")).await).await;
-            assert_eq!(status, 404, "{who} {file}");
+            assert_eq!(status, refused, "{who} {file}");
             assert!(!body.contains("eve@example.org"), "{who} {file}");
         }
         for path in [
@@ -195,7 +216,8 @@ async fn organizers_export_participants_and_deliveries(backend: Backend) {
             format!("/api/v1/events/{ev}/notifications/export?format=json"),
         ] {
             let (status, body) = api(&app, token, Method::GET, &path, None).await;
-            assert_eq!(status, 404, "{who} {path}: {body}");
+            assert_eq!(status, refused, "{who} {path}: {body}");
+            assert!(!body.to_string().contains("eve@example.org"), "{who} {path}");
         }
     }
     let (status, html) = max_v.page(&format!("/orgs/rust-paris/events/{ev}")).await;
@@ -232,7 +254,9 @@ async fn people_download_their_data_and_delete_their_account(backend: Backend) {
     let user = app.db.db.user_by_email("eve@example.org").await.unwrap().unwrap();
     let token_hash = herald::secrets::hash_token(&eve_token);
     let password_hash = user.password_hash.clone().expect("a password");
-    for secret in ["eve-secret", eve.key.as_str(), token_hash.as_str(), password_hash.as_str(), eve_token.as_str()] {
+    for secret in
+        ["eve-secret", eve.key.as_str(), token_hash.as_str(), password_hash.as_str(), eve_token.as_str()]
+    {
         assert!(!body.contains(secret), "the download shows {secret}");
     }
     let (status, body) = api(&app, &eve_token, Method::GET, "/api/v1/me/export", None).await;
@@ -256,7 +280,10 @@ async fn people_download_their_data_and_delete_their_account(backend: Backend) {
     assert!(app.db.db.user_by_email("eve@example.org").await.unwrap().is_none(), "the user is gone");
     assert_eq!(app.apprise.stored_config(&eve.key), None, "her channel is gone from the Apprise API");
     let participants = app.db.db.participant_rows(ev).await.unwrap();
-    assert!(participants.iter().all(|p| p.email.as_deref() != Some("eve@example.org")), "participation deleted");
+    assert!(
+        participants.iter().all(|p| p.email.as_deref() != Some("eve@example.org")),
+        "participation deleted"
+    );
     let (status, html) = eve_v.page("/account").await;
     assert_ne!(status, 200, "her session no longer works: {html}");
     let (status, _) = api(&app, &eve_token, Method::GET, "/api/v1/me", None).await;

@@ -1,6 +1,6 @@
 //! Exports over the API: `GET /api/v1/events/{id}/participants/export` and
-//! `GET /api/v1/events/{id}/notifications/export` (organizers of the event's organization; anyone
-//! else gets 404), `GET /api/v1/me/export` (everything Herald holds about the caller).
+//! `GET /api/v1/events/{id}/notifications/export` (organizers of the event's organization; a
+//! member who does not manage events gets 403, anyone else 404), `GET /api/v1/me/export` (everything Herald holds about the caller).
 
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -33,8 +33,9 @@ impl FormatQuery {
     fn parse(&self) -> Result<Format, ApiError> {
         match self.format.as_deref() {
             None => Ok(Format::Json),
-            Some(raw) => Format::parse(raw)
-                .ok_or_else(|| ApiError::BadRequest("format must be csv or json.".into())),
+            Some(raw) => {
+                Format::parse(raw).ok_or_else(|| ApiError::BadRequest("format must be csv or json.".into()))
+            }
         }
     }
 }
@@ -61,7 +62,8 @@ pub(crate) fn attachment(file: File) -> Response {
             (ParticipantsExport = "application/json"),
             (String = "text/csv"))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such event, or the caller does not organize its events", body = Problem, content_type = "application/problem+json")))]
+        (status = 403, description = "The caller does not manage the organization's events", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event, or not in one of the caller's organizations", body = Problem, content_type = "application/problem+json")))]
 async fn participants_export(
     State(state): State<AppState>,
     ApiUser(caller): ApiUser,
@@ -81,7 +83,8 @@ async fn participants_export(
             (DeliveriesExport = "application/json"),
             (String = "text/csv"))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such event, or the caller does not organize its events", body = Problem, content_type = "application/problem+json")))]
+        (status = 403, description = "The caller does not manage the organization's events", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event, or not in one of the caller's organizations", body = Problem, content_type = "application/problem+json")))]
 async fn notifications_export(
     State(state): State<AppState>,
     ApiUser(caller): ApiUser,

@@ -99,7 +99,10 @@ async fn update_me(
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The caller is the last owner of an organization", body = Problem, content_type = "application/problem+json"),
         (status = 503, body = Problem, content_type = "application/problem+json")))]
-async fn delete_me(State(state): State<AppState>, ApiUser(caller): ApiUser) -> Result<axum::http::StatusCode, ApiError> {
+async fn delete_me(
+    State(state): State<AppState>,
+    ApiUser(caller): ApiUser,
+) -> Result<axum::http::StatusCode, ApiError> {
     crate::exports::delete_account(&state, &caller.user).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
