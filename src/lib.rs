@@ -14,6 +14,7 @@ pub mod db;
 pub mod delivery;
 pub mod domain;
 pub mod events;
+pub mod exports;
 pub mod home;
 pub mod integrations;
 pub mod limits;

@@ -37,6 +37,25 @@ pub struct ParticipantRow {
     pub opted_out_at: Option<DateTime<Utc>>,
 }
 
+/// One of a user's participations, with its event and organization.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Participation {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    pub event_name: String,
+    pub org_name: String,
+    pub starts_at: DateTime<Utc>,
+    #[sqlx(try_from = "String")]
+    pub timezone: crate::domain::TimeZone,
+    #[sqlx(try_from = "String")]
+    pub role: ParticipantRole,
+    #[sqlx(try_from = "String")]
+    pub rsvp: Rsvp,
+    pub opted_out_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
 impl ParticipantRow {
     /// The address: the user's, or the invited one.
     pub fn address(&self) -> &str {
@@ -655,5 +674,24 @@ impl Db {
             tx.commit().await?;
             Ok(out)
         })
+    }
+
+    /// Every event `user_id` takes part in, with the event and its organization, newest start
+    /// first (the personal data download).
+    #[instrument(skip_all)]
+    pub async fn participations_of(&self, user_id: Uuid) -> Result<Vec<Participation>, DbError> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT p.id, p.event_id, e.name AS event_name, o.name AS org_name, e.starts_at, e.timezone,
+                    p.role, p.rsvp, p.opted_out_at, p.created_at, p.updated_at
+             FROM event_participants p
+             JOIN events e ON e.id = p.event_id
+             JOIN organizations o ON o.id = e.org_id
+             WHERE p.user_id = $1
+             ORDER BY e.starts_at DESC, p.id",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await
+        .map_err(DbError::from))
     }
 }

@@ -272,4 +272,27 @@ impl Db {
         .map(|r| r.rows_affected()))?;
         if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
     }
+
+    /// How many sessions `user_id` has open (not yet expired).
+    #[instrument(skip_all)]
+    pub async fn session_count(&self, user_id: Uuid) -> Result<i64, DbError> {
+        on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND expires_at > $2")
+            .bind(user_id)
+            .bind(Utc::now())
+            .fetch_one(pool)
+            .await
+            .map_err(DbError::from))
+    }
+
+    /// Deletes the user; their sessions, API tokens, memberships, participations, calendar feed
+    /// and integrations go with them (foreign keys). A user already gone is [`DbError::NotFound`].
+    #[instrument(skip_all, fields(%user_id))]
+    pub async fn delete_user(&self, user_id: Uuid) -> Result<(), DbError> {
+        let done = on_pool!(self, pool => sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
+    }
 }

@@ -461,6 +461,32 @@ impl Channels<'_> {
         Ok(integration)
     }
 
+    /// Deletes every integration of `user`, the built-in email channel too, from the Apprise API
+    /// (unless it is locked) and from Herald, for the deletion of their account. Stops at the
+    /// first config the Apprise API cannot delete: [`ServiceError::Unavailable`], the rest stays.
+    pub async fn delete_all(&self, user: &User) -> Result<usize, ServiceError> {
+        let all = self.db.integrations_of(user.id).await?;
+        for integration in &all {
+            if let Some(client) = self.apprise.filter(|c| !c.config_locked()) {
+                let key = config_key(self.keys, integration)?;
+                match client.delete_config(&key).await {
+                    Ok(Removal::Deleted | Removal::AlreadyGone) => {}
+                    Err(e) => {
+                        tracing::warn!(integration_id = %integration.id, error = %e, "cannot delete an integration's config");
+                        return Err(ServiceError::Unavailable(
+                            "Herald could not reach the notification service to delete your channels, so your \
+                             account is still here. Try again in a few minutes."
+                                .into(),
+                        ));
+                    }
+                }
+            }
+            self.db.delete_integration(user.id, integration.id).await?;
+        }
+        tracing::info!(user_id = %user.id, count = all.len(), "integrations deleted with the account");
+        Ok(all.len())
+    }
+
     /// Sends a new confirmation code through one of `user`'s integrations (not more often than
     /// every [`RESEND_SECONDS`]).
     pub async fn resend_code(&self, user: &User, id: Uuid) -> Result<(Integration, Delivery), ServiceError> {

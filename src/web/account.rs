@@ -30,6 +30,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/account", get(preferences_page).post(save_preferences))
         .route("/account/tokens", get(tokens_page).post(create_token))
         .route("/account/tokens/{id}/revoke", post(revoke_token))
+        .route("/account/export", get(export_data))
+        .route("/account/delete", get(delete_page).post(delete_account))
 }
 
 /// `t` in the user's time zone and date format, e.g. `22/11/2026 14:05`.
@@ -255,4 +257,61 @@ async fn revoke_token(
         FlashKind::Success,
         &format!("The token “{}” is revoked; it no longer works.", token.name),
     ))
+}
+
+/// `/account/export`: everything Herald holds about the signed-in user, as a JSON file.
+async fn export_data(
+    State(state): State<AppState>,
+    RequireUser(user): RequireUser,
+) -> Result<Response, PageError> {
+    let file = crate::exports::personal_data_file(&state, &user.user).await?;
+    Ok(super::api::exports::attachment(file))
+}
+
+/// The confirmation typed on the deletion form.
+#[derive(Debug, Default, Deserialize)]
+struct DeleteInput {
+    #[serde(default)]
+    confirm: String,
+}
+
+async fn delete_page(RequireUser(user): RequireUser, portal: Portal) -> Response {
+    html(StatusCode::OK, pages::delete_account(&portal.shell, &user.user.email, "", None))
+}
+
+/// Deletes the account once the address is typed; the last owner of an organization is refused
+/// with its name.
+async fn delete_account(
+    State(state): State<AppState>,
+    RequireUser(user): RequireUser,
+    portal: Portal,
+    Form(input): Form<DeleteInput>,
+) -> Result<Response, PageError> {
+    let email = &user.user.email;
+    let typed = input.confirm.trim();
+    if !typed.eq_ignore_ascii_case(email) {
+        let why = "Type your email address exactly as shown to confirm.";
+        return Ok(html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            pages::delete_account(&portal.shell, email, typed, Some(why)),
+        ));
+    }
+    match crate::exports::delete_account(&state, &user.user).await {
+        Ok(()) => {
+            let mut response = flash::redirect(&state, "/", FlashKind::Info, "Your account is deleted.");
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                super::cookies::clear(super::cookies::SESSION, state.web.secure_cookies()),
+            );
+            Ok(response)
+        }
+        Err(ServiceError::Conflict(why)) => {
+            Ok(html(StatusCode::CONFLICT, pages::delete_account(&portal.shell, email, typed, Some(&why))))
+        }
+        Err(ServiceError::Unavailable(why)) => Ok(html(
+            StatusCode::SERVICE_UNAVAILABLE,
+            pages::delete_account(&portal.shell, email, typed, Some(&why)),
+        )),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -37,6 +37,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/orgs/{slug}/events/new", get(new_page))
         .route("/orgs/{slug}/events/{id}", get(detail))
         .route("/orgs/{slug}/events/{id}/deliveries", get(deliveries))
+        .route("/orgs/{slug}/events/{id}/export/{file}", get(export))
         .route("/orgs/{slug}/events/{id}/edit", get(edit_page).post(edit))
         .route("/orgs/{slug}/events/{id}/duplicate", post(duplicate))
         .route("/orgs/{slug}/events/{id}/guests", post(set_guests))
@@ -562,6 +563,7 @@ async fn detail(State(state): State<AppState>, org: InOrg) -> Response {
         can_delete: event.status == EventStatus::Draft || event.ends_at <= Utc::now(),
         editable: event.status != EventStatus::Cancelled,
         deliveries_url: org.manages().then(|| format!("{}/{}/deliveries", org.base(), event.id)),
+        export_base: org.manages().then(|| format!("{}/{}/export", org.base(), event.id)),
         participants: match super::participants::section_for(&state, &org.access, &event).await {
             Ok(p) => p,
             Err(e) => return e.into_response(),
@@ -662,6 +664,35 @@ async fn deliveries(State(state): State<AppState>, org: InOrg) -> Response {
         counts,
     };
     html(StatusCode::OK, delivery_pages::fragment(&view))
+}
+
+/// `…/export/participants.csv|json` and `…/export/deliveries.csv|json`: the files, for the
+/// organizers of the event's organization; anyone else gets 404.
+async fn export(
+    State(state): State<AppState>,
+    org: InOrg,
+    axum::extract::Path(params): axum::extract::Path<std::collections::HashMap<String, String>>,
+) -> Response {
+    let Some(id) = org.id else { return PageError::NotFound.into_response() };
+    let file = params.get("file").map(String::as_str).unwrap_or_default();
+    let Some((what, format)) =
+        file.split_once('.').and_then(|(w, f)| Some((w, crate::exports::Format::parse(f)?)))
+    else {
+        return PageError::NotFound.into_response();
+    };
+    let event = match crate::exports::event_for(&state.db, &org.access, id).await {
+        Ok(e) => e,
+        Err(e) => return org.failure(e),
+    };
+    let made = match what {
+        "participants" => crate::exports::participants_file(&state.db, &event, format).await,
+        "deliveries" => crate::exports::deliveries_file(&state.db, &event, format).await,
+        _ => return PageError::NotFound.into_response(),
+    };
+    match made {
+        Ok(f) => super::api::exports::attachment(f),
+        Err(e) => org.failure(e),
+    }
 }
 
 // --- Duplicate, cancel, delete ---

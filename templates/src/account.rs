@@ -174,6 +174,62 @@ pub fn preferences(shell: &Shell, page: &PreferencesPage<'_>, errors: &Errors) -
                     div.actions { button.button type="submit" { "Save preferences" } }
                 }
             }
+            section.card aria-labelledby="data-heading" {
+                h2 #data-heading { "Your data" }
+                p {
+                    "Download everything Herald holds about you as a JSON file: your profile, "
+                    "organizations, events and answers, the messages sent to you, your channels "
+                    "(their addresses masked) and your API tokens' names."
+                }
+                p { a.button.button-secondary href="/account/export" download { "Download my data" } }
+                p {
+                    "Deleting your account removes your channels, API tokens, sign-ins and your "
+                    "participation in events. It cannot be undone. "
+                    a href="/account/delete" { "Delete my account…" }
+                }
+            }
+        },
+    )
+}
+
+/// `/account/delete`: what deleting the account does, and the form to confirm it by typing the
+/// address. `error` says why the last try was refused.
+pub fn delete_account(shell: &Shell, email: &str, typed: &str, error: Option<&str>) -> Markup {
+    layout(
+        &Page::new("Delete your account").shell(shell),
+        html! {
+            (section_nav(Section::Preferences))
+            h1 { "Delete your account" }
+            section.card aria-labelledby="delete-heading" {
+                h2 #delete-heading { "This cannot be undone" }
+                p { "Deleting your account:" }
+                ul {
+                    li { "removes your notification channels, from the notification service too;" }
+                    li { "signs you out everywhere and revokes your API tokens and calendar feed;" }
+                    li { "removes you from your organizations and from the events you take part in." }
+                }
+                p {
+                    "If you are the last owner of an organization, make another member an owner or "
+                    "delete the organization first. "
+                    a href="/account/export" download { "Download your data" } " before you go if you want a copy."
+                }
+                @if let Some(e) = error {
+                    div.error-summary role="alert" tabindex="-1" { p #f-confirm-error { (e) } }
+                }
+                form method="post" action="/account/delete" novalidate {
+                    (csrf_field(&shell.csrf))
+                    div.field {
+                        label for="f-confirm" { "Type your email address, " strong { (email) } ", to confirm" }
+                        input #f-confirm name="confirm" type="email" value=(typed) required
+                            autocomplete="off" aria-invalid=[error.map(|_| "true")]
+                            aria-describedby=[error.map(|_| "f-confirm-error")];
+                    }
+                    div.actions {
+                        button.button-danger type="submit" { "Delete my account" }
+                        " " a href="/account" { "Keep my account" }
+                    }
+                }
+            }
         },
     )
 }

@@ -254,6 +254,8 @@ pub struct EventDetail {
     pub editable: bool,
     /// Where the scheduled notices and the delivery ledger load from (organizers only).
     pub deliveries_url: Option<String>,
+    /// Where the participant and delivery exports download from (`…/export`), organizers only.
+    pub export_base: Option<String>,
     /// The participants, for those who manage events.
     pub participants: Option<crate::participants::ParticipantsSection>,
     /// Whether visitors may answer without an account; `None` for a private event (never).
@@ -356,6 +358,28 @@ pub fn detail(shell: &Shell, org_slug: &str, d: &EventDetail) -> Markup {
                 }
             }
             @if let Some(p) = &d.participants { (crate::participants::section(shell, p)) }
+            @if let Some(export) = &d.export_base {
+                section.card aria-labelledby="export-heading" {
+                    h2 #export-heading { "Export" }
+                    p {
+                        "Download the participants (name, address, role, answer, how notices reach them) "
+                        "or the delivery ledger (what was sent to whom, through which channel, and how it "
+                        "went). Channel addresses and keys are never included."
+                    }
+                    ul.export-links {
+                        li {
+                            "Participants: "
+                            a href={ (export) "/participants.csv" } download { "CSV" } " · "
+                            a href={ (export) "/participants.json" } download { "JSON" }
+                        }
+                        li {
+                            "Deliveries: "
+                            a href={ (export) "/deliveries.csv" } download { "CSV" } " · "
+                            a href={ (export) "/deliveries.json" } download { "JSON" }
+                        }
+                    }
+                }
+            }
             section.card aria-labelledby="history-heading" {
                 h2 #history-heading { "Change history" }
                 @if d.history.is_empty() {

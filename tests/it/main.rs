@@ -23,6 +23,7 @@ mod delivery;
 mod delivery_pages;
 mod email_channel;
 mod events;
+mod exports;
 mod guests;
 mod integrations;
 mod isolation;

@@ -14,7 +14,7 @@ use crate::db::models::User;
 use crate::web::AppState;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(me, update_me))
+    OpenApiRouter::new().routes(routes!(me, update_me, delete_me))
 }
 
 /// A user's own account as the API shows it.
@@ -90,4 +90,19 @@ async fn update_me(
     };
     let updated = accounts::update_preferences(&state.db, &caller.user, &update).await?;
     Ok(Json(Me::from(&updated)))
+}
+
+/// Deletes the caller's account: their channels (from the Apprise API too), sessions, tokens,
+/// memberships and participations. 409 while they are the last owner of an organization.
+#[utoipa::path(delete, path = "/me", tag = "account",
+    responses((status = 204, description = "The account is deleted"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The caller is the last owner of an organization", body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json")))]
+async fn delete_me(
+    State(state): State<AppState>,
+    ApiUser(caller): ApiUser,
+) -> Result<axum::http::StatusCode, ApiError> {
+    crate::exports::delete_account(&state, &caller.user).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

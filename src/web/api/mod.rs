@@ -7,6 +7,7 @@
 mod access;
 pub mod delivery;
 pub mod events;
+pub mod exports;
 mod idempotency;
 pub mod integrations;
 pub mod me;
@@ -116,7 +117,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(events::routes())
                 .merge(delivery::routes())
                 .merge(participants::routes())
-                .merge(integrations::routes()),
+                .merge(integrations::routes())
+                .merge(exports::routes()),
         )
         .split_for_parts();
     StandardResponses.modify(&mut doc);
