@@ -571,10 +571,15 @@ fn last_owner_message(names: &[String]) -> String {
     )
 }
 
+/// What the activity says instead of a deleted account's address.
+pub const DELETED_ACCOUNT: &str = "a deleted account";
+
 /// Deletes `user`'s account: refused ([`ServiceError::Conflict`]) while they are the last owner
 /// of an organization; otherwise their channels are deleted from the Apprise API (unless it is
 /// locked) and from Herald, then the user with their sessions, API tokens, calendar feed,
-/// memberships and participations (the organizers' ledgers keep the rows, without a name).
+/// memberships and participations (the organizers' ledgers keep the rows, without a name); the
+/// activity keeps its entries with [`DELETED_ACCOUNT`] for the address, and invitations, guest
+/// answers and failed sign-ins naming the address go.
 pub async fn delete_account(svc: &Services, user: &User) -> Result<(), ServiceError> {
     let orgs = last_owner_of(&svc.db, user).await?;
     if !orgs.is_empty() {
@@ -584,6 +589,7 @@ pub async fn delete_account(svc: &Services, user: &User) -> Result<(), ServiceEr
         Channels { db: &svc.db, keys: &svc.keys, apprise: svc.apprise.as_ref(), targets: svc.targets };
     channels.delete_all(user).await?;
     svc.db.delete_user(user.id).await?;
+    svc.db.forget_address(&user.email, DELETED_ACCOUNT).await?;
     tracing::info!(user_id = %user.id, "account deleted");
     Ok(())
 }

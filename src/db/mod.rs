@@ -14,6 +14,7 @@ pub mod models;
 pub mod notifications;
 pub mod orgs;
 pub mod participants;
+pub mod reports;
 pub mod users;
 
 use std::str::FromStr;

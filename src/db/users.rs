@@ -295,4 +295,37 @@ impl Db {
             .map(|r| r.rows_affected()))?;
         if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
     }
+    /// Forgets the address `email` of a deleted account: writes `replacement` for it in the
+    /// activity entries, and deletes the invitations, guest answers, pending event invitations
+    /// and failed sign-ins that hold it.
+    #[instrument(skip_all)]
+    pub async fn forget_address(&self, email: &str, replacement: &str) -> Result<(), DbError> {
+        let subject = format!("email:{email}");
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(
+                "UPDATE audit_log SET subject = REPLACE(subject, $1, $2), detail = REPLACE(detail, $1, $2)
+                 WHERE subject <> REPLACE(subject, $1, $2) OR detail <> REPLACE(detail, $1, $2)",
+            )
+            .bind(email)
+            .bind(replacement)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM invitations WHERE email = $1").bind(email).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM guest_answers WHERE email = $1").bind(email).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM event_participants WHERE invited_email = $1 AND user_id IS NULL")
+                .bind(email)
+                .execute(&mut *tx)
+                .await?;
+            // Subjects are `email:<address>` or `email:<address>|ip:<client>`.
+            let prefix = format!("{subject}|");
+            sqlx::query("DELETE FROM sign_in_failures WHERE subject = $1 OR substr(subject, 1, $3) = $2")
+                .bind(&subject)
+                .bind(&prefix)
+                .bind(i32::try_from(prefix.chars().count()).unwrap_or(i32::MAX))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await.map_err(DbError::from)
+        })
+    }
 }

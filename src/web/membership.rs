@@ -61,6 +61,7 @@ impl FromRequestParts<AppState> for Membership {
             role: access.role.to_string(),
             manages_members: access.manages_members(),
             is_owner: access.is_owner(),
+            manages_events: crate::events::manages_events(access.role),
             public_url: state.web.absolute(&format!("/o/{}", access.org.slug)),
         };
         Ok(Self { portal, user, access, header, params })

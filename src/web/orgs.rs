@@ -28,6 +28,7 @@ use crate::audit;
 use crate::domain::FieldErrors;
 use crate::domain::ServiceError;
 use crate::orgs::{self, OrgAccess};
+use crate::reports;
 use crate::web::session::{CurrentUser, MaybeUser, RequireUser};
 
 pub(super) fn router() -> Router<AppState> {
@@ -43,6 +44,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/orgs/{slug}/invitations/{id}/revoke", post(revoke_invitation))
         .route("/orgs/{slug}/leave", post(leave))
         .route("/orgs/{slug}/audit", get(activity_page))
+        .route("/orgs/{slug}/report", get(report_page))
         .route("/orgs/{slug}/settings", get(settings_page).post(rename))
         .route("/orgs/{slug}/settings/description", post(describe))
         .route("/orgs/{slug}/delete", post(delete))
@@ -493,6 +495,36 @@ async fn activity_page(
         .collect();
     let older = page.next_cursor.map(|c| format!("{}/audit?before={c}", org.base()));
     html(StatusCode::OK, pages::activity(&org.portal.shell, &org.header(), &rows, older.as_deref()))
+}
+
+/// The organization's report: charts of answers and deliveries (owners, admins and organizers;
+/// others: 404).
+#[instrument(skip_all)]
+async fn report_page(State(state): State<AppState>, org: InOrg) -> Response {
+    let report = match reports::org_report(&state.db, &org.access, chrono::Utc::now()).await {
+        Ok(r) => r,
+        Err(e) => return page_failure(e),
+    };
+    let view = pages::ReportView {
+        period: format!("{} to {}", report.since.format("%Y-%m-%d"), report.until.format("%Y-%m-%d")),
+        answers: report
+            .answers
+            .iter()
+            .map(|d| herald_templates::charts::Column {
+                label: d.day.format("%Y-%m-%d").to_string(),
+                short: d.day.format("%d %b").to_string(),
+                values: vec![d.going, d.maybe, d.declined],
+            })
+            .collect(),
+        by_status: report.by_status.iter().map(|(s, n)| ((*s).to_owned(), *n)).collect(),
+        by_channel: report
+            .by_channel
+            .iter()
+            .map(|(k, n)| (reports::channel_label(k).to_owned(), *n))
+            .collect(),
+        lateness: report.lateness.iter().map(|(l, n)| ((*l).to_owned(), *n)).collect(),
+    };
+    html(StatusCode::OK, pages::report(&org.portal.shell, &org.header(), &view))
 }
 
 // --- Settings ---

@@ -13,6 +13,7 @@
 pub mod account;
 pub mod accounts;
 pub mod assets;
+pub mod charts;
 pub mod components;
 pub mod delivery;
 pub mod events;

@@ -6,6 +6,7 @@
 
 use maud::{Markup, html};
 
+use crate::charts::{self, Column, Series};
 use crate::components::empty_state;
 use crate::forms::{Errors, Field, error_for, error_summary, field};
 use crate::layout::{Page, Shell, csrf_field, layout};
@@ -115,6 +116,8 @@ pub struct OrgHeader {
     pub manages_members: bool,
     /// Whether the viewer is an owner.
     pub is_owner: bool,
+    /// Whether the viewer manages events (owner, admin or organizer): the report.
+    pub manages_events: bool,
     /// The organization's public page, as an absolute URL.
     pub public_url: String,
 }
@@ -132,6 +135,8 @@ pub enum OrgTab {
     Settings,
     /// Who did what and when (owners and admins).
     Activity,
+    /// Charts of answers and deliveries (owners, admins and organizers).
+    Report,
 }
 
 /// The organization's heading and tabs above `body`.
@@ -140,6 +145,7 @@ pub fn org_frame(org: &OrgHeader, tab: OrgTab, body: Markup) -> Markup {
         Some((OrgTab::Events, format!("/orgs/{}/events", org.slug), "Events")),
         Some((OrgTab::Overview, format!("/orgs/{}", org.slug), "Overview")),
         Some((OrgTab::Members, format!("/orgs/{}/members", org.slug), "Members")),
+        org.manages_events.then(|| (OrgTab::Report, format!("/orgs/{}/report", org.slug), "Report")),
         org.manages_members.then(|| (OrgTab::Activity, format!("/orgs/{}/audit", org.slug), "Activity")),
         org.is_owner.then(|| (OrgTab::Settings, format!("/orgs/{}/settings", org.slug), "Settings")),
     ]
@@ -607,6 +613,81 @@ fn url_encode(s: &str) -> String {
         .collect()
 }
 
+/// The numbers of an organization's report, ready to draw.
+#[derive(Debug, Clone, Default)]
+pub struct ReportView {
+    /// The period covered, in words.
+    pub period: String,
+    /// One column per day: going, maybe, declined.
+    pub answers: Vec<Column>,
+    /// Deliveries per status.
+    pub by_status: Vec<(String, u64)>,
+    /// Deliveries per channel kind.
+    pub by_channel: Vec<(String, u64)>,
+    /// Sent reminders per lateness bucket.
+    pub lateness: Vec<(String, u64)>,
+}
+
+const ANSWER_SERIES: [Series<'static>; 3] = [
+    Series { label: "Going", class: "going" },
+    Series { label: "Maybe", class: "maybe" },
+    Series { label: "Declined", class: "declined" },
+];
+
+fn report_card(
+    id: &str,
+    heading: &str,
+    intro: &str,
+    empty: (&str, &str),
+    has_data: bool,
+    chart: Markup,
+) -> Markup {
+    html! {
+        section.card.report-card aria-labelledby={ (id) "-heading" } {
+            h2 id={ (id) "-heading" } { (heading) }
+            p.muted { (intro) }
+            @if has_data { (chart) } @else { (empty_state(empty.0, empty.1, None)) }
+        }
+    }
+}
+
+/// The organization's report: answers per day, deliveries by status and by channel, reminder
+/// lateness — each a chart with the same numbers in a table for screen readers.
+pub fn report(shell: &Shell, org: &OrgHeader, view: &ReportView) -> Markup {
+    let total = |rows: &[(String, u64)]| rows.iter().map(|(_, v)| *v).sum::<u64>();
+    let answered = view.answers.iter().flat_map(|c| c.values.iter()).sum::<u64>();
+    layout(
+        &Page::new(&format!("Report · {}", org.name)).shell(shell),
+        org_frame(
+            org,
+            OrgTab::Report,
+            html! {
+                p.muted.report-period { "The last 30 days: " (view.period) " (UTC days). Only owners, admins and organizers see this page." }
+                (report_card("report-answers", "Answers over time",
+                    "Participants' answers per day, counted on the day each last changed their answer.",
+                    ("No answers yet", "Answers to your events in the last 30 days will show here."),
+                    answered > 0,
+                    charts::columns("chart-answers", "Answers per day: going, maybe, declined", "Day", &ANSWER_SERIES, &view.answers, 7)))
+                (report_card("report-status", "Deliveries by status",
+                    "Every message due in the last 30 days, one per person and channel.",
+                    ("Nothing delivered yet", "Reminders and notices of the last 30 days will be counted here."),
+                    total(&view.by_status) > 0,
+                    charts::bars("chart-status", "Deliveries by status", "Status", "neutral", &view.by_status)))
+                (report_card("report-channel", "Deliveries by channel",
+                    "The same messages, by the kind of channel they went through.",
+                    ("Nothing delivered yet", "Reminders and notices of the last 30 days will be counted here."),
+                    total(&view.by_channel) > 0,
+                    charts::bars("chart-channel", "Deliveries by channel", "Channel", "channel", &view.by_channel)))
+                (report_card("report-lateness", "Reminder lateness",
+                    "How long after its due time each reminder of the last 30 days went out.",
+                    ("No reminders sent yet", "Reminders sent in the last 30 days will be measured here."),
+                    total(&view.lateness) > 0,
+                    charts::bars("chart-lateness", "Reminders by lateness", "Sent after", "lateness", &view.lateness)))
+            },
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -618,6 +699,7 @@ mod tests {
             role: if owner { "owner" } else { "member" }.into(),
             manages_members: owner,
             is_owner: owner,
+            manages_events: owner,
             public_url: "https://herald.example/o/rust-paris".into(),
         }
     }

@@ -292,6 +292,13 @@ async fn from_sign_up_to_a_shared_event_in_six_clicks() {
     olga.open(&share).await;
     olga.wait_for_heading("Rust night").await;
     look(&olga, "path-8-public").await;
+    // The organization's report: charts that scale to a phone.
+    olga.open("/orgs/rust-paris/report").await;
+    olga.wait_for_heading("Rust Paris").await;
+    assert!(olga.text("main").await.contains("Answers over time"));
+    let tabs = olga.text("nav.org-tabs").await;
+    assert!(tabs.contains("Report"), "{tabs}");
+    look(&olga, "path-9-report").await;
 }
 
 async fn sign_up_and_verify(browser: &Browser, herald: &HeraldServer, email: &str, name: &str) {

@@ -15,6 +15,7 @@ use crate::support::{Backend, TestApp, Visitor};
 both_backends!(
     organizers_export_participants_and_deliveries,
     people_download_their_data_and_delete_their_account,
+    a_deleted_account_leaves_no_personal_data_behind,
 );
 
 /// A participant's name that a spreadsheet would run as a formula.
@@ -309,5 +310,155 @@ async fn people_download_their_data_and_delete_their_account(backend: Backend) {
     let (status, body) = api(&app, &gus, Method::DELETE, "/api/v1/me", None).await;
     assert_eq!(status, 204, "{body}");
     assert!(app.db.db.user_by_email("gus@example.org").await.unwrap().is_none());
+    app.stop().await;
+}
+
+/// Every place in the database (every column of every table but `_sqlx_migrations`, read as
+/// text) that holds `needle`, case-insensitively, as `table.column (rows)`.
+async fn places_holding(db: &herald::db::Db, needle: &str) -> Vec<String> {
+    use sqlx::Row as _;
+    let mut found = Vec::new();
+    match db {
+        herald::db::Db::Sqlite(pool) => {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+                   AND name <> '_sqlx_migrations' ORDER BY name",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap();
+            assert!(tables.len() > 10, "{tables:?}");
+            for table in tables {
+                let columns =
+                    sqlx::query(&format!("PRAGMA table_info(\"{table}\")")).fetch_all(pool).await.unwrap();
+                for column in columns {
+                    let column: String = column.get("name");
+                    let n: i64 = sqlx::query_scalar(&format!(
+                        "SELECT COUNT(*) FROM \"{table}\" WHERE instr(lower(CAST(\"{column}\" AS TEXT)), lower($1)) > 0"
+                    ))
+                    .bind(needle)
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+                    if n > 0 {
+                        found.push(format!("{table}.{column} ({n})"));
+                    }
+                }
+            }
+        }
+        herald::db::Db::Postgres(pool) => {
+            let columns: Vec<(String, String, String)> = sqlx::query_as(
+                "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
+                 WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations' ORDER BY table_name, column_name",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap();
+            assert!(columns.len() > 50, "{columns:?}");
+            for (table, column, data_type) in columns {
+                let test = if data_type == "bytea" {
+                    format!("position(convert_to($1, 'UTF8') in \"{column}\") > 0")
+                } else {
+                    format!("strpos(lower(\"{column}\"::text), lower($1)) > 0")
+                };
+                let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM \"{table}\" WHERE {test}"))
+                    .bind(needle)
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+                if n > 0 {
+                    found.push(format!("{table}.{column} ({n})"));
+                }
+            }
+        }
+    }
+    found
+}
+
+async fn a_deleted_account_leaves_no_personal_data_behind(backend: Backend) {
+    const EMAIL: &str = "zelda.quarkwright@example.org";
+    const NAME: &str = "Zelda Quarkwright";
+    let app = TestApp::start(backend).await;
+    let (_, _, olga) = signed_in(&app, "olga@example.org", "Olga").await;
+    create_org(&app, &olga).await;
+    let (ev, _) = event(&app, &olga, 3 * 86_400, 3_600, &[3_600]).await;
+
+    // Zelda: a session and a token (signed in), a channel, a participation with a reminder
+    // sent, an invitation to the organization (an activity entry naming her address), events
+    // she created as an organizer (entries with her as the actor), a guest answer, a failed
+    // sign-in.
+    let (zelda_v, zelda_id, zelda_token) = signed_in(&app, EMAIL, NAME).await;
+    let (status, body) = api(
+        &app,
+        &olga,
+        Method::POST,
+        "/api/v1/orgs/rust-paris/invitations",
+        Some(serde_json::json!({"email": EMAIL, "role": "organizer"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let org = app.db.db.organization_by_slug("rust-paris").await.unwrap().unwrap();
+    app.db.db.add_membership(org.id, zelda_id, Role::Organizer).await.unwrap();
+    let zelda = person_of(&app, zelda_id, &zelda_token, NAME, "Europe/Paris", &[(SECRET_URL, &[])]).await;
+    let participant = join(&app, ev, &zelda, Rsvp::Going, None).await;
+    let n = app
+        .db
+        .db
+        .plan_notification(&PlannedNotice {
+            event_id: ev,
+            participant_id: participant,
+            integration_id: Some(zelda.integration),
+            kind: NoticeKind::Reminder,
+            idempotency_key: &format!("test-{participant}"),
+            due_at: chrono::Utc::now(),
+        })
+        .await
+        .unwrap();
+    app.db.db.record_delivery(n.id, DeliveryStatus::Sent, Some(200), Some("Delivered")).await.unwrap();
+    let (status, body) = api(
+        &app,
+        &zelda_token,
+        Method::POST,
+        "/api/v1/orgs/rust-paris/events",
+        Some(serde_json::json!({
+            "name": "Zelda's workshop", "starts_at": "2031-03-01T18:00:00Z", "ends_at": "2031-03-01T20:00:00Z",
+            "timezone": "Europe/Paris", "status": "draft", "visibility": "public",
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    app.db
+        .db
+        .create_guest_answer(
+            ev,
+            EMAIL,
+            NAME,
+            Rsvp::Maybe,
+            "guest-token-hash-zelda",
+            chrono::Utc::now() + chrono::Duration::days(1),
+        )
+        .await
+        .unwrap();
+    let _ = app.visitor().post("/signin", &[("email", EMAIL), ("password", "not her password")]).await;
+    let entries = app.db.db.audit_page(org.id, None, 100).await.unwrap();
+    assert!(entries.iter().any(|e| e.actor_user_id == Some(zelda_id)), "an entry with her as the actor");
+    assert!(entries.iter().any(|e| e.subject == EMAIL), "an entry naming her address");
+    for needle in [EMAIL, NAME] {
+        assert!(!places_holding(&app.db.db, needle).await.is_empty(), "the scan finds {needle} before");
+    }
+
+    // She deletes her account: her address and her name are nowhere any more.
+    let (status, body) = api(&app, &zelda_token, Method::DELETE, "/api/v1/me", None).await;
+    assert_eq!(status, 204, "{body}");
+    let (status, _) = zelda_v.page("/account").await;
+    assert_ne!(status, 200);
+    for needle in [EMAIL, NAME] {
+        let left = places_holding(&app.db.db, needle).await;
+        assert!(left.is_empty(), "{needle} is still in {left:?}");
+    }
+    // The activity keeps its entries, without her.
+    let after = app.db.db.audit_page(org.id, None, 100).await.unwrap();
+    assert_eq!(after.len(), entries.len());
+    assert!(after.iter().any(|e| e.subject == "a deleted account"), "{after:?}");
     app.stop().await;
 }

@@ -23,6 +23,7 @@ const PAGES: &[(&str, &str)] = &[
     ("GET", "/orgs/{slug}/members"),
     ("GET", "/orgs/{slug}/settings"),
     ("GET", "/orgs/{slug}/audit"),
+    ("GET", "/orgs/{slug}/report"),
     ("POST", "/orgs/{slug}/members/{user_id}/role"),
     ("POST", "/orgs/{slug}/members/{user_id}/remove"),
     ("POST", "/orgs/{slug}/invitations"),
@@ -83,7 +84,7 @@ const PAGES: &[(&str, &str)] = &[
 ];
 
 /// Pages that do not exist for a plain member even of their own organization (404 there too).
-const MANAGERS_ONLY: &[&str] = &["/orgs/{slug}/audit"];
+const MANAGERS_ONLY: &[&str] = &["/orgs/{slug}/audit", "/orgs/{slug}/report"];
 
 /// What an organization's routes need filled in: its slug and one id of each kind.
 struct Fixture {

@@ -33,6 +33,7 @@ mod orgs;
 mod participants;
 mod public_pages;
 mod readiness;
+mod reports;
 mod targets;
 mod web;
 mod workflow;

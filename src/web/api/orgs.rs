@@ -34,6 +34,87 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_invitation))
         .routes(routes!(resend_invitation))
         .routes(routes!(list_audit))
+        .routes(routes!(get_report))
+}
+
+/// One day of answers in the report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportDay {
+    /// The UTC day, `YYYY-MM-DD`.
+    pub day: String,
+    /// Answers "going" last changed that day.
+    pub going: u64,
+    /// Answers "maybe" last changed that day.
+    pub maybe: u64,
+    /// Answers "declined" last changed that day.
+    pub declined: u64,
+}
+
+/// One bar of the report: what is counted and how many.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportCount {
+    /// A status (`sent`, `partial`, `failed`, `expired`, `skipped`, `pending`), a channel kind
+    /// (`email`, `apprise`, `none`) or a lateness bucket (`under 1 s`, `1–5 s`, `5–30 s`,
+    /// `30 s–2 min`, `over 2 min`).
+    pub key: String,
+    /// How many.
+    pub count: u64,
+}
+
+/// The organization's report over the last 30 UTC days (the numbers of the Report page).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgReport {
+    /// The first day covered, `YYYY-MM-DD`.
+    pub since: String,
+    /// The last day covered (today, UTC).
+    pub until: String,
+    /// Participants' answers per day, counted on the day each was last changed, oldest first.
+    pub answers: Vec<ReportDay>,
+    /// Ledger rows due in the period, by status.
+    pub deliveries_by_status: Vec<ReportCount>,
+    /// Ledger rows due in the period, by channel kind (`none`: the person had no channel).
+    pub deliveries_by_channel: Vec<ReportCount>,
+    /// Reminders sent in the period, by how long after their due time they went.
+    pub reminder_lateness: Vec<ReportCount>,
+}
+
+/// The organization's report: answers per day, deliveries by status and by channel kind, and
+/// reminder lateness over the last 30 days (owners, admins and organizers; other members get
+/// 403, like the activity).
+#[utoipa::path(get, path = "/orgs/{slug}/report", tag = "organizations",
+    params(("slug" = String, Path, description = "The organization's slug")),
+    responses((status = 200, body = OrgReport),
+        (status = 403, description = "Not an owner, admin or organizer", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organization, or not a member", body = Problem, content_type = "application/problem+json")))]
+async fn get_report(State(state): State<AppState>, o: ApiOrg) -> Result<ApiJson<OrgReport>, ApiError> {
+    if !crate::events::manages_events(o.access.role) {
+        return Err(crate::domain::ServiceError::Forbidden(format!(
+            "Only owners, admins and organizers can see the organization's report; your role here is {}.",
+            o.access.role
+        ))
+        .into());
+    }
+    let r = crate::reports::org_report(&state.db, &o.access, Utc::now()).await?;
+    let counts = |rows: &[(&'static str, u64)]| {
+        rows.iter().map(|(k, n)| ReportCount { key: (*k).to_owned(), count: *n }).collect::<Vec<_>>()
+    };
+    Ok(ApiJson(OrgReport {
+        since: r.since.format("%Y-%m-%d").to_string(),
+        until: r.until.format("%Y-%m-%d").to_string(),
+        answers: r
+            .answers
+            .iter()
+            .map(|d| ReportDay {
+                day: d.day.format("%Y-%m-%d").to_string(),
+                going: d.going,
+                maybe: d.maybe,
+                declined: d.declined,
+            })
+            .collect(),
+        deliveries_by_status: counts(&r.by_status),
+        deliveries_by_channel: counts(&r.by_channel),
+        reminder_lateness: counts(&r.lateness),
+    }))
 }
 
 /// One entry of an organization's activity.
