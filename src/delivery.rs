@@ -81,10 +81,14 @@ impl Deliverer {
     /// (checked once per batch and channel).
     async fn email_urls(
         &self,
-        integration_id: Uuid,
+        channel: &RecipientChannel,
         opt_out: &str,
         cache: &mut HashMap<Uuid, Option<Vec<TaggedUrl>>>,
     ) -> anyhow::Result<Option<Vec<TaggedUrl>>> {
+        if !channel.is_email() {
+            return Ok(None);
+        }
+        let integration_id = channel.integration_id;
         let urls = match cache.get(&integration_id) {
             Some(known) => known.clone(),
             None => {
@@ -201,11 +205,7 @@ impl Deliverer {
                             key: k,
                             tag: tag_for(c, recipient, kind),
                             direct: self
-                                .email_urls(
-                                    c.integration_id,
-                                    &format!("{base}{opt_out}"),
-                                    &mut email_channels,
-                                )
+                                .email_urls(c, &format!("{base}{opt_out}"), &mut email_channels)
                                 .await?,
                         }),
                         Err(_) => None,

@@ -44,6 +44,15 @@ pub struct RecipientChannel {
     pub config_key: String,
     pub tags: Json<Vec<String>>,
     pub chosen: bool,
+    /// `apprise` or `email` (the built-in email channel).
+    pub kind: String,
+}
+
+impl RecipientChannel {
+    /// Whether this is the built-in email channel.
+    pub fn is_email(&self) -> bool {
+        self.kind == "email"
+    }
 }
 
 impl std::fmt::Debug for RecipientChannel {
@@ -53,6 +62,7 @@ impl std::fmt::Debug for RecipientChannel {
             .field("integration_id", &self.integration_id)
             .field("tags", &self.tags.0)
             .field("chosen", &self.chosen)
+            .field("kind", &self.kind)
             .finish_non_exhaustive()
     }
 }
@@ -128,13 +138,13 @@ impl Db {
         upto: Uuid,
     ) -> Result<Vec<RecipientChannel>, DbError> {
         on_pool!(self, pool => sqlx::query_as(
-            "SELECT pc.participant_id, i.id AS integration_id, i.config_key, pc.tags, $4 AS chosen
+            "SELECT pc.participant_id, i.id AS integration_id, i.config_key, pc.tags, $4 AS chosen, i.kind
              FROM participant_channels pc
              JOIN event_participants p ON p.id = pc.participant_id
              JOIN integrations i ON i.id = pc.integration_id AND i.user_id = p.user_id
              WHERE p.event_id = $1 AND p.id > $2 AND p.id <= $3 AND i.enabled = $4 AND i.verified_at IS NOT NULL
              UNION ALL
-             SELECT p.id AS participant_id, i.id AS integration_id, i.config_key, i.tags, $5 AS chosen
+             SELECT p.id AS participant_id, i.id AS integration_id, i.config_key, i.tags, $5 AS chosen, i.kind
              FROM event_participants p
              JOIN integrations i ON i.user_id = p.user_id
              WHERE p.event_id = $1 AND p.id > $2 AND p.id <= $3 AND i.enabled = $4 AND i.verified_at IS NOT NULL
