@@ -12,6 +12,7 @@ kept in memory instead of files. The calls and answers follow shared/APPRISE.md:
   POST /del/{key}                                                    -> 200 {"error": null} | 204
   POST /notify/{key}  {"title", "body", "type", "format", "tag"}     -> 200 | 424 | 204 unknown key | 400
   POST /notify/       {"urls": [...], "title", "body"}               -> 200 | 424 | 204 no valid URL
+                      (or the same as a multipart form, files in `attach` parts)
   GET  /status                                                       -> 200 OK
 
 `details` of /notify are log lines [LEVEL, TIME, MESSAGE] as Apprise writes them ("Sent …
@@ -27,6 +28,8 @@ address is printed as "listening on http://HOST:PORT").
 import argparse
 import concurrent.futures as cf
 import datetime
+import email.parser
+import email.policy
 import json
 import re
 import sys
@@ -34,6 +37,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import apprise
+from apprise.attachment.memory import AttachMemory
 
 KEY = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 TAG_CHARS = re.compile(r"^[a-z0-9 _:+&|,-]*$", re.IGNORECASE)
@@ -77,12 +81,17 @@ def parse_tag(tag):
     raise ValueError("Unsupported characters found in tag definition")
 
 
-def send_one(server, title, body, kind, body_format):
+def send_one(server, title, body, kind, body_format, files=()):
     """Sends through one target with its own Apprise object; (worked, log line)."""
     one = apprise.Apprise()
     one.add(server)
+    attach = None
+    if files:
+        attach = apprise.AppriseAttachment()
+        for name, mime, content in files:
+            attach.add(AttachMemory(content=content, name=name, mimetype=mime))
     try:
-        worked = bool(one.notify(body=body, title=title, notify_type=kind, body_format=body_format))
+        worked = bool(one.notify(body=body, title=title, notify_type=kind, body_format=body_format, attach=attach))
     except Exception:  # a plugin bug must not take the request down
         worked = False
     name = getattr(server, "service_name", None) or type(server).__name__
@@ -91,16 +100,16 @@ def send_one(server, title, body, kind, body_format):
     return False, ["WARNING", now(), f"Failed to send {name} notification."]
 
 
-def deliver(servers, title, body, kind, body_format):
+def deliver(servers, title, body, kind, body_format, files=()):
     """Sends to every server in parallel; (status, answer) as the Apprise API gives them."""
     if not servers:
         return 424, {"error": FAILED, "details": []}
     details = []
     if len(servers) > 1:
         details.append(["INFO", now(), f"Notifying {len(servers)} service(s) with threads."])
-        results = list(POOL.map(lambda s: send_one(s, title, body, kind, body_format), servers))
+        results = list(POOL.map(lambda s: send_one(s, title, body, kind, body_format, files), servers))
     else:
-        results = [send_one(servers[0], title, body, kind, body_format)]
+        results = [send_one(servers[0], title, body, kind, body_format, files)]
     details.extend(line for _, line in results)
     if all(worked for worked, _ in results):
         return 200, {"error": None, "details": details}
@@ -123,6 +132,23 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if data:
             self.wfile.write(data)
+
+    def read_form(self):
+        """A multipart form: (fields, [(file name, media type, bytes)]), as the Apprise API takes
+        attachments (`attach` parts)."""
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        head = f"Content-Type: {self.headers.get('Content-Type')}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+        form = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+        fields, files = {}, []
+        for part in form.iter_parts() if form.is_multipart() else []:
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True) or b""
+            if name == "attach":
+                files.append((part.get_filename() or "attachment", part.get_content_type(), payload))
+            elif name:
+                fields[name] = payload.decode("utf-8", "replace")
+        return fields, files
 
     def read_json(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -222,7 +248,13 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(status, answer)
 
     def notify_stateless(self):
-        content = self.read_json()
+        files = []
+        if (self.headers.get("Content-Type") or "").startswith("multipart/form-data"):
+            content, files = self.read_form()
+            if "urls" in content:  # one string: the Apprise API splits it at commas and spaces
+                content["urls"] = [u for u in re.split(r"[\s,]+", content["urls"]) if u]
+        else:
+            content = self.read_json()
         msg = self.message(content)
         if isinstance(msg, str):
             return self.answer(400, {"error": msg})
@@ -232,7 +264,7 @@ class Handler(BaseHTTPRequestHandler):
         everything = apprise.Apprise()
         if not isinstance(urls, list) or not everything.add([u for u in urls if isinstance(u, str)]):
             return self.answer(204)
-        status, answer = deliver(list(everything.find()), *msg)
+        status, answer = deliver(list(everything.find()), *msg, files=files)
         self.answer(status, answer)
 
 

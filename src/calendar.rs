@@ -26,32 +26,89 @@ pub fn ics(name: Option<&str>, events: &[(&Event, String)]) -> String {
         calendar.name(name);
     }
     for (event, url) in events {
-        let mut entry = icalendar::Event::new();
-        entry
-            .uid(&event.id.to_string())
-            .timestamp(Utc::now())
-            .starts(event.starts_at)
-            .ends(event.ends_at)
-            .summary(&event.name)
-            .url(url)
-            .add_property("SEQUENCE", event.revision.max(0).to_string())
-            .status(if event.status == EventStatus::Cancelled {
-                IcsStatus::Cancelled
-            } else {
-                IcsStatus::Confirmed
-            });
-        let about = plain_text(&event.description);
-        if !about.is_empty() {
-            entry.description(&about);
-        }
-        if let Some(alarm) = alarm(event) {
-            entry.alarm(alarm);
-        }
-        if let Some(place) = event.location.as_deref().or(event.online_url.as_deref()) {
-            entry.location(place);
-        }
-        calendar.push(entry.done());
+        calendar.push(vevent(event, url, event.status == EventStatus::Cancelled));
     }
+    calendar.done().to_string()
+}
+
+/// One VEVENT: `cancelled` marks it STATUS:CANCELLED (and leaves out the alarm).
+fn vevent(event: &Event, url: &str, cancelled: bool) -> icalendar::Event {
+    let mut entry = icalendar::Event::new();
+    entry
+        .uid(&event.id.to_string())
+        .timestamp(Utc::now())
+        .starts(event.starts_at)
+        .ends(event.ends_at)
+        .summary(&event.name)
+        .url(url)
+        .add_property("SEQUENCE", event.revision.max(0).to_string())
+        .status(if cancelled { IcsStatus::Cancelled } else { IcsStatus::Confirmed });
+    let about = plain_text(&event.description);
+    if !about.is_empty() {
+        entry.description(&about);
+    }
+    if !cancelled && let Some(alarm) = alarm(event) {
+        entry.alarm(alarm);
+    }
+    if let Some(place) = event.location.as_deref().or(event.online_url.as_deref()) {
+        entry.location(place);
+    }
+    entry.done()
+}
+
+/// What a calendar invitation asks of the calendar that reads it (RFC 5546).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Put the event in the calendar, or update the entry it has (a higher SEQUENCE wins).
+    Request,
+    /// Take the event out: it was cancelled, or the person no longer goes.
+    Cancel,
+}
+
+/// A person named in an invitation.
+#[derive(Debug, Clone, Copy)]
+pub struct Person<'a> {
+    /// Their name, as calendars show it.
+    pub name: &'a str,
+    /// Their address.
+    pub email: &'a str,
+}
+
+/// A calendar invitation for one attendee, as mailed with a confirmation, a change or a
+/// cancellation: METHOD:REQUEST or METHOD:CANCEL, the event's stable UID (the same as in the
+/// `.ics` and feeds, so one calendar entry follows every message) and its revision as SEQUENCE,
+/// with the organizer and the attendee (`maybe`: tentative) that calendar clients expect.
+pub fn invitation(
+    event: &Event,
+    url: &str,
+    method: Method,
+    organizer: Person<'_>,
+    attendee: Person<'_>,
+    maybe: bool,
+) -> String {
+    let mut calendar = Calendar::new();
+    calendar.append_property(Property::new("PRODID", "-//Herald//Herald events//EN"));
+    calendar.append_property(Property::new(
+        "METHOD",
+        match method {
+            Method::Request => "REQUEST",
+            Method::Cancel => "CANCEL",
+        },
+    ));
+    let cancelled = method == Method::Cancel || event.status == EventStatus::Cancelled;
+    let mut entry = vevent(event, url, cancelled);
+    // A double quote cannot appear in a parameter value, even quoted (RFC 5545 3.2).
+    let cn = |name: &str| name.replace('"', "'");
+    let mut org = Property::new("ORGANIZER", format!("mailto:{}", organizer.email));
+    org.add_parameter("CN", &cn(organizer.name));
+    entry.append_property(org.done());
+    let mut who = Property::new("ATTENDEE", format!("mailto:{}", attendee.email));
+    who.add_parameter("CN", &cn(attendee.name))
+        .add_parameter("ROLE", "REQ-PARTICIPANT")
+        .add_parameter("PARTSTAT", if maybe { "TENTATIVE" } else { "ACCEPTED" })
+        .add_parameter("RSVP", "FALSE");
+    entry.append_multi_property(who.done());
+    calendar.push(entry.done());
     calendar.done().to_string()
 }
 

@@ -9,14 +9,14 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
-use herald_workflows::apprise::{AppriseClient, BodyFormat, NoticeType, TaggedUrl};
+use herald_workflows::apprise::{AppriseClient, Attachment, BodyFormat, NoticeType, TaggedUrl};
 use herald_workflows::{
     Batch, DeliverRequest, EventPlan, NoticeSpec, NoticeSwitches, Planned, Status, Target,
 };
 use uuid::Uuid;
 
 use crate::db::delivery::{Recipient, RecipientChannel};
-use crate::db::models::{DeliveryStatus, Event, EventStatus, EventUpdate, NoticeKind, UpdateKind};
+use crate::db::models::{DeliveryStatus, Event, EventStatus, EventUpdate, NoticeKind, Rsvp, UpdateKind};
 use crate::db::notifications::PlannedNotice;
 use crate::db::{Db, DbError};
 use crate::domain::changes::{ChangeSet, Field};
@@ -102,7 +102,7 @@ impl Deliverer {
         };
         Ok(urls.map(|urls| {
             urls.into_iter()
-                .map(|u| TaggedUrl { url: with_unsubscribe(&u.url, opt_out), tags: u.tags })
+                .map(|u| TaggedUrl { url: crate::mail::with_unsubscribe(&u.url, opt_out), tags: u.tags })
                 .collect()
         }))
     }
@@ -153,7 +153,9 @@ impl Deliverer {
             channels.entry(channel.participant_id).or_default().push(channel);
         }
         let org = self.db.organization_by_id(event.org_id).await?;
-        let link = org.map(|o| format!("{}o/{}/e/{}", self.public_url, o.slug, event.slug));
+        let link = org.as_ref().map(|o| format!("{}o/{}/e/{}", self.public_url, o.slug, event.slug));
+        let org_name = org.as_ref().map_or("Herald", |o| o.name.as_str());
+        let fallback_sender = format!("herald@{}", self.public_url.host_str().unwrap_or("localhost"));
         let (kind, due_at, deadline) = match &request.notice {
             NoticeSpec::Reminder { starts_at, due_at, .. } => (NoticeKind::Reminder, *due_at, *starts_at),
             NoticeSpec::Changes { .. } => (NoticeKind::Updated, Utc::now(), event.ends_at),
@@ -200,14 +202,28 @@ impl Deliverer {
                         c.integration_id,
                         &c.config_key,
                     ) {
-                        Ok(k) => Some(Target {
-                            integration_id: c.integration_id,
-                            key: k,
-                            tag: tag_for(c, recipient, kind),
-                            direct: self
-                                .email_urls(c, &format!("{base}{opt_out}"), &mut email_channels)
-                                .await?,
-                        }),
+                        Ok(k) => {
+                            let direct =
+                                self.email_urls(c, &format!("{base}{opt_out}"), &mut email_channels).await?;
+                            let attachment = direct.as_deref().and_then(|urls| {
+                                let organizer = Organizer { name: org_name, fallback: &fallback_sender };
+                                calendar_update(
+                                    &event,
+                                    &request.notice,
+                                    recipient,
+                                    link.as_deref(),
+                                    organizer,
+                                    urls,
+                                )
+                            });
+                            Some(Target {
+                                integration_id: c.integration_id,
+                                key: k,
+                                tag: tag_for(c, recipient, kind),
+                                direct,
+                                attachment,
+                            })
+                        }
                         Err(_) => None,
                     },
                 };
@@ -277,16 +293,73 @@ fn done_status(status: DeliveryStatus) -> Option<Status> {
     }
 }
 
-/// `url` (a mail URL) with the one-click unsubscribe headers for `opt_out` (an absolute URL).
-fn with_unsubscribe(url: &str, opt_out: &str) -> String {
-    let enc = |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!(
-        // `%2B` is the `+` that marks a header argument, escaped so no parser reads a space.
-        "{url}{sep}%2BList-Unsubscribe={}&%2BList-Unsubscribe-Post={}",
-        enc(&format!("<{opt_out}>")),
-        enc("List-Unsubscribe=One-Click")
-    )
+/// Who sends an invitation: the organization, by the mail URL's sender (`fallback` when it names
+/// none).
+#[derive(Clone, Copy)]
+struct Organizer<'a> {
+    name: &'a str,
+    fallback: &'a str,
+}
+
+/// The calendar update mailed with a change or a cancellation to someone going (or maybe
+/// going), so the entry their calendar took from the confirmation follows the event: a change
+/// is a METHOD:REQUEST with the event's new revision as SEQUENCE, a cancellation a
+/// METHOD:CANCEL. Nothing for reminders or for people who have not said they go.
+fn calendar_update(
+    event: &Event,
+    notice: &NoticeSpec,
+    recipient: &Recipient,
+    link: Option<&str>,
+    organizer: Organizer<'_>,
+    urls: &[TaggedUrl],
+) -> Option<Attachment> {
+    use crate::calendar::{Method, Person};
+    if !matches!(recipient.rsvp, Rsvp::Going | Rsvp::Maybe) {
+        return None;
+    }
+    let method = match notice {
+        NoticeSpec::Reminder { .. } => return None,
+        NoticeSpec::Changes { .. } => Method::Request,
+        NoticeSpec::Cancelled { .. } => Method::Cancel,
+    };
+    let sender =
+        urls.first().and_then(|u| mail_sender(&u.url)).unwrap_or_else(|| organizer.fallback.to_owned());
+    Some(invitation_file(
+        crate::calendar::invitation(
+            event,
+            link.unwrap_or_default(),
+            method,
+            Person { name: organizer.name, email: &sender },
+            Person { name: &recipient.display_name, email: &recipient.email },
+            recipient.rsvp == Rsvp::Maybe,
+        ),
+        method,
+    ))
+}
+
+/// An invitation as the file attached to a mail: `invite.ics`, `text/calendar` with its method.
+pub fn invitation_file(content: String, method: crate::calendar::Method) -> Attachment {
+    let method = match method {
+        crate::calendar::Method::Request => "REQUEST",
+        crate::calendar::Method::Cancel => "CANCEL",
+    };
+    Attachment {
+        name: "invite.ics".to_owned(),
+        mime: format!("text/calendar; charset=utf-8; method={method}"),
+        content,
+    }
+}
+
+/// The sender of a mail URL (`from=`), which a calendar invitation names as its organizer.
+pub fn mail_sender(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    let from = url.query_pairs().find(|(k, _)| k == "from").map(|(_, v)| v.into_owned())?;
+    // `from` may be "Name <address>".
+    let address = match (from.find('<'), from.rfind('>')) {
+        (Some(a), Some(b)) if a < b => from[a + 1..b].trim().to_owned(),
+        _ => from.trim().to_owned(),
+    };
+    address.contains('@').then_some(address)
 }
 
 /// The tags that pick the channel's URLs: those chosen for the event (or the user's defaults

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use herald_workflows::apprise::{AppriseClient, Outcome};
+use herald_workflows::apprise::{AppriseClient, Attachment, Outcome};
 use tracing::{error, info, warn};
 use url::Url;
 
@@ -71,14 +71,48 @@ impl Mailer {
 
     /// Sends one message to `to`.
     pub async fn send(&self, to: &Email, subject: &str, body: &str) -> Result<(), MailError> {
+        self.send_mail(to, subject, body, None).await
+    }
+
+    /// Sends one message to `to` with `attachment`, and with the one-click unsubscribe headers
+    /// when `unsubscribe` gives the person's link.
+    pub async fn send_attaching(
+        &self,
+        to: &Email,
+        subject: &str,
+        body: &str,
+        attachment: &Attachment,
+        unsubscribe: Option<&str>,
+    ) -> Result<(), MailError> {
+        self.send_mail(to, subject, body, Some((attachment, unsubscribe))).await
+    }
+
+    async fn send_mail(
+        &self,
+        to: &Email,
+        subject: &str,
+        body: &str,
+        attachment: Option<(&Attachment, Option<&str>)>,
+    ) -> Result<(), MailError> {
         match &self.mode {
             Mode::Log => {
-                info!(to = %to, subject, "mail not sent (no HERALD_MAIL_URL); its text follows\n{body}");
+                let file = attachment.map(|(a, _)| a.name.as_str()).unwrap_or("no attachment");
+                info!(to = %to, subject, file, "mail not sent (no HERALD_MAIL_URL); its text follows\n{body}");
                 Ok(())
             }
             Mode::Apprise { client, mail_url } => {
                 let url = with_recipient(mail_url, to)?;
-                match client.notify_stateless(&[url], subject, body).await {
+                let outcome = match attachment {
+                    None => client.notify_stateless(&[url], subject, body).await,
+                    Some((file, unsubscribe)) => {
+                        let url = match unsubscribe {
+                            Some(link) => with_unsubscribe(&url, link),
+                            None => url,
+                        };
+                        client.notify_stateless_attaching(&[url], subject, body, file).await
+                    }
+                };
+                match outcome {
                     Outcome::Delivered => {
                         info!(to = %to, subject, "mail sent");
                         Ok(())
@@ -98,6 +132,18 @@ impl Mailer {
             }
         }
     }
+}
+
+/// `url` (a mail URL) with the one-click unsubscribe headers for `opt_out` (an absolute URL).
+pub fn with_unsubscribe(url: &str, opt_out: &str) -> String {
+    let enc = |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!(
+        // `%2B` is the `+` that marks a header argument, escaped so no parser reads a space.
+        "{url}{sep}%2BList-Unsubscribe={}&%2BList-Unsubscribe-Post={}",
+        enc(&format!("<{opt_out}>")),
+        enc("List-Unsubscribe=One-Click")
+    )
 }
 
 /// The operator's mail URL with `to=` set to the recipient.

@@ -442,8 +442,123 @@ pub async fn answer_by_link(svc: &Services, token: &str, answer: Rsvp) -> Result
     if target.participant.rsvp != answer {
         svc.db.set_rsvp(target.participant.id, answer).await?;
         tracing::info!(participant_id = %target.participant.id, answer = %answer, "answer changed from a message link");
+        confirm_by_mail(svc, target.participant.id, target.participant.rsvp, answer);
     }
     opt_out_target(svc, token).await
+}
+
+// --- Confirmations with a calendar invitation ---
+
+/// After an answer changed from `before` to `after`: mails the participant a confirmation with
+/// the event as a calendar invitation (`invite.ics`, METHOD:REQUEST, the event's UID and
+/// revision), or, when they no longer go, a METHOD:CANCEL that takes it out of their calendar
+/// again. Only through the built-in email channel, when it is on and used for the event, and
+/// never to someone who stopped the event's messages. Sent in the background: the answer does
+/// not wait for the mail server, and a mail that cannot be sent is logged.
+fn confirm_by_mail(svc: &Services, participant_id: Uuid, before: Rsvp, after: Rsvp) {
+    use crate::calendar::Method;
+    let going = |r: Rsvp| matches!(r, Rsvp::Going | Rsvp::Maybe);
+    let method = match (going(before), going(after)) {
+        _ if before == after => return,
+        (_, true) => Method::Request,
+        (true, false) => Method::Cancel,
+        (false, false) => return,
+    };
+    if !svc.mailer.sends() {
+        return;
+    }
+    let svc = svc.clone();
+    tokio::spawn(async move {
+        if let Err(e) = mail_confirmation(&svc, participant_id, method).await {
+            tracing::warn!(%participant_id, error = format!("{e:#}"), "cannot mail an answer's confirmation");
+        }
+    });
+}
+
+async fn mail_confirmation(
+    svc: &Services,
+    participant_id: Uuid,
+    method: crate::calendar::Method,
+) -> anyhow::Result<()> {
+    use crate::calendar::{Method, Person};
+    let db = &svc.db;
+    let Some(participant) = db.participant(participant_id).await? else { return Ok(()) };
+    let Some(user_id) = participant.user_id else { return Ok(()) };
+    let (Some(event), Some(user)) = (db.event(participant.event_id).await?, db.user_by_id(user_id).await?)
+    else {
+        return Ok(());
+    };
+    if participant.opted_out_at.is_some()
+        || event.status != EventStatus::Published
+        || event.ends_at <= Utc::now()
+        || user.verified_at.is_none()
+    {
+        return Ok(());
+    }
+    // The built-in email channel must be on and among the channels the event uses for them.
+    let Some(email_channel) = db.email_integration_of(user.id).await? else { return Ok(()) };
+    let chosen = db.channel_rows_of(participant.id).await?;
+    let uses_email = if chosen.is_empty() {
+        email_channel.enabled
+    } else {
+        email_channel.enabled && chosen.iter().any(|c| c.integration_id == email_channel.id)
+    };
+    if !uses_email {
+        return Ok(());
+    }
+    let Some(org) = db.organization_by_id(event.org_id).await? else { return Ok(()) };
+    let to = Email::parse(&user.email).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let page = svc.links.absolute(&format!("/o/{}/e/{}", org.slug, event.slug));
+    let sender = svc
+        .mailer
+        .url_for(&to)
+        .and_then(|u| crate::delivery::mail_sender(&u))
+        .unwrap_or_else(|| format!("herald@{}", svc.links.host()));
+    let file = crate::delivery::invitation_file(
+        crate::calendar::invitation(
+            &event,
+            &page,
+            method,
+            Person { name: &org.name, email: &sender },
+            Person { name: &user.display_name, email: &user.email },
+            participant.rsvp == Rsvp::Maybe,
+        ),
+        method,
+    );
+    let viewer = user.viewer();
+    let (subject, opening) = match (method, participant.rsvp) {
+        (Method::Request, Rsvp::Maybe) => (
+            format!("Maybe: {}", event.name),
+            "You said you might go. The event is attached for your calendar.",
+        ),
+        (Method::Request, _) => (
+            format!("You're going: {}", event.name),
+            "See you there. The event is attached for your calendar.",
+        ),
+        (Method::Cancel, _) => (
+            format!("Not going: {}", event.name),
+            "You are no longer going; the attachment takes the event out of your calendar.",
+        ),
+    };
+    let opt_out = svc.links.absolute(&opt_out_path(&svc.keys, participant.id));
+    let mut body = format!(
+        "{opening}\n\n{name}\nWhen: {when}\n",
+        name = event.name,
+        when = viewer.span(event.starts_at, event.ends_at),
+    );
+    if let Some(place) = &event.location {
+        body.push_str(&format!("Where: {place}\n"));
+    }
+    if let Some(url) = &event.online_url {
+        body.push_str(&format!("Online: {url}\n"));
+    }
+    body.push_str(&format!(
+        "Details: {page}\n\n—\nYour answer, or stop messages about this event: {opt_out}\nYour notification settings: {}",
+        svc.links.absolute("/integrations")
+    ));
+    svc.mailer.send_attaching(&to, &subject, &body, &file, Some(&opt_out)).await?;
+    tracing::info!(%participant_id, event_id = %event.id, "answer confirmed by mail with a calendar invitation");
+    Ok(())
 }
 
 // --- Guests ---
@@ -589,6 +704,7 @@ pub async fn confirm_guest_answer(
     };
     db.set_rsvp(participant.id, rsvp).await?;
     crate::integrations::email::ensure_for(svc, user.id).await;
+    confirm_by_mail(svc, participant.id, participant.rsvp, rsvp);
     tracing::info!(event_id = %event.id, participant_id = %participant.id, "guest answer confirmed");
     Ok(Some(GuestConfirmed { user_id: user.id, event, org, rsvp }))
 }
@@ -851,6 +967,7 @@ pub async fn rsvp(
             Err(e) => return Err(e.into()),
         },
     };
+    let before = participant.rsvp;
     db.set_rsvp(participant.id, answer).await?;
     match channels {
         Some(chosen) => {
@@ -865,6 +982,7 @@ pub async fn rsvp(
         None => {}
     }
     tracing::info!(event_id = %event.id, participant_id = %participant.id, rsvp = %answer, joined, "RSVP saved");
+    confirm_by_mail(svc, participant.id, before, answer);
     let fresh = db.participant(participant.id).await?.ok_or(ServiceError::NotFound)?;
     Ok((fresh, joined))
 }

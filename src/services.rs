@@ -45,6 +45,11 @@ impl Links {
         Self { base }
     }
 
+    /// The host of Herald's public address (`localhost` when it has none).
+    pub fn host(&self) -> &str {
+        self.base.host_str().unwrap_or("localhost")
+    }
+
     /// The absolute URL of `path` (which starts with `/`).
     pub fn absolute(&self, path: &str) -> String {
         format!("{}{}", self.base.as_str().trim_end_matches('/'), path)

@@ -18,6 +18,11 @@ pub struct Recipient {
     pub participant_id: Uuid,
     pub user_id: Uuid,
     pub display_name: String,
+    /// Their account's address (a calendar invitation names them by it).
+    pub email: String,
+    /// Their answer.
+    #[sqlx(try_from = "String")]
+    pub rsvp: super::models::Rsvp,
     #[sqlx(try_from = "String")]
     pub timezone: TimeZone,
     #[sqlx(try_from = "String")]
@@ -111,7 +116,7 @@ impl Db {
         with_pending: bool,
     ) -> Result<Vec<Recipient>, DbError> {
         on_pool!(self, pool => sqlx::query_as(
-            "SELECT p.id AS participant_id, u.id AS user_id, u.display_name, u.timezone, u.date_format, u.reminder_tags, u.urgent_tags,
+            "SELECT p.id AS participant_id, u.id AS user_id, u.display_name, u.email, p.rsvp, u.timezone, u.date_format, u.reminder_tags, u.urgent_tags,
                     p.opted_out_at
              FROM event_participants p JOIN users u ON u.id = p.user_id
              WHERE p.event_id = $1 AND p.id > $2

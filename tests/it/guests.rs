@@ -59,6 +59,18 @@ async fn a_guest_answers_with_an_address_and_gets_reminders_by_email(backend: Ba
     let p = app.db.db.participant_of(ev, user.id).await.unwrap().expect("she takes part");
     assert_eq!(p.rsvp, Rsvp::Going);
     assert!(app.db.db.email_integration_of(user.id).await.unwrap().is_some(), "email is on");
+    // Her confirmation carries the event for her calendar, as an invitation to her address.
+    let confirmation = eventually(Duration::from_secs(20), "the confirmation", || async {
+        app.apprise.mail_to("gia@example.org").into_iter().find(|m| m.title == "You're going: Rust night")
+    })
+    .await;
+    let file = confirmation.attachments.first().expect("invite.ics");
+    let invite = crate::support::parse_invitation(&file.text());
+    assert_eq!(
+        (invite["method"].as_str(), invite["uid"].as_str()),
+        (Some("REQUEST"), Some(ev.to_string().as_str()))
+    );
+    assert_eq!(invite["attendee"].as_str().map(str::to_lowercase).as_deref(), Some("mailto:gia@example.org"));
     // The link works once.
     assert_eq!(app.visitor().get(&link).await.status(), 400);
 

@@ -26,6 +26,7 @@ mod events;
 mod exports;
 mod guests;
 mod integrations;
+mod invitations;
 mod isolation;
 mod layers;
 mod metrics;

@@ -218,6 +218,18 @@ pub struct Notice<'a> {
     pub tag: Option<&'a str>,
 }
 
+/// A file sent with a message (APPRISE.md: a multipart form's `attach` part arrives as a mail
+/// attachment, e.g. `invite.ics` as `text/calendar`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The file name the recipient sees (`invite.ics`).
+    pub name: String,
+    /// Its media type (`text/calendar; method=REQUEST`).
+    pub mime: String,
+    /// Its content.
+    pub content: String,
+}
+
 /// One URL of an integration's config with its tags, as Herald keeps it (the URL carries
 /// secrets: `Debug` does not print it).
 #[derive(Clone, PartialEq, Eq)]
@@ -512,6 +524,17 @@ impl AppriseClient {
     /// and sends them with `POST /notify/`. The outcome reads like [`notify`](Self::notify)'s:
     /// no URL matching the tag is the same rejection, and never [`Outcome::KeyMissing`].
     pub async fn notify_urls(&self, urls: &[TaggedUrl], notice: &Notice<'_>) -> Outcome {
+        self.notify_urls_attaching(urls, notice, None).await
+    }
+
+    /// [`notify_urls`](Self::notify_urls) with a file attached: sent as a multipart form, the
+    /// way the Apprise API takes attachments.
+    pub async fn notify_urls_attaching(
+        &self,
+        urls: &[TaggedUrl],
+        notice: &Notice<'_>,
+        attachment: Option<&Attachment>,
+    ) -> Outcome {
         let tag = notice.tag.filter(|t| !t.trim().is_empty());
         let selected: Vec<String> = match select_urls(urls, tag) {
             Ok(selected) => selected.into_iter().map(|u| u.url.clone()).collect(),
@@ -524,14 +547,60 @@ impl AppriseClient {
         if selected.is_empty() {
             return Outcome::Rejected { reason: matched_nothing(tag) };
         }
-        self.post_stateless(&StatelessNotify {
+        let payload = StatelessNotify {
             urls: &selected,
             title: notice.title,
             body: notice.body,
             kind: Some(notice.kind.as_str()),
             format: Some(notice.format.as_str()),
-        })
-        .await
+        };
+        match attachment {
+            None => self.post_stateless(&payload).await,
+            Some(file) => self.post_stateless_form(&payload, file).await,
+        }
+    }
+
+    /// Sends through `urls` without a stored config, with `attachment` (`POST /notify/` as a
+    /// multipart form).
+    pub async fn notify_stateless_attaching(
+        &self,
+        urls: &[String],
+        title: &str,
+        body: &str,
+        attachment: &Attachment,
+    ) -> Outcome {
+        let payload = StatelessNotify { urls, title, body, kind: None, format: None };
+        self.post_stateless_form(&payload, attachment).await
+    }
+
+    async fn post_stateless_form(&self, payload: &StatelessNotify<'_>, file: &Attachment) -> Outcome {
+        let part = match reqwest::multipart::Part::text(file.content.clone())
+            .file_name(file.name.clone())
+            .mime_str(&file.mime)
+        {
+            Ok(part) => part,
+            Err(_) => return Outcome::Rejected { reason: format!("not a media type: {}", file.mime) },
+        };
+        // The form's `urls` is one string; the Apprise API splits it at commas and spaces.
+        let mut form = reqwest::multipart::Form::new()
+            .text("urls", payload.urls.join(", "))
+            .text("title", payload.title.to_owned())
+            .text("body", payload.body.to_owned());
+        if let Some(kind) = payload.kind {
+            form = form.text("type", kind);
+        }
+        if let Some(format) = payload.format {
+            form = form.text("format", format);
+        }
+        let request = self
+            .http
+            .post(self.endpoint("notify/"))
+            .header("X-Apprise-Log-Level", "info")
+            .multipart(form.part("attach", part));
+        match self.exchange(request).await {
+            Err(reason) => Outcome::Unavailable { reason },
+            Ok((status, text)) => classify(status, &text, None, &Sent::Stateless),
+        }
     }
 
     async fn post_stateless(&self, payload: &StatelessNotify<'_>) -> Outcome {

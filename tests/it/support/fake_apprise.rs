@@ -47,8 +47,28 @@ pub struct Delivered {
     pub format: String,
     /// The config key it was sent through; `None` for stateless sending.
     pub key: Option<String>,
+    /// Files sent with it (a multipart notify's `attach` parts).
+    pub attachments: Vec<Attached>,
     /// When the fake delivered it.
     pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A file attached to a message.
+#[derive(Debug, Clone)]
+pub struct Attached {
+    /// Its file name (`invite.ics`).
+    pub name: String,
+    /// Its media type as sent.
+    pub mime: String,
+    /// Its content.
+    pub content: Vec<u8>,
+}
+
+impl Attached {
+    /// The content as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.content).into_owned()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -447,16 +467,33 @@ async fn notify(State(shared): State<Shared>, Path(key): Path<String>, body: Byt
     deliver(&shared, targets, &message).await
 }
 
-/// `POST /notify/` with `{"urls": [...], "title", "body"}`, as APPRISE.md describes it.
-async fn notify_stateless(State(shared): State<Shared>, body: Bytes) -> Response {
-    let content = match notify_payload(&body) {
-        Ok(c) => c,
-        Err(response) => return response,
+/// `POST /notify/` with `{"urls": [...], "title", "body"}`, as APPRISE.md describes it, or the
+/// same fields as a multipart form whose `attach` parts are files sent with the message.
+async fn notify_stateless(State(shared): State<Shared>, request: Request) -> Response {
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let (content, attachments) = if is_form {
+        match form_payload(request).await {
+            Ok(parsed) => parsed,
+            Err(response) => return response,
+        }
+    } else {
+        let Ok(body) = axum::body::to_bytes(request.into_body(), 16 * 1024 * 1024).await else {
+            return error(StatusCode::BAD_REQUEST, "Bad FORM Payload provided");
+        };
+        match notify_payload(&body) {
+            Ok(c) => (c, Vec::new()),
+            Err(response) => return response,
+        }
     };
-    let message = match Message::from_payload(&content, None) {
+    let mut message = match Message::from_payload(&content, None) {
         Ok(m) => m,
         Err(response) => return response,
     };
+    message.attachments = attachments;
     let urls = content.get("urls").map(url_list).unwrap_or_default();
     let valid: Vec<String> = urls.into_iter().filter(|u| valid_url(u)).collect();
     // Missing or invalid `urls`: 204 with an empty body.
@@ -464,6 +501,42 @@ async fn notify_stateless(State(shared): State<Shared>, body: Bytes) -> Response
         return StatusCode::NO_CONTENT.into_response();
     }
     deliver(&shared, valid, &message).await
+}
+
+/// A multipart notify: its text fields as a payload (`urls` one string, split at commas and
+/// spaces as the Apprise API does) and its `attach` files.
+#[allow(clippy::result_large_err)]
+async fn form_payload(request: Request) -> Result<(serde_json::Map<String, Value>, Vec<Attached>), Response> {
+    let bad = || error(StatusCode::BAD_REQUEST, "Bad FORM Payload provided");
+    let boundary = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| multer::parse_boundary(v).ok())
+        .ok_or_else(bad)?;
+    let mut form = multer::Multipart::new(request.into_body().into_data_stream(), boundary);
+    let mut content = serde_json::Map::new();
+    let mut attachments = Vec::new();
+    while let Some(field) = form.next_field().await.map_err(|_| bad())? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "attach" {
+            let file = field.file_name().unwrap_or("attachment").to_owned();
+            let mime = field.content_type().map(ToString::to_string).unwrap_or_default();
+            let bytes = field.bytes().await.map_err(|_| bad())?;
+            attachments.push(Attached { name: file, mime, content: bytes.to_vec() });
+        } else {
+            let text = field.text().await.map_err(|_| bad())?;
+            let value = if name == "urls" {
+                let urls: Vec<&str> =
+                    text.split(|c: char| c.is_whitespace() || c == ',').filter(|u| !u.is_empty()).collect();
+                Value::from(urls)
+            } else {
+                Value::from(text)
+            };
+            content.insert(name, value);
+        }
+    }
+    Ok((content, attachments))
 }
 
 /// The JSON object of a notify, or the 400 the Apprise API gives.
@@ -485,6 +558,7 @@ struct Message {
     kind: String,
     format: String,
     key: Option<String>,
+    attachments: Vec<Attached>,
 }
 
 impl Message {
@@ -509,7 +583,7 @@ impl Message {
                 return Err(error(StatusCode::BAD_REQUEST, "An invalid body input format was specified"));
             }
         };
-        Ok(Self { title: text("title"), body, kind, format, key })
+        Ok(Self { title: text("title"), body, kind, format, key, attachments: Vec::new() })
     }
 }
 
@@ -538,6 +612,7 @@ async fn deliver(shared: &Shared, targets: Vec<String>, message: &Message) -> Re
                 kind: message.kind.clone(),
                 format: message.format.clone(),
                 key: message.key.clone(),
+                attachments: message.attachments.clone(),
                 at: chrono::Utc::now(),
             });
             details.push(json!(["INFO", time(), format!("Sent {service} notification.")]));
@@ -578,7 +653,11 @@ async fn post_json_sink(shared: &Shared, target: &str, message: &Message) -> boo
                 "version": "1.0",
                 "title": message.title,
                 "message": message.body,
-                "attachments": [],
+                "attachments": message.attachments.iter().map(|a| json!({
+                    "filename": a.name,
+                    "base64": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &a.content),
+                    "mimetype": a.mime,
+                })).collect::<Vec<_>>(),
                 "type": message.kind,
             })
             .to_string(),

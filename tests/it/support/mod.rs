@@ -573,6 +573,23 @@ print(json.dumps({"calendar": str(cal.get("x-wr-calname")), "events": events}))
     )
 }
 
+/// Parses a calendar invitation with Python's `icalendar`: the calendar's METHOD and its one
+/// VEVENT's uid, sequence, status, dtstart, organizer and attendee (address and PARTSTAT).
+pub fn parse_invitation(ics: &str) -> serde_json::Value {
+    run_icalendar(
+        ics,
+        r#"
+ev = next(c for c in cal.walk("VEVENT"))
+att = ev.get("attendee")
+print(json.dumps({"method": str(cal.get("method")), "uid": str(ev.get("uid")),
+                  "sequence": int(ev.get("sequence")), "status": str(ev.get("status")),
+                  "dtstart": ev.decoded("dtstart").isoformat(), "summary": str(ev.get("summary")),
+                  "organizer": str(ev.get("organizer")), "organizer_cn": str(ev.get("organizer").params.get("cn")),
+                  "attendee": str(att), "partstat": str(att.params.get("partstat"))}))
+"#,
+    )
+}
+
 /// Loads `ics` with `icalendar` as `cal`, runs `script` on it and parses what it prints as JSON;
 /// fails the test when the parser rejects the file.
 fn run_icalendar(ics: &str, script: &str) -> serde_json::Value {
