@@ -324,30 +324,22 @@ fn calendar_update(
     };
     let sender =
         urls.first().and_then(|u| mail_sender(&u.url)).unwrap_or_else(|| organizer.fallback.to_owned());
-    Some(invitation_file(
-        crate::calendar::invitation(
-            event,
-            link.unwrap_or_default(),
-            method,
-            Person { name: organizer.name, email: &sender },
-            Person { name: &recipient.display_name, email: &recipient.email },
-            recipient.rsvp == Rsvp::Maybe,
-        ),
+    Some(invitation_file(crate::calendar::invitation(
+        event,
+        link.unwrap_or_default(),
         method,
-    ))
+        Person { name: organizer.name, email: &sender },
+        Person { name: &recipient.display_name, email: &recipient.email },
+        recipient.rsvp == Rsvp::Maybe,
+    )))
 }
 
-/// An invitation as the file attached to a mail: `invite.ics`, `text/calendar` with its method.
-pub fn invitation_file(content: String, method: crate::calendar::Method) -> Attachment {
-    let method = match method {
-        crate::calendar::Method::Request => "REQUEST",
-        crate::calendar::Method::Cancel => "CANCEL",
-    };
-    Attachment {
-        name: "invite.ics".to_owned(),
-        mime: format!("text/calendar; charset=utf-8; method={method}"),
-        content,
-    }
+/// An invitation as the file attached to a mail: `invite.ics`, `text/calendar`. The method is in
+/// the file (METHOD:); Apprise refuses a media type with parameters (`method=REQUEST`), and
+/// sends the file as an attachment, not as an inline calendar part (APPRISE.md): calendar
+/// clients that do not look inside attachments show it as a file to open.
+pub fn invitation_file(content: String) -> Attachment {
+    Attachment { name: "invite.ics".to_owned(), mime: "text/calendar".to_owned(), content }
 }
 
 /// The sender of a mail URL (`from=`), which a calendar invitation names as its organizer.

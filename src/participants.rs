@@ -514,17 +514,14 @@ async fn mail_confirmation(
         .url_for(&to)
         .and_then(|u| crate::delivery::mail_sender(&u))
         .unwrap_or_else(|| format!("herald@{}", svc.links.host()));
-    let file = crate::delivery::invitation_file(
-        crate::calendar::invitation(
-            &event,
-            &page,
-            method,
-            Person { name: &org.name, email: &sender },
-            Person { name: &user.display_name, email: &user.email },
-            participant.rsvp == Rsvp::Maybe,
-        ),
+    let file = crate::delivery::invitation_file(crate::calendar::invitation(
+        &event,
+        &page,
         method,
-    );
+        Person { name: &org.name, email: &sender },
+        Person { name: &user.display_name, email: &user.email },
+        participant.rsvp == Rsvp::Maybe,
+    ));
     let viewer = user.viewer();
     let (subject, opening) = match (method, participant.rsvp) {
         (Method::Request, Rsvp::Maybe) => (

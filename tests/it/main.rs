@@ -34,6 +34,7 @@ mod orgs;
 mod participants;
 mod public_pages;
 mod readiness;
+mod real_mail;
 mod reports;
 mod targets;
 mod web;
