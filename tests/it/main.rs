@@ -33,6 +33,7 @@ mod metrics;
 mod orgs;
 mod participants;
 mod public_pages;
+mod reach;
 mod readiness;
 mod real_mail;
 mod reports;
