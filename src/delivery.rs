@@ -5,7 +5,6 @@
 //! who joined, left or changed their channels in between is treated as they are now.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -22,6 +21,7 @@ use crate::db::{Db, DbError};
 use crate::domain::changes::{ChangeSet, Field};
 use crate::integrations::Targets;
 use crate::secrets::SecretKey;
+use crate::wording::{About, Reader, Wording, default_wording};
 
 /// The database side of the per-event workflow.
 #[derive(Clone)]
@@ -155,6 +155,7 @@ impl Deliverer {
         let org = self.db.organization_by_id(event.org_id).await?;
         let link = org.as_ref().map(|o| format!("{}o/{}/e/{}", self.public_url, o.slug, event.slug));
         let org_name = org.as_ref().map_or("Herald", |o| o.name.as_str());
+        let (wording, _) = crate::wording::wording_of(&self.db, event.org_id, message.about.kind()).await?;
         let fallback_sender = format!("herald@{}", self.public_url.host_str().unwrap_or("localhost"));
         let (kind, due_at, deadline) = match &request.notice {
             NoticeSpec::Reminder { starts_at, due_at, .. } => (NoticeKind::Reminder, *due_at, *starts_at),
@@ -166,7 +167,7 @@ impl Deliverer {
         let mut email_channels: HashMap<Uuid, Option<Vec<TaggedUrl>>> = HashMap::new();
         let mut items = Vec::new();
         for recipient in &recipients {
-            let (title, body) = message.render(&event, recipient, link.as_deref());
+            let (title, body) = message.render(&event, org_name, &wording, recipient, link.as_deref());
             // Every message ends with the way to stop this event's messages and to manage one's
             // notifications.
             let opt_out = crate::participants::opt_out_path(&self.keys, recipient.participant_id);
@@ -267,17 +268,17 @@ impl Deliverer {
                     && event.notify_reminders
                     && event.starts_at == *starts_at
                     && event.reminder_offsets.0.contains(offset);
-                current.then_some(Message { what: What::Reminder(*offset), kind: NoticeType::Info })
+                current.then_some(Message { about: About::Reminder(*offset), kind: NoticeType::Info })
             }
             NoticeSpec::Changes { after, upto } => {
                 let updates = self.db.event_updates(event.id).await?;
                 let changes = changes_between(&updates, *after, *upto);
                 (event.notify_changes && worth_telling(&changes))
-                    .then(|| Message { what: What::Changed(Box::new(changes)), kind: NoticeType::Warning })
+                    .then(|| Message { about: About::Changed(Box::new(changes)), kind: NoticeType::Warning })
             }
             NoticeSpec::Cancelled { .. } => (event.status == EventStatus::Cancelled
                 && event.notify_cancellation)
-                .then_some(Message { what: What::Cancelled, kind: NoticeType::Warning }),
+                .then_some(Message { about: About::Cancelled, kind: NoticeType::Warning }),
         })
     }
 }
@@ -392,14 +393,8 @@ fn schedule_set_at(updates: &[EventUpdate]) -> Option<DateTime<Utc>> {
 }
 
 struct Message {
-    what: What,
+    about: About,
     kind: NoticeType,
-}
-
-enum What {
-    Reminder(i64),
-    Changed(Box<ChangeSet>),
-    Cancelled,
 }
 
 /// The edits between two revisions, merged: the oldest "old" and the newest "new" of each.
@@ -423,67 +418,36 @@ fn worth_telling(changes: &ChangeSet) -> bool {
 }
 
 impl Message {
-    /// Title and body for `recipient`, in their time zone (and the event's when different).
-    fn render(&self, event: &Event, recipient: &Recipient, link: Option<&str>) -> (String, String) {
-        let viewer = recipient.viewer();
-        let in_event_zone = viewer.in_zone(event.timezone);
-        let mut body = String::new();
-        let title = match &self.what {
-            What::Reminder(offset) => {
-                let _ =
-                    writeln!(body, "{} starts in {}.", event.name, crate::events::describe_offset(*offset));
-                format!("Reminder: {}", event.name)
-            }
-            What::Changed(changes) => {
-                let _ = writeln!(body, "{} has changed.", event.name);
-                if let Some(c) = &changes.time {
-                    let _ = writeln!(
-                        body,
-                        "Time: {} → {}",
-                        viewer.span(c.old.starts_at, c.old.ends_at),
-                        viewer.span(c.new.starts_at, c.new.ends_at)
-                    );
-                }
-                if let Some(c) = &changes.place {
-                    let _ = writeln!(body, "Place: {} → {}", text_of(&c.old), text_of(&c.new));
-                }
-                if let Some(c) = &changes.link {
-                    let _ = writeln!(body, "Online link: {} → {}", text_of(&c.old), text_of(&c.new));
-                }
-                if changes.mentions(Field::Name) {
-                    let _ = writeln!(body, "The name is now “{}”.", event.name);
-                }
-                if changes.mentions(Field::Description) {
-                    let _ = writeln!(body, "The description was updated.");
-                }
-                format!("Changed: {}", event.name)
-            }
-            What::Cancelled => {
-                let _ = writeln!(body, "{} has been cancelled.", event.name);
-                format!("Cancelled: {}", event.name)
-            }
+    /// Title and body for `recipient`, in their time zone (and the event's when different), in
+    /// the organization's wording (`wording`), or Herald's should that one fail.
+    fn render(
+        &self,
+        event: &Event,
+        org: &str,
+        wording: &Wording,
+        recipient: &Recipient,
+        link: Option<&str>,
+    ) -> (String, String) {
+        let reader = Reader {
+            name: &recipient.display_name,
+            answer: crate::participants::rsvp_label(recipient.rsvp),
+            viewer: recipient.viewer(),
         };
-        body.push('\n');
-        let _ = writeln!(body, "When: {}", viewer.span(event.starts_at, event.ends_at));
-        if viewer.zone != event.timezone {
-            let _ =
-                writeln!(body, "      {} (event time)", in_event_zone.span(event.starts_at, event.ends_at));
+        let ctx = crate::wording::context(event, org, reader, link, &self.about);
+        match crate::wording::render(wording, &ctx) {
+            Ok(rendered) => rendered,
+            Err(e) => {
+                tracing::warn!(event_id = %event.id, field = e.field, error = %e.message, "an organization's wording failed; Herald's own is sent");
+                crate::wording::render(&default_wording(self.about.kind()), &ctx)
+                    .unwrap_or_else(|_| (event.name.clone(), ctx_fallback(event)))
+            }
         }
-        if let Some(place) = &event.location {
-            let _ = writeln!(body, "Where: {place}");
-        }
-        if let Some(url) = &event.online_url {
-            let _ = writeln!(body, "Online: {url}");
-        }
-        if let Some(link) = link {
-            let _ = writeln!(body, "Details: {link}");
-        }
-        (title, body.trim_end().to_owned())
     }
 }
 
-fn text_of(v: &Option<String>) -> &str {
-    v.as_deref().filter(|s| !s.is_empty()).unwrap_or("(none)")
+/// The last resort of a message whose wording cannot be rendered at all.
+fn ctx_fallback(event: &Event) -> String {
+    format!("{}: {}", event.name, event.starts_at.to_rfc3339())
 }
 
 impl herald_workflows::PlanStore for Deliverer {

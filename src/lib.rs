@@ -30,3 +30,4 @@ pub mod shutdown;
 pub mod telemetry;
 pub mod temporal;
 pub mod web;
+pub mod wording;

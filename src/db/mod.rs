@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod participants;
 pub mod reports;
 pub mod users;
+pub mod wording;
 
 use std::str::FromStr;
 use std::time::Duration;
