@@ -442,7 +442,13 @@ pub async fn preview(
         Some(id) => Some(
             svc.db.event(id).await?.filter(|e| e.org_id == access.org.id).ok_or(ServiceError::NotFound)?,
         ),
-        None => svc.db.org_events(access.org.id, None, None, None, true, 1).await?.into_iter().next(),
+        // The next event not over yet, drafts included.
+        None => svc
+            .db
+            .org_events(access.org.id, Some(chrono::Utc::now()), None, None, true, 1)
+            .await?
+            .into_iter()
+            .next(),
     };
     let about = match kind {
         NoticeKind::Reminder => About::Reminder(

@@ -21,6 +21,7 @@ pub mod server;
 pub mod session;
 mod static_files;
 mod status;
+mod wording;
 
 use std::time::Duration;
 
@@ -71,6 +72,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(feeds::router())
         .merge(optout::router())
         .merge(integrations::router())
+        .merge(wording::router())
         .merge(api::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), framed_errors))

@@ -137,6 +137,8 @@ pub enum OrgTab {
     Activity,
     /// Charts of answers and deliveries (owners, admins and organizers).
     Report,
+    /// The wording of notices (owners, admins and organizers).
+    Messages,
 }
 
 /// The organization's heading and tabs above `body`.
@@ -146,6 +148,7 @@ pub fn org_frame(org: &OrgHeader, tab: OrgTab, body: Markup) -> Markup {
         Some((OrgTab::Overview, format!("/orgs/{}", org.slug), "Overview")),
         Some((OrgTab::Members, format!("/orgs/{}/members", org.slug), "Members")),
         org.manages_events.then(|| (OrgTab::Report, format!("/orgs/{}/report", org.slug), "Report")),
+        org.manages_events.then(|| (OrgTab::Messages, format!("/orgs/{}/messages", org.slug), "Messages")),
         org.manages_members.then(|| (OrgTab::Activity, format!("/orgs/{}/audit", org.slug), "Activity")),
         org.is_owner.then(|| (OrgTab::Settings, format!("/orgs/{}/settings", org.slug), "Settings")),
     ]
@@ -810,6 +813,125 @@ pub fn activity(shell: &Shell, org: &OrgHeader, rows: &[ActivityRow], older: Opt
                     }
                     @if let Some(href) = older {
                         p { a href=(href) rel="next" { "Older" } }
+                    }
+                }
+            },
+        ),
+    )
+}
+
+/// One kind of notice on the Messages page.
+#[derive(Debug, Clone)]
+pub struct WordingCard {
+    /// `reminder`, `updated` or `cancelled`.
+    pub kind: String,
+    /// "Reminders", …
+    pub label: String,
+    /// When it is sent, in words.
+    pub about: String,
+    /// The subject template shown in the form.
+    pub subject: String,
+    /// The body template shown in the form.
+    pub body: String,
+    /// Whether the organization wrote its own.
+    pub custom: bool,
+    /// The rendered preview (subject, body), or the problem that stops it.
+    pub preview: Result<(String, String), String>,
+    /// Errors of the last save of this form.
+    pub errors: Vec<(String, String)>,
+}
+
+/// The preview of one wording, as the reader gets it (also the htmx fragment).
+pub fn wording_preview(
+    kind: &str,
+    preview: &Result<(String, String), String>,
+    event: Option<&str>,
+) -> Markup {
+    html! {
+        div.wording-preview #{ "preview-" (kind) } aria-live="polite" {
+            @match preview {
+                Ok((subject, body)) => {
+                    p.muted {
+                        "As you would get it"
+                        @if let Some(e) = event { ", for " strong { (e) } } @else { ", for a sample event" }
+                        ". Herald adds your link to answer or stop messages at the end."
+                    }
+                    p.preview-subject { strong { (subject) } }
+                    pre.preview-body { (body) }
+                }
+                Err(problem) => p.error-text { (problem) }
+            }
+        }
+    }
+}
+
+/// The organization's Messages page: the wording of each kind of notice, with a live preview.
+pub fn messages(
+    shell: &Shell,
+    org: &OrgHeader,
+    cards: &[WordingCard],
+    variables: &[(&str, &str)],
+    event: Option<&str>,
+) -> Markup {
+    let base = format!("/orgs/{}/messages", org.slug);
+    layout(
+        &Page::new(&format!("Messages · {}", org.name)).shell(shell),
+        org_frame(
+            org,
+            OrgTab::Messages,
+            html! {
+                p.muted {
+                    "The words of the messages Herald sends to your events' participants. Write "
+                    code { "{{ event.name }}" } " and the other names below where the message should say them; "
+                    "the preview shows the result as you type. A template that cannot be used is refused when you save it."
+                }
+                details.card {
+                    summary { "What you can write" }
+                    dl.facts {
+                        @for (name, what) in variables {
+                            dt { code { "{{ " (name) " }}" } } dd { (what) }
+                        }
+                    }
+                    p.muted { "Conditions work too: " code { "{% if event.location %}Where: {{ event.location }}{% endif %}" } "." }
+                }
+                @for card in cards {
+                    section.card aria-labelledby={ "wording-" (card.kind) } {
+                        h2 #{ "wording-" (card.kind) } {
+                            (card.label) " "
+                            @if card.custom { span.badge { "Your wording" } } @else { span.badge { "Herald's wording" } }
+                        }
+                        p.muted { (card.about) }
+                        (error_summary(&card.errors))
+                        form method="post" action={ (base) "/" (card.kind) } novalidate
+                            hx-post={ (base) "/" (card.kind) "/preview" } hx-trigger="input delay:400ms"
+                            hx-target={ "#preview-" (card.kind) } hx-swap="outerHTML" {
+                            (csrf_field(&shell.csrf))
+                            @let subject_error = error_for(&card.errors, "subject");
+                            div.field {
+                                label for={ "f-subject-" (card.kind) } { "Subject" }
+                                input #{ "f-subject-" (card.kind) } name="subject" type="text" maxlength="200"
+                                    value=(card.subject) spellcheck="false"
+                                    aria-invalid=[subject_error.map(|_| "true")]
+                                    aria-describedby=[subject_error.map(|_| format!("f-subject-{}-error", card.kind))];
+                                @if let Some(e) = subject_error { p.error-text #{ "f-subject-" (card.kind) "-error" } { (e) } }
+                            }
+                            @let body_error = error_for(&card.errors, "body");
+                            div.field {
+                                label for={ "f-body-" (card.kind) } { "Message" }
+                                textarea.code #{ "f-body-" (card.kind) } name="body" rows="7" maxlength="5000" spellcheck="false"
+                                    aria-invalid=[body_error.map(|_| "true")]
+                                    aria-describedby=[body_error.map(|_| format!("f-body-{}-error", card.kind))] { (card.body) }
+                                @if let Some(e) = body_error { p.error-text #{ "f-body-" (card.kind) "-error" } { (e) } }
+                            }
+                            (wording_preview(&card.kind, &card.preview, event))
+                            div.actions {
+                                button.button type="submit" { "Save" }
+                                button.button.button-secondary type="submit" formaction={ (base) "/" (card.kind) "/preview" } { "Preview" }
+                                @if card.custom {
+                                    button.button.button-secondary type="submit" formaction={ (base) "/" (card.kind) "/reset" } { "Use Herald's wording" }
+                                }
+                            }
+                        }
                     }
                 }
             },

@@ -299,6 +299,15 @@ async fn from_sign_up_to_a_shared_event_in_six_clicks() {
     let tabs = olga.text("nav.org-tabs").await;
     assert!(tabs.contains("Report"), "{tabs}");
     look(&olga, "path-9-report").await;
+    // The wording of reminders: typing shows the message as it will read, live (htmx).
+    olga.open("/orgs/rust-paris/messages").await;
+    olga.wait_for_heading("Rust Paris").await;
+    let subject = olga.element("#f-subject-reminder").await;
+    subject.clear().await.unwrap();
+    subject.send_keys("Soon: {{ event.name }} with {{ org.name }}").await.unwrap();
+    olga.wait_for_text("Soon: Rust night with Rust Paris").await;
+    assert!(olga.text("#preview-reminder").await.contains("Rust night starts in"), "the body under it");
+    look(&olga, "path-10-messages").await;
 }
 
 async fn sign_up_and_verify(browser: &Browser, herald: &HeraldServer, email: &str, name: &str) {

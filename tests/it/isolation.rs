@@ -24,6 +24,10 @@ const PAGES: &[(&str, &str)] = &[
     ("GET", "/orgs/{slug}/settings"),
     ("GET", "/orgs/{slug}/audit"),
     ("GET", "/orgs/{slug}/report"),
+    ("GET", "/orgs/{slug}/messages"),
+    ("POST", "/orgs/{slug}/messages/reminder/preview"),
+    ("POST", "/orgs/{slug}/messages/reminder"),
+    ("POST", "/orgs/{slug}/messages/reminder/reset"),
     ("POST", "/orgs/{slug}/members/{user_id}/role"),
     ("POST", "/orgs/{slug}/members/{user_id}/remove"),
     ("POST", "/orgs/{slug}/invitations"),
@@ -143,6 +147,8 @@ impl Fixture {
             ("event_slug", event.slug.clone()),
             ("participant", participant.to_string()),
             ("import", import.to_string()),
+            // The wording of a kind of notice (the same kinds in every organization).
+            ("kind", "reminder".to_owned()),
         ]);
         Self { org, ids }
     }

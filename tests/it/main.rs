@@ -39,4 +39,5 @@ mod real_mail;
 mod reports;
 mod targets;
 mod web;
+mod wording;
 mod workflow;

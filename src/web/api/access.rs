@@ -44,6 +44,11 @@ impl ApiOrg {
     pub(super) fn id(&self, name: &str) -> Result<Uuid, ApiError> {
         uuid_param(&self.params, name)
     }
+
+    /// A text parameter of the path (`kind`); absent: 404.
+    pub(super) fn param(&self, name: &str) -> Result<&str, ApiError> {
+        self.params.get(name).map(String::as_str).ok_or(ApiError::NotFound)
+    }
 }
 
 impl FromRequestParts<AppState> for ApiOrg {

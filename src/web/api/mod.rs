@@ -14,6 +14,7 @@ pub mod me;
 pub mod orgs;
 pub mod participants;
 pub mod tokens;
+pub mod wording;
 
 use axum::Json;
 use axum::Router;
@@ -118,7 +119,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(delivery::routes())
                 .merge(participants::routes())
                 .merge(integrations::routes())
-                .merge(exports::routes()),
+                .merge(exports::routes())
+                .merge(wording::routes()),
         )
         .split_for_parts();
     StandardResponses.modify(&mut doc);
