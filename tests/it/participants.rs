@@ -29,12 +29,12 @@ both_backends!(
     removing_a_participant_asks_first,
 );
 
-fn location(r: &reqwest::Response) -> String {
+pub(crate) fn location(r: &reqwest::Response) -> String {
     r.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default()
 }
 
 /// Creates a published event through the form; returns its id and public page path.
-async fn new_event(
+pub(crate) async fn new_event(
     app: &TestApp,
     v: &Visitor,
     org: &Organization,
@@ -472,7 +472,7 @@ fn multipart(csrf: &str, csv: &[u8]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn upload(v: &Visitor, path: &str, csv: &[u8]) -> reqwest::Response {
+pub(crate) async fn upload(v: &Visitor, path: &str, csv: &[u8]) -> reqwest::Response {
     let token = v.csrf().await;
     let (content_type, body) = multipart(&token, csv);
     v.http
@@ -485,7 +485,7 @@ async fn upload(v: &Visitor, path: &str, csv: &[u8]) -> reqwest::Response {
 }
 
 /// Polls the progress fragment (as htmx does) until the import is done; returns the fragment.
-async fn finished_import(v: &Visitor, path: &str) -> String {
+pub(crate) async fn finished_import(v: &Visitor, path: &str) -> String {
     eventually(Duration::from_secs(60), "the import to finish", || async {
         let r = v.http.get(format!("{}{path}", v.base)).header("HX-Request", "true").send().await.unwrap();
         assert_eq!(r.status(), 200);
