@@ -35,5 +35,6 @@ mod public_pages;
 mod readiness;
 mod reports;
 mod targets;
+mod traces;
 mod web;
 mod workflow;

@@ -442,6 +442,7 @@ impl AppriseClient {
     }
 
     /// Sends `notice` through the config stored under `key` (`POST /notify/{key}`).
+    #[tracing::instrument(name = "apprise.notify", skip_all)]
     pub async fn notify(&self, key: &ConfigKey, notice: &Notice<'_>) -> Outcome {
         let request = self
             .http
@@ -511,6 +512,7 @@ impl AppriseClient {
     /// Apprise API requires: Herald picks the URLs that `notice.tag` reaches ([`select_urls`])
     /// and sends them with `POST /notify/`. The outcome reads like [`notify`](Self::notify)'s:
     /// no URL matching the tag is the same rejection, and never [`Outcome::KeyMissing`].
+    #[tracing::instrument(name = "apprise.notify", skip_all)]
     pub async fn notify_urls(&self, urls: &[TaggedUrl], notice: &Notice<'_>) -> Outcome {
         let tag = notice.tag.filter(|t| !t.trim().is_empty());
         let selected: Vec<String> = match select_urls(urls, tag) {
