@@ -40,6 +40,9 @@ pub struct Cli {
     #[command(flatten)]
     pub secret: SecretArgs,
 
+    #[command(flatten)]
+    pub traces: crate::config::TracesArgs,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -133,14 +136,16 @@ pub enum IntegrationsCommand {
 /// Entry point of the binary: runs the command and turns every failure into one line on stderr
 /// and a non-zero exit code.
 pub fn main(cli: Cli) -> ExitCode {
-    if matches!(
+    // Flushes the spans not exported yet when `main` returns, after the runtime (traces on only).
+    let _telemetry = if matches!(
         cli.command,
         Command::User(_) | Command::Token(_) | Command::Integrations(_) | Command::Bench(_)
     ) {
         operator_logs(cli.log_format);
+        None
     } else {
-        crate::telemetry::init(cli.log_format);
-    }
+        crate::telemetry::init(cli.log_format, cli.traces.traces_url().as_ref())
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -133,6 +133,28 @@ pub struct SecretArgs {
     pub secret_key: Option<String>,
 }
 
+/// Optional OpenTelemetry traces.
+#[derive(Debug, Clone, Args)]
+pub struct TracesArgs {
+    /// Base URL of an OTLP/HTTP receiver (an OpenTelemetry Collector, Jaeger, Tempo…), e.g.
+    /// `http://otel-collector:4318`: spans are sent to `/v1/traces` under it as protobuf. Unset
+    /// (the default): no traces, no exporter.
+    #[arg(long, env = "HERALD_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<Url>,
+}
+
+impl TracesArgs {
+    /// Where spans go: `/v1/traces` under the endpoint, unless the endpoint names it already.
+    pub fn traces_url(&self) -> Option<Url> {
+        let mut url = self.otlp_endpoint.clone()?;
+        if !url.path().ends_with("/v1/traces") {
+            let path = format!("{}/v1/traces", url.path().trim_end_matches('/'));
+            url.set_path(&path);
+        }
+        Some(url)
+    }
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum LogFormat {

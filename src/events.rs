@@ -15,7 +15,7 @@ use chrono_tz::Tz;
 use herald_workflows::{EventSignal, EventWorkflow, WorkflowInput};
 use temporalio_client::errors::{WorkflowInteractionError, WorkflowStartError};
 use temporalio_client::{WorkflowSignalOptions, WorkflowStartOptions};
-use tracing::{info, warn};
+use tracing::{Instrument as _, info, warn};
 use uuid::Uuid;
 
 use crate::audit;
@@ -749,7 +749,10 @@ pub async fn sync(svc: &Services, event: &Event, update: Option<&EventUpdate>) -
     }
     let (db, temporal, event, update) =
         (svc.db.clone(), svc.temporal.clone(), event.clone(), update.cloned());
-    let task = tokio::spawn(async move { sync_with(&db, &temporal, &event, update.as_ref()).await });
+    // In the request's span, so that the start or signal joins its trace (optional traces).
+    let task = tokio::spawn(
+        async move { sync_with(&db, &temporal, &event, update.as_ref()).await }.in_current_span(),
+    );
     match tokio::time::timeout(SYNC_BUDGET, task).await {
         Ok(Ok(state)) => state,
         Ok(Err(e)) => {
@@ -809,8 +812,11 @@ async fn try_sync(
         // participants, then finishes.
         let options =
             WorkflowStartOptions::new(temporal.config().task_queue.clone(), workflow_id.clone()).build();
-        let input = WorkflowInput { event_id: event.id, ..WorkflowInput::default() };
-        match client.start_workflow(EventWorkflow::run, input, options).await {
+        // The start's own span (optional traces): the workflow's deliveries continue its trace.
+        let span = tracing::info_span!("temporal.start_workflow", event_id = %event.id);
+        let traceparent = span.in_scope(herald_workflows::trace::current);
+        let input = WorkflowInput { event_id: event.id, traceparent, ..WorkflowInput::default() };
+        match client.start_workflow(EventWorkflow::run, input, options).instrument(span).await {
             Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => {}
             Err(e) => return Err(e.into()),
         }
@@ -818,11 +824,19 @@ async fn try_sync(
     } else {
         // A started workflow reads the current plan on every signal: tell it.
         let handle = client.get_workflow_handle::<EventWorkflow>(workflow_id);
-        let signal = EventSignal { revision };
+        let span = tracing::info_span!("temporal.signal", event_id = %event.id, revision);
+        let traceparent = span.in_scope(herald_workflows::trace::current);
+        let signal = EventSignal { revision, traceparent };
         let sent = if cancelled {
-            handle.signal(EventWorkflow::event_cancelled, signal, WorkflowSignalOptions::default()).await
+            handle
+                .signal(EventWorkflow::event_cancelled, signal, WorkflowSignalOptions::default())
+                .instrument(span)
+                .await
         } else {
-            handle.signal(EventWorkflow::event_updated, signal, WorkflowSignalOptions::default()).await
+            handle
+                .signal(EventWorkflow::event_updated, signal, WorkflowSignalOptions::default())
+                .instrument(span)
+                .await
         };
         if let Err(e) = sent {
             if !matches!(e, WorkflowInteractionError::NotFound(_)) {

@@ -87,19 +87,23 @@ pub fn columns(
                     }
                 }
             }
-            table.visually-hidden {
-                caption { (title) }
-                thead {
-                    tr {
-                        th scope="col" { (label_heading) }
-                        @for s in series { th scope="col" { (s.label) } }
-                    }
-                }
-                tbody {
-                    @for c in columns {
+            // A table ignores `width`: the hiding box is a block around it, so that the
+            // table's own width never widens the page on a phone.
+            div.visually-hidden {
+                table {
+                    caption { (title) }
+                    thead {
                         tr {
-                            th scope="row" { (c.label) }
-                            @for v in &c.values { td { (v) } }
+                            th scope="col" { (label_heading) }
+                            @for s in series { th scope="col" { (s.label) } }
+                        }
+                    }
+                    tbody {
+                        @for c in columns {
+                            tr {
+                                th scope="row" { (c.label) }
+                                @for v in &c.values { td { (v) } }
+                            }
                         }
                     }
                 }
@@ -137,12 +141,14 @@ pub fn bars(id: &str, title: &str, label_heading: &str, class: &str, rows: &[(St
                 }
                 line.chart-axis x1=(n(LABEL)) x2=(n(LABEL)) y1="0" y2=(n(height)) {}
             }
-            table.visually-hidden {
-                caption { (title) }
-                thead { tr { th scope="col" { (label_heading) } th scope="col" { "Count" } } }
-                tbody {
-                    @for (label, v) in rows {
-                        tr { th scope="row" { (label) } td { (v) } }
+            div.visually-hidden {
+                table {
+                    caption { (title) }
+                    thead { tr { th scope="col" { (label_heading) } th scope="col" { "Count" } } }
+                    tbody {
+                        @for (label, v) in rows {
+                            tr { th scope="row" { (label) } td { (v) } }
+                        }
                     }
                 }
             }

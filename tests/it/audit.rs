@@ -11,7 +11,11 @@ use serde_json::{Value, json};
 use crate::orgs::{api, api_user, member_of, owner_of};
 use crate::support::{Backend, TestApp, TestDb};
 
-both_backends!(activity_is_recorded_scoped_and_paged, retention_prunes_only_old_rows);
+both_backends!(
+    activity_is_recorded_scoped_and_paged,
+    the_remaining_kinds_of_change_are_recorded,
+    retention_prunes_only_old_rows
+);
 
 fn actions(page: &Value) -> Vec<String> {
     page["items"].as_array().unwrap().iter().map(|i| i["action"].as_str().unwrap().to_owned()).collect()
@@ -228,6 +232,11 @@ async fn activity_is_recorded_scoped_and_paged(backend: Backend) {
         422
     );
 
+    // No entry, of any kind, holds an address of a channel or a secret.
+    let (_, all) =
+        api(&app, &token, Method::GET, &format!("/api/v1/orgs/{slug}/audit?limit=200"), None).await;
+    assert!(!all.to_string().contains("://"), "{all}");
+
     // Documented.
     let (_, doc) = api(&app, &token, Method::GET, "/api/v1/openapi.json", None).await;
     assert!(doc["paths"]["/api/v1/orgs/{slug}/audit"]["get"].is_object());
@@ -394,4 +403,93 @@ async fn retention_prunes_only_old_rows(backend: Backend) {
             .await
             .unwrap();
     assert_eq!((again.ledger, again.audit), (0, 0));
+}
+
+/// The kinds of change the test above does not make: revoking an invitation, adding a member
+/// to an event, changing a participant's role, a participant leaving, importing a CSV file.
+/// Each leaves one entry naming the event (or the address) and who did it, in this
+/// organization only.
+async fn the_remaining_kinds_of_change_are_recorded(backend: Backend) {
+    use crate::participants::{finished_import, location, new_event, upload};
+
+    let app = TestApp::start(backend).await;
+    let (ada, org) = owner_of(&app, "ada@example.org", "Ada", "Rust Paris").await;
+    let (_, other) = owner_of(&app, "bella@example.org", "Bella", "Bravo").await;
+    let slug = org.slug.clone();
+    let ada_id = app.db.db.user_by_email("ada@example.org").await.unwrap().unwrap().id;
+
+    // An invitation, revoked.
+    let r = ada
+        .post(&format!("/orgs/{slug}/invitations"), &[("email", "zoe@example.org"), ("role", "member")])
+        .await;
+    assert_eq!(r.status(), 303);
+    let invitation = app.db.db.open_invitations(org.id).await.unwrap()[0].invitation.id;
+    let r = ada.post(&format!("/orgs/{slug}/invitations/{invitation}/revoke"), &[]).await;
+    assert!(r.status().is_redirection(), "revoke: {}", r.status());
+
+    // Bob, a member, added to an event, made a speaker; then he leaves it himself.
+    let (bob, bob_id) = member_of(&app, &org, "bob@example.org", "Bob", Role::Member).await;
+    let (ev, public) = new_event(&app, &ada, &org, "Rust night", "public").await;
+    let r = ada
+        .post(
+            &format!("/orgs/{slug}/events/{ev}/participants"),
+            &[("email", "bob@example.org"), ("role", "attendee")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let participant = app
+        .db
+        .db
+        .participant_rows(ev)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.user_id == Some(bob_id))
+        .expect("Bob takes part")
+        .id;
+    let r = ada
+        .post(&format!("/orgs/{slug}/events/{ev}/participants/{participant}/role"), &[("role", "speaker")])
+        .await;
+    assert!(r.status().is_redirection(), "role: {}", r.status());
+    assert_eq!(bob.post(&format!("{public}/leave"), &[]).await.status(), 303);
+
+    // A CSV import of two people.
+    let import = format!("/orgs/{slug}/events/{ev}/participants/import");
+    let r = upload(&ada, &import, b"email,role\r\ncy@example.org,attendee\r\ndee@example.org,volunteer\r\n")
+        .await;
+    assert_eq!(r.status(), 303);
+    finished_import(&ada, &location(&r)).await;
+
+    let entries = app.db.db.audit_page(org.id, None, 100).await.unwrap();
+    let one = |action: &str| {
+        let found: Vec<_> = entries.iter().filter(|e| e.action == action).collect();
+        assert_eq!(found.len(), 1, "one {action} entry in {entries:?}");
+        found[0].clone()
+    };
+    let e = one("member.invitation_revoked");
+    assert_eq!((e.subject.as_str(), e.actor_user_id), ("zoe@example.org", Some(ada_id)), "{e:?}");
+    let e = one("participant.added");
+    assert_eq!(e.subject, "Rust night");
+    assert!(e.detail.as_deref().is_some_and(|d| d.contains("bob@example.org")), "{e:?}");
+    let e = one("participant.role_changed");
+    assert!(e.detail.as_deref().is_some_and(|d| d.contains("speaker")), "{e:?}");
+    let e = one("participant.left");
+    assert_eq!((e.subject.as_str(), e.actor_user_id), ("Rust night", Some(bob_id)), "{e:?}");
+    let e = one("participants.imported");
+    assert!(e.detail.as_deref().is_some_and(|d| d.contains('2')), "two people imported: {e:?}");
+
+    // The page says each in words; Bravo's activity has none of it.
+    let (status, html) = ada.page(&format!("/orgs/{slug}/audit")).await;
+    assert_eq!(status, 200);
+    for words in [
+        "revoked the invitation of",
+        "added a participant to",
+        "changed a participant's role in",
+        "left the event",
+        "imported participants into",
+    ] {
+        assert!(html.contains(words), "{words} on the page");
+    }
+    assert!(app.db.db.audit_page(other.id, None, 100).await.unwrap().is_empty(), "nothing in Bravo");
+    app.stop().await;
 }

@@ -544,3 +544,93 @@ async fn the_organizer_watches_the_ledger_fill_in() {
     drop(driver);
     app.stop().await;
 }
+
+/// The organization's report with real answers and deliveries (not its empty state): the four
+/// charts are drawn and visible at desktop and phone width, the page never scrolls sideways on
+/// the phone, and each chart fits the screen. Screenshots: `report-data` and `report-data-phone`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_shows_its_charts_with_data_on_a_desktop_and_a_phone() {
+    use herald::db::models::DeliveryStatus;
+
+    use crate::delivery::person;
+    use crate::reports::ledger_row;
+
+    let app = TestApp::start(Backend::Sqlite).await;
+    let (_, _, olga_token) = signed_in(&app, "olga@example.org", "Olga Organizer").await;
+    create_org(&app, &olga_token).await;
+    let (ev, _) = event(&app, &olga_token, 30 * 86_400, 3_600, &[]).await;
+    // Eight people answer, each with a channel; reminders went out to them, sent or failed, some
+    // on time and some late, and one is still pending.
+    let answers = [Rsvp::Going, Rsvp::Going, Rsvp::Going, Rsvp::Maybe, Rsvp::Maybe, Rsvp::Declined];
+    let lateness_ms = [200, 800, 3_000, 12_000, 45_000, 400_000];
+    for (i, (rsvp, late)) in answers.iter().zip(lateness_ms).enumerate() {
+        let who = person(
+            &app,
+            &format!("p{i}@example.org"),
+            &format!("Person {i}"),
+            "UTC",
+            &[(&format!("ntfys://ntfy.example.org/report-{i}"), &[])],
+        )
+        .await;
+        let p = join(&app, ev, &who, *rsvp, None).await;
+        let status = if i == 4 { DeliveryStatus::Failed } else { DeliveryStatus::Sent };
+        ledger_row(&app, ev, p, Some(who.integration), late, Some(status)).await;
+        if i == 5 {
+            ledger_row(&app, ev, p, None, 0, None).await;
+        }
+    }
+
+    let driver = ChromeDriver::start().await;
+    let olga = driver.session().await.at(&app.base);
+    sign_in(&olga, "olga@example.org").await;
+    olga.open("/orgs/rust-paris/report").await;
+    olga.wait_for_heading("Rust Paris").await;
+    let text = olga.text("main").await;
+    assert!(!text.contains("No answers yet") && !text.contains("Nothing delivered yet"), "{text}");
+    assert!(!text.contains("No reminders sent yet"), "the charts, not the empty state: {text}");
+
+    // Every chart on screen: its box has a size, it fits the viewport, and it draws bars.
+    let charts = "return [...document.querySelectorAll('svg.chart-svg')].map(s => { \
+          const r = s.getBoundingClientRect(); \
+          const bars = [...s.querySelectorAll('rect.bar')].filter(b => { \
+            const q = b.getBoundingClientRect(); return q.width > 0 && q.height > 0; }).length; \
+          return [Math.round(r.left), Math.round(r.right), Math.round(r.width), Math.round(r.height), bars, \
+                  getComputedStyle(s).visibility, window.innerWidth]; })";
+    for (width, height) in [DESKTOP, PHONE] {
+        olga.resize(width, height).await;
+        let seen = olga.js(charts).await;
+        let seen = seen.as_array().unwrap();
+        assert_eq!(seen.len(), 4, "four charts at {width} px: {seen:?}");
+        for c in seen {
+            let [left, right, w, h, bars, visibility, viewport] = &c.as_array().unwrap()[..] else {
+                panic!("{c}")
+            };
+            assert!(
+                w.as_i64().unwrap() > 100 && h.as_i64().unwrap() > 50,
+                "a chart too small at {width} px: {c}"
+            );
+            assert!(
+                left.as_i64().unwrap() >= 0 && right.as_i64().unwrap() <= viewport.as_i64().unwrap(),
+                "a chart sticks out of the {width} px screen: {c}"
+            );
+            assert!(bars.as_i64().unwrap() >= 1, "a chart without a visible bar at {width} px: {c}");
+            assert_eq!(visibility, "visible", "{c}");
+        }
+    }
+    // On the phone, nothing scrolls sideways.
+    let widths = olga
+        .js("const wide = [...document.querySelectorAll('main *')] \
+               .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5 \
+                            && !e.closest('.table-wrap table')) \
+               .map(e => e.tagName + '.' + e.getAttribute('class')); \
+             return [document.documentElement.scrollWidth, window.innerWidth, wide]")
+        .await;
+    assert!(
+        widths[0].as_i64().unwrap() <= widths[1].as_i64().unwrap(),
+        "the report scrolls sideways on a phone: {widths}"
+    );
+    olga.resize(DESKTOP.0, DESKTOP.1).await;
+    olga.screenshots("report-data").await;
+    drop(driver);
+    app.stop().await;
+}

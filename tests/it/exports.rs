@@ -7,13 +7,14 @@ use reqwest::Method;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::delivery::{Person, create_org, event, join, person_of};
+use crate::delivery::{Person, create_org, event, join, person, person_of};
 use crate::delivery_pages::signed_in;
 use crate::orgs::{api, api_user};
 use crate::support::{Backend, TestApp, Visitor};
 
 both_backends!(
     organizers_export_participants_and_deliveries,
+    csv_exports_open_in_pythons_csv_with_formulas_neutralised,
     people_download_their_data_and_delete_their_account,
     a_deleted_account_leaves_no_personal_data_behind,
 );
@@ -460,5 +461,152 @@ async fn a_deleted_account_leaves_no_personal_data_behind(backend: Backend) {
     let after = app.db.db.audit_page(org.id, None, 100).await.unwrap();
     assert_eq!(after.len(), entries.len());
     assert!(after.iter().any(|e| e.subject == "a deleted account"), "{after:?}");
+    app.stop().await;
+}
+
+/// A CSV file as Python's standard `csv` module reads it (`csv.DictReader` in strict mode over
+/// the file opened with `newline=''`, as its documentation asks): the header it found and each
+/// row as column → cell. A file Python cannot read fails the test with its error.
+fn python_csv(text: &str) -> (Vec<String>, Vec<std::collections::HashMap<String, String>>) {
+    const SCRIPT: &str = "import csv, json, sys\n\
+        with open(sys.argv[1], newline='', encoding='utf-8') as f:\n\
+        \x20   r = csv.DictReader(f, strict=True)\n\
+        \x20   rows = list(r)\n\
+        json.dump({'header': r.fieldnames, 'rows': rows}, sys.stdout)\n";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.csv");
+    std::fs::write(&file, text).unwrap();
+    let out = std::process::Command::new("python3")
+        .args(["-c", SCRIPT])
+        .arg(&file)
+        .output()
+        .expect("python3 runs (the test reads the exports with Python's csv module)");
+    assert!(
+        out.status.success(),
+        "Python's csv cannot read the file: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    (serde_json::from_value(v["header"].clone()).unwrap(), serde_json::from_value(v["rows"].clone()).unwrap())
+}
+
+/// Names a spreadsheet would run, one for each character that starts a formula.
+const FORMULAS: [&str; 4] = [r#"=HYPERLINK("http://x")"#, "+SUM(1,1)", "-2+3", "@SUM(A1:A9)"];
+
+async fn csv_exports_open_in_pythons_csv_with_formulas_neutralised(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (olga_v, _, olga) = signed_in(&app, "olga@example.org", "Olga").await;
+    create_org(&app, &olga).await;
+    let (ev, _) = event(&app, &olga, 3 * 86_400, 3_600, &[3_600]).await;
+    // Four people whose names start a formula, each reached through a channel named after them;
+    // each has a sent reminder whose Apprise answer starts a formula too.
+    for (i, name) in FORMULAS.iter().enumerate() {
+        let who = person(
+            &app,
+            &format!("f{i}@example.org"),
+            name,
+            "UTC",
+            &[(&format!("ntfys://ntfy.example.org/formula-{i}"), &[])],
+        )
+        .await;
+        let participant = join(&app, ev, &who, Rsvp::Going, None).await;
+        let n = app
+            .db
+            .db
+            .plan_notification(&PlannedNotice {
+                event_id: ev,
+                participant_id: participant,
+                integration_id: Some(who.integration),
+                kind: NoticeKind::Reminder,
+                idempotency_key: &format!("python-{participant}"),
+                due_at: chrono::Utc::now(),
+            })
+            .await
+            .unwrap();
+        let answer = format!("{}{i} answered", ['=', '+', '-', '@'][i]);
+        app.db.db.record_delivery(n.id, DeliveryStatus::Sent, Some(200), Some(&answer)).await.unwrap();
+    }
+    let base = format!("/orgs/rust-paris/events/{ev}/export");
+    let starts_formula = |cell: &str| cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+
+    // Participants: the documented columns; each formula comes out as text, with a `'` first.
+    let (status, _, body) = download(olga_v.get(&format!("{base}/participants.csv")).await).await;
+    assert_eq!(status, 200, "{body}");
+    let (header, rows) = python_csv(&body);
+    assert_eq!(
+        header,
+        [
+            "name",
+            "email",
+            "role",
+            "rsvp",
+            "reachable",
+            "reached_through",
+            "unreachable_reason",
+            "opted_out_at",
+            "added_at",
+            "added_at_local"
+        ]
+    );
+    assert_eq!(rows.len(), FORMULAS.len(), "{rows:?}");
+    for (i, name) in FORMULAS.iter().enumerate() {
+        let row = rows
+            .iter()
+            .find(|r| r["email"] == format!("f{i}@example.org"))
+            .unwrap_or_else(|| panic!("a row for {name}: {rows:?}"));
+        assert_eq!(row["name"], format!("'{name}"), "{row:?}");
+        assert_eq!(row["reached_through"], format!("'{name}'s channel"), "{row:?}");
+        assert_eq!((row["rsvp"].as_str(), row["reachable"].as_str()), ("going", "yes"), "{row:?}");
+        chrono::DateTime::parse_from_rfc3339(&row["added_at"]).unwrap();
+    }
+    for row in &rows {
+        assert!(!row.values().any(|c| starts_formula(c)), "a cell Python reads as a formula: {row:?}");
+    }
+
+    // The delivery ledger, from the page and from the API alike.
+    let (status, _, page_body) = download(olga_v.get(&format!("{base}/deliveries.csv")).await).await;
+    assert_eq!(status, 200, "{page_body}");
+    let r = app
+        .http
+        .get(app.url(&format!("/api/v1/events/{ev}/notifications/export?format=csv")))
+        .bearer_auth(&olga)
+        .send()
+        .await
+        .unwrap();
+    let (status, _, api_body) = download(r).await;
+    assert_eq!(status, 200, "{api_body}");
+    for body in [page_body, api_body] {
+        let (header, rows) = python_csv(&body);
+        assert_eq!(
+            header,
+            [
+                "notice",
+                "due_at",
+                "due_at_local",
+                "participant",
+                "email",
+                "channel",
+                "status",
+                "attempts",
+                "sent_at",
+                "last_answer"
+            ]
+        );
+        assert_eq!(rows.len(), FORMULAS.len(), "{rows:?}");
+        for (i, name) in FORMULAS.iter().enumerate() {
+            let row = rows
+                .iter()
+                .find(|r| r["email"] == format!("f{i}@example.org"))
+                .unwrap_or_else(|| panic!("a ledger row for {name}: {rows:?}"));
+            assert_eq!(row["participant"], format!("'{name}"), "{row:?}");
+            assert_eq!(row["channel"], format!("'{name}'s channel"), "{row:?}");
+            assert_eq!(row["last_answer"], format!("'{}{i} answered", ['=', '+', '-', '@'][i]), "{row:?}");
+            assert_eq!((row["notice"].as_str(), row["status"].as_str()), ("reminder", "sent"), "{row:?}");
+            assert_eq!(row["attempts"], "1");
+        }
+        for row in &rows {
+            assert!(!row.values().any(|c| starts_formula(c)), "a cell Python reads as a formula: {row:?}");
+        }
+    }
     app.stop().await;
 }

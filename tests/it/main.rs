@@ -38,6 +38,7 @@ mod readiness;
 mod real_mail;
 mod reports;
 mod targets;
+mod traces;
 mod web;
 mod wording;
 mod workflow;

@@ -4,7 +4,8 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use herald::db::models::Rsvp;
+use herald::db::events::NewEvent;
+use herald::db::models::{EventStatus, Rsvp, Visibility};
 
 use crate::delivery::{create_org, event, join, person_of, wait_for_temporal};
 use crate::delivery_pages::signed_in;
@@ -80,7 +81,7 @@ async fn metrics_follow_requests_and_deliveries() {
     assert_eq!(value(&after, "herald_dependency_up", &[("dependency", "temporal")]), 1.0);
 
     // A reminder that reaches Ada, and one that reaches only half of Bob's channel.
-    let (_, _, olga) = signed_in(&app, "olga@example.org", "Olga").await;
+    let (olga_v, olga_id, olga) = signed_in(&app, "olga@example.org", "Olga").await;
     create_org(&app, &olga).await;
     let (ada_id, ada_token) = {
         let (_, id, token) = signed_in(&app, "ada@example.org", "Ada").await;
@@ -121,8 +122,34 @@ async fn metrics_follow_requests_and_deliveries() {
     assert_eq!(value(&sent, "herald_reminder_lateness_seconds", &[]), 4.0, "each delivery's lateness");
     assert!(value(&scraped, "herald_deliver_activity_duration_seconds", &[("kind", "reminder")]) >= 1.0);
 
-    // A thousand different event pages are one route: the label set stays small.
+    // A thousand different events, each page opened (and as many addresses of events that do
+    // not exist) are one route each: the label set stays small.
+    let org = app.db.db.organization_by_slug("rust-paris").await.unwrap().unwrap();
+    let start = chrono::Utc::now() + chrono::Duration::days(30);
     for i in 0..1000 {
+        let (slug, name) = (format!("draft-{i}"), format!("Draft {i}"));
+        let draft = app
+            .db
+            .db
+            .create_event(&NewEvent {
+                org_id: org.id,
+                slug: &slug,
+                name: &name,
+                description: "",
+                location: None,
+                online_url: None,
+                starts_at: start,
+                ends_at: start + chrono::Duration::hours(1),
+                timezone: "UTC",
+                visibility: Visibility::Public,
+                reminder_offsets: vec![],
+                status: EventStatus::Draft,
+                created_by: Some(olga_id),
+            })
+            .await
+            .unwrap();
+        let (status, _) = olga_v.page(&format!("/orgs/rust-paris/events/{}", draft.id)).await;
+        assert_eq!(status, 200);
         let _ = app.get(&format!("/o/rust-paris/e/no-such-event-{i}")).await;
     }
     let text = scrape_text(&app).await;
@@ -132,8 +159,10 @@ async fn metrics_follow_requests_and_deliveries() {
         .filter_map(|l| l.split("route=\"").nth(1)?.split('"').next())
         .collect();
     assert!(routes.contains("/o/{org}/e/{event}"), "{routes:?}");
+    assert!(routes.contains("/orgs/{slug}/events/{id}"), "{routes:?}");
     assert!(routes.len() < 30, "route labels stay bounded: {routes:?}");
     assert!(!routes.iter().any(|r| r.contains("no-such-event")), "no ids in labels");
+    assert!(!text.contains(&org.id.to_string()) && !text.contains("draft-"), "no ids in labels");
     let series = text.lines().filter(|l| l.starts_with("herald_")).count();
     assert!(series < 400, "{series} series after 1,000 distinct events");
     app.stop().await;

@@ -29,12 +29,12 @@ both_backends!(
     removing_a_participant_asks_first,
 );
 
-fn location(r: &reqwest::Response) -> String {
+pub(crate) fn location(r: &reqwest::Response) -> String {
     r.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default()
 }
 
 /// Creates a published event through the form; returns its id and public page path.
-async fn new_event(
+pub(crate) async fn new_event(
     app: &TestApp,
     v: &Visitor,
     org: &Organization,

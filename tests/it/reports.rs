@@ -17,7 +17,7 @@ use crate::support::{Backend, TestApp};
 both_backends!(managers_read_the_report_at_a_glance);
 
 /// A ledger row for `participant` due `late_ms` before now, then delivered with `status`.
-async fn ledger_row(
+pub(crate) async fn ledger_row(
     app: &TestApp,
     ev: Uuid,
     participant: Uuid,

@@ -9,7 +9,7 @@ use temporalio_common::RetryPolicy;
 use temporalio_macros::activities;
 use temporalio_sdk::ActivityOptions;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
-use tracing::{info, warn};
+use tracing::{Instrument as _, info, warn};
 use uuid::Uuid;
 
 use crate::apprise::{Notice, Outcome};
@@ -71,6 +71,10 @@ impl EventActivities {
     ) -> Result<DeliverReport, ActivityError> {
         let started = std::time::Instant::now();
         let attempt = ctx.info().attempt;
+        // The activity's span, in the trace of the request that started or signalled the
+        // workflow (optional traces); the sends below, and their Apprise calls, are its children.
+        let span = tracing::info_span!("deliver", event_id = %request.event_id, attempt);
+        crate::trace::follow(&span, request.traceparent.as_deref());
         let batch = self.deliveries.plan_batch(&request).await?;
         let mut counts = DeliveryCounts::default();
         let mut retry: Vec<String> = Vec::new();
@@ -78,7 +82,7 @@ impl EventActivities {
             .map(|planned| {
                 let this = self.clone();
                 let notice = &request.notice;
-                async move { this.send(planned, notice).await }
+                async move { this.send(planned, notice).await }.instrument(span.clone())
             })
             .buffer_unordered(CONCURRENCY);
         // Heartbeat on a ticker, whatever a send takes, so that a worker that died mid-batch

@@ -454,6 +454,7 @@ impl AppriseClient {
     }
 
     /// Sends `notice` through the config stored under `key` (`POST /notify/{key}`).
+    #[tracing::instrument(name = "apprise.notify", skip_all)]
     pub async fn notify(&self, key: &ConfigKey, notice: &Notice<'_>) -> Outcome {
         let request = self
             .http
@@ -523,6 +524,7 @@ impl AppriseClient {
     /// Apprise API requires: Herald picks the URLs that `notice.tag` reaches ([`select_urls`])
     /// and sends them with `POST /notify/`. The outcome reads like [`notify`](Self::notify)'s:
     /// no URL matching the tag is the same rejection, and never [`Outcome::KeyMissing`].
+    #[tracing::instrument(name = "apprise.notify", skip_all)]
     pub async fn notify_urls(&self, urls: &[TaggedUrl], notice: &Notice<'_>) -> Outcome {
         self.notify_urls_attaching(urls, notice, None).await
     }

@@ -9,6 +9,7 @@ pub mod activities;
 pub mod apprise;
 pub mod metrics;
 pub mod ports;
+pub mod trace;
 pub mod types;
 pub mod workflow;
 

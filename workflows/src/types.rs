@@ -44,10 +44,13 @@ pub struct EventPlan {
 }
 
 /// A signal's payload: the committed revision that the workflow should catch up with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct EventSignal {
     /// The event's revision after the change was committed.
     pub revision: i64,
+    /// The W3C `traceparent` of whoever sent this (optional traces; absent when they are off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 /// Where the workflow is in its life.
@@ -120,6 +123,9 @@ pub struct WorkflowInput {
     /// Delivery counts so far.
     #[serde(default)]
     pub counts: DeliveryCounts,
+    /// The W3C `traceparent` of whoever started or last signalled the workflow (optional traces; absent when they are off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 /// A reminder's identity: moving the event gives its reminders new keys, so they are armed again.
@@ -182,6 +188,9 @@ pub struct DeliverRequest {
     pub after: Option<Uuid>,
     /// At most this many participants.
     pub limit: u32,
+    /// The W3C `traceparent` of the request that last started or signalled the workflow (optional traces; absent when they are off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 /// Ledger outcomes, counted.

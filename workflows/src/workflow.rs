@@ -38,6 +38,8 @@ pub struct EventWorkflow {
     next_wake_at: Option<DateTime<Utc>>,
     upcoming: Vec<ScheduledNotice>,
     counts: DeliveryCounts,
+    /// The trace context of the latest start or signal that carried one (see [`crate::trace`]).
+    traceparent: Option<String>,
 }
 
 #[workflow_methods]
@@ -55,6 +57,7 @@ impl EventWorkflow {
             next_wake_at: None,
             upcoming: Vec::new(),
             counts: input.counts,
+            traceparent: input.traceparent,
         }
     }
 
@@ -95,12 +98,14 @@ impl EventWorkflow {
     #[signal]
     pub fn event_updated(&mut self, _ctx: &mut SyncWorkflowContext<Self>, signal: EventSignal) {
         self.signalled_revision = self.signalled_revision.max(signal.revision);
+        self.traceparent = signal.traceparent.or(self.traceparent.take());
     }
 
     /// The event was cancelled at `revision`: the plan read next says so.
     #[signal]
     pub fn event_cancelled(&mut self, _ctx: &mut SyncWorkflowContext<Self>, signal: EventSignal) {
         self.signalled_revision = self.signalled_revision.max(signal.revision);
+        self.traceparent = signal.traceparent.or(self.traceparent.take());
     }
 
     /// Where the workflow is, for the organizer's pages.
@@ -199,6 +204,7 @@ fn continue_as_new_when_long(ctx: &mut WorkflowContext<EventWorkflow>, event_id:
             done_reminders: s.done_reminders.iter().copied().collect(),
             signalled_revision: s.signalled_revision,
             counts: s.counts,
+            traceparent: s.traceparent.clone(),
         });
         ctx.continue_as_new(input, ContinueAsNewOptions::default())?;
     }
@@ -243,7 +249,8 @@ async fn deliver(
     ctx.state_mut(|s| s.phase = Phase::Delivering);
     let mut after = None;
     loop {
-        let request = DeliverRequest { event_id, notice: notice.clone(), after, limit: BATCH };
+        let traceparent = ctx.state(|s| s.traceparent.clone());
+        let request = DeliverRequest { event_id, notice: notice.clone(), after, limit: BATCH, traceparent };
         let report = ctx.execute_activity(EventActivities::deliver, request, deliver_opts()).await?;
         ctx.state_mut(|s| s.counts.add(&report.counts));
         match report.next_after {
