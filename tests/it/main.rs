@@ -30,6 +30,7 @@ mod isolation;
 mod layers;
 mod metrics;
 mod orgs;
+mod outbox;
 mod participants;
 mod public_pages;
 mod readiness;
