@@ -32,6 +32,7 @@ mod metrics;
 mod orgs;
 mod outbox;
 mod participants;
+mod processes;
 mod public_pages;
 mod readiness;
 mod reports;
