@@ -776,6 +776,12 @@ pub async fn sync(svc: &Services, event: &Event, update: Option<&EventUpdate>) -
     }
 }
 
+/// Whether the link to Temporal is up: a [`SyncState::Pending`] save is then being told right
+/// now, not waiting for the scheduler to come back.
+pub fn scheduler_reachable(svc: &Services) -> bool {
+    svc.temporal.state() == crate::temporal::LinkState::Up
+}
+
 /// The longest a save waits for Temporal before answering.
 pub const SYNC_BUDGET: std::time::Duration = std::time::Duration::from_millis(50);
 

@@ -106,7 +106,7 @@ impl InOrg {
 /// The redirect after a save. A save waits only briefly for Temporal: when it is reachable and
 /// merely busy, the workflow is being told right now, which is no news for the organizer.
 fn flash_after(state: &AppState, to: &str, done: &str, synced: SyncState) -> Response {
-    let reachable = state.temporal.state() == crate::temporal::LinkState::Up;
+    let reachable = events::scheduler_reachable(state);
     match synced {
         SyncState::Pending if !reachable => {
             flash::redirect(state, to, FlashKind::Warning, events::PENDING_MESSAGE)
