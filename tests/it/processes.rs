@@ -172,7 +172,7 @@ async fn many_processes_deliver_every_reminder_once_through_a_killed_worker() {
     // Wave 1 due 25–30 s from now, wave 2 45–50 s from now (offset 60 s before the start).
     let t0 = Utc::now();
     let due = |i: usize| {
-        let wave = if i % 2 == 0 { 25_000 } else { 45_000 };
+        let wave = if i.is_multiple_of(2) { 25_000 } else { 45_000 };
         t0 + chrono::Duration::milliseconds(wave + (i as i64 * 5_000 / EVENTS as i64))
     };
     let created_at = Instant::now();
