@@ -330,6 +330,8 @@ async fn events_through_the_api(backend: Backend) {
     assert_eq!(patched["location"], "Room 2");
     assert_eq!(patched["name"], "API night");
     assert_eq!(patched["revision"], 1);
+    // Signalled within moments of the answer (which waits for it only briefly).
+    crate::support::told_workflow(&app.db.db, Uuid::parse_str(&id).unwrap()).await;
     let (_, updates) = api(&app, &token, Method::GET, &format!("/api/v1/events/{id}/updates"), None).await;
     assert_eq!(updates[0]["kind"], "updated");
     assert_eq!(updates[0]["changes"]["place"], json!({"old": "Room 1", "new": "Room 2"}));
