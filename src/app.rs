@@ -98,6 +98,9 @@ impl Herald {
         tasks.push(("temporal link", spawn_ok(temporal.clone().keep_connected(token.clone()))));
 
         tasks.push(("retention", spawn_ok(prune_forever(db.clone(), settings.retention, token.clone()))));
+        // Every process drains the outbox: a web process tells the workflows of the changes it
+        // saved when its own attempt failed, and takes over those of a process that died.
+        tasks.push(("outbox", spawn_ok(drain_outbox_forever(db.clone(), temporal.clone(), token.clone()))));
 
         let local_addr = listener.as_ref().and_then(|l| l.local_addr().ok());
         // Listening on port 0 with a public URL on port 0: the URL takes the port we got.
@@ -342,6 +345,44 @@ async fn prune_forever(db: Db, retention: crate::config::Retention, stop: crate:
         tokio::select! {
             () = stop.cancelled() => return,
             () = tokio::time::sleep(PRUNE_EVERY) => {}
+        }
+    }
+}
+
+/// How often the outbox drain looks for rows handed over or left behind.
+const DRAIN_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// While Temporal is reachable: drains the outbox (see [`crate::events::drain_outbox`]) every
+/// second, at once again while passes come back full.
+async fn drain_outbox_forever(db: Db, temporal: Temporal, stop: crate::shutdown::CancelToken) {
+    use crate::temporal::LinkState;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = temporal.wait_for(|s| *s == LinkState::Up) => {}
+        }
+        let full = match crate::events::drain_outbox(&db, &temporal).await {
+            Ok(done) => {
+                if done.claimed > 0 {
+                    info!(
+                        claimed = done.claimed,
+                        synced = done.synced,
+                        still_pending = done.pending,
+                        "outbox drained into Temporal"
+                    );
+                }
+                done.claimed as i64 >= crate::events::OUTBOX_BATCH
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox drain pass failed; trying again shortly");
+                false
+            }
+        };
+        if !full {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(DRAIN_EVERY) => {}
+            }
         }
     }
 }

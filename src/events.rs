@@ -6,12 +6,14 @@
 //! organization) and an event of that organization. Owners, admins and organizers manage events;
 //! members see the published and cancelled ones, including private ones.
 //!
-//! Commit first, then sync: a change is saved (event row and `event_updates` row in one
-//! transaction) before Temporal is contacted. When Temporal is unreachable the update stays
-//! unsignalled (`signalled_at` NULL, or `workflow_started_at` NULL) and nothing is lost.
+//! Commit first, then sync: a change is saved (event row, `event_updates` row and its
+//! `sync_outbox` row in one transaction) before Temporal is contacted. When Temporal is
+//! unreachable the update stays unsignalled (`signalled_at` NULL, or `workflow_started_at` NULL)
+//! and its outbox row waits for [`drain_outbox`]: nothing is lost.
 
 use chrono::{DateTime, NaiveDateTime, TimeZone as _, Utc};
 use chrono_tz::Tz;
+use futures::StreamExt as _;
 use herald_workflows::{EventSignal, EventWorkflow, WorkflowInput};
 use temporalio_client::errors::{WorkflowInteractionError, WorkflowStartError};
 use temporalio_client::{WorkflowSignalOptions, WorkflowStartOptions};
@@ -734,39 +736,67 @@ pub async fn duplicate(svc: &Services, access: &OrgAccess, id: Uuid) -> Result<E
 
 /// Tells the event's workflow about a committed change: publishing starts the workflow
 /// (already started counts as success), an edit signals `event_updated`, a cancellation
-/// `event_cancelled`; on success the update is marked signalled. A draft has nothing to tell.
-/// When Temporal is unreachable nothing is marked, so the change stays "not yet synced" for the
-/// reconciler, and [`SyncState::Pending`] is returned. Never fails: the change is committed.
+/// `event_cancelled`; on success the update is marked signalled and its outbox row deleted. A
+/// draft has nothing to tell. Never fails: the change and its outbox row are committed.
 ///
-/// A save never waits long for Temporal: when the link is known to be down it does not try
-/// (the reconciler catches up once it is back); otherwise it waits at most [`SYNC_BUDGET`] and
-/// leaves a slower sync to finish in the background. Either way the change is committed first.
+/// A save never waits long for Temporal. The process that saved a change holds its outbox row
+/// for a while ([`crate::db::outbox::HANDOFF`]) and tries at once, waiting at most
+/// [`SYNC_BUDGET`] before answering ([`SyncState::Pending`] then; the attempt goes on in the
+/// background). When the link is known to be down, or the attempt fails, it hands the row
+/// over: the outbox drain of any Herald process ([`drain_outbox`]) tells the workflow once
+/// Temporal answers, and the reconciler ([`reconcile`]) stays the safety net.
 pub async fn sync(svc: &Services, event: &Event, update: Option<&EventUpdate>) -> SyncState {
-    let needs_temporal = event.status != EventStatus::Draft;
-    if needs_temporal && matches!(svc.temporal.state(), crate::temporal::LinkState::Down(_)) {
+    if event.status == EventStatus::Draft {
+        // Nothing is scheduled for a draft: only the database is told.
+        return sync_with(&svc.db, &svc.temporal, event, update).await;
+    }
+    if matches!(svc.temporal.state(), crate::temporal::LinkState::Down(_)) {
         info!(event_id = %event.id, "Temporal is unreachable; the change is saved and will be synced later");
+        hand_over(&svc.db, event.id).await;
         return SyncState::Pending;
     }
     let (db, temporal, event, update) =
         (svc.db.clone(), svc.temporal.clone(), event.clone(), update.cloned());
     // In the request's span, so that the start or signal joins its trace (optional traces).
+    // A change the outbox drain tells later starts a trace of its own.
     let task = tokio::spawn(
-        async move { sync_with(&db, &temporal, &event, update.as_ref()).await }.in_current_span(),
+        async move {
+            let state = sync_with(&db, &temporal, &event, update.as_ref()).await;
+            if state == SyncState::Pending {
+                hand_over(&db, event.id).await;
+            }
+            state
+        }
+        .in_current_span(),
     );
     match tokio::time::timeout(SYNC_BUDGET, task).await {
         Ok(Ok(state)) => state,
         Ok(Err(e)) => {
-            warn!(error = %e, "the sync task failed; the reconciler will catch up");
+            warn!(error = %e, "the sync task failed; the outbox drain will catch up");
             SyncState::Pending
         }
-        // Still talking to Temporal: it goes on in the background (and the reconciler would
-        // redo it, idempotently, if it failed).
+        // Still talking to Temporal: it goes on in the background (and the outbox drain
+        // would redo it, idempotently, if it failed).
         Err(_) => SyncState::Pending,
     }
 }
 
+/// Whether the link to Temporal is up: a [`SyncState::Pending`] save is then being told right
+/// now, not waiting for the scheduler to come back.
+pub fn scheduler_reachable(svc: &Services) -> bool {
+    svc.temporal.state() == crate::temporal::LinkState::Up
+}
+
 /// The longest a save waits for Temporal before answering.
-pub const SYNC_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
+pub const SYNC_BUDGET: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Lets any process's outbox drain take the event's changes from here, at once.
+async fn hand_over(db: &Db, event_id: Uuid) {
+    if let Err(e) = db.release_outbox(event_id, None, Utc::now()).await {
+        // The row is still there: it becomes claimable when the saving process's hold ends.
+        warn!(event_id = %event_id, error = %e, "cannot hand the change over to the outbox drain now");
+    }
+}
 
 /// [`sync`] for callers that hold only the database and Temporal (the reconciler).
 pub async fn sync_with(
@@ -793,13 +823,13 @@ async fn try_sync(
     let revision = update.map_or(event.revision, |u| u.revision);
     if event.status == EventStatus::Draft {
         // Nothing is scheduled for a draft: there is no workflow to tell.
-        db.mark_signalled(event.id, revision).await?;
+        told(db, event.id, revision).await?;
         return Ok(SyncState::Synced);
     }
     let cancelled = event.status == EventStatus::Cancelled;
     if cancelled && event.workflow_started_at.is_none() && !was_published(db, event.id).await? {
         // Never scheduled and nobody was told about it: nothing to stop, nobody to tell.
-        db.mark_signalled(event.id, revision).await?;
+        told(db, event.id, revision).await?;
         return Ok(SyncState::Synced);
     }
     let Some(client) = temporal.client().await else {
@@ -847,31 +877,86 @@ async fn try_sync(
             info!(event_id = %event.id, "the event's workflow has finished; nothing to signal");
         }
     }
-    db.mark_signalled(event.id, revision).await?;
+    told(db, event.id, revision).await?;
     Ok(SyncState::Synced)
+}
+
+/// Records that the workflow knows every change up to `revision`: the updates are marked
+/// signalled and their outbox rows deleted.
+async fn told(db: &Db, event_id: Uuid, revision: i64) -> Result<(), DbError> {
+    db.mark_signalled(event_id, revision).await?;
+    db.outbox_done(event_id, revision).await
 }
 
 async fn was_published(db: &Db, event_id: Uuid) -> Result<bool, DbError> {
     Ok(db.event_updates(event_id).await?.iter().any(|u| u.kind == UpdateKind::Published))
 }
 
-/// Catches up with everything Temporal missed: starts the workflows of published events that
-/// have none, and signals committed changes not yet signalled. Idempotent: the workflow ignores
-/// revisions it has seen, and a start of a running workflow counts as done.
-pub async fn reconcile(db: &Db, temporal: &Temporal) -> anyhow::Result<Reconciled> {
-    let mut done = Reconciled::default();
-    for event in db.events_missing_workflow(500).await? {
+/// How many events' workflows are started or signalled at once by the outbox drain and the
+/// reconciler: enough to keep Temporal busy, few enough not to swamp it or the database pool.
+pub const SYNC_CONCURRENCY: usize = 16;
+
+/// What catching one event up did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct CaughtUp {
+    started: usize,
+    signalled: usize,
+    pending: bool,
+}
+
+/// Tells the workflow of event `event_id` everything it has not been told, as it is now: starts
+/// it when it was never started (its plan is read at the start, so every change is in), else
+/// signals each unsignalled change in order. Idempotent; a deleted event has nothing to tell.
+async fn catch_up(db: &Db, temporal: &Temporal, event_id: Uuid) -> Result<CaughtUp, DbError> {
+    let Some(event) = db.event(event_id).await? else { return Ok(CaughtUp::default()) };
+    let mut unsignalled: Vec<EventUpdate> =
+        db.event_updates(event_id).await?.into_iter().filter(|u| u.signalled_at.is_none()).collect();
+    unsignalled.sort_by_key(|u| u.revision);
+    let mut done = CaughtUp::default();
+    let missing_workflow = event.status != EventStatus::Draft && event.workflow_started_at.is_none();
+    if missing_workflow {
         match sync_with(db, temporal, &event, None).await {
-            SyncState::Synced => done.started += 1,
-            SyncState::Pending => done.pending += 1,
+            SyncState::Synced => done.started = 1,
+            SyncState::Pending => done.pending = true,
+        }
+    } else {
+        for update in &unsignalled {
+            match sync_with(db, temporal, &event, Some(update)).await {
+                SyncState::Synced => done.signalled += 1,
+                SyncState::Pending => {
+                    done.pending = true;
+                    break;
+                }
+            }
         }
     }
-    for update in db.unsignalled_updates(500).await? {
-        let Some(event) = db.event(update.event_id).await? else { continue };
-        match sync_with(db, temporal, &event, Some(&update)).await {
-            SyncState::Synced => done.signalled += 1,
-            SyncState::Pending => done.pending += 1,
-        }
+    if !done.pending {
+        // Nothing (more) to tell: the rows of changes up to the current revision are done.
+        db.outbox_done(event_id, event.revision).await?;
+    }
+    Ok(done)
+}
+
+/// Catches up with everything Temporal missed: starts the workflows of published events that
+/// have none, and signals committed changes not yet signalled, [`SYNC_CONCURRENCY`] events at
+/// a time. Idempotent: the workflow ignores revisions it has seen, and a start of a running
+/// workflow counts as done.
+pub async fn reconcile(db: &Db, temporal: &Temporal) -> anyhow::Result<Reconciled> {
+    let mut ids: Vec<Uuid> = db.events_missing_workflow(500).await?.into_iter().map(|e| e.id).collect();
+    ids.extend(db.unsignalled_updates(500).await?.into_iter().map(|u| u.event_id));
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(*id));
+    let passes: Vec<Result<CaughtUp, DbError>> = futures::stream::iter(ids)
+        .map(|id| catch_up(db, temporal, id))
+        .buffer_unordered(SYNC_CONCURRENCY)
+        .collect()
+        .await;
+    let mut done = Reconciled::default();
+    for pass in passes {
+        let pass = pass?;
+        done.started += pass.started;
+        done.signalled += pass.signalled;
+        done.pending += usize::from(pass.pending);
     }
     Ok(done)
 }
@@ -883,8 +968,67 @@ pub struct Reconciled {
     pub started: usize,
     /// Changes signalled.
     pub signalled: usize,
-    /// Still waiting for Temporal.
+    /// Events still waiting for Temporal.
     pub pending: usize,
+}
+
+/// The most outbox rows one drain pass claims.
+pub const OUTBOX_BATCH: i64 = 256;
+
+/// How long a drain pass holds the rows it claimed: far more than a pass takes, so a process
+/// that dies mid-pass only delays its rows this long.
+pub const OUTBOX_LEASE: chrono::Duration = chrono::Duration::seconds(60);
+
+/// The wait before the `attempts`-th retry of an event Temporal did not take: 1, 2, 4 … 60 s.
+fn retry_delay(attempts: i32) -> chrono::Duration {
+    chrono::Duration::seconds(1_i64 << attempts.clamp(1, 7).saturating_sub(1))
+        .min(chrono::Duration::seconds(60))
+}
+
+/// What one [`drain_outbox`] pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Drained {
+    /// Rows claimed.
+    pub claimed: usize,
+    /// Events whose workflow now knows everything.
+    pub synced: usize,
+    /// Events whose workflow could not be told yet (retried later).
+    pub pending: usize,
+}
+
+/// One pass of the outbox drain: claims the due rows (safely with other processes doing the
+/// same), tells each event's workflow what it missed, [`SYNC_CONCURRENCY`] events at a time,
+/// deletes the rows of those told and retries the others later.
+pub async fn drain_outbox(db: &Db, temporal: &Temporal) -> Result<Drained, DbError> {
+    let rows = db.claim_outbox(OUTBOX_BATCH, Utc::now() + OUTBOX_LEASE).await?;
+    let mut events: std::collections::HashMap<Uuid, (i64, i32)> = std::collections::HashMap::new();
+    for row in &rows {
+        let e = events.entry(row.event_id).or_insert((row.id, row.attempts));
+        *e = (e.0.max(row.id), e.1.max(row.attempts));
+    }
+    let outcomes: Vec<bool> = futures::stream::iter(events)
+        .map(|(event_id, (last_row, attempts))| async move {
+            let pending = match catch_up(db, temporal, event_id).await {
+                Ok(done) => done.pending,
+                Err(e) => {
+                    warn!(event_id = %event_id, error = %e, "cannot catch this event up now");
+                    true
+                }
+            };
+            if pending {
+                let again = Utc::now() + retry_delay(attempts);
+                if let Err(e) = db.release_outbox(event_id, Some(last_row), again).await {
+                    // Claimable again when the lease ends.
+                    warn!(event_id = %event_id, error = %e, "cannot schedule the retry; the lease will");
+                }
+            }
+            pending
+        })
+        .buffer_unordered(SYNC_CONCURRENCY)
+        .collect()
+        .await;
+    let pending = outcomes.iter().filter(|p| **p).count();
+    Ok(Drained { claimed: rows.len(), synced: outcomes.len() - pending, pending })
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! `events` and `event_updates`: every change commits the event and its update row together,
-//! then the workflow is signalled (commit first, signal second).
+//! `events` and `event_updates`: every change commits the event, its update row and its outbox
+//! row together, then the workflow is signalled (commit first, signal second).
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -10,6 +10,20 @@ use super::BeginWrite as _;
 use super::models::{Event, EventCover, EventStatus, EventUpdate, UpdateKind, Visibility};
 use super::{Db, DbError, on_pool};
 use crate::domain::changes::{Change, ChangeSet, Field, Timing};
+
+/// Writes the outbox row of a change inside its transaction (see [`super::outbox`]).
+macro_rules! enqueue {
+    ($tx:ident, $event_id:expr, $revision:expr, $now:expr) => {
+        sqlx::query(super::outbox::ENQUEUE)
+            .bind($event_id)
+            // Always i64: the statement is prepared once per connection for every caller.
+            .bind::<i64>($revision)
+            .bind($now)
+            .bind($now + super::outbox::HANDOFF)
+            .execute(&mut *$tx)
+            .await?
+    };
+}
 
 /// What it takes to create an event.
 #[derive(Debug, Clone)]
@@ -90,6 +104,7 @@ impl Db {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+                enqueue!(tx, id, 0, now);
             }
             if let Some(key) = idempotency {
                 sqlx::query(
@@ -250,6 +265,7 @@ impl Db {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
+            enqueue!(tx, id, revision, now);
             tx.commit().await?;
             Ok(update)
         })
@@ -493,6 +509,7 @@ impl Db {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
+            enqueue!(tx, id, event.revision, now);
             tx.commit().await?;
             Ok((event, update))
         })

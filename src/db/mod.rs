@@ -13,6 +13,7 @@ pub mod integrations;
 pub mod models;
 pub mod notifications;
 pub mod orgs;
+pub mod outbox;
 pub mod participants;
 pub mod reports;
 pub mod users;

@@ -218,18 +218,38 @@ impl Db {
         .map_err(DbError::from))
     }
 
-    /// The unrevoked, unexpired token with this hash, recording its use.
+    /// The unrevoked, unexpired token with this hash (a read: see [`Db::note_api_token_use`]).
     #[instrument(skip_all)]
-    pub async fn use_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>, DbError> {
+    pub async fn live_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>, DbError> {
         on_pool!(self, pool => sqlx::query_as(
-            "UPDATE api_tokens SET last_used_at = $2
-             WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
-             RETURNING *",
+            "SELECT * FROM api_tokens
+             WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(token_hash)
         .bind(Utc::now())
         .fetch_optional(pool)
         .await
+        .map_err(DbError::from))
+    }
+
+    /// Records that token `id` was used at `at`, unless a use at or after `unless_since` is
+    /// already recorded (so concurrent requests, in any process, write at most once).
+    #[instrument(skip_all)]
+    pub async fn note_api_token_use(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        unless_since: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        on_pool!(self, pool => sqlx::query(
+            "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(unless_since)
+        .execute(pool)
+        .await
+        .map(|_| ())
         .map_err(DbError::from))
     }
 

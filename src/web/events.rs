@@ -103,10 +103,15 @@ impl InOrg {
     }
 }
 
+/// The redirect after a save. A save waits only briefly for Temporal: when it is reachable and
+/// merely busy, the workflow is being told right now, which is no news for the organizer.
 fn flash_after(state: &AppState, to: &str, done: &str, synced: SyncState) -> Response {
+    let reachable = events::scheduler_reachable(state);
     match synced {
-        SyncState::Synced => flash::redirect(state, to, FlashKind::Success, done),
-        SyncState::Pending => flash::redirect(state, to, FlashKind::Warning, events::PENDING_MESSAGE),
+        SyncState::Pending if !reachable => {
+            flash::redirect(state, to, FlashKind::Warning, events::PENDING_MESSAGE)
+        }
+        SyncState::Synced | SyncState::Pending => flash::redirect(state, to, FlashKind::Success, done),
     }
 }
 

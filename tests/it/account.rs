@@ -13,6 +13,7 @@ both_backends!(
     preferences_page_and_api,
     tokens_on_the_account_page,
     tokens_through_the_api,
+    token_use_is_recorded_to_the_minute,
     tokens_expire_are_capped_and_end_with_a_password_reset,
     operator_commands
 );
@@ -261,6 +262,55 @@ async fn tokens_on_the_account_page(backend: Backend) {
         let (_, page) = ada.page(path).await;
         assert!(!page.contains(&token) && !page.contains("mail-secret-pw"), "{path}");
     }
+    app.stop().await;
+}
+
+/// Checking a bearer token does not write on every request: its last use is recorded when it
+/// is first used, then at most once a minute, and the account page and the API show it.
+async fn token_use_is_recorded_to_the_minute(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let ada = app.signed_up("ada@example.org", "Ada", true).await;
+    let token = token_for(&ada, "CI deploys").await;
+    let never = r#"<td data-label="Last used"><span class="muted">Never"#;
+    assert!(ada.page("/account/tokens").await.1.contains(never), "not used yet");
+    let recorded = || async {
+        let user = app.db.db.user_by_email("ada@example.org").await.unwrap().unwrap();
+        app.db.db.api_tokens_of(user.id).await.unwrap()[0].last_used_at
+    };
+
+    // The first use is recorded, and shown.
+    let before = chrono::Utc::now();
+    assert_eq!(me(&app, &token).await.0, 200);
+    let first = recorded().await.expect("the first use is recorded");
+    assert!(first >= before - chrono::Duration::seconds(1), "{first} vs {before}");
+    let (_, page) = ada.page("/account/tokens").await;
+    assert!(!page.contains(never), "the page shows the last use: {page}");
+
+    // More uses within the minute write nothing.
+    for _ in 0..5 {
+        assert_eq!(me(&app, &token).await.0, 200);
+    }
+    assert_eq!(recorded().await, Some(first), "not rewritten within the minute");
+
+    // A use more than a minute after the recorded one is recorded again.
+    let user = app.db.db.user_by_email("ada@example.org").await.unwrap().unwrap();
+    let id = app.db.db.api_tokens_of(user.id).await.unwrap()[0].id;
+    let long_ago = chrono::Utc::now() - chrono::Duration::minutes(5);
+    crate::integrations::execute(
+        &app.db.db,
+        "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2",
+        long_ago,
+        id,
+    )
+    .await;
+    let before = chrono::Utc::now();
+    assert_eq!(me(&app, &token).await.0, 200);
+    let again = recorded().await.unwrap();
+    assert!(again >= before - chrono::Duration::seconds(1), "recorded anew: {again} vs {before}");
+    let r = api(&app, reqwest::Method::GET, "/api/v1/me/tokens", Some(&token), None).await;
+    let list: Value = r.json().await.unwrap();
+    let shown: chrono::DateTime<chrono::Utc> = list[0]["last_used_at"].as_str().unwrap().parse().unwrap();
+    assert!((shown - again).abs() < chrono::Duration::seconds(61), "the API shows it: {list}");
     app.stop().await;
 }
 
@@ -554,7 +604,7 @@ async fn revoking_with_htmx_updates_the_row_in_place() {
     let row = r.text().await.unwrap();
     assert!(row.trim_start().starts_with("<tr") && !row.contains("<html"), "only the row: {row}");
     assert!(row.contains("Deploys") && row.contains("Revoked") && !row.contains("/revoke"), "{row}");
-    assert!(app.db.db.use_api_token(&herald::secrets::hash_token("herald_abc")).await.unwrap().is_none());
+    assert!(app.db.db.live_api_token(&herald::secrets::hash_token("herald_abc")).await.unwrap().is_none());
     app.stop().await;
 }
 

@@ -93,11 +93,21 @@ async fn users_and_tokens(backend: Backend) {
     let bob = db.create_user(&user("bob@example.org")).await.unwrap();
     let token = db.create_api_token(ada.id, "ci", "hash-1").await.unwrap();
     assert!(matches!(db.create_api_token(bob.id, "dup", "hash-1").await, Err(DbError::Conflict(_))));
-    let used = db.use_api_token("hash-1").await.unwrap().expect("token works");
+    let found = db.live_api_token("hash-1").await.unwrap().expect("token works");
+    assert!(found.last_used_at.is_none(), "finding it writes nothing");
+    let now = chrono::Utc::now();
+    db.note_api_token_use(found.id, now, now - Duration::minutes(1)).await.unwrap();
+    let used = db.live_api_token("hash-1").await.unwrap().unwrap();
     assert!(used.last_used_at.is_some());
+    db.note_api_token_use(found.id, now + Duration::seconds(5), now - Duration::minutes(1)).await.unwrap();
+    assert_eq!(
+        db.live_api_token("hash-1").await.unwrap().unwrap().last_used_at,
+        used.last_used_at,
+        "once a minute"
+    );
     assert!(matches!(db.revoke_api_token(bob.id, token.id).await, Err(DbError::NotFound)), "not bob's token");
     db.revoke_api_token(ada.id, token.id).await.unwrap();
-    assert!(db.use_api_token("hash-1").await.unwrap().is_none(), "revoked token stops working");
+    assert!(db.live_api_token("hash-1").await.unwrap().is_none(), "revoked token stops working");
 }
 
 async fn organizations_and_invitations(backend: Backend) {

@@ -87,7 +87,8 @@ pub struct ApiEvent {
     pub status: String,
     /// Bumped by every saved change.
     pub revision: i64,
-    /// Whether the scheduler knows about every saved change (false: it will be told when it is reachable).
+    /// Whether the scheduler knows about every saved change (false: it is told within moments, or
+    /// once it is reachable when it is down; read the event again to see).
     pub synced: bool,
     /// When it was created.
     pub created_at: DateTime<Utc>,

@@ -615,3 +615,15 @@ fn run_icalendar(ics: &str, script: &str) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// Waits until event `id`'s workflow knows every saved change: started, nothing unsignalled and
+/// nothing left in the outbox for it. A save answers within a short budget, so its workflow
+/// may be started or signalled just after the answer.
+pub async fn told_workflow(db: &Db, id: uuid::Uuid) {
+    eventually(Duration::from_secs(30), "the event's workflow to be told every change", || async {
+        let event = db.event(id).await.ok()??;
+        let unsignalled = db.event_unsynced(id).await.ok()?;
+        (event.workflow_started_at.is_some() && !unsignalled).then_some(())
+    })
+    .await;
+}
