@@ -196,11 +196,16 @@ fn hostname() -> String {
     std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| std::process::id().to_string())
 }
 
+/// More registrations for a worker beyond Herald's own (the bench's floor workflow); Herald's
+/// production worker has none.
+pub type WorkerExtras = Arc<dyn Fn(&mut WorkerOptions) -> anyhow::Result<()> + Send + Sync>;
+
 /// Runs the worker until `stop` trips: waits for a connection, polls, and starts over with
 /// backoff if the worker ever fails. In-flight activities finish before it returns.
 pub async fn run_worker(
     temporal: Temporal,
     activities: impl Fn() -> herald_workflows::EventActivities,
+    extras: Option<WorkerExtras>,
     stop: CancelToken,
 ) -> anyhow::Result<()> {
     let runtime = Runtime::from_current_tokio(Default::default())
@@ -212,10 +217,13 @@ pub async fn run_worker(
             () = temporal.wait_for(|s| *s == LinkState::Up) => {}
         }
         let Some(client) = temporal.client().await else { continue };
-        let options = WorkerOptions::new(temporal.config().task_queue.clone())
+        let mut options = WorkerOptions::new(temporal.config().task_queue.clone())
             .register_workflow::<herald_workflows::EventWorkflow>()?
             .register_activities(activities())
             .build();
+        if let Some(extras) = &extras {
+            extras(&mut options)?;
+        }
         let mut worker = match Worker::new(&runtime, client, options) {
             Ok(w) => w,
             Err(e) => {

@@ -7,6 +7,7 @@
 
 pub mod activities;
 pub mod apprise;
+pub mod floor;
 pub mod metrics;
 pub mod ports;
 pub mod types;
