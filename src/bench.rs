@@ -880,7 +880,7 @@ impl Bench<'_> {
                         }
                     }
                     let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                    if d % 1000 == 0 {
+                    if d.is_multiple_of(1000) {
                         self.say(&format!("  {d} of {n} pending events started"));
                     }
                     Ok::<_, AppError>(())
