@@ -14,7 +14,8 @@
 //! published — due times are set at that moment, so the slow set-up is not on the clock — and
 //! each event's workflow is started exactly as the app starts it ([`crate::events::sync_with`]).
 //!
-//! Two figures:
+//! Figures (each with a baseline measured in the same run: a bare "floor" workflow registered
+//! only in the bench's worker, and the Apprise API's raw rate):
 //! 1. **Reminder lateness**: N events with one participant each and one reminder each, due
 //!    `lead` seconds after publishing began, spread evenly over `spread` seconds. Lateness =
 //!    sink receipt time − due time.
