@@ -942,6 +942,18 @@ impl Bench<'_> {
         }
         let receipts = self.collect(&expected, from).await;
         let (receipts, values) = tally(&expected, &receipts, self.timed_out(&expected, &receipts));
+        if receipts.timed_out {
+            // What is still running would land in Herald's run: stop it first.
+            self.say("floor: terminating the floor workflows that did not post in time");
+            let ids: Vec<String> = self.created.lock().map(|c| c.floor.clone()).unwrap_or_default();
+            futures::stream::iter(ids)
+                .for_each_concurrent(SETUP_CONCURRENCY, |id| async move {
+                    let options =
+                        WorkflowTerminateOptions::builder().reason("the floor timed out".to_owned()).build();
+                    let _ = temporal.get_workflow_handle::<FloorWorkflow>(id).terminate(options).await;
+                })
+                .await;
+        }
         Ok(Floor { lateness: Percentiles::of(&values), receipts, start_time })
     }
 
