@@ -79,6 +79,14 @@ pub struct Herald {
 impl Herald {
     /// Opens the database (migrating it), binds the listener and starts the background tasks.
     pub async fn start(settings: Settings) -> Result<Self, AppError> {
+        Self::start_with(settings, None).await
+    }
+
+    /// [`Herald::start`], with `extras` registered in the worker too (the bench's floor).
+    pub async fn start_with(
+        settings: Settings,
+        extras: Option<crate::temporal::WorkerExtras>,
+    ) -> Result<Self, AppError> {
         // Measures from the start, whether or not `/metrics` is served (it costs little).
         let _ = crate::metrics::handle();
         let keys = SecretKey::load(settings.secret_key.as_deref(), &settings.database.data_dir)?;
@@ -141,6 +149,7 @@ impl Herald {
                             move || {
                                 herald_workflows::EventActivities::new(deliverer.clone(), deliverer.clone())
                             },
+                            extras,
                             worker_token,
                         ))
                         .map_err(|e| AppError::Other(format!("worker: {e}")))

@@ -14,7 +14,8 @@
 //! published — due times are set at that moment, so the slow set-up is not on the clock — and
 //! each event's workflow is started exactly as the app starts it ([`crate::events::sync_with`]).
 //!
-//! Two figures:
+//! Figures (each with a baseline measured in the same run: a bare "floor" workflow registered
+//! only in the bench's worker, and the Apprise API's raw rate):
 //! 1. **Reminder lateness**: N events with one participant each and one reminder each, due
 //!    `lead` seconds after publishing began, spread evenly over `spread` seconds. Lateness =
 //!    sink receipt time − due time.
@@ -31,8 +32,11 @@ use chrono::{DateTime, DurationRound, Utc};
 use clap::Args;
 use futures::{StreamExt, TryStreamExt};
 use herald_workflows::EventWorkflow;
-use herald_workflows::apprise::{AppriseClient, ConfigKey};
-use temporalio_client::WorkflowTerminateOptions;
+use herald_workflows::apprise::{
+    AppriseClient, BodyFormat, ConfigKey, Notice, NoticeType, Outcome, TaggedUrl,
+};
+use herald_workflows::floor::{FloorActivities, FloorInput, FloorWorkflow};
+use temporalio_client::{WorkflowStartOptions, WorkflowTerminateOptions};
 use uuid::Uuid;
 
 use crate::app::{AppError, Herald, Settings};
@@ -75,6 +79,8 @@ pub struct Options {
     pub spread: Duration,
     /// How long to wait for receipts after the last due time before reporting what arrived.
     pub timeout: Duration,
+    /// Published events kept pending (one reminder days ahead each) while the runs are measured.
+    pub pending: usize,
     /// Print progress lines on stderr.
     pub progress: bool,
 }
@@ -87,6 +93,7 @@ impl Default for Options {
             lead: Duration::from_secs(10),
             spread: Duration::from_secs(5),
             timeout: Duration::from_secs(120),
+            pending: 0,
             progress: false,
         }
     }
@@ -101,6 +108,7 @@ impl Options {
             lead: Duration::from_secs(5),
             spread: Duration::from_secs(2),
             timeout: Duration::from_secs(60),
+            pending: 0,
             progress: false,
         }
     }
@@ -192,12 +200,47 @@ pub struct Lateness {
     pub receipts: Receipts,
     /// Lateness of the first receipt of each recipient.
     pub lateness: Option<Percentiles>,
+    /// The floor for the same due times, measured just before.
+    pub floor: Option<Floor>,
     /// How long publishing the events and starting their workflows took.
     pub publish_time: Duration,
     /// Lead and spread used.
     pub lead: Duration,
     /// Spread used.
     pub spread: Duration,
+}
+
+/// Figures of the floor run: a bare workflow (timer → one activity → POST to the sink, no
+/// database, no Apprise API) for the same due times, on the same server and worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Floor {
+    /// What arrived.
+    pub receipts: Receipts,
+    /// Lateness of the first receipt of each floor workflow.
+    pub lateness: Option<Percentiles>,
+    /// How long starting the floor workflows took.
+    pub start_time: Duration,
+}
+
+/// The Apprise API's own rate, measured right before the fan-out: one notify per fan-out
+/// recipient straight to its config, as many in flight as one `deliver` activity sends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRate {
+    /// Notifies sent.
+    pub sent: usize,
+    /// Notifies that did not answer "delivered".
+    pub failed: usize,
+    /// How long they took, first request to last answer.
+    pub elapsed: Duration,
+    /// Notifies in flight at once.
+    pub concurrency: usize,
+}
+
+impl RawRate {
+    /// Notifications per second.
+    pub fn per_second(&self) -> Option<f64> {
+        (self.elapsed > Duration::ZERO).then(|| self.sent as f64 / self.elapsed.as_secs_f64())
+    }
 }
 
 /// Figures of the fan-out run.
@@ -209,6 +252,42 @@ pub struct Fanout {
     pub after_due: Option<Percentiles>,
     /// Notifications per second: arrived / (last receipt − due time).
     pub per_second: Option<f64>,
+    /// The Apprise API's raw rate, measured just before.
+    pub raw: Option<RawRate>,
+}
+
+/// The bench process's memory at one moment (it runs a Herald worker, as `herald serve` does).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Memory {
+    /// When it was read.
+    pub label: String,
+    /// Resident set size, bytes.
+    pub rss: u64,
+    /// Peak resident set size so far, bytes.
+    pub peak: u64,
+}
+
+impl Memory {
+    /// Reads `/proc/self/status` (Linux); `None` elsewhere.
+    pub fn now(label: &str) -> Option<Self> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let field = |name: &str| {
+            status.lines().find_map(|l| {
+                let rest = l.strip_prefix(name)?.trim().strip_suffix("kB")?.trim();
+                rest.parse::<u64>().ok().map(|kb| kb * 1024)
+            })
+        };
+        Some(Self { label: label.to_owned(), rss: field("VmRSS:")?, peak: field("VmHWM:")? })
+    }
+}
+
+/// The pending events of `--pending`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    /// Events published and started.
+    pub events: usize,
+    /// How long publishing them and starting their workflows took.
+    pub created_in: Duration,
 }
 
 /// Everything `herald bench` measured.
@@ -226,12 +305,46 @@ pub struct Report {
     pub lateness: Lateness,
     /// Fan-out.
     pub fanout: Fanout,
+    /// Pending events kept while measuring.
+    pub pending: Option<Pending>,
+    /// The process's memory along the way.
+    pub memory: Vec<Memory>,
 }
 
 impl Report {
     /// Every message of both runs arrived exactly once.
     pub fn complete(&self) -> bool {
-        self.lateness.receipts.complete() && self.fanout.receipts.complete()
+        self.lateness.receipts.complete()
+            && self.fanout.receipts.complete()
+            && self.lateness.floor.as_ref().is_none_or(|f| f.receipts.complete())
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// `a ÷ b` printed as a ratio, when both exist and `b` is not zero.
+fn ratio(a: Option<f64>, b: Option<f64>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}×", a / b),
+        _ => "n/a".to_owned(),
+    }
+}
+
+fn lateness_rows(p: Option<&Percentiles>) -> Vec<(String, String)> {
+    match p {
+        Some(p) => vec![
+            ("p50".to_owned(), ms(p.p50)),
+            ("p95".to_owned(), ms(p.p95)),
+            ("p99".to_owned(), ms(p.p99)),
+            ("max".to_owned(), ms(p.max)),
+            (
+                "min".to_owned(),
+                format!("{}{}", ms(p.min), if p.min >= 0.0 { "  (none early)" } else { "  (EARLY)" }),
+            ),
+        ],
+        None => vec![("lateness".to_owned(), "nothing arrived".to_owned())],
     }
 }
 
@@ -272,20 +385,50 @@ impl fmt::Display for Report {
             self.database, self.temporal, self.apprise, self.task_queue
         )?;
         writeln!(f)?;
-        let l = &self.lateness;
-        let mut rows = receipt_rows(&l.receipts);
-        match &l.lateness {
-            Some(p) => rows.extend([
-                ("p50".to_owned(), ms(p.p50)),
-                ("p95".to_owned(), ms(p.p95)),
-                ("p99".to_owned(), ms(p.p99)),
-                ("max".to_owned(), ms(p.max)),
-                (
-                    "min".to_owned(),
-                    format!("{}{}", ms(p.min), if p.min >= 0.0 { "  (none early)" } else { "  (EARLY)" }),
+        if let Some(p) = &self.pending {
+            table(
+                f,
+                &format!(
+                    "Pending: {} published events with one reminder days ahead, kept while measuring",
+                    p.events
                 ),
-            ]),
-            None => rows.push(("lateness".to_owned(), "nothing arrived".to_owned())),
+                &[(
+                    "publishing".to_owned(),
+                    format!("{} for {} events and their workflows", secs(p.created_in), p.events),
+                )],
+            )?;
+            writeln!(f)?;
+        }
+        let l = &self.lateness;
+        if let Some(floor) = &l.floor {
+            let mut rows = receipt_rows(&floor.receipts);
+            rows.extend(lateness_rows(floor.lateness.as_ref()));
+            rows.push((
+                "starting".to_owned(),
+                format!("{} for {} workflows", secs(floor.start_time), floor.receipts.expected),
+            ));
+            table(
+                f,
+                &format!(
+                    "Floor (receipt − due): {} bare workflows (timer → 1 activity → POST to the sink; no database, no Apprise API), same due times, same server and worker, run just before",
+                    floor.receipts.expected
+                ),
+                &rows,
+            )?;
+            writeln!(f)?;
+        }
+        let mut rows = receipt_rows(&l.receipts);
+        rows.extend(lateness_rows(l.lateness.as_ref()));
+        if let Some(floor) = &l.floor {
+            let (h, b) = (l.lateness.as_ref(), floor.lateness.as_ref());
+            rows.push((
+                "Herald ÷ floor".to_owned(),
+                format!(
+                    "p50 {}, p99 {}",
+                    ratio(h.map(|p| p.p50), b.map(|p| p.p50)),
+                    ratio(h.map(|p| p.p99), b.map(|p| p.p99))
+                ),
+            ));
         }
         rows.push((
             "publishing".to_owned(),
@@ -303,6 +446,22 @@ impl fmt::Display for Report {
         )?;
         writeln!(f)?;
         let o = &self.fanout;
+        if let Some(raw) = &o.raw {
+            let mut rows = vec![(
+                "notifies".to_owned(),
+                format!("{} ({} not delivered), {} in flight", raw.sent, raw.failed, raw.concurrency),
+            )];
+            rows.push(("took".to_owned(), secs(raw.elapsed)));
+            if let Some(rate) = raw.per_second() {
+                rows.push(("rate".to_owned(), format!("{rate:.0} notifications/s")));
+            }
+            table(
+                f,
+                "Apprise API raw rate: POST /notify/{key} straight to each fan-out recipient's config, run just before the fan-out",
+                &rows,
+            )?;
+            writeln!(f)?;
+        }
         let mut rows = receipt_rows(&o.receipts);
         match &o.after_due {
             Some(p) => rows.extend([
@@ -318,6 +477,9 @@ impl fmt::Display for Report {
                 format!("{rate:.0} notifications/s (arrived / (last receipt − due))"),
             ));
         }
+        if let Some(raw) = &o.raw {
+            rows.push(("fan-out ÷ raw".to_owned(), ratio(o.per_second, raw.per_second())));
+        }
         table(
             f,
             &format!(
@@ -326,7 +488,21 @@ impl fmt::Display for Report {
                 secs(l.lead)
             ),
             &rows,
-        )
+        )?;
+        if !self.memory.is_empty() {
+            writeln!(f)?;
+            let rows: Vec<(String, String)> = self
+                .memory
+                .iter()
+                .map(|m| (m.label.clone(), format!("RSS {}, peak {}", mib(m.rss), mib(m.peak))))
+                .collect();
+            table(
+                f,
+                "Memory of the bench process (the in-process Herald worker, its database pool, the bench's sink and bookkeeping)",
+                &rows,
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -409,12 +585,14 @@ impl Sink {
 struct Recipient {
     user_id: Uuid,
     integration_id: Uuid,
+    key: ConfigKey,
 }
 
 /// What the bench created and must clean up.
 #[derive(Default)]
 struct Created {
     workflows: Vec<Uuid>,
+    floor: Vec<String>,
     keys: Vec<ConfigKey>,
 }
 
@@ -436,6 +614,10 @@ pub struct BenchArgs {
     /// Seconds to wait after the last due time before reporting what arrived [default: 120; 60 with --quick].
     #[arg(long)]
     pub timeout: Option<u64>,
+    /// Published events to keep pending (one reminder days ahead each, no participants) while
+    /// measuring; the report shows the process's memory with them [default: 0].
+    #[arg(long)]
+    pub pending: Option<usize>,
     /// A small run: 20 events, 100 participants.
     #[arg(long)]
     pub quick: bool,
@@ -462,6 +644,7 @@ pub async fn command(
         lead: seconds("--lead", args.lead, base.lead)?,
         spread: seconds("--spread", args.spread, base.spread)?,
         timeout: args.timeout.map_or(base.timeout, Duration::from_secs),
+        pending: args.pending.unwrap_or(base.pending),
         progress: true,
     };
     let apprise = temporal.apprise()?.ok_or_else(|| {
@@ -538,7 +721,17 @@ pub async fn run(options: &Options, mut settings: Settings) -> Result<Report, Ap
     let sink = Sink::start().await?;
     let task_queue = settings.temporal.task_queue.clone();
     let temporal_address = settings.temporal.address.to_string();
-    let herald = Herald::start(settings).await?;
+    // The floor workflow lives in the bench's worker only (never in Herald's own).
+    let floor_http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| AppError::Other(format!("the floor's HTTP client: {e}")))?;
+    let extras: crate::temporal::WorkerExtras = Arc::new(move |options| {
+        options.register_workflow::<FloorWorkflow>()?;
+        options.register_activities(FloorActivities::new(floor_http.clone()));
+        Ok(())
+    });
+    let herald = Herald::start_with(settings, Some(extras)).await?;
     let bench = Bench {
         herald: &herald,
         client: &client,
@@ -553,7 +746,7 @@ pub async fn run(options: &Options, mut settings: Settings) -> Result<Report, Ap
     let database = herald.db.backend().to_owned();
     herald.shutdown().await;
     sink.stop().await;
-    let (lateness, fanout) = outcome?;
+    let (lateness, fanout, pending, memory) = outcome?;
     Ok(Report {
         database,
         temporal: temporal_address.trim_end_matches('/').to_owned(),
@@ -561,6 +754,8 @@ pub async fn run(options: &Options, mut settings: Settings) -> Result<Report, Ap
         task_queue,
         lateness,
         fanout,
+        pending,
+        memory,
     })
 }
 
@@ -589,7 +784,14 @@ impl Bench<'_> {
         }
     }
 
-    async fn measure(&self) -> Result<(Lateness, Fanout), AppError> {
+    fn memory(&self, label: &str, into: &mut Vec<Memory>) {
+        if let Some(m) = Memory::now(label) {
+            self.say(&format!("memory {label}: RSS {}", mib(m.rss)));
+            into.push(m);
+        }
+    }
+
+    async fn measure(&self) -> Result<(Lateness, Fanout, Option<Pending>, Vec<Memory>), AppError> {
         let temporal = &self.herald.temporal;
         let address = temporal.config().address.to_string();
         let up = tokio::time::timeout(CONNECT_TIMEOUT, temporal.wait_for(|s| *s == LinkState::Up)).await;
@@ -616,9 +818,173 @@ impl Bench<'_> {
             .await
             .map_err(db_error("creating the organization"))?;
 
+        let mut memory = Vec::new();
+        self.memory("with the worker started", &mut memory);
+        let pending = self.pending(org.id, organizer.id).await?;
+        if let Some(p) = &pending {
+            self.memory(&format!("with {} pending events started", p.events), &mut memory);
+        }
         let lateness = self.lateness(org.id, organizer.id).await?;
+        self.memory("after the lateness run", &mut memory);
         let fanout = self.fanout(org.id, organizer.id).await?;
-        Ok((lateness, fanout))
+        self.memory("after the fan-out", &mut memory);
+        Ok((lateness, fanout, pending, memory))
+    }
+
+    /// `--pending`: N published events with one reminder three days ahead and no participants,
+    /// their workflows started as the app starts them, 16 at a time.
+    async fn pending(&self, org: Uuid, organizer: Uuid) -> Result<Option<Pending>, AppError> {
+        let n = self.options.pending;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.say(&format!("pending: publishing {n} events due in three days and starting their workflows"));
+        let clock = Instant::now();
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        futures::stream::iter(0..n)
+            .map(|i| {
+                let done = &done;
+                async move {
+                    let starts_at =
+                        Utc::now() + chrono::Duration::days(3) + chrono::Duration::seconds(i as i64);
+                    let slug = format!("bench-{}", Uuid::new_v4().simple());
+                    let event = self
+                        .db()
+                        .create_event_with(
+                            &NewEvent {
+                                org_id: org,
+                                slug: &slug,
+                                name: &format!("Bench pending {i}"),
+                                description: "Created by `herald bench --pending`.",
+                                location: None,
+                                online_url: None,
+                                starts_at,
+                                ends_at: starts_at + chrono::Duration::hours(1),
+                                timezone: "UTC",
+                                visibility: Visibility::Private,
+                                reminder_offsets: vec![OFFSET_SECS],
+                                status: EventStatus::Published,
+                                created_by: Some(organizer),
+                            },
+                            Notices::default(),
+                            None,
+                        )
+                        .await
+                        .map_err(db_error("creating a pending bench event"))?;
+                    if let Ok(mut c) = self.created.lock() {
+                        c.workflows.push(event.id);
+                    }
+                    match crate::events::sync_with(self.db(), &self.herald.temporal, &event, None).await {
+                        SyncState::Synced => {}
+                        SyncState::Pending => {
+                            return Err(AppError::Other("could not start a pending event's workflow".into()));
+                        }
+                    }
+                    let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    if d.is_multiple_of(1000) {
+                        self.say(&format!("  {d} of {n} pending events started"));
+                    }
+                    Ok::<_, AppError>(())
+                }
+            })
+            .buffer_unordered(SETUP_CONCURRENCY)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(Some(Pending { events: n, created_in: clock.elapsed() }))
+    }
+
+    /// The floor for `n` due times `lead` to `lead + spread` from now: bare workflows on the
+    /// same task queue, started 16 at a time like Herald's.
+    async fn floor(&self, n: usize) -> Result<Floor, AppError> {
+        let Some(temporal) = self.herald.temporal.client().await else {
+            return Err(AppError::Other("not connected to Temporal".into()));
+        };
+        let temporal = &temporal;
+        let task_queue = self.herald.temporal.config().task_queue.clone();
+        let task_queue = &task_queue;
+        self.say(&format!(
+            "floor: starting {n} bare workflows, due {} to {} from now",
+            secs(self.options.lead),
+            secs(self.options.lead + self.options.spread)
+        ));
+        let from = self.sink.len();
+        let began = Utc::now();
+        let clock = Instant::now();
+        let spread_ms = self.options.spread.as_millis() as f64;
+        let plan: Vec<(String, String, DateTime<Utc>)> = (0..n)
+            .map(|i| {
+                let fraction = if n > 1 { i as f64 / (n - 1) as f64 } else { 0.0 };
+                let due = began + chrono_ms(self.options.lead.as_millis() as f64 + spread_ms * fraction);
+                let due = due.duration_trunc(chrono::Duration::milliseconds(1)).unwrap_or(due);
+                (format!("bench-floor-{}-{i}", self.run_id), format!("/floor/{}/{i}", self.run_id), due)
+            })
+            .collect();
+        if let Ok(mut c) = self.created.lock() {
+            c.floor.extend(plan.iter().map(|(id, _, _)| id.clone()));
+        }
+        let expected: HashMap<String, DateTime<Utc>> = futures::stream::iter(plan)
+            .map(|(id, path, due)| async move {
+                let input = FloorInput { due_at: due, url: format!("http://{}{path}", self.sink.addr) };
+                let options = WorkflowStartOptions::new(task_queue.clone(), id).build();
+                temporal
+                    .start_workflow(FloorWorkflow::run, input, options)
+                    .await
+                    .map_err(|e| AppError::Other(format!("starting a floor workflow: {e}")))?;
+                Ok::<_, AppError>((path, due))
+            })
+            .buffer_unordered(SETUP_CONCURRENCY)
+            .try_collect()
+            .await?;
+        let start_time = clock.elapsed();
+        let first_due = expected.values().min().copied().unwrap_or(began);
+        if Utc::now() > first_due {
+            self.say("warning: starting the floor took longer than --lead");
+        }
+        let receipts = self.collect(&expected, from).await;
+        let (receipts, values) = tally(&expected, &receipts, self.timed_out(&expected, &receipts));
+        if receipts.timed_out {
+            // What is still running would land in Herald's run: stop it first.
+            self.say("floor: terminating the floor workflows that did not post in time");
+            let ids: Vec<String> = self.created.lock().map(|c| c.floor.clone()).unwrap_or_default();
+            futures::stream::iter(ids)
+                .for_each_concurrent(SETUP_CONCURRENCY, |id| async move {
+                    let options =
+                        WorkflowTerminateOptions::builder().reason("the floor timed out".to_owned()).build();
+                    let _ = temporal.get_workflow_handle::<FloorWorkflow>(id).terminate(options).await;
+                })
+                .await;
+        }
+        Ok(Floor { lateness: Percentiles::of(&values), receipts, start_time })
+    }
+
+    /// The Apprise API's own rate: one notify per recipient straight to its config,
+    /// [`herald_workflows::activities::CONCURRENCY`] in flight (as one `deliver` batch sends).
+    async fn raw_rate(&self, recipients: &[Recipient]) -> RawRate {
+        let concurrency = herald_workflows::activities::CONCURRENCY;
+        self.say(&format!("raw Apprise API rate: {} notifies, {concurrency} in flight", recipients.len()));
+        let body = "Herald bench: the Apprise API's raw rate, straight to the config.";
+        let clock = Instant::now();
+        let failed: usize = futures::stream::iter(recipients)
+            .map(|r| async move {
+                let notice = Notice {
+                    title: "Bench raw rate",
+                    body,
+                    kind: NoticeType::Info,
+                    format: BodyFormat::Text,
+                    tag: None,
+                };
+                let outcome = if self.client.config_locked() {
+                    let urls = [TaggedUrl { url: self.sink.config_for(r.user_id), tags: Vec::new() }];
+                    self.client.notify_urls(&urls, &notice).await
+                } else {
+                    self.client.notify(&r.key, &notice).await
+                };
+                usize::from(!matches!(outcome, Outcome::Delivered))
+            })
+            .buffer_unordered(concurrency)
+            .fold(0, |acc, f| async move { acc + f })
+            .await;
+        RawRate { sent: recipients.len(), failed, elapsed: clock.elapsed(), concurrency }
     }
 
     /// Run 1: N one-participant events due over `spread`, `lead` from now.
@@ -636,6 +1002,7 @@ impl Bench<'_> {
             .try_collect()
             .await?;
 
+        let floor = self.floor(n).await?;
         self.say(&format!(
             "lateness: publishing {n} events, due {} to {} from now",
             secs(self.options.lead),
@@ -667,6 +1034,7 @@ impl Bench<'_> {
         let (receipts, values) = tally(&expected, &receipts, self.timed_out(&expected, &receipts));
         Ok(Lateness {
             lateness: Percentiles::of(&values),
+            floor: Some(floor),
             receipts,
             publish_time,
             lead: self.options.lead,
@@ -687,6 +1055,7 @@ impl Bench<'_> {
             .buffer_unordered(SETUP_CONCURRENCY)
             .try_collect::<Vec<()>>()
             .await?;
+        let raw = self.raw_rate(&recipients).await;
         self.say(&format!("fan-out: publishing, due {} from now", secs(self.options.lead)));
         let from = self.sink.len();
         let (event, update) =
@@ -699,7 +1068,7 @@ impl Bench<'_> {
         let after_due = Percentiles::of(&values);
         let per_second =
             after_due.filter(|p| p.max > 0.0).map(|p| receipts.arrived as f64 / (p.max / 1000.0));
-        Ok(Fanout { receipts, after_due, per_second })
+        Ok(Fanout { receipts, after_due, per_second, raw: Some(raw) })
     }
 
     fn timed_out(
@@ -763,7 +1132,7 @@ impl Bench<'_> {
         if let Ok(mut c) = self.created.lock() {
             c.keys.push(key.clone());
         }
-        Ok(Recipient { user_id: user.id, integration_id: id })
+        Ok(Recipient { user_id: user.id, integration_id: id, key })
     }
 
     /// A draft event (times are set when it is published).
@@ -886,10 +1255,10 @@ impl Bench<'_> {
         let created = self.created.lock().map(|mut c| std::mem::take(&mut *c)).unwrap_or_default();
         if let Some(temporal) = self.herald.temporal.client().await {
             let temporal = &temporal;
-            futures::stream::iter(created.workflows)
-                .for_each_concurrent(SETUP_CONCURRENCY, |event| async move {
-                    let handle =
-                        temporal.get_workflow_handle::<EventWorkflow>(herald_workflows::workflow_id(event));
+            let ids = created.workflows.into_iter().map(herald_workflows::workflow_id).chain(created.floor);
+            futures::stream::iter(ids)
+                .for_each_concurrent(SETUP_CONCURRENCY, |id| async move {
+                    let handle = temporal.get_workflow_handle::<EventWorkflow>(id);
                     let options = WorkflowTerminateOptions::builder()
                         .reason("herald bench finished".to_owned())
                         .build();

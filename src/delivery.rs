@@ -165,44 +165,56 @@ impl Deliverer {
         let notice_key = request.notice.key();
         let mut reachable: HashMap<Uuid, bool> = HashMap::new();
         let mut email_channels: HashMap<Uuid, Option<Vec<TaggedUrl>>> = HashMap::new();
-        let mut items = Vec::new();
+        // One ledger row per recipient and channel (or "none"), planned in one transaction.
+        let mut entries: Vec<(&Recipient, Option<RecipientChannel>, String)> = Vec::new();
         for recipient in &recipients {
-            let (title, body) = message.render(&event, org_name, &wording, recipient, link.as_deref());
-            // Every message ends with the way to stop this event's messages and to manage one's
-            // notifications.
-            let opt_out = crate::participants::opt_out_path(&self.keys, recipient.participant_id);
-            let base = self.public_url.as_str().trim_end_matches('/');
-            let body = format!(
-                "{body}\n\n—\nYour answer, or stop messages about this event: {base}{opt_out}\nYour notification settings: {base}/integrations"
-            );
             let mine = channels.remove(&recipient.participant_id).unwrap_or_default();
-            let targets: Vec<Option<&RecipientChannel>> =
-                if mine.is_empty() { vec![None] } else { mine.iter().map(Some).collect() };
+            let targets: Vec<Option<RecipientChannel>> =
+                if mine.is_empty() { vec![None] } else { mine.into_iter().map(Some).collect() };
             for channel in targets {
                 let key = format!(
                     "{}:{notice_key}:{}:{}",
                     event.id,
                     recipient.participant_id,
-                    channel.map_or_else(|| "none".to_owned(), |c| c.integration_id.to_string())
+                    channel.as_ref().map_or_else(|| "none".to_owned(), |c| c.integration_id.to_string())
                 );
-                let row = self
-                    .db
-                    .plan_notification(&PlannedNotice {
-                        event_id: event.id,
-                        participant_id: recipient.participant_id,
-                        integration_id: channel.map(|c| c.integration_id),
-                        kind,
-                        idempotency_key: &key,
-                        due_at,
-                    })
-                    .await?;
-                let target = match channel {
-                    None => None,
-                    Some(c) => match crate::integrations::open_config_key(
-                        &self.keys,
-                        c.integration_id,
-                        &c.config_key,
-                    ) {
+                entries.push((recipient, channel, key));
+            }
+        }
+        let planned: Vec<PlannedNotice<'_>> = entries
+            .iter()
+            .map(|(recipient, channel, key)| PlannedNotice {
+                event_id: event.id,
+                participant_id: recipient.participant_id,
+                integration_id: channel.as_ref().map(|c| c.integration_id),
+                kind,
+                idempotency_key: key,
+                due_at,
+            })
+            .collect();
+        let rows = self.db.plan_notifications(&planned).await?;
+        let base = self.public_url.as_str().trim_end_matches('/');
+        let mut rendered: HashMap<Uuid, (String, String, String)> = HashMap::new();
+        let mut items = Vec::with_capacity(entries.len());
+        for ((recipient, channel, _), row) in entries.iter().zip(rows) {
+            let (title, body, opt_out) = rendered
+                .entry(recipient.participant_id)
+                .or_insert_with(|| {
+                    let (title, body) = message.render(&event, org_name, &wording, recipient, link.as_deref());
+                    // Every message ends with the way to stop this event's messages and to
+                    // manage one's notifications.
+                    let opt_out = crate::participants::opt_out_path(&self.keys, recipient.participant_id);
+                    let body = format!(
+                        "{body}\n\n—\nYour answer, or stop messages about this event: {base}{opt_out}\nYour notification settings: {base}/integrations"
+                    );
+                    (title, body, opt_out)
+                })
+                .clone();
+            let channel = channel.as_ref();
+            let target = match channel {
+                None => None,
+                Some(c) => {
+                    match crate::integrations::open_config_key(&self.keys, c.integration_id, &c.config_key) {
                         Ok(k) => {
                             let direct =
                                 self.email_urls(c, &format!("{base}{opt_out}"), &mut email_channels).await?;
@@ -226,33 +238,31 @@ impl Deliverer {
                             })
                         }
                         Err(_) => None,
-                    },
-                };
-                let mut done = done_status(row.status);
-                if done.is_none() && recipient.opted_out_at.is_some() {
-                    self.db.record_delivery(row.id, DeliveryStatus::Skipped, None, Some(OPTED_OUT)).await?;
-                    done = Some(Status::Skipped);
+                    }
                 }
-                if let (None, Some(t)) = (done, &target)
-                    && self.apprise.is_some()
-                    && !self.reachable(t.integration_id, &mut reachable).await?
-                {
-                    self.db
-                        .record_delivery(row.id, DeliveryStatus::Failed, None, Some(BLOCKED_TARGET))
-                        .await?;
-                    done = Some(Status::Failed);
-                }
-                items.push(Planned {
-                    ledger_id: row.id,
-                    done,
-                    target,
-                    deadline,
-                    title: title.clone(),
-                    body: body.clone(),
-                    kind: message.kind,
-                    format: BodyFormat::Text,
-                });
+            };
+            let mut done = done_status(row.status);
+            if done.is_none() && recipient.opted_out_at.is_some() {
+                self.db.record_delivery(row.id, DeliveryStatus::Skipped, None, Some(OPTED_OUT)).await?;
+                done = Some(Status::Skipped);
             }
+            if let (None, Some(t)) = (done, &target)
+                && self.apprise.is_some()
+                && !self.reachable(t.integration_id, &mut reachable).await?
+            {
+                self.db.record_delivery(row.id, DeliveryStatus::Failed, None, Some(BLOCKED_TARGET)).await?;
+                done = Some(Status::Failed);
+            }
+            items.push(Planned {
+                ledger_id: row.id,
+                done,
+                target,
+                deadline,
+                title,
+                body,
+                kind: message.kind,
+                format: BodyFormat::Text,
+            });
         }
         let next_after = (recipients.len() as i64 >= limit).then_some(last);
         Ok(Batch { items, next_after })

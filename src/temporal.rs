@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use crate::shutdown::CancelToken;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
+use temporalio_sdk::runtime::PollerBehavior;
+use temporalio_sdk::runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder};
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 use tokio::sync::{RwLock, watch};
 use tonic::IntoRequest;
@@ -14,6 +16,26 @@ use tracing::{info, instrument, warn};
 use crate::config::TemporalConfig;
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Workflows kept in the worker's sticky cache. A cached workflow's next task carries only the
+/// new history events; an evicted one is replayed from its (short: a dozen events between
+/// reminders) history when its timer fires. The SDK's default of 1,000 costs memory for every
+/// event's workflow ever touched since the start; 256 holds what is busy right now (a burst of
+/// reminders, the events being edited) at a few MiB (docs/BENCHMARKS.md).
+pub const WORKFLOW_CACHE: usize = 256;
+
+/// Concurrent polls for workflow tasks (split between the sticky and the shared queue) and for
+/// activity tasks. The SDK's 5 leave one poll on the shared queue, where new workflows and
+/// evicted ones arrive: 1,000 reminders in 30 s go mostly through there.
+const WORKFLOW_POLLERS: usize = 8;
+const ACTIVITY_POLLERS: usize = 4;
+/// Share of the workflow polls on the shared queue.
+const NONSTICKY_RATIO: f32 = 0.5;
+
+/// Workflow tasks, activities and local activities (`load_plan`) handled at once.
+const WORKFLOW_SLOTS: usize = 100;
+const ACTIVITY_SLOTS: usize = 100;
+const LOCAL_ACTIVITY_SLOTS: usize = 100;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// State of the link to Temporal, as the readiness check reports it.
@@ -196,11 +218,16 @@ fn hostname() -> String {
     std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| std::process::id().to_string())
 }
 
+/// More registrations for a worker beyond Herald's own (the bench's floor workflow); Herald's
+/// production worker has none.
+pub type WorkerExtras = Arc<dyn Fn(&mut WorkerOptions) -> anyhow::Result<()> + Send + Sync>;
+
 /// Runs the worker until `stop` trips: waits for a connection, polls, and starts over with
 /// backoff if the worker ever fails. In-flight activities finish before it returns.
 pub async fn run_worker(
     temporal: Temporal,
     activities: impl Fn() -> herald_workflows::EventActivities,
+    extras: Option<WorkerExtras>,
     stop: CancelToken,
 ) -> anyhow::Result<()> {
     let runtime = Runtime::from_current_tokio(Default::default())
@@ -212,10 +239,24 @@ pub async fn run_worker(
             () = temporal.wait_for(|s| *s == LinkState::Up) => {}
         }
         let Some(client) = temporal.client().await else { continue };
-        let options = WorkerOptions::new(temporal.config().task_queue.clone())
+        let tuner = TunerHolder::builder()
+            .workflow_task_slot_supplier(FixedSizeSlotSupplier::new(WORKFLOW_SLOTS))
+            .activity_task_slot_supplier(FixedSizeSlotSupplier::new(ACTIVITY_SLOTS))
+            .local_activity_task_slot_supplier(FixedSizeSlotSupplier::new(LOCAL_ACTIVITY_SLOTS))
+            .nexus_task_slot_supplier(FixedSizeSlotSupplier::new(1))
+            .build();
+        let mut options = WorkerOptions::new(temporal.config().task_queue.clone())
+            .max_cached_workflows(WORKFLOW_CACHE)
+            .tuner(tuner)
+            .workflow_task_poller_behavior(PollerBehavior::SimpleMaximum(WORKFLOW_POLLERS))
+            .nonsticky_to_sticky_poll_ratio(NONSTICKY_RATIO)
+            .activity_task_poller_behavior(PollerBehavior::SimpleMaximum(ACTIVITY_POLLERS))
             .register_workflow::<herald_workflows::EventWorkflow>()?
             .register_activities(activities())
             .build();
+        if let Some(extras) = &extras {
+            extras(&mut options)?;
+        }
         let mut worker = match Worker::new(&runtime, client, options) {
             Ok(w) => w,
             Err(e) => {

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use tracing::instrument;
 use uuid::Uuid;
 
+use super::BeginWrite as _;
 use super::models::{DeliveryStatus, NoticeKind, Notification};
 use super::{Db, DbError, on_pool};
 
@@ -47,6 +48,48 @@ impl Db {
                 .fetch_one(pool)
                 .await
                 .map_err(DbError::from)
+        })
+    }
+
+    /// [`Db::plan_notification`] for a whole batch in one write transaction (a `deliver`
+    /// activity plans up to 250 at once): the ledger rows in the order of `notices`.
+    #[instrument(skip_all)]
+    pub async fn plan_notifications(
+        &self,
+        notices: &[PlannedNotice<'_>],
+    ) -> Result<Vec<Notification>, DbError> {
+        if notices.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = Utc::now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let mut rows = Vec::with_capacity(notices.len());
+            for notice in notices {
+                sqlx::query(
+                    "INSERT INTO notifications (id, event_id, participant_id, integration_id, kind, idempotency_key,
+                        status, due_at, attempts, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, 0, $8, $8)
+                     ON CONFLICT (idempotency_key) DO NOTHING",
+                )
+                .bind(Uuid::new_v4())
+                .bind(notice.event_id)
+                .bind(notice.participant_id)
+                .bind(notice.integration_id)
+                .bind(notice.kind.as_str())
+                .bind(notice.idempotency_key)
+                .bind(notice.due_at)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                let row: Notification = sqlx::query_as("SELECT * FROM notifications WHERE idempotency_key = $1")
+                    .bind(notice.idempotency_key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                rows.push(row);
+            }
+            tx.commit().await?;
+            Ok(rows)
         })
     }
 

@@ -35,6 +35,16 @@ async fn quick_bench_measures_every_message_once() {
     assert!(lateness.min <= lateness.p50 && lateness.p50 <= lateness.p95, "{report}");
     assert!(lateness.p95 <= lateness.p99 && lateness.p99 <= lateness.max, "{report}");
 
+    // The floor ran for the same due times, every one of its POSTs arrived once and none early.
+    let floor = report.lateness.floor.as_ref().expect("the floor ran");
+    let r = &floor.receipts;
+    assert_eq!(
+        (r.expected, r.arrived, r.duplicates, r.unexpected, r.timed_out),
+        (20, 20, 0, 0, false),
+        "{report}"
+    );
+    assert!(floor.lateness.expect("floor figures").min >= 0.0, "a floor POST came early: {report}");
+
     let fan = &report.fanout.receipts;
     assert_eq!((fan.expected, fan.arrived), (100, 100), "{report}");
     assert_eq!((fan.duplicates, fan.unexpected, fan.timed_out), (0, 0, false), "{report}");
@@ -43,16 +53,32 @@ async fn quick_bench_measures_every_message_once() {
     let rate = report.fanout.per_second.expect("a rate");
     assert!((rate - 100.0 / (after_due.max / 1000.0)).abs() < 0.01, "rate = M / (last − due): {report}");
     assert!(report.complete());
+    // The raw rate went straight to the fan-out recipients' configs, all delivered.
+    let raw = report.fanout.raw.as_ref().expect("the raw rate was measured");
+    assert_eq!((raw.sent, raw.failed, raw.concurrency), (100, 0, 16), "{report}");
+    assert!(raw.per_second().is_some_and(|r| r > 0.0), "{report}");
 
     // Every message really went through the Apprise API to a bench channel, once.
     let sent = apprise.delivered_to("json://127.0.0.1:");
-    assert_eq!(sent.len(), 120, "{sent:#?}");
-    assert!(sent.iter().all(|d| d.title.starts_with("Reminder: Bench")), "{sent:#?}");
+    let reminders = sent.iter().filter(|d| d.title.starts_with("Reminder: Bench")).count();
+    let raw_notifies = sent.iter().filter(|d| d.title == "Bench raw rate").count();
+    assert_eq!((reminders, raw_notifies, sent.len()), (120, 100, 220), "{sent:#?}");
     // The bench removed its channels from the Apprise API afterwards.
     assert!(apprise.keys().is_empty(), "left behind: {} configs", apprise.keys().len());
 
     let printed = report.to_string();
-    for figure in ["20 / 20", "100 / 100", "duplicates  0", "p50", "p95", "p99", "max", "notifications/s"] {
+    for figure in [
+        "20 / 20",
+        "100 / 100",
+        "duplicates  0",
+        "p50",
+        "p95",
+        "p99",
+        "max",
+        "notifications/s",
+        "Herald ÷ floor",
+        "fan-out ÷ raw",
+    ] {
         assert!(printed.contains(figure), "the report shows {figure:?}:\n{printed}");
     }
     println!("{printed}");

@@ -7,8 +7,8 @@ use chrono::Utc;
 use futures::StreamExt;
 use temporalio_common::RetryPolicy;
 use temporalio_macros::activities;
-use temporalio_sdk::ActivityOptions;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
+use temporalio_sdk::{ActivityOptions, LocalActivityOptions};
 use tracing::{Instrument as _, info, warn};
 use uuid::Uuid;
 
@@ -205,6 +205,16 @@ pub fn activity_opts() -> ActivityOptions {
     let mut opts = ActivityOptions::start_to_close_timeout(Duration::from_secs(10));
     opts.retry_policy = Some(retry_policy(Duration::from_secs(60)));
     opts
+}
+
+/// Options for `load_plan` run as a local activity: the same timeout and retries as
+/// [`activity_opts`]; a retry waiting longer than a few seconds becomes a durable timer.
+pub fn local_activity_opts() -> LocalActivityOptions {
+    LocalActivityOptions::builder()
+        .start_to_close_timeout(Duration::from_secs(10))
+        .retry_policy(retry_policy(Duration::from_secs(60)))
+        .timer_backoff_threshold(Duration::from_secs(5))
+        .build()
 }
 
 /// Options for `deliver`: a batch may take minutes when channels are slow, so it heartbeats

@@ -3,10 +3,12 @@
 //! travel to and from Temporal.
 //!
 //! The database is the single source of truth: signals carry only a revision number and the
-//! workflow re-reads the plan through the [`activities::EventActivities::load_plan`] activity.
+//! workflow reads the plan again through the [`activities::EventActivities::load_plan`] (local)
+//! activity when one says a newer revision is committed.
 
 pub mod activities;
 pub mod apprise;
+pub mod floor;
 pub mod metrics;
 pub mod ports;
 pub mod trace;

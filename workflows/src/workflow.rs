@@ -11,11 +11,17 @@ use temporalio_sdk::{
 };
 use uuid::Uuid;
 
-use crate::activities::{BATCH, EventActivities, activity_opts, deliver_opts};
+use crate::activities::{BATCH, EventActivities, activity_opts, deliver_opts, local_activity_opts};
 use crate::types::{
     DeliverRequest, DeliveryCounts, EventPlan, EventSignal, EventStatus, NoticeSpec, Phase, ReminderKey,
     ScheduledNotice, WorkflowInput, WorkflowStatus,
 };
+
+/// The patch under which the plan is read by a local activity (in the worker, within the workflow
+/// task: no server round trip) and kept until a signal says a newer revision is committed.
+/// Histories recorded before it read the plan with a regular activity on every loop, and replay
+/// that way.
+pub const PLAN_ON_SIGNAL: &str = "plan-read-locally-on-signal";
 
 /// Past this many history events the workflow continues as new even if the server has not
 /// suggested it yet, so a long-lived, often edited event never drags a huge history along.
@@ -25,8 +31,10 @@ const MAX_HISTORY: u32 = 4_000;
 /// participants about changes and a cancellation, and finishes when the event is cancelled,
 /// deleted or over.
 ///
-/// Every loop re-reads the plan from the database (the single source of truth) through
-/// `load_plan`; signals only say that a newer revision is committed.
+/// The plan comes from the database (the single source of truth) through `load_plan`, run as a
+/// local activity; it is read again only when a signal says that a newer revision is committed
+/// (signals carry nothing else). So a due reminder costs one workflow task, the `deliver`
+/// activity and the workflow task that arms the next timer, as a bare timer → activity workflow.
 #[workflow]
 pub struct EventWorkflow {
     event_id: Uuid,
@@ -66,12 +74,22 @@ impl EventWorkflow {
     #[run]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
         let event_id = ctx.state(|s| s.event_id);
+        // Histories from before the patch re-read the plan with a regular activity every loop.
+        let lean = ctx.patched(PLAN_ON_SIGNAL);
+        let mut kept: Option<EventPlan> = None;
         loop {
             let known = start_loading(ctx);
-            let Some(plan) = load_plan(ctx, event_id).await? else {
-                finish(ctx, Phase::Finished);
-                return Ok(());
+            let plan = match kept.take() {
+                Some(plan) => plan,
+                None => match load_plan(ctx, event_id, lean).await? {
+                    Some(plan) => plan,
+                    None => {
+                        finish(ctx, Phase::Finished);
+                        return Ok(());
+                    }
+                },
             };
+            let seen = plan.revision.max(known);
             if plan.status == EventStatus::Cancelled {
                 announce_cancellation(ctx, event_id, &plan).await?;
                 finish(ctx, Phase::Cancelled);
@@ -82,7 +100,10 @@ impl EventWorkflow {
             let now = workflow_now(ctx, &plan);
             let pending = ctx.state(|s| pending_reminders(&plan, &s.done_reminders));
             if send_due_reminders(ctx, event_id, &plan, &pending, now).await? {
-                // Delivering took time: look at the plan again before sleeping.
+                // Delivering took time: look at the plan again before sleeping if it changed.
+                if lean && !changed_since(ctx, seen) {
+                    kept = Some(plan);
+                }
                 continue;
             }
             if now >= plan.ends_at {
@@ -90,7 +111,11 @@ impl EventWorkflow {
                 return Ok(());
             }
             continue_as_new_when_long(ctx, event_id)?;
-            sleep_until_due_or_signalled(ctx, &plan, &pending, now, known).await;
+            sleep_until_due_or_signalled(ctx, &plan, &pending, now, seen).await;
+            if lean && !changed_since(ctx, seen) {
+                // Woken by the timer: the plan still holds.
+                kept = Some(plan);
+            }
         }
     }
 
@@ -131,12 +156,23 @@ fn start_loading(ctx: &mut WorkflowContext<EventWorkflow>) -> i64 {
     })
 }
 
-/// Reads the event's plan from the database; `None` when the event was deleted.
+/// Whether a revision newer than `seen` was signalled.
+fn changed_since(ctx: &WorkflowContext<EventWorkflow>, seen: i64) -> bool {
+    ctx.state(|s| s.signalled_revision > seen)
+}
+
+/// Reads the event's plan from the database; `None` when the event was deleted. `local`: as a
+/// local activity (histories from before [`PLAN_ON_SIGNAL`]: a regular one).
 async fn load_plan(
     ctx: &mut WorkflowContext<EventWorkflow>,
     event_id: Uuid,
+    local: bool,
 ) -> WorkflowResult<Option<EventPlan>> {
-    let plan = ctx.execute_activity(EventActivities::load_plan, event_id, activity_opts()).await?;
+    let plan = if local {
+        ctx.execute_local_activity(EventActivities::load_plan, event_id, local_activity_opts()).await?
+    } else {
+        ctx.execute_activity(EventActivities::load_plan, event_id, activity_opts()).await?
+    };
     if let Some(plan) = &plan {
         ctx.state_mut(|s| s.plan_revision = plan.revision);
     }
@@ -212,16 +248,16 @@ fn continue_as_new_when_long(ctx: &mut WorkflowContext<EventWorkflow>, event_id:
 }
 
 /// Sleeps on a durable timer until the next reminder or the end of the event, or until a
-/// revision newer than both the plan and `known` is signalled (then the timer is cancelled).
+/// revision newer than `seen` (the plan's, or a newer one signalled before it was read) is
+/// signalled (then the timer is cancelled).
 async fn sleep_until_due_or_signalled(
     ctx: &mut WorkflowContext<EventWorkflow>,
     plan: &EventPlan,
     pending: &[(ReminderKey, DateTime<Utc>)],
     now: DateTime<Utc>,
-    known: i64,
+    seen: i64,
 ) {
     let wake = pending.first().map_or(plan.ends_at, |(_, at)| (*at).min(plan.ends_at));
-    let seen = plan.revision.max(known);
     ctx.state_mut(|s| {
         s.phase = Phase::Waiting;
         s.next_wake_at = Some(wake);
