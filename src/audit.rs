@@ -57,6 +57,8 @@ pub fn describe(action: &str) -> &'static str {
         "participant.left" => "left the event",
         "participant.role_changed" => "changed a participant's role in",
         "participants.imported" => "imported participants into",
+        "wording.changed" => "changed the wording of",
+        "wording.reset" => "went back to Herald's wording of",
         _ => "did something to",
     }
 }

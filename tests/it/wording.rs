@@ -140,5 +140,11 @@ async fn wording_is_checked_previewed_and_delivered_as_previewed(backend: Backen
     assert_eq!(back["subject"], "Reminder: {{ event.name }}");
     let (_, list) = api(&app, &olga, Method::GET, path, None).await;
     assert!(list.as_array().unwrap().iter().all(|w: &Value| w["custom"] == false), "{list}");
+    // The organization's activity says who changed the wording, in words.
+    let (_, activity) = page.page("/orgs/rust-paris/audit").await;
+    assert!(
+        activity.contains("changed the wording of") && activity.contains("went back to Herald"),
+        "{activity}"
+    );
     app.stop().await;
 }
