@@ -498,11 +498,8 @@ async fn mail_confirmation(
     // The built-in email channel must be on and among the channels the event uses for them.
     let Some(email_channel) = db.email_integration_of(user.id).await? else { return Ok(()) };
     let chosen = db.channel_rows_of(participant.id).await?;
-    let uses_email = if chosen.is_empty() {
-        email_channel.enabled
-    } else {
-        email_channel.enabled && chosen.iter().any(|c| c.integration_id == email_channel.id)
-    };
+    let uses_email = email_channel.enabled
+        && (chosen.is_empty() || chosen.iter().any(|c| c.integration_id == email_channel.id));
     if !uses_email {
         return Ok(());
     }

@@ -25,30 +25,8 @@ impl Db {
     /// either way, so a retried activity sees what an earlier attempt did.
     #[instrument(skip_all)]
     pub async fn plan_notification(&self, notice: &PlannedNotice<'_>) -> Result<Notification, DbError> {
-        let now = Utc::now();
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO notifications (id, event_id, participant_id, integration_id, kind, idempotency_key,
-                    status, due_at, attempts, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, 0, $8, $8)
-                 ON CONFLICT (idempotency_key) DO NOTHING",
-            )
-            .bind(Uuid::new_v4())
-            .bind(notice.event_id)
-            .bind(notice.participant_id)
-            .bind(notice.integration_id)
-            .bind(notice.kind.as_str())
-            .bind(notice.idempotency_key)
-            .bind(notice.due_at)
-            .bind(now)
-            .execute(pool)
-            .await?;
-            sqlx::query_as("SELECT * FROM notifications WHERE idempotency_key = $1")
-                .bind(notice.idempotency_key)
-                .fetch_one(pool)
-                .await
-                .map_err(DbError::from)
-        })
+        let mut rows = self.plan_notifications(std::slice::from_ref(notice)).await?;
+        rows.pop().ok_or(DbError::NotFound)
     }
 
     /// [`Db::plan_notification`] for a whole batch in one write transaction (a `deliver`

@@ -56,17 +56,15 @@ async fn render_page(
     state: &AppState,
     m: &Membership,
     edited: Option<Edited>,
-) -> Result<(herald_templates::Markup, bool), ServiceError> {
+) -> Result<herald_templates::Markup, ServiceError> {
     let list = wording::list(state, &m.access).await?;
     let mut event = None;
     let mut cards = Vec::new();
-    let mut invalid = false;
     for k in list {
         let (shown, custom, errors) = match &edited {
             Some((kind, w, errors)) if *kind == k.kind => (w.clone(), k.custom, errors.clone()),
             _ => (k.wording.clone(), k.custom, Vec::new()),
         };
-        invalid |= !errors.is_empty();
         let preview = match wording::preview(state, &m.access, k.kind, &shown, None).await {
             Ok(p) => {
                 event = p.event.clone();
@@ -86,7 +84,7 @@ async fn render_page(
             errors,
         });
     }
-    Ok((messages(&m.portal.shell, &m.header, &cards, &wording::VARIABLES, event.as_deref()), invalid))
+    Ok(messages(&m.portal.shell, &m.header, &cards, &wording::VARIABLES, event.as_deref()))
 }
 
 fn problem(errors: &[(String, String)]) -> String {
@@ -100,7 +98,7 @@ fn kind_of(raw: &str) -> Result<NoticeKind, Box<Response>> {
 
 async fn page(State(state): State<AppState>, m: Membership) -> Response {
     match render_page(&state, &m, None).await {
-        Ok((markup, _)) => html(StatusCode::OK, markup),
+        Ok(markup) => html(StatusCode::OK, markup),
         Err(e) => refusal_page(&m.portal.shell, e, Some((&format!("/orgs/{}", m.access.org.slug), "Back"))),
     }
 }
@@ -126,7 +124,7 @@ async fn save(
         ),
         Err(ServiceError::Invalid(errors)) => {
             match render_page(&state, &m, Some((kind, w, errors.0))).await {
-                Ok((markup, _)) => html(StatusCode::UNPROCESSABLE_ENTITY, markup),
+                Ok(markup) => html(StatusCode::UNPROCESSABLE_ENTITY, markup),
                 Err(e) => refusal_page(&m.portal.shell, e, Some((&base, "Back"))),
             }
         }
@@ -161,7 +159,7 @@ async fn preview(
         };
     }
     match render_page(&state, &m, Some((kind, w, Vec::new()))).await {
-        Ok((markup, _)) => html(StatusCode::OK, markup),
+        Ok(markup) => html(StatusCode::OK, markup),
         Err(e) => refusal_page(&m.portal.shell, e, Some((&base, "Back"))),
     }
 }

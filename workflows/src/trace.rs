@@ -71,6 +71,7 @@ mod tests {
             .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
         let _guard = tracing::subscriber::set_default(subscriber);
         let parent = tracing::info_span!("temporal.signal");
+        // ok: test code; no traceparent inside a span must fail the test.
         let traceparent = parent.in_scope(current).expect("a traceparent inside a span");
         let parts: Vec<&str> = traceparent.split('-').collect();
         assert_eq!(
