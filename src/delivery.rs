@@ -131,6 +131,7 @@ impl Deliverer {
             },
             published_revision: published_revision(&updates),
             schedule_set_at: schedule_set_at(&updates),
+            timed: Vec::new(),
         }))
     }
 

@@ -19,7 +19,7 @@ pub use activities::EventActivities;
 pub use ports::{Batch, Deliveries, PlanStore, Planned, Status, Target};
 pub use types::{
     DeliverReport, DeliverRequest, DeliveryCounts, EventPlan, EventSignal, EventStatus, NoticeSpec,
-    NoticeSwitches, Phase, ReminderKey, ScheduledNotice, WorkflowInput, WorkflowStatus,
+    NoticeSwitches, Phase, ReminderKey, ScheduledNotice, TimedNotice, WorkflowInput, WorkflowStatus,
 };
 pub use workflow::EventWorkflow;
 

@@ -41,6 +41,28 @@ pub struct EventPlan {
     /// was already past when the organizer chose it and is never sent.
     #[serde(default)]
     pub schedule_set_at: Option<DateTime<Utc>>,
+    /// Notices due at a set time besides the reminders (announcements, follow-ups, …), computed
+    /// from the database with the plan. The workflow sends each one once, at its time, and stays
+    /// alive until the last of them even past the end of the event.
+    #[serde(default)]
+    pub timed: Vec<TimedNotice>,
+}
+
+/// A notice the plan says goes out at `due_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimedNotice {
+    /// What to send; its [`NoticeSpec::key`] names it among the notices already sent.
+    pub notice: NoticeSpec,
+    /// When it is due.
+    pub due_at: DateTime<Utc>,
+}
+
+impl EventPlan {
+    /// When the workflow has nothing more to wait for: the end of the event, or the last timed
+    /// notice when that is later.
+    pub fn finish_at(&self) -> DateTime<Utc> {
+        self.timed.iter().map(|t| t.due_at).fold(self.ends_at, DateTime::max)
+    }
 }
 
 /// A signal's payload: the committed revision that the workflow should catch up with.
@@ -117,6 +139,9 @@ pub struct WorkflowInput {
     /// Reminders already handled, keyed by (offset in seconds, start as a Unix timestamp).
     #[serde(default)]
     pub done_reminders: Vec<ReminderKey>,
+    /// Timed notices already handled, by [`NoticeSpec::key`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub done_notices: Vec<String>,
     /// Highest revision signalled so far.
     #[serde(default)]
     pub signalled_revision: i64,
@@ -175,6 +200,15 @@ impl NoticeSpec {
             Self::Cancelled { .. } => "cancelled".to_owned(),
         }
     }
+
+    /// The notice's kind as the organizer's pages name it (`reminder`, `updated`, `cancelled`, …).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Self::Reminder { .. } => "reminder",
+            Self::Changes { .. } => "updated",
+            Self::Cancelled { .. } => "cancelled",
+        }
+    }
 }
 
 /// A `deliver` activity's work: one batch of one notice's recipients.
@@ -231,9 +265,9 @@ pub struct DeliverReport {
 /// A notice the workflow will send, for the organizer's pages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduledNotice {
-    /// `reminder` for now (changes and cancellations go out at once).
+    /// `reminder`, or the kind of a timed notice (changes and cancellations go out at once).
     pub kind: String,
-    /// Seconds before the start, for reminders.
+    /// Seconds before the start, for reminders (0 for other kinds).
     pub offset: i64,
     /// When it will go out.
     pub due_at: DateTime<Utc>,

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::activities::{BATCH, EventActivities, activity_opts, deliver_opts, local_activity_opts};
 use crate::types::{
     DeliverRequest, DeliveryCounts, EventPlan, EventSignal, EventStatus, NoticeSpec, Phase, ReminderKey,
-    ScheduledNotice, WorkflowInput, WorkflowStatus,
+    ScheduledNotice, TimedNotice, WorkflowInput, WorkflowStatus,
 };
 
 /// The patch under which the plan is read by a local activity (in the worker, within the workflow
@@ -43,6 +43,7 @@ pub struct EventWorkflow {
     plan_revision: i64,
     notified_revision: Option<i64>,
     done_reminders: BTreeSet<ReminderKey>,
+    done_notices: BTreeSet<String>,
     next_wake_at: Option<DateTime<Utc>>,
     upcoming: Vec<ScheduledNotice>,
     counts: DeliveryCounts,
@@ -62,6 +63,7 @@ impl EventWorkflow {
             plan_revision: 0,
             notified_revision: input.notified_revision,
             done_reminders: input.done_reminders.into_iter().collect(),
+            done_notices: input.done_notices.into_iter().collect(),
             next_wake_at: None,
             upcoming: Vec::new(),
             counts: input.counts,
@@ -99,19 +101,21 @@ impl EventWorkflow {
 
             let now = workflow_now(ctx, &plan);
             let pending = ctx.state(|s| pending_reminders(&plan, &s.done_reminders));
-            if send_due_reminders(ctx, event_id, &plan, &pending, now).await? {
+            let timed = ctx.state(|s| pending_timed(&plan, &s.done_notices));
+            let sent_reminders = send_due_reminders(ctx, event_id, &plan, &pending, now).await?;
+            if send_due_timed(ctx, event_id, &timed, now).await? || sent_reminders {
                 // Delivering took time: look at the plan again before sleeping if it changed.
                 if lean && !changed_since(ctx, seen) {
                     kept = Some(plan);
                 }
                 continue;
             }
-            if now >= plan.ends_at {
+            if now >= plan.finish_at() {
                 finish(ctx, Phase::Finished);
                 return Ok(());
             }
             continue_as_new_when_long(ctx, event_id)?;
-            sleep_until_due_or_signalled(ctx, &plan, &pending, now, seen).await;
+            sleep_until_due_or_signalled(ctx, &plan, &pending, &timed, now, seen).await;
             if lean && !changed_since(ctx, seen) {
                 // Woken by the timer: the plan still holds.
                 kept = Some(plan);
@@ -231,6 +235,21 @@ async fn send_due_reminders(
     Ok(!due.is_empty())
 }
 
+/// Sends every timed notice of `pending` that is due at `now`; whether any was sent.
+async fn send_due_timed(
+    ctx: &mut WorkflowContext<EventWorkflow>,
+    event_id: Uuid,
+    pending: &[TimedNotice],
+    now: DateTime<Utc>,
+) -> WorkflowResult<bool> {
+    let due: Vec<_> = pending.iter().filter(|t| t.due_at <= now).cloned().collect();
+    for timed in &due {
+        deliver(ctx, event_id, timed.notice.clone()).await?;
+        ctx.state_mut(|s| s.done_notices.insert(timed.notice.key()));
+    }
+    Ok(!due.is_empty())
+}
+
 /// Continues as new, carrying what was done, when the server suggests it or the history is long.
 fn continue_as_new_when_long(ctx: &mut WorkflowContext<EventWorkflow>, event_id: Uuid) -> WorkflowResult<()> {
     if ctx.continue_as_new_suggested() || ctx.history_length() > MAX_HISTORY {
@@ -238,6 +257,7 @@ fn continue_as_new_when_long(ctx: &mut WorkflowContext<EventWorkflow>, event_id:
             event_id,
             notified_revision: s.notified_revision,
             done_reminders: s.done_reminders.iter().copied().collect(),
+            done_notices: s.done_notices.iter().cloned().collect(),
             signalled_revision: s.signalled_revision,
             counts: s.counts,
             traceparent: s.traceparent.clone(),
@@ -247,24 +267,25 @@ fn continue_as_new_when_long(ctx: &mut WorkflowContext<EventWorkflow>, event_id:
     Ok(())
 }
 
-/// Sleeps on a durable timer until the next reminder or the end of the event, or until a
+/// Sleeps on a durable timer until the next reminder or timed notice or the end of the event
+/// (or of its last timed notice), or until a
 /// revision newer than `seen` (the plan's, or a newer one signalled before it was read) is
 /// signalled (then the timer is cancelled).
 async fn sleep_until_due_or_signalled(
     ctx: &mut WorkflowContext<EventWorkflow>,
     plan: &EventPlan,
     pending: &[(ReminderKey, DateTime<Utc>)],
+    timed: &[TimedNotice],
     now: DateTime<Utc>,
     seen: i64,
 ) {
-    let wake = pending.first().map_or(plan.ends_at, |(_, at)| (*at).min(plan.ends_at));
+    let finish_at = plan.finish_at();
+    let wake = pending.first().map_or(finish_at, |(_, at)| (*at).min(finish_at));
+    let wake = timed.first().map_or(wake, |t| t.due_at.min(wake));
     ctx.state_mut(|s| {
         s.phase = Phase::Waiting;
         s.next_wake_at = Some(wake);
-        s.upcoming = pending
-            .iter()
-            .map(|(key, at)| ScheduledNotice { kind: "reminder".into(), offset: key.offset, due_at: *at })
-            .collect();
+        s.upcoming = upcoming(pending, timed);
     });
     let mut timer = ctx.timer((wake - now).to_std().unwrap_or(Duration::ZERO));
     temporalio_sdk::workflows::select! {
@@ -316,6 +337,32 @@ fn pending_reminders(plan: &EventPlan, done: &BTreeSet<ReminderKey>) -> Vec<(Rem
     out
 }
 
+/// The timed notices of `plan` not handled yet, soonest first (none unless it is published).
+fn pending_timed(plan: &EventPlan, done: &BTreeSet<String>) -> Vec<TimedNotice> {
+    if plan.status != EventStatus::Published {
+        return Vec::new();
+    }
+    let mut out: Vec<TimedNotice> =
+        plan.timed.iter().filter(|t| !done.contains(&t.notice.key())).cloned().collect();
+    out.sort_by(|a, b| a.due_at.cmp(&b.due_at).then_with(|| a.notice.key().cmp(&b.notice.key())));
+    out
+}
+
+/// What is still to come, soonest first, for the `status` query.
+fn upcoming(pending: &[(ReminderKey, DateTime<Utc>)], timed: &[TimedNotice]) -> Vec<ScheduledNotice> {
+    let mut out: Vec<ScheduledNotice> = pending
+        .iter()
+        .map(|(key, at)| ScheduledNotice { kind: "reminder".into(), offset: key.offset, due_at: *at })
+        .chain(timed.iter().map(|t| ScheduledNotice {
+            kind: t.notice.kind_name().into(),
+            offset: 0,
+            due_at: t.due_at,
+        }))
+        .collect();
+    out.sort_by_key(|n| n.due_at);
+    out
+}
+
 fn workflow_now(ctx: &WorkflowContext<EventWorkflow>, plan: &EventPlan) -> DateTime<Utc> {
     ctx.workflow_time().map(to_utc).unwrap_or(plan.starts_at)
 }
@@ -342,6 +389,7 @@ mod tests {
             notices: NoticeSwitches::default(),
             published_revision: Some(1),
             schedule_set_at: set_at,
+            timed: Vec::new(),
         }
     }
 
@@ -367,5 +415,36 @@ mod tests {
         let mut moved = p.clone();
         moved.starts_at += chrono::Duration::days(1);
         assert_eq!(pending_reminders(&moved, &done).len(), 1);
+    }
+
+    #[test]
+    fn timed_notices_keep_the_workflow_alive_and_come_once() {
+        let p = plan(vec![3600], None);
+        let after_end = p.ends_at + chrono::Duration::hours(3);
+        let mut with_timed = p.clone();
+        with_timed.timed = vec![
+            TimedNotice { notice: NoticeSpec::Cancelled { revision: 9 }, due_at: after_end },
+            TimedNotice {
+                notice: NoticeSpec::Changes { after: 1, upto: 2 },
+                due_at: p.starts_at - chrono::Duration::hours(5),
+            },
+        ];
+        assert_eq!(p.finish_at(), p.ends_at);
+        assert_eq!(with_timed.finish_at(), after_end);
+        let pending = pending_timed(&with_timed, &BTreeSet::new());
+        assert_eq!(
+            pending.iter().map(|t| t.notice.key()).collect::<Vec<_>>(),
+            vec!["updated:2", "cancelled"]
+        );
+        let done = BTreeSet::from(["updated:2".to_owned()]);
+        assert_eq!(pending_timed(&with_timed, &done).len(), 1);
+        let mut draft = with_timed.clone();
+        draft.status = EventStatus::Draft;
+        assert!(pending_timed(&draft, &BTreeSet::new()).is_empty());
+        let listed = upcoming(&pending_reminders(&with_timed, &BTreeSet::new()), &pending);
+        assert_eq!(
+            listed.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>(),
+            vec!["updated", "reminder", "cancelled"]
+        );
     }
 }
