@@ -23,6 +23,8 @@ use crate::integrations::Targets;
 use crate::secrets::SecretKey;
 use crate::wording::{About, Reader, Wording, default_wording};
 
+mod held;
+
 /// The database side of the per-event workflow.
 #[derive(Clone)]
 pub struct Deliverer {
@@ -131,7 +133,7 @@ impl Deliverer {
             },
             published_revision: published_revision(&updates),
             schedule_set_at: schedule_set_at(&updates),
-            timed: Vec::new(),
+            timed: held::timed(&self.db, &event, schedule_set_at(&updates)).await?,
         }))
     }
 
@@ -139,16 +141,22 @@ impl Deliverer {
         let Some(event) = self.db.event(request.event_id).await? else {
             return Ok(Batch::default());
         };
+        if let NoticeSpec::Release { at } = request.notice {
+            return held::release(self, &event, at).await;
+        }
         let Some(message) = self.message(&event, &request.notice).await? else {
             return Ok(Batch::default());
         };
+        let mut holds = held::Holds::load(&self.db, &event, &request.notice).await?;
         let limit = i64::from(request.limit.max(1));
         let after = request.after.unwrap_or(Uuid::nil());
-        let with_pending = !matches!(request.notice, NoticeSpec::Reminder { .. });
-        let recipients = self.db.recipients(event.id, after, limit, with_pending).await?;
+        let with_pending = !matches!(request.notice, NoticeSpec::Reminder { .. } | NoticeSpec::EarlyReminder { .. });
+        let mut recipients = self.db.recipients(event.id, after, limit, with_pending).await?;
         let Some(last) = recipients.last().map(|r| r.participant_id) else {
             return Ok(Batch::default());
         };
+        let page_len = recipients.len() as i64;
+        holds.early_only(&request.notice, &mut recipients);
         let mut channels: HashMap<Uuid, Vec<RecipientChannel>> = HashMap::new();
         for channel in self.db.recipient_channels(event.id, after, last).await? {
             channels.entry(channel.participant_id).or_default().push(channel);
@@ -161,9 +169,14 @@ impl Deliverer {
         let (kind, due_at, deadline) = match &request.notice {
             NoticeSpec::Reminder { starts_at, due_at, .. } => (NoticeKind::Reminder, *due_at, *starts_at),
             NoticeSpec::Changes { .. } => (NoticeKind::Updated, Utc::now(), event.ends_at),
-            NoticeSpec::Cancelled { .. } => (NoticeKind::Cancelled, Utc::now(), event.ends_at),
+            NoticeSpec::Cancelled { .. } => {
+                self.db.drop_held(event.id, held::CANCELLED_MEANWHILE).await?;
+                (NoticeKind::Cancelled, Utc::now(), event.ends_at)
+            }
+            NoticeSpec::EarlyReminder { starts_at, at, .. } => (NoticeKind::Reminder, *at, *starts_at),
+            NoticeSpec::Release { .. } => (NoticeKind::Updated, Utc::now(), event.ends_at),
         };
-        let notice_key = request.notice.key();
+        let notice_key = held::ledger_key(&request.notice);
         let mut reachable: HashMap<Uuid, bool> = HashMap::new();
         let mut email_channels: HashMap<Uuid, Option<Vec<TaggedUrl>>> = HashMap::new();
         // One ledger row per recipient and channel (or "none"), planned in one transaction.
@@ -254,6 +267,12 @@ impl Deliverer {
                 self.db.record_delivery(row.id, DeliveryStatus::Failed, None, Some(BLOCKED_TARGET)).await?;
                 done = Some(Status::Failed);
             }
+            if let (None, Some(t)) = (done, &target) {
+                let held = || held::message(&title, &body, &t.tag, message.kind, &event.name);
+                if holds.hold(&self.db, &request.notice, &row, recipient, held).await? {
+                    done = Some(Status::Pending);
+                }
+            }
             items.push(Planned {
                 ledger_id: row.id,
                 done,
@@ -265,8 +284,8 @@ impl Deliverer {
                 format: BodyFormat::Text,
             });
         }
-        let next_after = (recipients.len() as i64 >= limit).then_some(last);
-        Ok(Batch { items, next_after })
+        let next_after = (page_len >= limit).then_some(last);
+        Ok(Batch { items, next_after, held: holds.held })
     }
 
     /// What to say for `notice`, or `None` when there is nothing to say any more (the event
@@ -290,6 +309,14 @@ impl Deliverer {
             NoticeSpec::Cancelled { .. } => (event.status == EventStatus::Cancelled
                 && event.notify_cancellation)
                 .then_some(Message { about: About::Cancelled, kind: NoticeType::Warning }),
+            NoticeSpec::EarlyReminder { offset, starts_at, at, .. } => {
+                let current = event.status == EventStatus::Published
+                    && event.notify_reminders
+                    && event.starts_at == *starts_at
+                    && event.reminder_offsets.0.contains(offset);
+                current.then(|| Message { about: About::Reminder(held::lead(*starts_at, *at)), kind: NoticeType::Info })
+            }
+            NoticeSpec::Release { .. } => None,
         })
     }
 }
@@ -330,7 +357,7 @@ fn calendar_update(
         return None;
     }
     let method = match notice {
-        NoticeSpec::Reminder { .. } => return None,
+        NoticeSpec::Reminder { .. } | NoticeSpec::EarlyReminder { .. } | NoticeSpec::Release { .. } => return None,
         NoticeSpec::Changes { .. } => Method::Request,
         NoticeSpec::Cancelled { .. } => Method::Cancel,
     };
@@ -488,7 +515,13 @@ impl herald_workflows::Deliveries for Deliverer {
                 Status::Expired => DeliveryStatus::Expired,
                 Status::Skipped => DeliveryStatus::Skipped,
             };
-            self.db.record_delivery(ledger_id, status, apprise_status, answer).await?;
+            match self.db.record_delivery(ledger_id, status, apprise_status, answer).await {
+                // Not a notice: a digest gathering several.
+                Err(DbError::NotFound) if self.db.record_digest(ledger_id, status, apprise_status, answer).await? => {}
+                other => {
+                    other?;
+                }
+            }
             Ok(())
         })
     }

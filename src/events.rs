@@ -856,7 +856,7 @@ async fn try_sync(
         let handle = client.get_workflow_handle::<EventWorkflow>(workflow_id);
         let span = tracing::info_span!("temporal.signal", event_id = %event.id, revision);
         let traceparent = span.in_scope(herald_workflows::trace::current);
-        let signal = EventSignal { revision, traceparent };
+        let signal = EventSignal { revision, traceparent, refresh: false };
         let sent = if cancelled {
             handle
                 .signal(EventWorkflow::event_cancelled, signal, WorkflowSignalOptions::default())
@@ -907,7 +907,7 @@ struct CaughtUp {
 /// Tells the workflow of event `event_id` everything it has not been told, as it is now: starts
 /// it when it was never started (its plan is read at the start, so every change is in), else
 /// signals each unsignalled change in order. Idempotent; a deleted event has nothing to tell.
-async fn catch_up(db: &Db, temporal: &Temporal, event_id: Uuid) -> Result<CaughtUp, DbError> {
+async fn catch_up(db: &Db, temporal: &Temporal, event_id: Uuid, refresh: bool) -> Result<CaughtUp, DbError> {
     let Some(event) = db.event(event_id).await? else { return Ok(CaughtUp::default()) };
     let mut unsignalled: Vec<EventUpdate> =
         db.event_updates(event_id).await?.into_iter().filter(|u| u.signalled_at.is_none()).collect();
@@ -930,11 +930,35 @@ async fn catch_up(db: &Db, temporal: &Temporal, event_id: Uuid) -> Result<Caught
             }
         }
     }
+    if refresh && !missing_workflow && !done.pending && done.signalled == 0 && event.status == EventStatus::Published {
+        // Only asked to read the plan again (someone's quiet hours changed).
+        match refresh_workflow(temporal, &event).await {
+            Ok(()) => done.signalled += 1,
+            Err(e) => {
+                warn!(event_id = %event.id, error = format!("{e:#}"), "cannot ask the workflow to read its plan again now");
+                done.pending = true;
+            }
+        }
+    }
     if !done.pending {
         // Nothing (more) to tell: the rows of changes up to the current revision are done.
         db.outbox_done(event_id, event.revision).await?;
     }
     Ok(done)
+}
+
+/// Asks the event's workflow to read its plan again though its revision did not change (a
+/// finished workflow has nothing left to plan).
+async fn refresh_workflow(temporal: &Temporal, event: &Event) -> anyhow::Result<()> {
+    let Some(client) = temporal.client().await else {
+        anyhow::bail!("Temporal is unreachable");
+    };
+    let handle = client.get_workflow_handle::<EventWorkflow>(herald_workflows::workflow_id(event.id));
+    let signal = EventSignal { revision: event.revision, traceparent: None, refresh: true };
+    match handle.signal(EventWorkflow::event_updated, signal, WorkflowSignalOptions::default()).await {
+        Ok(()) | Err(WorkflowInteractionError::NotFound(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Catches up with everything Temporal missed: starts the workflows of published events that
@@ -947,7 +971,7 @@ pub async fn reconcile(db: &Db, temporal: &Temporal) -> anyhow::Result<Reconcile
     let mut seen = std::collections::HashSet::new();
     ids.retain(|id| seen.insert(*id));
     let passes: Vec<Result<CaughtUp, DbError>> = futures::stream::iter(ids)
-        .map(|id| catch_up(db, temporal, id))
+        .map(|id| catch_up(db, temporal, id, false))
         .buffer_unordered(SYNC_CONCURRENCY)
         .collect()
         .await;
@@ -1001,14 +1025,14 @@ pub struct Drained {
 /// deletes the rows of those told and retries the others later.
 pub async fn drain_outbox(db: &Db, temporal: &Temporal) -> Result<Drained, DbError> {
     let rows = db.claim_outbox(OUTBOX_BATCH, Utc::now() + OUTBOX_LEASE).await?;
-    let mut events: std::collections::HashMap<Uuid, (i64, i32)> = std::collections::HashMap::new();
+    let mut events: std::collections::HashMap<Uuid, (i64, i32, bool)> = std::collections::HashMap::new();
     for row in &rows {
-        let e = events.entry(row.event_id).or_insert((row.id, row.attempts));
-        *e = (e.0.max(row.id), e.1.max(row.attempts));
+        let e = events.entry(row.event_id).or_insert((row.id, row.attempts, row.refresh));
+        *e = (e.0.max(row.id), e.1.max(row.attempts), e.2 || row.refresh);
     }
     let outcomes: Vec<bool> = futures::stream::iter(events)
-        .map(|(event_id, (last_row, attempts))| async move {
-            let pending = match catch_up(db, temporal, event_id).await {
+        .map(|(event_id, (last_row, attempts, refresh))| async move {
+            let pending = match catch_up(db, temporal, event_id, refresh).await {
                 Ok(done) => done.pending,
                 Err(e) => {
                     warn!(event_id = %event_id, error = %e, "cannot catch this event up now");

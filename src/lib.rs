@@ -22,6 +22,7 @@ pub mod mail;
 pub mod metrics;
 pub mod orgs;
 pub mod participants;
+pub mod quiet;
 pub mod reports;
 pub mod schedule;
 pub mod secrets;

@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod orgs;
 pub mod outbox;
 pub mod participants;
+pub mod quiet;
 pub mod reports;
 pub mod users;
 pub mod wording;

@@ -306,6 +306,8 @@ pub struct Notification {
     pub apprise_answer: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Held for the recipient's quiet hours or digest until then (see `crate::quiet`).
+    pub hold_until: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for Integration {

@@ -25,6 +25,8 @@ pub struct OutboxRow {
     pub revision: i64,
     /// Claims so far, this one included.
     pub attempts: i32,
+    /// Only asks the workflow to read its plan again (no new revision; see `crate::quiet`).
+    pub refresh: bool,
 }
 
 /// Writes the outbox row for revision `$2` of event `$1` at `$3`, held by the saving process
@@ -47,7 +49,7 @@ impl Db {
                 "UPDATE sync_outbox SET due_at = $2, attempts = attempts + 1
                  WHERE id IN (SELECT id FROM sync_outbox WHERE due_at <= $1 ORDER BY id LIMIT $3
                               FOR UPDATE SKIP LOCKED)
-                 RETURNING id, event_id, revision, attempts",
+                 RETURNING id, event_id, revision, attempts, refresh",
             )
             .bind(now)
             .bind(lease_until)
@@ -59,7 +61,7 @@ impl Db {
             Db::Sqlite(pool) => sqlx::query_as(
                 "UPDATE sync_outbox SET due_at = $2, attempts = attempts + 1
                  WHERE id IN (SELECT id FROM sync_outbox WHERE due_at <= $1 ORDER BY id LIMIT $3)
-                 RETURNING id, event_id, revision, attempts",
+                 RETURNING id, event_id, revision, attempts, refresh",
             )
             .bind(now)
             .bind(lease_until)

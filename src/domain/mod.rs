@@ -3,6 +3,7 @@
 
 pub mod changes;
 mod errors;
+pub mod quiet;
 pub mod time;
 
 use std::fmt;

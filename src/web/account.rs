@@ -23,6 +23,7 @@ use crate::db::models::User;
 use crate::domain::FieldErrors;
 use crate::domain::time;
 use crate::domain::{DateFormat, Name, ServiceError};
+use crate::quiet::QuietUpdate;
 use crate::web::session::{CurrentUser, RequireUser};
 
 pub(super) fn router() -> Router<AppState> {
@@ -99,13 +100,22 @@ fn preferences_markup(
     pages::preferences(&portal.shell, &page, &errors.0)
 }
 
-async fn preferences_page(RequireUser(user): RequireUser, portal: Portal) -> Response {
+async fn preferences_page(
+    State(state): State<AppState>,
+    RequireUser(user): RequireUser,
+    portal: Portal,
+) -> Result<Response, PageError> {
+    let quiet = crate::quiet::view(&state.db, user.user.id).await?;
+    let (quiet_start, quiet_end) = quiet.quiet.unwrap_or_default();
     let form = PreferencesForm {
         display_name: user.user.display_name.clone(),
         timezone: user.user.timezone.name().to_owned(),
         date_format: user.user.date_format.as_str().to_owned(),
+        quiet_start,
+        quiet_end,
+        digest_at: quiet.digest_at.unwrap_or_default(),
     };
-    html(StatusCode::OK, preferences_markup(&portal, &user, form, &FieldErrors::default()))
+    Ok(html(StatusCode::OK, preferences_markup(&portal, &user, form, &FieldErrors::default())))
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,6 +126,30 @@ struct PreferencesInput {
     timezone: String,
     #[serde(default)]
     date_format: String,
+    #[serde(default)]
+    quiet_start: String,
+    #[serde(default)]
+    quiet_end: String,
+    #[serde(default)]
+    digest_at: String,
+}
+
+/// Quiet hours and digest as typed on the form: both times empty means none, one of them
+/// empty is a mistake to point at; an empty digest time means none.
+fn quiet_input(input: &PreferencesInput) -> Result<QuietUpdate, FieldErrors> {
+    let (start, end) = (input.quiet_start.trim(), input.quiet_end.trim());
+    let quiet = match (start.is_empty(), end.is_empty()) {
+        (true, true) => None,
+        (false, true) => {
+            return Err(FieldErrors::one("quiet_end", "Enter when your quiet hours end, or clear both times."));
+        }
+        (true, false) => {
+            return Err(FieldErrors::one("quiet_start", "Enter when your quiet hours begin, or clear both times."));
+        }
+        (false, false) => Some((start.to_owned(), end.to_owned())),
+    };
+    let digest = input.digest_at.trim();
+    Ok(QuietUpdate { quiet: Some(quiet), digest_at: Some((!digest.is_empty()).then(|| digest.to_owned())) })
 }
 
 async fn save_preferences(
@@ -129,13 +163,29 @@ async fn save_preferences(
         timezone: Some(input.timezone.clone()),
         date_format: Some(input.date_format.clone()),
     };
-    match accounts::update_preferences(&state.db, &user.user, &update).await {
-        Ok(_) => {}
+    // Quiet hours are checked first, so that a refused form changes nothing.
+    let current = crate::quiet::view(&state.db, user.user.id).await?;
+    let quiet = quiet_input(&input).and_then(|q| crate::quiet::validate(&current, &q).map(|_| q));
+    let saved = match quiet {
+        Err(errors) => Err(ServiceError::Invalid(errors)),
+        Ok(quiet) => match accounts::update_preferences(&state.db, &user.user, &update).await {
+            Ok(updated) => {
+                let zone_changed = updated.timezone != user.user.timezone;
+                crate::quiet::save(&state.db, user.user.id, &quiet, zone_changed).await.map(|_| ())
+            }
+            Err(e) => Err(e),
+        },
+    };
+    match saved {
+        Ok(()) => {}
         Err(ServiceError::Invalid(errors)) => {
             let form = PreferencesForm {
                 display_name: input.display_name,
                 timezone: input.timezone,
                 date_format: input.date_format,
+                quiet_start: input.quiet_start,
+                quiet_end: input.quiet_end,
+                digest_at: input.digest_at,
             };
             return Ok(html(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -70,6 +70,12 @@ pub struct PreferencesForm {
     pub timezone: String,
     /// `iso`, `dmy` or `mdy`.
     pub date_format: String,
+    /// Quiet hours' start, `HH:MM` (empty: none).
+    pub quiet_start: String,
+    /// Quiet hours' end.
+    pub quiet_end: String,
+    /// The daily digest's time (empty: none).
+    pub digest_at: String,
 }
 
 /// Everything the preferences page shows.
@@ -170,6 +176,34 @@ pub fn preferences(shell: &Shell, page: &PreferencesPage<'_>, errors: &Errors) -
                             }
                         }
                         @if let Some(e) = df_error { p.error-text #f-date_format-error { (e) } }
+                    }
+                    fieldset.field #quiet-hours aria-describedby="f-quiet-help" {
+                        legend { "Quiet hours" }
+                        p.help #f-quiet-help {
+                            "Don't disturb me between these times, in your time zone (they may cross "
+                            "midnight, like 22:00 to 07:00). Changes and other news wait until they end; "
+                            "a reminder that would come during them comes just before they begin instead; "
+                            "cancellations and changes in the last 24 hours before an event still come "
+                            "at once. Leave both empty to be told at any hour."
+                        }
+                        div.time-pair {
+                            (field(&Field::new("quiet_start", "Don't disturb me from", "time")
+                                .value(&page.form.quiet_start)
+                                .optional()
+                                .error(error_for(errors, "quiet_start"))))
+                            (field(&Field::new("quiet_end", "until", "time")
+                                .value(&page.form.quiet_end)
+                                .optional()
+                                .error(error_for(errors, "quiet_end"))))
+                        }
+                    }
+                    fieldset.field #daily-digest {
+                        legend { "Daily digest" }
+                        (field(&Field::new("digest_at", "Gather news into one message a day, at", "time")
+                            .value(&page.form.digest_at)
+                            .optional()
+                            .help("Changes and other news that are not urgent wait and come together, one message per channel, at this time. Reminders and urgent notices still come on their own. Leave empty to get each as it comes.")
+                            .error(error_for(errors, "digest_at"))))
                     }
                     div.actions { button.button type="submit" { "Save preferences" } }
                 }
@@ -441,6 +475,7 @@ mod tests {
                 display_name: "Ada".into(),
                 timezone: "Mars/Base".into(),
                 date_format: "dmy".into(),
+                ..PreferencesForm::default()
             },
             date_formats: &[
                 DateFormatChoice { value: "iso", label: "Year first", example: "2026-11-22" },

@@ -609,11 +609,11 @@ async fn log_only_mode_records_skipped_deliveries() {
 // --- Replay: the workflow code must stay compatible with recorded histories ---
 
 /// Where recorded histories live; `HERALD_RECORD_HISTORIES=1` adds the fresh one there.
-fn histories_dir() -> std::path::PathBuf {
+pub(crate) fn histories_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/histories")
 }
 
-async fn replay(history: temporalio_client::WorkflowHistory) -> Result<(), String> {
+pub(crate) async fn replay(history: temporalio_client::WorkflowHistory) -> Result<(), String> {
     let options = temporalio_sdk::workflow_replayer::WorkflowReplayerOptions::new()
         .register_workflow::<EventWorkflow>()
         .map_err(|e| e.to_string())?

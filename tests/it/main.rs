@@ -33,6 +33,7 @@ mod metrics;
 mod orgs;
 mod outbox;
 mod participants;
+mod quiet;
 mod processes;
 mod public_pages;
 mod reach;

@@ -92,7 +92,7 @@ async fn event_workflow_follows_signals_and_finishes_on_cancel() {
     handle
         .signal(
             EventWorkflow::event_updated,
-            EventSignal { revision: update.revision, traceparent: None },
+            EventSignal { revision: update.revision, traceparent: None, refresh: false },
             WorkflowSignalOptions::default(),
         )
         .await
@@ -118,7 +118,7 @@ async fn event_workflow_follows_signals_and_finishes_on_cancel() {
     handle
         .signal(
             EventWorkflow::event_cancelled,
-            EventSignal { revision: cancel.revision, traceparent: None },
+            EventSignal { revision: cancel.revision, traceparent: None, refresh: false },
             WorkflowSignalOptions::default(),
         )
         .await

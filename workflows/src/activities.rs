@@ -114,7 +114,7 @@ impl EventActivities {
             )
             .into());
         }
-        Ok(DeliverReport { next_after: batch.next_after, counts })
+        Ok(DeliverReport { next_after: batch.next_after, counts, held: batch.held })
     }
 }
 

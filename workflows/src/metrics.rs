@@ -19,7 +19,8 @@ pub const DELIVER_RETRIES: &str = "herald_deliver_activity_retries_total";
 /// The `kind` label of a notice.
 pub fn kind(notice: &NoticeSpec) -> &'static str {
     match notice {
-        NoticeSpec::Reminder { .. } => "reminder",
+        NoticeSpec::Reminder { .. } | NoticeSpec::EarlyReminder { .. } => "reminder",
+        NoticeSpec::Release { .. } => "held",
         NoticeSpec::Changes { .. } => "change",
         NoticeSpec::Cancelled { .. } => "cancellation",
     }

@@ -89,6 +89,8 @@ pub struct Batch {
     pub items: Vec<Planned>,
     /// Where the next batch starts, when there is one.
     pub next_after: Option<Uuid>,
+    /// Whether some rows were held for quiet hours or a digest instead of being sent.
+    pub held: bool,
 }
 
 /// The delivery ledger and the recipients, as the `deliver` activity needs them.

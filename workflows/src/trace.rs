@@ -56,7 +56,7 @@ mod tests {
         let span = tracing::info_span!("request");
         assert_eq!(span.in_scope(current), None);
         // And what would travel keeps the payloads as they were before traces existed.
-        let signal = EventSignal { revision: 3, traceparent: None };
+        let signal = EventSignal { revision: 3, traceparent: None, refresh: false };
         // ok: test code; a signal that does not serialize must fail the test.
         assert_eq!(serde_json::to_string(&signal).expect("serializes"), r#"{"revision":3}"#);
         // ok: test code; a recorded signal that no longer reads must fail the test.

@@ -73,6 +73,10 @@ pub struct EventSignal {
     /// The W3C `traceparent` of whoever sent this (optional traces; absent when they are off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<String>,
+    /// Read the plan again even if `revision` is not newer: something the plan is computed
+    /// from changed without a new revision (someone's quiet hours).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refresh: bool,
 }
 
 /// Where the workflow is in its life.
@@ -187,6 +191,24 @@ pub enum NoticeSpec {
         /// The revision of the cancellation.
         revision: i64,
     },
+    /// The reminder `offset` before `starts_at` (due at `due_at`), sent at `at` instead to the
+    /// people whose quiet hours begin then and hold its due time. In the ledger it is that
+    /// reminder (same key), so nobody gets both.
+    EarlyReminder {
+        /// Seconds before the start.
+        offset: i64,
+        /// The start it was computed from.
+        starts_at: DateTime<Utc>,
+        /// When the reminder itself is due.
+        due_at: DateTime<Utc>,
+        /// When it goes to them.
+        at: DateTime<Utc>,
+    },
+    /// The notices held for quiet hours or digests until `at`: sent now.
+    Release {
+        /// The moment they were held until.
+        at: DateTime<Utc>,
+    },
 }
 
 impl NoticeSpec {
@@ -198,6 +220,10 @@ impl NoticeSpec {
             }
             Self::Changes { upto, .. } => format!("updated:{upto}"),
             Self::Cancelled { .. } => "cancelled".to_owned(),
+            Self::EarlyReminder { offset, starts_at, at, .. } => {
+                format!("early-reminder:{offset}:{}:{}", starts_at.timestamp(), at.timestamp())
+            }
+            Self::Release { at } => format!("release:{}", at.timestamp()),
         }
     }
 
@@ -207,6 +233,8 @@ impl NoticeSpec {
             Self::Reminder { .. } => "reminder",
             Self::Changes { .. } => "updated",
             Self::Cancelled { .. } => "cancelled",
+            Self::EarlyReminder { .. } => "reminder",
+            Self::Release { .. } => "held",
         }
     }
 }
@@ -260,6 +288,10 @@ pub struct DeliverReport {
     pub next_after: Option<Uuid>,
     /// Outcomes of this batch (deliveries an earlier attempt finished are not counted again).
     pub counts: DeliveryCounts,
+    /// Whether some of it was held for quiet hours or a digest: the plan, read again, says
+    /// when it is released.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held: bool,
 }
 
 /// A notice the workflow will send, for the organizer's pages.

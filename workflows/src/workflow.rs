@@ -49,6 +49,11 @@ pub struct EventWorkflow {
     counts: DeliveryCounts,
     /// The trace context of the latest start or signal that carried one (see [`crate::trace`]).
     traceparent: Option<String>,
+    /// Asks to read the plan again without a newer revision: counted up by a signal with
+    /// `refresh` and by a delivery that held notices for quiet hours or a digest.
+    refreshes: u64,
+    /// [`Self::refreshes`] when the plan was last read (or kept).
+    refresh_seen: u64,
 }
 
 #[workflow_methods]
@@ -68,6 +73,8 @@ impl EventWorkflow {
             upcoming: Vec::new(),
             counts: input.counts,
             traceparent: input.traceparent,
+            refreshes: 0,
+            refresh_seen: 0,
         }
     }
 
@@ -98,6 +105,10 @@ impl EventWorkflow {
                 return Ok(());
             }
             announce_changes(ctx, event_id, &plan).await?;
+            if lean && refresh_asked(ctx) {
+                // The change notice was held for someone: the plan now says until when.
+                continue;
+            }
 
             let now = workflow_now(ctx, &plan);
             let pending = ctx.state(|s| pending_reminders(&plan, &s.done_reminders));
@@ -128,6 +139,9 @@ impl EventWorkflow {
     pub fn event_updated(&mut self, _ctx: &mut SyncWorkflowContext<Self>, signal: EventSignal) {
         self.signalled_revision = self.signalled_revision.max(signal.revision);
         self.traceparent = signal.traceparent.or(self.traceparent.take());
+        if signal.refresh {
+            self.refreshes += 1;
+        }
     }
 
     /// The event was cancelled at `revision`: the plan read next says so.
@@ -156,13 +170,19 @@ impl EventWorkflow {
 fn start_loading(ctx: &mut WorkflowContext<EventWorkflow>) -> i64 {
     ctx.state_mut(|s| {
         s.phase = Phase::Loading;
+        s.refresh_seen = s.refreshes;
         s.signalled_revision
     })
 }
 
 /// Whether a revision newer than `seen` was signalled.
 fn changed_since(ctx: &WorkflowContext<EventWorkflow>, seen: i64) -> bool {
-    ctx.state(|s| s.signalled_revision > seen)
+    ctx.state(|s| s.signalled_revision > seen || s.refreshes > s.refresh_seen)
+}
+
+/// Whether the plan should be read again though no newer revision was signalled.
+fn refresh_asked(ctx: &WorkflowContext<EventWorkflow>) -> bool {
+    ctx.state(|s| s.refreshes > s.refresh_seen)
 }
 
 /// Reads the event's plan from the database; `None` when the event was deleted. `local`: as a
@@ -290,7 +310,7 @@ async fn sleep_until_due_or_signalled(
     let mut timer = ctx.timer((wake - now).to_std().unwrap_or(Duration::ZERO));
     temporalio_sdk::workflows::select! {
         _ = &mut timer => {}
-        _ = ctx.wait_condition(move |s: &EventWorkflow| s.signalled_revision > seen) => {
+        _ = ctx.wait_condition(move |s: &EventWorkflow| s.signalled_revision > seen || s.refreshes > s.refresh_seen) => {
             timer.cancel();
         }
     }
@@ -309,7 +329,12 @@ async fn deliver(
         let traceparent = ctx.state(|s| s.traceparent.clone());
         let request = DeliverRequest { event_id, notice: notice.clone(), after, limit: BATCH, traceparent };
         let report = ctx.execute_activity(EventActivities::deliver, request, deliver_opts()).await?;
-        ctx.state_mut(|s| s.counts.add(&report.counts));
+        ctx.state_mut(|s| {
+            s.counts.add(&report.counts);
+            if report.held {
+                s.refreshes += 1;
+            }
+        });
         match report.next_after {
             Some(next) => after = Some(next),
             None => return Ok(()),
