@@ -194,7 +194,7 @@ impl Db {
              FROM notifications
              WHERE event_id = $1 AND hold_until IS NOT NULL AND hold_until <= $2 AND held_digest = $3
                AND (status = 'pending' OR hold_until = $2)
-             ORDER BY created_at, id
+             ORDER BY created_at, id",
         )
         .bind(event_id)
         .bind(at)
