@@ -150,7 +150,8 @@ impl Deliverer {
         let mut holds = held::Holds::load(&self.db, &event, &request.notice).await?;
         let limit = i64::from(request.limit.max(1));
         let after = request.after.unwrap_or(Uuid::nil());
-        let with_pending = !matches!(request.notice, NoticeSpec::Reminder { .. } | NoticeSpec::EarlyReminder { .. });
+        let with_pending =
+            !matches!(request.notice, NoticeSpec::Reminder { .. } | NoticeSpec::EarlyReminder { .. });
         let mut recipients = self.db.recipients(event.id, after, limit, with_pending).await?;
         let Some(last) = recipients.last().map(|r| r.participant_id) else {
             return Ok(Batch::default());
@@ -314,7 +315,10 @@ impl Deliverer {
                     && event.notify_reminders
                     && event.starts_at == *starts_at
                     && event.reminder_offsets.0.contains(offset);
-                current.then(|| Message { about: About::Reminder(held::lead(*starts_at, *at)), kind: NoticeType::Info })
+                current.then(|| Message {
+                    about: About::Reminder(held::lead(*starts_at, *at)),
+                    kind: NoticeType::Info,
+                })
             }
             NoticeSpec::Release { .. } => None,
         })
@@ -357,7 +361,9 @@ fn calendar_update(
         return None;
     }
     let method = match notice {
-        NoticeSpec::Reminder { .. } | NoticeSpec::EarlyReminder { .. } | NoticeSpec::Release { .. } => return None,
+        NoticeSpec::Reminder { .. } | NoticeSpec::EarlyReminder { .. } | NoticeSpec::Release { .. } => {
+            return None;
+        }
         NoticeSpec::Changes { .. } => Method::Request,
         NoticeSpec::Cancelled { .. } => Method::Cancel,
     };
@@ -517,7 +523,8 @@ impl herald_workflows::Deliveries for Deliverer {
             };
             match self.db.record_delivery(ledger_id, status, apprise_status, answer).await {
                 // Not a notice: a digest gathering several.
-                Err(DbError::NotFound) if self.db.record_digest(ledger_id, status, apprise_status, answer).await? => {}
+                Err(DbError::NotFound)
+                    if self.db.record_digest(ledger_id, status, apprise_status, answer).await? => {}
                 other => {
                     other?;
                 }

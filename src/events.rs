@@ -930,7 +930,12 @@ async fn catch_up(db: &Db, temporal: &Temporal, event_id: Uuid, refresh: bool) -
             }
         }
     }
-    if refresh && !missing_workflow && !done.pending && done.signalled == 0 && event.status == EventStatus::Published {
+    if refresh
+        && !missing_workflow
+        && !done.pending
+        && done.signalled == 0
+        && event.status == EventStatus::Published
+    {
         // Only asked to read the plan again (someone's quiet hours changed).
         match refresh_workflow(temporal, &event).await {
             Ok(()) => done.signalled += 1,

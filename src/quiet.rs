@@ -201,7 +201,10 @@ mod tests {
         let none = QuietView::default();
         let set = QuietUpdate { quiet: Some(Some(("22:00".into(), "7:00".into()))), digest_at: None };
         assert_eq!(validate(&none, &set).ok(), Some(view(Some(("22:00", "07:00")), None)));
-        let bad = QuietUpdate { quiet: Some(Some(("10pm".into(), "10pm".into()))), digest_at: Some(Some("8".into())) };
+        let bad = QuietUpdate {
+            quiet: Some(Some(("10pm".into(), "10pm".into()))),
+            digest_at: Some(Some("8".into())),
+        };
         let errors = validate(&none, &bad).err().unwrap_or_default();
         let fields: Vec<&str> = errors.0.iter().map(|(f, _)| f.as_str()).collect();
         assert_eq!(fields, vec!["quiet_start", "quiet_end", "digest_at"]);
@@ -229,14 +232,17 @@ mod tests {
             .ok(),
             digest_at: None,
         };
-        let night = DateTime::parse_from_rfc3339("2026-12-02T23:00:00Z").map(|t| t.to_utc()).unwrap_or_default();
-        let morning = DateTime::parse_from_rfc3339("2026-12-03T06:00:00Z").map(|t| t.to_utc()).unwrap_or_default();
+        let night =
+            DateTime::parse_from_rfc3339("2026-12-02T23:00:00Z").map(|t| t.to_utc()).unwrap_or_default();
+        let morning =
+            DateTime::parse_from_rfc3339("2026-12-03T06:00:00Z").map(|t| t.to_utc()).unwrap_or_default();
         assert_eq!(paris.hold_until(Urgency::Normal, night), Some((morning, false)));
         assert_eq!(paris.hold_until(Urgency::Urgent, night), None);
         assert_eq!(paris.hold_until(Urgency::Reminder, night), None);
         assert_eq!(paris.hold_until(Urgency::Normal, morning), None, "the quiet hours are over");
         let digest = Settings { digest_at: NaiveTime::from_hms_opt(8, 0, 0), ..paris };
-        let eight = DateTime::parse_from_rfc3339("2026-12-03T07:00:00Z").map(|t| t.to_utc()).unwrap_or_default();
+        let eight =
+            DateTime::parse_from_rfc3339("2026-12-03T07:00:00Z").map(|t| t.to_utc()).unwrap_or_default();
         assert_eq!(digest.hold_until(Urgency::Normal, morning), Some((eight, true)));
     }
 }

@@ -492,6 +492,30 @@ fn sample_change(event: Option<&Event>) -> ChangeSet {
     changes
 }
 
+/// A daily digest: the held notices `messages` (as each was rendered when it was due) in one
+/// message, each with its title and what it says (its own footer left out), ending with the way
+/// to the reader's settings (`settings`, a URL).
+pub fn digest(messages: &[crate::db::quiet::HeldMessage], settings: &str) -> (String, String) {
+    let n = messages.len();
+    let title = if n == 1 {
+        "Your Herald digest: 1 notice".to_owned()
+    } else {
+        format!("Your Herald digest: {n} notices")
+    };
+    let mut body = String::new();
+    for (i, m) in messages.iter().enumerate() {
+        if i > 0 {
+            body.push_str("\n\n");
+        }
+        let text = m.body.split("\n\n—\n").next().unwrap_or(&m.body).trim_end();
+        body.push_str(&format!("{}. {}\n{text}", i + 1, m.title));
+    }
+    body.push_str(&format!(
+        "\n\n—\nThese waited for your daily digest. Your digest and quiet hours: {settings}"
+    ));
+    (title, body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -530,28 +554,4 @@ mod tests {
             Ok(("Rust Paris: Rust night".to_owned(), "Hi Ada Lovelace, see you at Room 9.".to_owned()))
         );
     }
-}
-
-/// A daily digest: the held notices `messages` (as each was rendered when it was due) in one
-/// message, each with its title and what it says (its own footer left out), ending with the way
-/// to the reader's settings (`settings`, a URL).
-pub fn digest(messages: &[crate::db::quiet::HeldMessage], settings: &str) -> (String, String) {
-    let n = messages.len();
-    let title = if n == 1 {
-        "Your Herald digest: 1 notice".to_owned()
-    } else {
-        format!("Your Herald digest: {n} notices")
-    };
-    let mut body = String::new();
-    for (i, m) in messages.iter().enumerate() {
-        if i > 0 {
-            body.push_str("\n\n");
-        }
-        let text = m.body.split("\n\n—\n").next().unwrap_or(&m.body).trim_end();
-        body.push_str(&format!("{}. {}\n{text}", i + 1, m.title));
-    }
-    body.push_str(&format!(
-        "\n\n—\nThese waited for your daily digest. Your digest and quiet hours: {settings}"
-    ));
-    (title, body)
 }

@@ -209,7 +209,12 @@ impl Db {
     /// one digest per person and channel (its key makes it once), gathering that person's held
     /// rows of every event. Rows another release already claimed are left to it.
     #[instrument(skip_all)]
-    pub async fn claim_digests(&self, event_id: Uuid, at: DateTime<Utc>, claimer: &str) -> Result<(), DbError> {
+    pub async fn claim_digests(
+        &self,
+        event_id: Uuid,
+        at: DateTime<Utc>,
+        claimer: &str,
+    ) -> Result<(), DbError> {
         let now = Utc::now();
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;

@@ -29,7 +29,8 @@ use crate::db::{Db, DbError};
 use crate::quiet::{Settings, Urgency, urgency};
 
 /// The ledger row of a cancelled event's held notices.
-pub(super) const CANCELLED_MEANWHILE: &str = "not sent: the event was cancelled while it waited for quiet hours to end";
+pub(super) const CANCELLED_MEANWHILE: &str =
+    "not sent: the event was cancelled while it waited for quiet hours to end";
 
 /// The notice part of the ledger's idempotency key: an early reminder is the reminder itself.
 pub(super) fn ledger_key(notice: &NoticeSpec) -> String {
@@ -172,7 +173,8 @@ pub(super) async fn release(d: &Deliverer, event: &Event, at: DateTime<Utc>) -> 
     for row in d.db.held_alone(event.id, at).await? {
         let Some(message) = row.held.as_ref().map(|m| m.0.clone()) else { continue };
         let done = done_status(row.status);
-        let opt_out = row.participant_id.map(|p| format!("{base}{}", crate::participants::opt_out_path(&d.keys, p)));
+        let opt_out =
+            row.participant_id.map(|p| format!("{base}{}", crate::participants::opt_out_path(&d.keys, p)));
         let target = match done {
             Some(_) => None,
             None => target(d, row.integration_id, &message.tag, opt_out.as_deref()).await?,
@@ -182,7 +184,8 @@ pub(super) async fn release(d: &Deliverer, event: &Event, at: DateTime<Utc>) -> 
     let claimer = format!("{}:{}", event.id, NoticeSpec::Release { at }.key());
     d.db.claim_digests(event.id, at, &claimer).await?;
     for (digest, rows) in d.db.claimed_digests(&claimer).await? {
-        let messages: Vec<HeldMessage> = rows.iter().filter_map(|r: &HeldRow| r.held.as_ref().map(|m| m.0.clone())).collect();
+        let messages: Vec<HeldMessage> =
+            rows.iter().filter_map(|r: &HeldRow| r.held.as_ref().map(|m| m.0.clone())).collect();
         if messages.is_empty() {
             continue;
         }
@@ -250,7 +253,8 @@ async fn target(
     if !integration.enabled || integration.verified_at.is_none() {
         return Ok(None);
     }
-    let Ok(key) = crate::integrations::open_config_key(&d.keys, integration.id, &integration.config_key) else {
+    let Ok(key) = crate::integrations::open_config_key(&d.keys, integration.id, &integration.config_key)
+    else {
         return Ok(None);
     };
     let direct = match opt_out {

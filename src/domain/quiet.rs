@@ -8,7 +8,9 @@
 //!   begin at its first occurrence and end at its second, so the night is quiet for its whole
 //!   length; a digest goes at the first occurrence, once.
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone as _, Timelike, Utc};
+use chrono::{
+    DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone as _, Timelike, Utc,
+};
 use chrono_tz::Tz;
 
 /// How long before the quiet hours begin a reminder that would fall inside them is sent.
@@ -141,7 +143,7 @@ mod tests {
     fn clock_times_parse_with_clear_errors() {
         assert_eq!(clock_text(hm("7:05")), "07:05");
         assert_eq!(clock_text(hm("22:00:30")), "22:00:30");
-        assert!(parse_clock("25:00").unwrap_err().contains("like 22:00"));
+        assert!(parse_clock("25:00").is_err_and(|e| e.contains("like 22:00")));
         assert!(parse_clock("10pm").is_err());
         assert!(QuietHours::new(hm("22:00"), hm("22:00")).is_err());
     }
@@ -149,7 +151,9 @@ mod tests {
     #[test]
     fn quiet_hours_cross_midnight() {
         let q = quiet("22:00", "07:00");
-        assert!(q.contains_clock(hm("23:59")) && q.contains_clock(hm("00:00")) && q.contains_clock(hm("06:59")));
+        assert!(
+            q.contains_clock(hm("23:59")) && q.contains_clock(hm("00:00")) && q.contains_clock(hm("06:59"))
+        );
         assert!(!q.contains_clock(hm("07:00")) && !q.contains_clock(hm("21:59")));
         // 23:30 in Paris (winter, UTC+1) is inside the night from 22:00 to 07:00.
         let (from, to) = q.period_at(PARIS, utc("2026-12-02T22:30:00Z")).unwrap_or_else(|| panic!("quiet"));
@@ -167,7 +171,10 @@ mod tests {
     #[test]
     fn a_reminder_in_quiet_hours_goes_just_before_they_begin() {
         let q = quiet("22:00", "07:00");
-        assert_eq!(q.early_slot(PARIS, utc("2026-12-03T05:00:00Z")), Some(utc("2026-12-02T21:00:00Z") - EARLY_LEAD));
+        assert_eq!(
+            q.early_slot(PARIS, utc("2026-12-03T05:00:00Z")),
+            Some(utc("2026-12-02T21:00:00Z") - EARLY_LEAD)
+        );
         assert_eq!(q.early_slot(PARIS, utc("2026-12-03T07:00:00Z")), None);
     }
 

@@ -141,10 +141,16 @@ fn quiet_input(input: &PreferencesInput) -> Result<QuietUpdate, FieldErrors> {
     let quiet = match (start.is_empty(), end.is_empty()) {
         (true, true) => None,
         (false, true) => {
-            return Err(FieldErrors::one("quiet_end", "Enter when your quiet hours end, or clear both times."));
+            return Err(FieldErrors::one(
+                "quiet_end",
+                "Enter when your quiet hours end, or clear both times.",
+            ));
         }
         (true, false) => {
-            return Err(FieldErrors::one("quiet_start", "Enter when your quiet hours begin, or clear both times."));
+            return Err(FieldErrors::one(
+                "quiet_start",
+                "Enter when your quiet hours begin, or clear both times.",
+            ));
         }
         (false, false) => Some((start.to_owned(), end.to_owned())),
     };

@@ -91,13 +91,20 @@ async fn quiet_hours_defer_a_change_and_let_a_cancellation_through(backend: Back
     )
     .await;
     assert!(me["quiet_hours"]["start"].is_string(), "{me}");
-    let quiet_end = quiet_end.with_timezone(&Utc) - chrono::Duration::nanoseconds(i64::from(quiet_end.timestamp_subsec_nanos()));
+    let quiet_end = quiet_end.with_timezone(&Utc)
+        - chrono::Duration::nanoseconds(i64::from(quiet_end.timestamp_subsec_nanos()));
 
-    let (status, body) =
-        api(&app, &olga, Method::PATCH, &format!("/api/v1/events/{moved}"), Some(json!({"location": "Room 9"})))
-            .await;
+    let (status, body) = api(
+        &app,
+        &olga,
+        Method::PATCH,
+        &format!("/api/v1/events/{moved}"),
+        Some(json!({"location": "Room 9"})),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
-    let (status, body) = api(&app, &olga, Method::POST, &format!("/api/v1/events/{called_off}/cancel"), None).await;
+    let (status, body) =
+        api(&app, &olga, Method::POST, &format!("/api/v1/events/{called_off}/cancel"), None).await;
     assert_eq!(status, 200, "{body}");
 
     eventually(Duration::from_secs(20), "Bob's change notice and Ada's cancellation", || async {
@@ -119,7 +126,11 @@ async fn quiet_hours_defer_a_change_and_let_a_cancellation_through(backend: Back
         got(&app, &ada.key, ADA_NTFY, "Changed: ").into_iter().next()
     })
     .await;
-    assert!(change.at >= quiet_end, "not before the end: {} ms early", (quiet_end - change.at).num_milliseconds());
+    assert!(
+        change.at >= quiet_end,
+        "not before the end: {} ms early",
+        (quiet_end - change.at).num_milliseconds()
+    );
     assert!(change.body.contains("Place: Room 1 → Room 9"), "{}", change.body);
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(got(&app, &ada.key, ADA_NTFY, "Changed: ").len(), 1, "once");
@@ -134,7 +145,8 @@ async fn quiet_hours_defer_a_change_and_let_a_cancellation_through(backend: Back
     assert_eq!(status, 200);
     let herald = app.herald.as_ref().unwrap();
     let client = herald.temporal.client().await.unwrap();
-    let handle = client.get_workflow_handle::<herald_workflows::EventWorkflow>(herald_workflows::workflow_id(moved));
+    let handle =
+        client.get_workflow_handle::<herald_workflows::EventWorkflow>(herald_workflows::workflow_id(moved));
     tokio::time::timeout(
         Duration::from_secs(30),
         handle.get_result(temporalio_client::WorkflowGetResultOptions::default()),
@@ -187,7 +199,11 @@ async fn a_reminder_due_in_quiet_hours_comes_before_they_begin(backend: Backend)
     .await;
     let slot = begin - herald::quiet::EARLY_LEAD;
     assert!(early.at >= slot, "not before its slot");
-    assert!(early.at < begin, "before her quiet hours: {} ms after they began", (early.at - begin).num_milliseconds());
+    assert!(
+        early.at < begin,
+        "before her quiet hours: {} ms after they began",
+        (early.at - begin).num_milliseconds()
+    );
     let on_time = eventually(Duration::from_secs(40), "Bob's reminder", || async {
         got(&app, &bob.key, BOB_NTFY, "Reminder: ").into_iter().next()
     })
@@ -226,9 +242,14 @@ async fn a_digest_gathers_three_notices_into_one_message(backend: Backend) {
     let me = set_me(&app, &ada_token, json!({"digest_at": tokyo_clock(digest_at)})).await;
     assert_eq!(me["digest_at"], tokyo_clock(digest_at), "{me}");
     for ev in &events {
-        let (status, body) =
-            api(&app, &olga, Method::PATCH, &format!("/api/v1/events/{ev}"), Some(json!({"location": "Room 9"})))
-                .await;
+        let (status, body) = api(
+            &app,
+            &olga,
+            Method::PATCH,
+            &format!("/api/v1/events/{ev}"),
+            Some(json!({"location": "Room 9"})),
+        )
+        .await;
         assert_eq!(status, 200, "{body}");
     }
     eventually(Duration::from_secs(20), "Bob's three change notices", || async {
@@ -237,10 +258,8 @@ async fn a_digest_gathers_three_notices_into_one_message(backend: Backend) {
     .await;
     assert!(ada_new().is_empty(), "Ada's wait for her digest");
 
-    let digest = eventually(Duration::from_secs(60), "Ada's digest", || async {
-        ada_new().into_iter().next()
-    })
-    .await;
+    let digest =
+        eventually(Duration::from_secs(60), "Ada's digest", || async { ada_new().into_iter().next() }).await;
     assert!(digest.at >= digest_at, "not before her digest time");
     tokio::time::sleep(Duration::from_secs(3)).await;
     let all = ada_new();
@@ -268,7 +287,9 @@ async fn settings_are_validated_and_shown(backend: Backend) {
     let (status, me) = api(&app, &token, Method::GET, "/api/v1/me", None).await;
     assert_eq!(status, 200);
     assert!(me["quiet_hours"].is_null() && me["digest_at"].is_null(), "{me}");
-    let me = set_me(&app, &token, json!({"quiet_hours": {"start": "22:00", "end": "7:00"}, "digest_at": "08:30"})).await;
+    let me =
+        set_me(&app, &token, json!({"quiet_hours": {"start": "22:00", "end": "7:00"}, "digest_at": "08:30"}))
+            .await;
     assert_eq!(me["quiet_hours"], json!({"start": "22:00", "end": "07:00"}), "{me}");
     assert_eq!(me["digest_at"], "08:30");
     for (body, field, says) in [
@@ -281,7 +302,8 @@ async fn settings_are_validated_and_shown(backend: Backend) {
         let text = problem.to_string();
         assert!(text.contains(field) && text.contains(says), "{body}: {problem}");
     }
-    let (status, _) = api(&app, &token, Method::PATCH, "/api/v1/me", Some(json!({"quiet_hours": "late"}))).await;
+    let (status, _) =
+        api(&app, &token, Method::PATCH, "/api/v1/me", Some(json!({"quiet_hours": "late"}))).await;
     assert_eq!(status, 400);
     let me = set_me(&app, &token, json!({"quiet_hours": null, "digest_at": null})).await;
     assert!(me["quiet_hours"].is_null() && me["digest_at"].is_null(), "{me}");
@@ -290,7 +312,11 @@ async fn settings_are_validated_and_shown(backend: Backend) {
     let v = app.signed_up("bea@example.org", "Bea", true).await;
     let (status, page) = v.page("/account").await;
     assert_eq!(status, 200);
-    assert!(page.contains("Quiet hours") && page.contains("Don&#39;t disturb me between") || page.contains("Don't disturb me between"), "{page}");
+    assert!(
+        page.contains("Quiet hours") && page.contains("Don&#39;t disturb me between")
+            || page.contains("Don't disturb me between"),
+        "{page}"
+    );
     assert!(page.contains(r#"<label for="f-quiet_start""#) && page.contains(r#"type="time""#), "{page}");
     assert!(page.contains("Daily digest"), "{page}");
     let form = [
