@@ -103,11 +103,16 @@ pub(super) struct Holds {
 
 impl Holds {
     /// Reads the settings the batch needs: those of the event's people with quiet hours or a
-    /// digest, unless the notice is urgent.
+    /// digest, for early reminders and notices that may wait.
     pub(super) async fn load(db: &Db, event: &Event, notice: &NoticeSpec) -> Result<Self, DbError> {
         let now = Utc::now();
         let urgency = urgency(notice, event, now);
-        let settings = if urgency == Urgency::Urgent {
+        // Urgent notices wait for nobody; a reminder's own batch only looks at its ledger rows.
+        let needed = match notice {
+            NoticeSpec::Reminder { .. } => false,
+            _ => urgency != Urgency::Urgent,
+        };
+        let settings = if !needed {
             HashMap::new()
         } else {
             db.quiet_settings_in_event(event.id)

@@ -345,3 +345,53 @@ async fn settings_are_validated_and_shown(backend: Backend) {
     assert!(page.contains("f-quiet_end-error"), "{page}");
     app.stop().await;
 }
+
+/// The worker is killed (SIGKILL) while Ada's change notice waits for her quiet hours to end,
+/// and started again after they ended: the notice arrives once, from the release.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_while_a_notice_is_held_loses_and_repeats_nothing() {
+    use crate::delivery::spawn_worker;
+    let app = TestApp::start_with(
+        crate::support::TestDb::new(Backend::Sqlite).await,
+        &crate::support::temporal_address(),
+        false,
+    )
+    .await;
+    wait_for_temporal(&app).await;
+    let mut worker = spawn_worker(&app);
+    let olga = organizer(&app).await;
+    let (ada, ada_token) = tokyo_person(&app, "ada@example.org", "Ada", ADA_NTFY).await;
+    let ev = named_event(&app, &olga, "Rust night", 2 * 86_400, &[3600]).await;
+    join(&app, ev, &ada, Rsvp::Going, None).await;
+    let quiet_end = Utc::now() + chrono::Duration::seconds(20);
+    set_me(
+        &app,
+        &ada_token,
+        json!({"quiet_hours": {"start": tokyo_clock(Utc::now() - chrono::Duration::seconds(2)), "end": tokyo_clock(quiet_end)}}),
+    )
+    .await;
+    let (status, body) =
+        api(&app, &olga, Method::PATCH, &format!("/api/v1/events/{ev}"), Some(json!({"location": "Room 9"})))
+            .await;
+    assert_eq!(status, 200, "{body}");
+    // Once her notice is held...
+    eventually(Duration::from_secs(30), "Ada's change notice to be held", || async {
+        let rows = ledger(&app, &olga, ev).await;
+        rows.iter().any(|r| r["recipient"] == "Ada" && r["status"] == "pending").then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    worker.kill();
+    let wait = (quiet_end - Utc::now()).to_std().unwrap_or_default() + Duration::from_secs(2);
+    tokio::time::sleep(wait).await;
+    assert!(got(&app, &ada.key, ADA_NTFY, "Changed: ").is_empty(), "nothing without a worker");
+    let mut worker = spawn_worker(&app);
+    eventually(Duration::from_secs(60), "the held notice after the restart", || async {
+        got(&app, &ada.key, ADA_NTFY, "Changed: ").into_iter().next()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(got(&app, &ada.key, ADA_NTFY, "Changed: ").len(), 1, "exactly once");
+    worker.kill();
+    app.stop().await;
+}
