@@ -10,13 +10,13 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use herald_workflows::apprise::{AppriseClient, Attachment, BodyFormat, NoticeType, TaggedUrl};
 use herald_workflows::{
-    Batch, DeliverRequest, EventPlan, NoticeSpec, NoticeSwitches, Planned, Status, Target,
+    Batch, DeliverRequest, EventPlan, NoticeSpec, NoticeSwitches, Planned, Recorded, Status, Target,
 };
 use uuid::Uuid;
 
 use crate::db::delivery::{Recipient, RecipientChannel};
 use crate::db::models::{DeliveryStatus, Event, EventStatus, EventUpdate, NoticeKind, Rsvp, UpdateKind};
-use crate::db::notifications::PlannedNotice;
+use crate::db::notifications::{DeliveryOutcome, PlannedNotice};
 use crate::db::{Db, DbError};
 use crate::domain::changes::{ChangeSet, Field};
 use crate::integrations::Targets;
@@ -293,6 +293,18 @@ impl Deliverer {
     }
 }
 
+/// The ledger's status for an activity's [`Status`].
+fn ledger_status(status: Status) -> DeliveryStatus {
+    match status {
+        Status::Pending => DeliveryStatus::Pending,
+        Status::Sent => DeliveryStatus::Sent,
+        Status::Partial => DeliveryStatus::Partial,
+        Status::Failed => DeliveryStatus::Failed,
+        Status::Expired => DeliveryStatus::Expired,
+        Status::Skipped => DeliveryStatus::Skipped,
+    }
+}
+
 fn done_status(status: DeliveryStatus) -> Option<Status> {
     match status {
         DeliveryStatus::Pending => None,
@@ -479,15 +491,23 @@ impl herald_workflows::Deliveries for Deliverer {
         answer: Option<&'a str>,
     ) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
-            let status = match status {
-                Status::Pending => DeliveryStatus::Pending,
-                Status::Sent => DeliveryStatus::Sent,
-                Status::Partial => DeliveryStatus::Partial,
-                Status::Failed => DeliveryStatus::Failed,
-                Status::Expired => DeliveryStatus::Expired,
-                Status::Skipped => DeliveryStatus::Skipped,
-            };
-            self.db.record_delivery(ledger_id, status, apprise_status, answer).await?;
+            self.db.record_delivery(ledger_id, ledger_status(status), apprise_status, answer).await?;
+            Ok(())
+        })
+    }
+
+    fn record_many<'a>(&'a self, outcomes: &'a [Recorded]) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            let rows: Vec<DeliveryOutcome<'_>> = outcomes
+                .iter()
+                .map(|o| DeliveryOutcome {
+                    id: o.ledger_id,
+                    status: ledger_status(o.status),
+                    apprise_status: o.apprise_status,
+                    apprise_answer: o.answer.as_deref(),
+                })
+                .collect();
+            self.db.record_deliveries(&rows).await?;
             Ok(())
         })
     }
