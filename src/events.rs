@@ -415,7 +415,11 @@ pub async fn load(db: &Db, access: &OrgAccess, id: Uuid) -> Result<Event, Servic
 /// workflow knows its latest change: the visibility rules of [`crate::participants::view`]
 /// (public and unlisted events for anyone, private ones for members and participants, drafts
 /// for those who manage events), in one database read. [`ServiceError::NotFound`] otherwise.
-pub async fn read_for_user(db: &Db, id: Uuid, user_id: Uuid) -> Result<(Event, String, SyncState), ServiceError> {
+pub async fn read_for_user(
+    db: &Db,
+    id: Uuid,
+    user_id: Uuid,
+) -> Result<(Event, String, SyncState), ServiceError> {
     let seen = db.event_seen_by(id, user_id).await?.ok_or(ServiceError::NotFound)?;
     // A role the database holds but this build does not know counts as no role.
     let member = seen.member_role.and_then(|r| Role::try_from(r).ok());

@@ -221,7 +221,8 @@ impl Recorder {
     /// A recorder writing to `deliveries`; its writer task ends when the recorder is dropped
     /// and the last outcome is written.
     fn start(deliveries: Arc<dyn Deliveries>) -> Self {
-        let (queue, mut incoming) = mpsc::unbounded_channel::<(Recorded, oneshot::Sender<Result<(), String>>)>();
+        let (queue, mut incoming) =
+            mpsc::unbounded_channel::<(Recorded, oneshot::Sender<Result<(), String>>)>();
         tokio::spawn(
             async move {
                 while let Some(first) = incoming.recv().await {
