@@ -3,7 +3,8 @@
 # itself: a Temporal dev server with the settings of ARCHITECTURE.md on a free port, and
 # apprise-lite (the real apprise library behind a minimal Apprise API) on another. Herald is
 # built in release mode. Arguments go to `herald bench` (e.g. `scripts/bench.sh --quick`).
-# Every process started here is stopped on exit.
+# SKIP_BUILD=1 uses an existing release build (in $CARGO_TARGET_DIR when set). Every process
+# started here is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -26,8 +27,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "Building Herald in release mode ..."
-cargo build --release --locked --bin herald
+if [[ ${SKIP_BUILD:-} != 1 ]]; then
+  echo "Building Herald in release mode ..."
+  cargo build --release --locked --bin herald
+fi
 
 t_port=$(free_port)
 echo "Starting a Temporal dev server on 127.0.0.1:$t_port (WAL, eager activities) ..."
@@ -50,4 +53,4 @@ export HERALD_APPRISE_URL=http://127.0.0.1:$a_port
 # A fresh temporary database unless HERALD_DATABASE_URL is set; the worker's files go there too.
 export HERALD_DATA_DIR=${HERALD_DATA_DIR:-$work/data}
 echo
-./target/release/herald bench "$@"
+"${CARGO_TARGET_DIR:-target}/release/herald" bench "$@"

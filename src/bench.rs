@@ -254,6 +254,42 @@ pub struct Fanout {
     pub per_second: Option<f64>,
     /// The Apprise API's raw rate, measured just before.
     pub raw: Option<RawRate>,
+    /// Where the fan-out stood still: the pauses of more than [`PAUSE_MS`] between consecutive
+    /// receipts (count, total and longest, in milliseconds). Batches follow one another, so
+    /// this is mostly the time between one batch's last message and the next one's first.
+    pub pauses: Pauses,
+}
+
+/// A gap between consecutive fan-out receipts longer than this counts as a pause.
+pub const PAUSE_MS: f64 = 50.0;
+
+/// See [`Fanout::pauses`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Pauses {
+    /// How many gaps were longer than [`PAUSE_MS`].
+    pub count: usize,
+    /// Their total, in milliseconds.
+    pub total_ms: f64,
+    /// The longest gap, in milliseconds.
+    pub longest_ms: f64,
+}
+
+impl Pauses {
+    /// The pauses among receipt times (milliseconds after due, any order).
+    pub fn of(values: &[f64]) -> Self {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let mut out = Self::default();
+        for pair in sorted.windows(2) {
+            let gap = pair[1] - pair[0];
+            out.longest_ms = out.longest_ms.max(gap);
+            if gap > PAUSE_MS {
+                out.count += 1;
+                out.total_ms += gap;
+            }
+        }
+        out
+    }
 }
 
 /// The bench process's memory at one moment (it runs a Herald worker, as `herald serve` does).
@@ -479,6 +515,18 @@ impl fmt::Display for Report {
         }
         if let Some(raw) = &o.raw {
             rows.push(("fan-out ÷ raw".to_owned(), ratio(o.per_second, raw.per_second())));
+        }
+        if o.after_due.is_some() {
+            let p = o.pauses;
+            rows.push((
+                "pauses".to_owned(),
+                format!(
+                    "{} gaps over {PAUSE_MS:.0} ms between receipts, {} in all, longest {}",
+                    p.count,
+                    ms(p.total_ms),
+                    ms(p.longest_ms)
+                ),
+            ));
         }
         table(
             f,
@@ -1068,7 +1116,7 @@ impl Bench<'_> {
         let after_due = Percentiles::of(&values);
         let per_second =
             after_due.filter(|p| p.max > 0.0).map(|p| receipts.arrived as f64 / (p.max / 1000.0));
-        Ok(Fanout { receipts, after_due, per_second, raw: Some(raw) })
+        Ok(Fanout { receipts, after_due, per_second, raw: Some(raw), pauses: Pauses::of(&values) })
     }
 
     fn timed_out(
@@ -1314,6 +1362,14 @@ mod tests {
         let one = Percentiles::of(&[7.0]).unwrap_or_default();
         assert_eq!((one.p50, one.p99), (7.0, 7.0));
         assert!(Percentiles::of(&[]).is_none());
+    }
+
+    #[test]
+    fn pauses_are_the_long_gaps_between_receipts() {
+        // Out of order on purpose: receipts are gathered per recipient, not by time.
+        let p = Pauses::of(&[310.0, 10.0, 20.0, 30.0, 240.0, 250.0, 40.0]);
+        assert_eq!((p.count, p.total_ms, p.longest_ms), (2, 260.0, 200.0));
+        assert_eq!(Pauses::of(&[5.0]), Pauses::default());
     }
 
     #[test]

@@ -89,6 +89,17 @@ pub struct TemporalArgs {
     #[arg(long, env = "HERALD_ALLOW_PRIVATE_TARGETS", global = true, default_value_t = false,
           value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
     pub allow_private_targets: bool,
+
+    /// Workflows the worker keeps in memory between their tasks (its sticky cache). An evicted
+    /// one is replayed from its short history when its next timer fires; each cached one costs
+    /// memory (docs/DEPLOY.md, Sizing).
+    #[arg(long, env = "HERALD_WORKER_CACHE", global = true, default_value_t = crate::temporal::WORKFLOW_CACHE)]
+    pub worker_cache: usize,
+
+    /// Concurrent polls of the worker for workflow tasks (activities get half as many, at
+    /// least 2).
+    #[arg(long, env = "HERALD_WORKER_POLLERS", global = true, default_value_t = crate::temporal::WORKFLOW_POLLERS)]
+    pub worker_pollers: usize,
 }
 
 /// Settings of the web server.
@@ -300,6 +311,10 @@ pub struct TemporalConfig {
     pub task_queue: String,
     /// Temporal Web UI, for links to workflows.
     pub ui_url: Option<Url>,
+    /// The worker's sticky cache, in workflows (`HERALD_WORKER_CACHE`).
+    pub worker_cache: usize,
+    /// The worker's concurrent workflow-task polls (`HERALD_WORKER_POLLERS`).
+    pub worker_pollers: usize,
 }
 
 impl TemporalConfig {
@@ -352,11 +367,19 @@ impl TemporalArgs {
                 }
             },
         };
+        if self.worker_cache == 0 {
+            return Err(ConfigError::new("HERALD_WORKER_CACHE", "must be at least 1"));
+        }
+        if !(2..=64).contains(&self.worker_pollers) {
+            return Err(ConfigError::new("HERALD_WORKER_POLLERS", "choose between 2 and 64"));
+        }
         Ok(TemporalConfig {
             address,
             namespace: namespace.to_owned(),
             task_queue: task_queue.to_owned(),
             ui_url,
+            worker_cache: self.worker_cache,
+            worker_pollers: self.worker_pollers,
         })
     }
 
@@ -596,6 +619,8 @@ mod tests {
             temporal_ui_url: Some("http://127.0.0.1:8233/".into()),
             allow_private_targets: false,
             apprise_config_lock: false,
+            worker_cache: crate::temporal::WORKFLOW_CACHE,
+            worker_pollers: crate::temporal::WORKFLOW_POLLERS,
         };
         assert_eq!(
             args.resolve().ok().map(|c| c.address.to_string()).as_deref(),

@@ -10,13 +10,13 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use herald_workflows::apprise::{AppriseClient, Attachment, BodyFormat, NoticeType, TaggedUrl};
 use herald_workflows::{
-    Batch, DeliverRequest, EventPlan, NoticeSpec, NoticeSwitches, Planned, Status, Target,
+    Batch, DeliverRequest, EventPlan, NoticeSpec, NoticeSwitches, Planned, Recorded, Status, Target,
 };
 use uuid::Uuid;
 
 use crate::db::delivery::{Recipient, RecipientChannel};
 use crate::db::models::{DeliveryStatus, Event, EventStatus, EventUpdate, NoticeKind, Rsvp, UpdateKind};
-use crate::db::notifications::PlannedNotice;
+use crate::db::notifications::{DeliveryOutcome, PlannedNotice};
 use crate::db::{Db, DbError};
 use crate::domain::changes::{ChangeSet, Field};
 use crate::integrations::Targets;
@@ -325,6 +325,18 @@ impl Deliverer {
     }
 }
 
+/// The ledger's status for an activity's [`Status`].
+fn ledger_status(status: Status) -> DeliveryStatus {
+    match status {
+        Status::Pending => DeliveryStatus::Pending,
+        Status::Sent => DeliveryStatus::Sent,
+        Status::Partial => DeliveryStatus::Partial,
+        Status::Failed => DeliveryStatus::Failed,
+        Status::Expired => DeliveryStatus::Expired,
+        Status::Skipped => DeliveryStatus::Skipped,
+    }
+}
+
 fn done_status(status: DeliveryStatus) -> Option<Status> {
     match status {
         DeliveryStatus::Pending => None,
@@ -513,20 +525,35 @@ impl herald_workflows::Deliveries for Deliverer {
         answer: Option<&'a str>,
     ) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
-            let status = match status {
-                Status::Pending => DeliveryStatus::Pending,
-                Status::Sent => DeliveryStatus::Sent,
-                Status::Partial => DeliveryStatus::Partial,
-                Status::Failed => DeliveryStatus::Failed,
-                Status::Expired => DeliveryStatus::Expired,
-                Status::Skipped => DeliveryStatus::Skipped,
-            };
+            let status = ledger_status(status);
             match self.db.record_delivery(ledger_id, status, apprise_status, answer).await {
                 // Not a notice: a digest gathering several.
                 Err(DbError::NotFound)
                     if self.db.record_digest(ledger_id, status, apprise_status, answer).await? => {}
                 other => {
                     other?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn record_many<'a>(&'a self, outcomes: &'a [Recorded]) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            let rows: Vec<DeliveryOutcome<'_>> = outcomes
+                .iter()
+                .map(|o| DeliveryOutcome {
+                    id: o.ledger_id,
+                    status: ledger_status(o.status),
+                    apprise_status: o.apprise_status,
+                    apprise_answer: o.answer.as_deref(),
+                })
+                .collect();
+            let missing = self.db.record_deliveries(&rows).await?;
+            // Not notices: digests gathering several.
+            for row in rows.iter().filter(|r| missing.contains(&r.id)) {
+                if !self.db.record_digest(row.id, row.status, row.apprise_status, row.apprise_answer).await? {
+                    return Err(DbError::NotFound.into());
                 }
             }
             Ok(())

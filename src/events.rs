@@ -411,6 +411,27 @@ pub async fn load(db: &Db, access: &OrgAccess, id: Uuid) -> Result<Event, Servic
     Ok(event)
 }
 
+/// The event `id` as `user_id` may read it, with its organization's slug and whether its
+/// workflow knows its latest change: the visibility rules of [`crate::participants::view`]
+/// (public and unlisted events for anyone, private ones for members and participants, drafts
+/// for those who manage events), in one database read. [`ServiceError::NotFound`] otherwise.
+pub async fn read_for_user(
+    db: &Db,
+    id: Uuid,
+    user_id: Uuid,
+) -> Result<(Event, String, SyncState), ServiceError> {
+    let seen = db.event_seen_by(id, user_id).await?.ok_or(ServiceError::NotFound)?;
+    // A role the database holds but this build does not know counts as no role.
+    let member = seen.member_role.and_then(|r| Role::try_from(r).ok());
+    if !crate::participants::may_see(&seen.event, member, seen.participant || seen.invited) {
+        return Err(ServiceError::NotFound);
+    }
+    let event = seen.event;
+    let missing_workflow = event.status == EventStatus::Published && event.workflow_started_at.is_none();
+    let synced = if missing_workflow || seen.unsynced { SyncState::Pending } else { SyncState::Synced };
+    Ok((event, seen.org_slug, synced))
+}
+
 /// The event `id` and the caller's access to its organization; 404 unless a member.
 pub async fn load_for_user(db: &Db, id: Uuid, user_id: Uuid) -> Result<(OrgAccess, Event), ServiceError> {
     let event = db.event(id).await?.ok_or(ServiceError::NotFound)?;

@@ -21,14 +21,14 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 /// new history events; an evicted one is replayed from its (short: a dozen events between
 /// reminders) history when its timer fires. The SDK's default of 1,000 costs memory for every
 /// event's workflow ever touched since the start; 256 holds what is busy right now (a burst of
-/// reminders, the events being edited) at a few MiB (docs/BENCHMARKS.md).
+/// reminders, the events being edited) at a few MiB (docs/BENCHMARKS.md). The default of
+/// `HERALD_WORKER_CACHE`.
 pub const WORKFLOW_CACHE: usize = 256;
 
-/// Concurrent polls for workflow tasks (split between the sticky and the shared queue) and for
-/// activity tasks. The SDK's 5 leave one poll on the shared queue, where new workflows and
+/// Concurrent polls for workflow tasks (split between the sticky and the shared queue) by
+/// default (`HERALD_WORKER_POLLERS`); activity tasks get half as many, at least 2. The SDK's 5 leave one poll on the shared queue, where new workflows and
 /// evicted ones arrive: 1,000 reminders in 30 s go mostly through there.
-const WORKFLOW_POLLERS: usize = 8;
-const ACTIVITY_POLLERS: usize = 4;
+pub const WORKFLOW_POLLERS: usize = 8;
 /// Share of the workflow polls on the shared queue.
 const NONSTICKY_RATIO: f32 = 0.5;
 
@@ -245,12 +245,13 @@ pub async fn run_worker(
             .local_activity_task_slot_supplier(FixedSizeSlotSupplier::new(LOCAL_ACTIVITY_SLOTS))
             .nexus_task_slot_supplier(FixedSizeSlotSupplier::new(1))
             .build();
-        let mut options = WorkerOptions::new(temporal.config().task_queue.clone())
-            .max_cached_workflows(WORKFLOW_CACHE)
+        let config = temporal.config();
+        let mut options = WorkerOptions::new(config.task_queue.clone())
+            .max_cached_workflows(config.worker_cache)
             .tuner(tuner)
-            .workflow_task_poller_behavior(PollerBehavior::SimpleMaximum(WORKFLOW_POLLERS))
+            .workflow_task_poller_behavior(PollerBehavior::SimpleMaximum(config.worker_pollers))
             .nonsticky_to_sticky_poll_ratio(NONSTICKY_RATIO)
-            .activity_task_poller_behavior(PollerBehavior::SimpleMaximum(ACTIVITY_POLLERS))
+            .activity_task_poller_behavior(PollerBehavior::SimpleMaximum((config.worker_pollers / 2).max(2)))
             .register_workflow::<herald_workflows::EventWorkflow>()?
             .register_activities(activities())
             .build();

@@ -77,16 +77,17 @@ pub async fn revoke(db: &Db, user_id: Uuid, id: Uuid) -> Result<(), ServiceError
 pub const LAST_USED_PRECISION: chrono::Duration = chrono::Duration::seconds(60);
 
 /// The user a bearer token belongs to (and notes its use, to the minute); `None` for an
-/// unknown, revoked or expired token.
+/// unknown, revoked or expired token. One read per request (token and user together); the
+/// last use is written at most once per [`LAST_USED_PRECISION`].
 pub async fn authenticate(db: &Db, token: &str) -> Result<Option<User>, ServiceError> {
-    let Some(found) = db.live_api_token(&hash_token(token)).await? else { return Ok(None) };
+    let Some(found) = db.live_api_token_user(&hash_token(token)).await? else { return Ok(None) };
     let now = chrono::Utc::now();
     let since = now - LAST_USED_PRECISION;
-    if found.last_used_at.is_none_or(|t| t < since) {
+    if found.token_last_used_at.is_none_or(|t| t < since) {
         // Not worth failing the request over: the next one records it.
-        if let Err(e) = db.note_api_token_use(found.id, now, since).await {
-            tracing::warn!(token_id = %found.id, error = %e, "cannot record the token's use now");
+        if let Err(e) = db.note_api_token_use(found.token_id, now, since).await {
+            tracing::warn!(token_id = %found.token_id, error = %e, "cannot record the token's use now");
         }
     }
-    Ok(db.user_by_id(found.user_id).await?)
+    Ok(Some(found.user))
 }

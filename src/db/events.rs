@@ -11,6 +11,23 @@ use super::models::{Event, EventCover, EventStatus, EventUpdate, UpdateKind, Vis
 use super::{Db, DbError, on_pool};
 use crate::domain::changes::{Change, ChangeSet, Field, Timing};
 
+/// An event as one user sees it ([`Db::event_seen_by`]).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventSeenBy {
+    #[sqlx(flatten)]
+    pub event: Event,
+    /// The organization's slug.
+    pub org_slug: String,
+    /// The user's role in the organization, if a member (as stored).
+    pub member_role: Option<String>,
+    /// The user takes part.
+    pub participant: bool,
+    /// An invitation to the user's verified address waits for their answer.
+    pub invited: bool,
+    /// A committed change has not reached the workflow yet.
+    pub unsynced: bool,
+}
+
 /// Writes the outbox row of a change inside its transaction (see [`super::outbox`]).
 macro_rules! enqueue {
     ($tx:ident, $event_id:expr, $revision:expr, $now:expr) => {
@@ -132,6 +149,31 @@ impl Db {
             .fetch_optional(pool)
             .await
             .map_err(DbError::from))
+    }
+
+    /// The event `id` with what decides whether `user_id` may see it and how it stands, in one
+    /// query (an API read): its organization's slug, the user's role there, whether they take
+    /// part or have an invitation waiting at their verified address, and whether a change is
+    /// still to be told to its workflow.
+    #[instrument(skip_all, fields(%id))]
+    pub async fn event_seen_by(&self, id: Uuid, user_id: Uuid) -> Result<Option<EventSeenBy>, DbError> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT e.*, o.slug AS org_slug,
+                (SELECT m.role FROM memberships m WHERE m.org_id = e.org_id AND m.user_id = $2) AS member_role,
+                EXISTS (SELECT 1 FROM event_participants p WHERE p.event_id = e.id AND p.user_id = $2) AS participant,
+                EXISTS (SELECT 1 FROM event_participants p JOIN users u ON u.email = p.invited_email
+                        WHERE p.event_id = e.id AND p.user_id IS NULL AND u.id = $2
+                          AND u.verified_at IS NOT NULL) AS invited,
+                EXISTS (SELECT 1 FROM event_updates x
+                        WHERE x.event_id = e.id AND x.signalled_at IS NULL) AS unsynced
+             FROM events e JOIN organizations o ON o.id = e.org_id
+             WHERE e.id = $1",
+        )
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+        .map_err(DbError::from))
     }
 
     /// Lets visitors answer the event without an account, or not.

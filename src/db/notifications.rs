@@ -1,5 +1,7 @@
 //! `notifications`: the delivery ledger, keyed by idempotency key so nothing is sent twice.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use tracing::instrument;
 use uuid::Uuid;
@@ -20,6 +22,19 @@ pub struct PlannedNotice<'a> {
     pub due_at: DateTime<Utc>,
 }
 
+/// Notices per insert statement of [`Db::plan_notifications`]: 11 values each, well under
+/// SQLite's 32,766 and Postgres' 65,535 bound parameters.
+pub const PLAN_CHUNK: usize = 500;
+
+/// The outcome of one delivery attempt ([`Db::record_deliveries`]).
+#[derive(Debug, Clone)]
+pub struct DeliveryOutcome<'a> {
+    pub id: Uuid,
+    pub status: DeliveryStatus,
+    pub apprise_status: Option<i64>,
+    pub apprise_answer: Option<&'a str>,
+}
+
 impl Db {
     /// Records a pending notice unless its key is already in the ledger; returns the ledger row
     /// either way, so a retried activity sees what an earlier attempt did.
@@ -30,7 +45,9 @@ impl Db {
     }
 
     /// [`Db::plan_notification`] for a whole batch in one write transaction (a `deliver`
-    /// activity plans up to 250 at once): the ledger rows in the order of `notices`.
+    /// activity plans up to 250 at once): the ledger rows in the order of `notices`. Two
+    /// statements per chunk of [`PLAN_CHUNK`] notices (one multi-row insert, one select),
+    /// not two per notice.
     #[instrument(skip_all)]
     pub async fn plan_notifications(
         &self,
@@ -40,35 +57,77 @@ impl Db {
             return Ok(Vec::new());
         }
         let now = Utc::now();
+        let mut found: HashMap<String, Notification> = HashMap::with_capacity(notices.len());
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let mut rows = Vec::with_capacity(notices.len());
-            for notice in notices {
-                sqlx::query(
+            for chunk in notices.chunks(PLAN_CHUNK) {
+                let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO notifications (id, event_id, participant_id, integration_id, kind, idempotency_key,
-                        status, due_at, attempts, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, 0, $8, $8)
-                     ON CONFLICT (idempotency_key) DO NOTHING",
+                        status, due_at, attempts, created_at, updated_at) ",
+                );
+                insert.push_values(chunk, |mut row, notice| {
+                    row.push_bind(Uuid::new_v4())
+                        .push_bind(notice.event_id)
+                        .push_bind(notice.participant_id)
+                        .push_bind(notice.integration_id)
+                        .push_bind(notice.kind.as_str())
+                        .push_bind(notice.idempotency_key)
+                        .push("'pending'")
+                        .push_bind(notice.due_at)
+                        .push("0")
+                        .push_bind(now)
+                        .push_bind(now);
+                });
+                insert.push(" ON CONFLICT (idempotency_key) DO NOTHING");
+                insert.build().execute(&mut *tx).await?;
+                let mut select = sqlx::QueryBuilder::new("SELECT * FROM notifications WHERE idempotency_key IN (");
+                let mut keys = select.separated(", ");
+                for notice in chunk {
+                    keys.push_bind(notice.idempotency_key);
+                }
+                select.push(")");
+                let rows: Vec<Notification> = select.build_query_as().fetch_all(&mut *tx).await?;
+                found.extend(rows.into_iter().map(|row| (row.idempotency_key.clone(), row)));
+            }
+            tx.commit().await?;
+        });
+        notices.iter().map(|n| found.get(n.idempotency_key).cloned().ok_or(DbError::NotFound)).collect()
+    }
+
+    /// Records the outcomes of several delivery attempts in one write transaction (what
+    /// [`Db::record_delivery`] does for one, without reading the rows back). Returns the ids that
+    /// name no ledger row (a digest's, which the caller records as such).
+    #[instrument(skip_all, fields(n = outcomes.len()))]
+    pub async fn record_deliveries(&self, outcomes: &[DeliveryOutcome<'_>]) -> Result<Vec<Uuid>, DbError> {
+        let mut missing = Vec::new();
+        if outcomes.is_empty() {
+            return Ok(missing);
+        }
+        let now = Utc::now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            for o in outcomes {
+                let sent_at = matches!(o.status, DeliveryStatus::Sent | DeliveryStatus::Partial).then_some(now);
+                let done = sqlx::query(
+                    "UPDATE notifications SET status = $2, attempts = attempts + 1, apprise_status = $3, apprise_answer = $4,
+                        sent_at = COALESCE(sent_at, $5), updated_at = $6
+                     WHERE id = $1",
                 )
-                .bind(Uuid::new_v4())
-                .bind(notice.event_id)
-                .bind(notice.participant_id)
-                .bind(notice.integration_id)
-                .bind(notice.kind.as_str())
-                .bind(notice.idempotency_key)
-                .bind(notice.due_at)
+                .bind(o.id)
+                .bind(o.status.as_str())
+                .bind(o.apprise_status)
+                .bind(o.apprise_answer)
+                .bind(sent_at)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                let row: Notification = sqlx::query_as("SELECT * FROM notifications WHERE idempotency_key = $1")
-                    .bind(notice.idempotency_key)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                rows.push(row);
+                if done.rows_affected() == 0 {
+                    missing.push(o.id);
+                }
             }
             tx.commit().await?;
-            Ok(rows)
-        })
+        });
+        Ok(missing)
     }
 
     /// Records the outcome of a delivery attempt.

@@ -29,6 +29,10 @@ pub const MAX_FORM: usize = 3 * 1024 * 1024;
 /// Issues the nonce cookie when missing, exposes the token, and rejects unsafe requests
 /// without a matching token.
 pub async fn protect(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    // The API takes bearer tokens only and renders no form: no nonce cookie, no token.
+    if super::is_api(req.uri().path()) {
+        return next.run(req).await;
+    }
     let secure = state.web.secure_cookies();
     let existing = cookies::get(req.headers(), cookies::CSRF, secure)
         .filter(|n| n.len() == 43 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
@@ -44,7 +48,7 @@ pub async fn protect(State(state): State<AppState>, mut req: Request, next: Next
     let unsafe_method =
         !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE);
     // `/optout/` links carry their own signed token (mail clients post them, RFC 8058).
-    let exempt = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/optout/");
+    let exempt = req.uri().path().starts_with("/optout/");
     if unsafe_method && !exempt {
         let declared =
             req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());

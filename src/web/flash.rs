@@ -51,6 +51,10 @@ fn decode(state: &AppState, value: &str) -> Option<(FlashKind, String)> {
 
 /// Reads the flash cookie into [`Flashes`] and deletes it once shown (unless a new one is set).
 pub async fn carry(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    // API answers show no messages; a browser's flash waits for its next page.
+    if super::is_api(req.uri().path()) {
+        return next.run(req).await;
+    }
     let secure = state.web.secure_cookies();
     let incoming = cookies::get(req.headers(), cookies::FLASH, secure).map(str::to_owned);
     let flashes = incoming.as_deref().and_then(|v| decode(&state, v)).into_iter().collect();

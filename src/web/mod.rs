@@ -165,6 +165,12 @@ async fn private_responses(
     response
 }
 
+/// Whether `path` is under the JSON API (`/api/`), which the browser-only middleware
+/// (CSRF nonce, flash messages, framed error pages) leaves alone.
+pub(crate) fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
 /// Paths whose next segment is a secret (mailed single-use links, private calendar feeds):
 /// logged as `…/***`.
 const SECRET_PATH_PREFIXES: &[&str] =
@@ -208,6 +214,10 @@ async fn framed_errors(
     next: axum::middleware::Next,
 ) -> Response {
     use axum::extract::FromRequestParts;
+    // API errors are problem documents, never pages.
+    if is_api(req.uri().path()) {
+        return next.run(req).await;
+    }
     let (parts, body) = req.into_parts();
     let (headers, extensions, uri) = (parts.headers.clone(), parts.extensions.clone(), parts.uri.clone());
     let response = next.run(axum::extract::Request::from_parts(parts, body)).await;

@@ -9,11 +9,12 @@ use temporalio_common::RetryPolicy;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use temporalio_sdk::{ActivityOptions, LocalActivityOptions};
+use tokio::sync::{mpsc, oneshot};
 use tracing::{Instrument as _, info, warn};
 use uuid::Uuid;
 
 use crate::apprise::{Notice, Outcome};
-use crate::ports::{Deliveries, PlanStore, Planned, Status};
+use crate::ports::{Deliveries, PlanStore, Planned, Recorded, Status};
 use crate::types::{DeliverReport, DeliverRequest, DeliveryCounts, EventPlan, NoticeSpec};
 
 /// How many messages of one batch are in flight at once (APPRISE.md: 8–32 keeps the Apprise
@@ -78,11 +79,13 @@ impl EventActivities {
         let batch = self.deliveries.plan_batch(&request).await?;
         let mut counts = DeliveryCounts::default();
         let mut retry: Vec<String> = Vec::new();
+        let recorder = Recorder::start(self.deliveries.clone());
         let mut results = futures::stream::iter(batch.items)
             .map(|planned| {
                 let this = self.clone();
                 let notice = &request.notice;
-                async move { this.send(planned, notice).await }.instrument(span.clone())
+                let recorder = &recorder;
+                async move { this.send(planned, notice, recorder).await }.instrument(span.clone())
             })
             .buffer_unordered(CONCURRENCY);
         // Heartbeat on a ticker, whatever a send takes, so that a worker that died mid-batch
@@ -119,17 +122,20 @@ impl EventActivities {
 }
 
 impl EventActivities {
-    async fn send(self: Arc<Self>, planned: Planned, notice_spec: &NoticeSpec) -> anyhow::Result<Done> {
+    async fn send(
+        self: Arc<Self>,
+        planned: Planned,
+        notice_spec: &NoticeSpec,
+        recorder: &Recorder,
+    ) -> anyhow::Result<Done> {
         if let Some(status) = planned.done {
             return Ok(Done::Final(status));
         }
-        let record = |status: Status, code: Option<i64>, answer: Option<String>| {
-            let deliveries = self.deliveries.clone();
-            async move {
-                deliveries.record(planned.ledger_id, status, code, answer.as_deref()).await?;
-                crate::metrics::finished(notice_spec, status, Utc::now());
-                anyhow::Ok(Done::Final(status))
-            }
+        let ledger_id = planned.ledger_id;
+        let record = |status: Status, code: Option<i64>, answer: Option<String>| async move {
+            recorder.record(Recorded { ledger_id, status, apprise_status: code, answer }).await?;
+            crate::metrics::finished(notice_spec, status, Utc::now());
+            anyhow::Ok(Done::Final(status))
         };
         if Utc::now() >= planned.deadline {
             return record(Status::Expired, None, Some("too late: the moment had passed".into())).await;
@@ -176,14 +182,75 @@ impl EventActivities {
             Outcome::Rejected { reason } => record(Status::Failed, Some(400), Some(reason)).await,
             Outcome::KeyMissing => {
                 let reason = "the Apprise API does not know this channel and it could not be pushed again";
-                self.deliveries.record(planned.ledger_id, Status::Pending, Some(204), Some(reason)).await?;
+                recorder
+                    .record(Recorded {
+                        ledger_id,
+                        status: Status::Pending,
+                        apprise_status: Some(204),
+                        answer: Some(reason.to_owned()),
+                    })
+                    .await?;
                 Ok(Done::Retry(reason.to_owned()))
             }
             Outcome::Unavailable { reason } => {
-                warn!(ledger_id = %planned.ledger_id, reason = %reason, "a notification could not be delivered yet");
-                self.deliveries.record(planned.ledger_id, Status::Pending, None, Some(&reason)).await?;
+                warn!(%ledger_id, reason = %reason, "a notification could not be delivered yet");
+                recorder
+                    .record(Recorded {
+                        ledger_id,
+                        status: Status::Pending,
+                        apprise_status: None,
+                        answer: Some(reason.clone()),
+                    })
+                    .await?;
                 Ok(Done::Retry(reason))
             }
+        }
+    }
+}
+
+/// Writes the outcomes of one batch's sends to the ledger as they come, a group at a time: a
+/// send hands its outcome over and waits until it is committed, and the outcomes that arrive
+/// while one write is under way go together into the next. So each outcome is still recorded
+/// right after its message went (the ledger's exactly-once rests on that), but 16 sends in
+/// flight cost a few writes instead of one each.
+struct Recorder {
+    queue: mpsc::UnboundedSender<(Recorded, oneshot::Sender<Result<(), String>>)>,
+}
+
+impl Recorder {
+    /// A recorder writing to `deliveries`; its writer task ends when the recorder is dropped
+    /// and the last outcome is written.
+    fn start(deliveries: Arc<dyn Deliveries>) -> Self {
+        let (queue, mut incoming) =
+            mpsc::unbounded_channel::<(Recorded, oneshot::Sender<Result<(), String>>)>();
+        tokio::spawn(
+            async move {
+                while let Some(first) = incoming.recv().await {
+                    let mut group = vec![first];
+                    while let Ok(more) = incoming.try_recv() {
+                        group.push(more);
+                    }
+                    let (outcomes, waiting): (Vec<Recorded>, Vec<_>) = group.into_iter().unzip();
+                    let result = deliveries.record_many(&outcomes).await.map_err(|e| format!("{e:#}"));
+                    for done in waiting {
+                        // A send that stopped waiting (its activity was cancelled) needs no answer.
+                        let _ = done.send(result.clone());
+                    }
+                }
+            }
+            .in_current_span(),
+        );
+        Self { queue }
+    }
+
+    /// Records `outcome`; returns once it is committed.
+    async fn record(&self, outcome: Recorded) -> anyhow::Result<()> {
+        let (done, committed) = oneshot::channel();
+        self.queue.send((outcome, done)).map_err(|_| anyhow::anyhow!("the ledger writer stopped"))?;
+        match committed.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(anyhow::anyhow!("cannot record a delivery's outcome: {e}")),
+            Err(_) => Err(anyhow::anyhow!("the ledger writer stopped")),
         }
     }
 }

@@ -16,7 +16,7 @@ pub mod types;
 pub mod workflow;
 
 pub use activities::EventActivities;
-pub use ports::{Batch, Deliveries, PlanStore, Planned, Status, Target};
+pub use ports::{Batch, Deliveries, PlanStore, Planned, Recorded, Status, Target};
 pub use types::{
     DeliverReport, DeliverRequest, DeliveryCounts, EventPlan, EventSignal, EventStatus, NoticeSpec,
     NoticeSwitches, Phase, ReminderKey, ScheduledNotice, TimedNotice, WorkflowInput, WorkflowStatus,

@@ -82,6 +82,19 @@ pub enum Status {
     Skipped,
 }
 
+/// An attempt's outcome, for [`Deliveries::record_many`].
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The ledger row.
+    pub ledger_id: Uuid,
+    /// What became of it.
+    pub status: Status,
+    /// The Apprise API's HTTP status, if it answered.
+    pub apprise_status: Option<i64>,
+    /// Why, in words (an Apprise answer or Herald's reason).
+    pub answer: Option<String>,
+}
+
 /// A batch of planned deliveries.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
@@ -108,6 +121,17 @@ pub trait Deliveries: Send + Sync + 'static {
         apprise_status: Option<i64>,
         answer: Option<&'a str>,
     ) -> BoxFuture<'a, anyhow::Result<()>>;
+
+    /// Records several attempts' outcomes at once: [`Deliveries::record`] for each, in one write
+    /// when the store can (all or none).
+    fn record_many<'a>(&'a self, outcomes: &'a [Recorded]) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            for o in outcomes {
+                self.record(o.ledger_id, o.status, o.apprise_status, o.answer.as_deref()).await?;
+            }
+            Ok(())
+        })
+    }
 
     /// The integration's Apprise config text, to push it again when the Apprise API lost it.
     fn config_text(&self, integration_id: Uuid) -> BoxFuture<'_, anyhow::Result<String>>;

@@ -80,3 +80,15 @@ impl FromRequestParts<AppState> for ApiEventRef {
         Ok(Self { access, event })
     }
 }
+
+/// The event id `{id}` of the path, nothing more: the handler checks the caller's access itself
+/// (in one read with the event). A malformed id names nothing: 404.
+pub(super) struct ApiEventId(pub(super) Uuid);
+
+impl FromRequestParts<AppState> for ApiEventId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Self(uuid_param(&path_params(parts, state).await?, "id")?))
+    }
+}

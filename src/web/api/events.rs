@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::access::{ApiEventRef, ApiOrg};
+use super::access::{ApiEventId, ApiEventRef, ApiOrg};
 use super::idempotency::{IdempotencyKey, fingerprint};
 use super::{ApiError, ApiJson, Problem};
 use crate::db::events::Notices;
@@ -358,10 +358,11 @@ async fn create_event(
         (status = 404, description = "No such event, or not visible to the caller", body = Problem, content_type = "application/problem+json")))]
 async fn get_event(
     State(state): State<AppState>,
-    r: super::participants::ApiEventView,
+    super::ApiUser(caller): super::ApiUser,
+    ApiEventId(id): ApiEventId,
 ) -> Result<ApiJson<ApiEvent>, ApiError> {
-    let synced = events::sync_state(&state.db, &r.view.event).await?;
-    Ok(ApiJson(api_event(&r.view.event, &r.view.org.slug, synced)))
+    let (event, org_slug, synced) = events::read_for_user(&state.db, id, caller.user.id).await?;
+    Ok(ApiJson(api_event(&event, &org_slug, synced)))
 }
 
 /// Changes an event: only the fields given change. Every change bumps `revision` and is

@@ -131,6 +131,8 @@ pub fn temporal_config(address: &str) -> TemporalConfig {
         temporal_ui_url: Some(TEMPORAL_UI.into()),
         allow_private_targets: false,
         apprise_config_lock: false,
+        worker_cache: herald::temporal::WORKFLOW_CACHE,
+        worker_pollers: herald::temporal::WORKFLOW_POLLERS,
     }
     .resolve()
     .expect("valid temporal settings")
