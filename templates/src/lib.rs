@@ -11,6 +11,7 @@
 //! ```
 
 pub mod account;
+pub mod announcements;
 pub mod accounts;
 pub mod assets;
 pub mod charts;

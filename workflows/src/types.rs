@@ -46,6 +46,12 @@ pub struct EventPlan {
     /// alive until the last of them even past the end of the event.
     #[serde(default)]
     pub timed: Vec<TimedNotice>,
+    /// The newest revision that edited the event (`updated`), 0 when none did. A revision
+    /// without an edit (an announcement's `message`) tells participants nothing: no change
+    /// notice is even attempted for it. `None` in plans read before this field existed (a change
+    /// notice is then attempted for every new revision, as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_revision: Option<i64>,
 }
 
 /// A notice the plan says goes out at `due_at`.
@@ -187,6 +193,13 @@ pub enum NoticeSpec {
         /// The revision of the cancellation.
         revision: i64,
     },
+    /// An organizer's announcement (its words and audience are in the database).
+    Announcement {
+        /// The announcement's id.
+        id: Uuid,
+        /// When it is due.
+        due_at: DateTime<Utc>,
+    },
 }
 
 impl NoticeSpec {
@@ -198,6 +211,7 @@ impl NoticeSpec {
             }
             Self::Changes { upto, .. } => format!("updated:{upto}"),
             Self::Cancelled { .. } => "cancelled".to_owned(),
+            Self::Announcement { id, .. } => format!("message:{id}"),
         }
     }
 
@@ -207,6 +221,7 @@ impl NoticeSpec {
             Self::Reminder { .. } => "reminder",
             Self::Changes { .. } => "updated",
             Self::Cancelled { .. } => "cancelled",
+            Self::Announcement { .. } => "announcement",
         }
     }
 }
