@@ -42,8 +42,12 @@ pub const LATE_BY: Duration = Duration::hours(12);
 /// The answers an announcement may go to, in the order pages show them.
 pub const ANSWERS: [Rsvp; 3] = [Rsvp::Going, Rsvp::Maybe, Rsvp::Pending];
 /// The roles an announcement may go to, in the order pages show them.
-pub const ROLES: [ParticipantRole; 4] =
-    [ParticipantRole::Speaker, ParticipantRole::Volunteer, ParticipantRole::Attendee, ParticipantRole::Organizer];
+pub const ROLES: [ParticipantRole; 4] = [
+    ParticipantRole::Speaker,
+    ParticipantRole::Volunteer,
+    ParticipantRole::Attendee,
+    ParticipantRole::Organizer,
+];
 /// Stands in the preview for the recipient's own link to stop the event's messages.
 pub const THEIR_LINK: &str = "[their own link]";
 
@@ -92,7 +96,9 @@ pub fn validate(raw: &RawDraft, event: &Event, now: DateTime<Utc>) -> Result<Dra
             other => match ANSWERS.iter().find(|r| r.as_str() == other) {
                 Some(r) if !answers.contains(r) => answers.push(*r),
                 Some(_) => {}
-                None => errors.add("answers", format!("Unknown answer “{other}”: use going, maybe or pending.")),
+                None => {
+                    errors.add("answers", format!("Unknown answer “{other}”: use going, maybe or pending."))
+                }
             },
         }
     }
@@ -249,9 +255,15 @@ pub async fn list(svc: &Services, access: &OrgAccess, event: &Event) -> Result<V
 }
 
 /// One of the event's announcements.
-pub async fn get(svc: &Services, access: &OrgAccess, event: &Event, id: Uuid) -> Result<Listed, ServiceError> {
+pub async fn get(
+    svc: &Services,
+    access: &OrgAccess,
+    event: &Event,
+    id: Uuid,
+) -> Result<Listed, ServiceError> {
     require_manager(access)?;
-    let a = svc.db.announcement(id).await?.filter(|a| a.event_id == event.id).ok_or(ServiceError::NotFound)?;
+    let a =
+        svc.db.announcement(id).await?.filter(|a| a.event_id == event.id).ok_or(ServiceError::NotFound)?;
     let counts = outcomes(&svc.db, event.id).await?;
     Ok(Listed {
         state: state_of(&a, Utc::now()),
@@ -292,12 +304,21 @@ pub async fn create(
 
 /// Cancels a scheduled announcement before it goes (then tells the workflow); refused once its
 /// time has come.
-pub async fn cancel(svc: &Services, access: &OrgAccess, event: &Event, id: Uuid) -> Result<Listed, ServiceError> {
+pub async fn cancel(
+    svc: &Services,
+    access: &OrgAccess,
+    event: &Event,
+    id: Uuid,
+) -> Result<Listed, ServiceError> {
     let found = get(svc, access, event, id).await?;
     match found.state {
-        State::Cancelled => return Err(ServiceError::Conflict("This announcement is cancelled already.".into())),
+        State::Cancelled => {
+            return Err(ServiceError::Conflict("This announcement is cancelled already.".into()));
+        }
         State::Sent => {
-            return Err(ServiceError::Conflict("This announcement has gone out: it cannot be cancelled.".into()));
+            return Err(ServiceError::Conflict(
+                "This announcement has gone out: it cannot be cancelled.".into(),
+            ));
         }
         State::Scheduled => {}
     }
@@ -327,7 +348,10 @@ pub async fn timed(db: &Db, event: &Event) -> Result<Vec<TimedNotice>, DbError> 
         .await?
         .into_iter()
         .filter(|a| a.cancelled_at.is_none())
-        .map(|a| TimedNotice { notice: NoticeSpec::Announcement { id: a.id, due_at: a.send_at }, due_at: a.send_at })
+        .map(|a| TimedNotice {
+            notice: NoticeSpec::Announcement { id: a.id, due_at: a.send_at },
+            due_at: a.send_at,
+        })
         .collect())
 }
 
@@ -360,7 +384,11 @@ pub struct Own {
 
 impl Own {
     fn of(a: &Announcement) -> Self {
-        Self { subject: a.subject.clone(), body: a.body.clone(), audience: Audience::of(&a.answers.0, &a.roles.0) }
+        Self {
+            subject: a.subject.clone(),
+            body: a.body.clone(),
+            audience: Audience::of(&a.answers.0, &a.roles.0),
+        }
     }
 
     /// The subject and the plain-text body (before Herald's footer): the message as plain text,
@@ -492,7 +520,11 @@ pub async fn preview(
     require_manager(access)?;
     let timeless = RawDraft { send_at: None, ..raw.clone() };
     let draft = validate(&timeless, event, Utc::now()).map_err(ServiceError::Invalid)?;
-    let own = Own { subject: draft.subject, body: draft.body, audience: Audience::of(&draft.answers, &draft.roles) };
+    let own = Own {
+        subject: draft.subject,
+        body: draft.body,
+        audience: Audience::of(&draft.answers, &draft.roles),
+    };
     let people = svc.db.audience(event.id, own.audience, Uuid::nil(), PREVIEW_LIMIT).await?;
     let mut reach = Reach { people: people.len(), ..Reach::default() };
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
@@ -538,7 +570,10 @@ pub async fn preview(
     reach.by_kind = by_kind;
     let chosen = match reader {
         Some(id) => Some(people.iter().find(|p| p.participant_id == id).ok_or_else(|| {
-            ServiceError::Invalid(FieldErrors::one("recipient", "Choose someone among the people it goes to."))
+            ServiceError::Invalid(FieldErrors::one(
+                "recipient",
+                "Choose someone among the people it goes to.",
+            ))
         })?),
         None => people.first(),
     };
@@ -546,7 +581,14 @@ pub async fn preview(
     let link = svc.links.absolute(&format!("/o/{}/e/{}", access.org.slug, event.slug));
     let base = svc.links.absolute("");
     let Some(p) = chosen else {
-        return Ok(Preview { reader: None, readers, subject: own.subject.clone(), text: String::new(), html: None, reach });
+        return Ok(Preview {
+            reader: None,
+            readers,
+            subject: own.subject.clone(),
+            text: String::new(),
+            html: None,
+            reach,
+        });
     };
     let (subject, text) = own.text(event, p, Some(&link));
     let text = crate::delivery::with_footer(&text, THEIR_LINK, &base);
@@ -556,7 +598,11 @@ pub async fn preview(
         .unwrap_or(false)
         .then(|| own.html(event, p, Some(&link), THEIR_LINK, &format!("{base}/integrations")));
     Ok(Preview {
-        reader: Some(Reader { participant_id: p.participant_id, name: p.display_name.clone(), answer: p.rsvp }),
+        reader: Some(Reader {
+            participant_id: p.participant_id,
+            name: p.display_name.clone(),
+            answer: p.rsvp,
+        }),
         readers,
         subject,
         text,
@@ -566,7 +612,10 @@ pub async fn preview(
 }
 
 /// The kinds of a channel, from its URLs' schemes (the built-in email channel is email).
-async fn channel_kinds(svc: &Services, c: &crate::db::delivery::RecipientChannel) -> Result<Vec<String>, ServiceError> {
+async fn channel_kinds(
+    svc: &Services,
+    c: &crate::db::delivery::RecipientChannel,
+) -> Result<Vec<String>, ServiceError> {
     if c.is_email() {
         return Ok(vec!["email".to_owned()]);
     }

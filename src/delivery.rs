@@ -208,7 +208,8 @@ impl Deliverer {
             let (title, body, opt_out) = rendered
                 .entry(recipient.participant_id)
                 .or_insert_with(|| {
-                    let (title, body) = message.render(&event, org_name, &wording, recipient, link.as_deref());
+                    let (title, body) =
+                        message.render(&event, org_name, &wording, recipient, link.as_deref());
                     // Every message ends with the way to stop this event's messages and to
                     // manage one's notifications.
                     let opt_out = crate::participants::opt_out_path(&self.keys, recipient.participant_id);
@@ -262,7 +263,13 @@ impl Deliverer {
             // An announcement reaches mail as HTML (its Markdown rendered), other channels as text.
             let (body, format) = match (&message.own, channel) {
                 (Some(own), Some(c)) if c.is_email() => (
-                    own.html(&event, recipient, link.as_deref(), &format!("{base}{opt_out}"), &format!("{base}/integrations")),
+                    own.html(
+                        &event,
+                        recipient,
+                        link.as_deref(),
+                        &format!("{base}{opt_out}"),
+                        &format!("{base}/integrations"),
+                    ),
                     BodyFormat::Html,
                 ),
                 _ => (body, BodyFormat::Text),
@@ -292,13 +299,20 @@ impl Deliverer {
                     && event.notify_reminders
                     && event.starts_at == *starts_at
                     && event.reminder_offsets.0.contains(offset);
-                current.then_some(Message { about: About::Reminder(*offset), kind: NoticeType::Info, own: None })
+                current.then_some(Message {
+                    about: About::Reminder(*offset),
+                    kind: NoticeType::Info,
+                    own: None,
+                })
             }
             NoticeSpec::Changes { after, upto } => {
                 let updates = self.db.event_updates(event.id).await?;
                 let changes = changes_between(&updates, *after, *upto);
-                (event.notify_changes && worth_telling(&changes))
-                    .then(|| Message { about: About::Changed(Box::new(changes)), kind: NoticeType::Warning, own: None })
+                (event.notify_changes && worth_telling(&changes)).then(|| Message {
+                    about: About::Changed(Box::new(changes)),
+                    kind: NoticeType::Warning,
+                    own: None,
+                })
             }
             NoticeSpec::Cancelled { .. } => (event.status == EventStatus::Cancelled
                 && event.notify_cancellation)

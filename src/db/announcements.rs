@@ -73,13 +73,14 @@ impl Audience {
 /// Bumps the event's revision and records a `message` update with its outbox row, in `tx`.
 macro_rules! bump {
     ($tx:ident, $event_id:expr, $author:expr, $payload:expr, $now:expr) => {{
-        let event: Event =
-            sqlx::query_as("UPDATE events SET revision = revision + 1, updated_at = $2 WHERE id = $1 RETURNING *")
-                .bind($event_id)
-                .bind($now)
-                .fetch_optional(&mut *$tx)
-                .await?
-                .ok_or(DbError::NotFound)?;
+        let event: Event = sqlx::query_as(
+            "UPDATE events SET revision = revision + 1, updated_at = $2 WHERE id = $1 RETURNING *",
+        )
+        .bind($event_id)
+        .bind($now)
+        .fetch_optional(&mut *$tx)
+        .await?
+        .ok_or(DbError::NotFound)?;
         let update: EventUpdate = sqlx::query_as(
             "INSERT INTO event_updates (id, event_id, revision, kind, payload, author_id, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",

@@ -85,11 +85,23 @@ impl Submitted {
             body: self.body.clone(),
             answers: ANSWERS
                 .iter()
-                .map(|a| (a.as_str().to_owned(), answer_label(*a).to_owned(), self.answers.iter().any(|x| x == a.as_str())))
+                .map(|a| {
+                    (
+                        a.as_str().to_owned(),
+                        answer_label(*a).to_owned(),
+                        self.answers.iter().any(|x| x == a.as_str()),
+                    )
+                })
                 .collect(),
             roles: ROLES
                 .iter()
-                .map(|r| (r.as_str().to_owned(), role_label(*r).to_owned(), self.roles.iter().any(|x| x == r.as_str())))
+                .map(|r| {
+                    (
+                        r.as_str().to_owned(),
+                        role_label(*r).to_owned(),
+                        self.roles.iter().any(|x| x == r.as_str()),
+                    )
+                })
                 .collect(),
             later: self.later,
             send_at: self.send_at.clone(),
@@ -140,7 +152,11 @@ fn audience(l: &Listed) -> String {
             _ => "who have not answered yet",
         })
         .collect();
-    format!("{} ({})", join_words(&roles), join_words(&answers.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()))
+    format!(
+        "{} ({})",
+        join_words(&roles),
+        join_words(&answers.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
+    )
 }
 
 fn join_words(words: &[String]) -> String {
@@ -172,7 +188,12 @@ fn outcomes(o: &Outcomes, state: AState) -> String {
     }
 }
 
-async fn preview_view(state: &AppState, m: &Membership, event: &Event, s: &Submitted) -> Result<PreviewView, ServiceError> {
+async fn preview_view(
+    state: &AppState,
+    m: &Membership,
+    event: &Event,
+    s: &Submitted,
+) -> Result<PreviewView, ServiceError> {
     // The time is checked when sending, not while writing.
     let raw = RawDraft {
         subject: s.subject.clone(),
@@ -181,11 +202,22 @@ async fn preview_view(state: &AppState, m: &Membership, event: &Event, s: &Submi
         roles: s.roles.clone(),
         send_at: None,
     };
-    match announcements::preview(state, &m.access, event, &raw, s.recipient).await {
+    let mut found = announcements::preview(state, &m.access, event, &raw, s.recipient).await;
+    if let Err(ServiceError::Invalid(e)) = &found
+        && e.0.iter().any(|(f, _)| f == "recipient")
+    {
+        // The person chosen before is no longer among those it goes to: the first who is.
+        found = announcements::preview(state, &m.access, event, &raw, None).await;
+    }
+    match found {
         Ok(p) => {
             let chosen = p.reader.as_ref().map(|r| r.participant_id);
             Ok(PreviewView {
-                readers: p.readers.iter().map(|(id, name)| (id.to_string(), name.clone(), Some(*id) == chosen)).collect(),
+                readers: p
+                    .readers
+                    .iter()
+                    .map(|(id, name)| (id.to_string(), name.clone(), Some(*id) == chosen))
+                    .collect(),
                 subject: p.subject,
                 text: p.text,
                 html: p.html,
@@ -219,7 +251,8 @@ fn rows(slug: &str, viewer: Viewer, event: &Event, list: &[Listed]) -> Vec<Annou
             datetime: l.announcement.send_at.to_rfc3339(),
             audience: audience(l),
             outcomes: outcomes(&l.outcomes, l.state),
-            cancel_url: (l.state == AState::Scheduled).then(|| format!("{base}/{}/cancel", l.announcement.id)),
+            cancel_url: (l.state == AState::Scheduled)
+                .then(|| format!("{base}/{}/cancel", l.announcement.id)),
         })
         .collect()
 }
@@ -235,11 +268,22 @@ async fn render(
     let preview = preview_view(state, m, event, s).await?;
     let event_href = format!("/orgs/{}/events/{}", m.access.org.slug, event.id);
     let action = format!("{event_href}/announcements");
-    Ok(page(&m.portal.shell, &event_href, &event.name, &action, &s.form(event, errors), &preview, &rows(&m.access.org.slug, m.user.user.viewer(), event, &list)))
+    Ok(page(
+        &m.portal.shell,
+        &event_href,
+        &event.name,
+        &action,
+        &s.form(event, errors),
+        &preview,
+        &rows(&m.access.org.slug, m.user.user.viewer(), event, &list),
+    ))
 }
 
 async fn load(state: &AppState, m: &Membership) -> Result<Event, Response> {
-    let id = m.uuid("id").map_err(IntoResponse::into_response)?.ok_or_else(|| PageError::NotFound.into_response())?;
+    let id = m
+        .uuid("id")
+        .map_err(IntoResponse::into_response)?
+        .ok_or_else(|| PageError::NotFound.into_response())?;
     crate::events::load(&state.db, &m.access, id).await.map_err(|e| failure(m, e))
 }
 
@@ -259,7 +303,11 @@ async fn show(State(state): State<AppState>, m: Membership) -> Response {
     }
 }
 
-async fn create(State(state): State<AppState>, m: Membership, Form(fields): Form<Vec<(String, String)>>) -> Response {
+async fn create(
+    State(state): State<AppState>,
+    m: Membership,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
     let event = match load(&state, &m).await {
         Ok(e) => e,
         Err(r) => return r,
@@ -273,7 +321,11 @@ async fn create(State(state): State<AppState>, m: Membership, Form(fields): Form
     match result {
         Ok(Some((l, _))) => {
             let said = match l.state {
-                AState::Scheduled => format!("“{}” is scheduled for {}.", l.announcement.subject, m.user.user.viewer().moment(l.announcement.send_at)),
+                AState::Scheduled => format!(
+                    "“{}” is scheduled for {}.",
+                    l.announcement.subject,
+                    m.user.user.viewer().moment(l.announcement.send_at)
+                ),
                 _ => format!("“{}” is on its way.", l.announcement.subject),
             };
             flash::redirect(&state, &page_url, FlashKind::Success, &said)
@@ -321,13 +373,23 @@ async fn cancel(State(state): State<AppState>, m: Membership) -> Response {
     };
     let page_url = format!("/orgs/{}/events/{}/announcements", m.access.org.slug, event.id);
     match announcements::cancel(&state, &m.access, &event, aid).await {
-        Ok(l) => flash::redirect(&state, &page_url, FlashKind::Success, &format!("“{}” is cancelled: it will not be sent.", l.announcement.subject)),
+        Ok(l) => flash::redirect(
+            &state,
+            &page_url,
+            FlashKind::Success,
+            &format!("“{}” is cancelled: it will not be sent.", l.announcement.subject),
+        ),
         Err(e) => failure(&m, e),
     }
 }
 
 /// The event's announcements for its page (those who manage events; nobody else sees them).
-pub(super) async fn rows_for(state: &AppState, access: &OrgAccess, viewer: Viewer, event: &Event) -> Vec<AnnouncementRow> {
+pub(super) async fn rows_for(
+    state: &AppState,
+    access: &OrgAccess,
+    viewer: Viewer,
+    event: &Event,
+) -> Vec<AnnouncementRow> {
     if !crate::events::manages_events(access.role) {
         return Vec::new();
     }

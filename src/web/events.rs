@@ -551,8 +551,10 @@ async fn detail(State(state): State<AppState>, org: InOrg) -> Response {
         cover_src: cover_at.filter(|_| event.status != EventStatus::Draft).map(|at| {
             format!("/o/{}/e/{}/cover?v={}", org.access.org.slug, event.slug, at.timestamp_millis())
         }),
-        announce_href: (org.manages() && event.status == EventStatus::Published && event.ends_at > Utc::now())
-            .then(|| format!("{}/{}/announcements", org.base(), event.id)),
+        announce_href: (org.manages()
+            && event.status == EventStatus::Published
+            && event.ends_at > Utc::now())
+        .then(|| format!("{}/{}/announcements", org.base(), event.id)),
         announcements: super::announcements::rows_for(&state, &org.access, org.viewer(), &event).await,
         public_href: (event.status != EventStatus::Draft)
             .then(|| format!("/o/{}/e/{}", org.access.org.slug, event.slug)),

@@ -11,8 +11,8 @@
 //! ```
 
 pub mod account;
-pub mod announcements;
 pub mod accounts;
+pub mod announcements;
 pub mod assets;
 pub mod charts;
 pub mod components;

@@ -38,7 +38,8 @@ async fn announce(app: &TestApp, token: &str, ev: Uuid, body: Value) -> (u16, Va
 
 /// The event's `message` ledger rows.
 async fn message_rows(app: &TestApp, token: &str, ev: Uuid) -> Vec<Value> {
-    let (status, body) = api(app, token, Method::GET, &format!("/api/v1/events/{ev}/notifications"), None).await;
+    let (status, body) =
+        api(app, token, Method::GET, &format!("/api/v1/events/{ev}/notifications"), None).await;
     assert_eq!(status, 200, "{body}");
     body["items"].as_array().unwrap().iter().filter(|r| r["kind"] == "message").cloned().collect()
 }
@@ -86,7 +87,8 @@ async fn an_announcement_reaches_exactly_the_chosen_people_once(backend: Backend
     let mut for_bob = message.clone();
     for_bob["recipient"] = json!(bob_p);
     let (status, preview) =
-        api(&app, &olga, Method::POST, &format!("/api/v1/events/{ev}/announcements/preview"), Some(for_bob)).await;
+        api(&app, &olga, Method::POST, &format!("/api/v1/events/{ev}/announcements/preview"), Some(for_bob))
+            .await;
     assert_eq!(status, 200, "{preview}");
     assert_eq!(preview["recipient"]["name"], "Bob", "{preview}");
     let reach = &preview["reach"];
@@ -134,11 +136,18 @@ async fn an_announcement_reaches_exactly_the_chosen_people_once(backend: Backend
     let bob_got = got(&app, &bob.key, BOB_NTFY, "Speakers: ");
     assert_eq!(got(&app, &ada.key, "mailtos://", "Speakers: ").len(), 1, "once to Ada");
     assert_eq!(bob_got.len(), 1, "once to Bob");
-    for (key, url, who) in [(&cy.key, CY_NTFY, "Cy"), (&dee.key, DEE_NTFY, "Dee"), (&eve.key, EVE_NTFY, "Eve"), (&gus.key, GUS_NTFY, "Gus")] {
+    for (key, url, who) in [
+        (&cy.key, CY_NTFY, "Cy"),
+        (&dee.key, DEE_NTFY, "Dee"),
+        (&eve.key, EVE_NTFY, "Eve"),
+        (&gus.key, GUS_NTFY, "Gus"),
+    ] {
         assert!(got(&app, key, url, "Speakers: ").is_empty(), "{who} is not a speaker who may be written to");
     }
     assert_eq!(got(&app, &dee.key, DEE_NTFY, "Will you come?").len(), 1);
-    for (key, url, who) in [(&ada.key, "mailtos://", "Ada"), (&bob.key, BOB_NTFY, "Bob"), (&cy.key, CY_NTFY, "Cy")] {
+    for (key, url, who) in
+        [(&ada.key, "mailtos://", "Ada"), (&bob.key, BOB_NTFY, "Bob"), (&cy.key, CY_NTFY, "Cy")]
+    {
         assert!(got(&app, key, url, "Will you come?").is_empty(), "{who} has answered");
     }
     // Writing to participants is not a change of the event: nobody is told "what changed".
@@ -157,15 +166,23 @@ async fn an_announcement_reaches_exactly_the_chosen_people_once(backend: Backend
 
     // The ledger: Ada and Bob sent, Fay (no channel) and Gus (stopped) skipped; then Dee.
     let rows = message_rows(&app, &olga, ev).await;
-    let of = |name: &str, status: &str| rows.iter().filter(|r| r["recipient"] == name && r["status"] == status).count();
+    let of = |name: &str, status: &str| {
+        rows.iter().filter(|r| r["recipient"] == name && r["status"] == status).count()
+    };
     assert_eq!((of("Ada", "sent"), of("Bob", "sent"), of("Dee", "sent")), (1, 1, 1), "{rows:#?}");
     assert_eq!((of("Fay", "skipped"), of("Gus", "skipped")), (1, 1), "{rows:#?}");
     assert_eq!(rows.len(), 5, "nobody else: {rows:#?}");
     // The history of announcements, with their outcomes.
-    let (status, one) = api(&app, &olga, Method::GET, &format!("/api/v1/events/{ev}/announcements/{aid}"), None).await;
+    let (status, one) =
+        api(&app, &olga, Method::GET, &format!("/api/v1/events/{ev}/announcements/{aid}"), None).await;
     assert_eq!(status, 200, "{one}");
-    assert_eq!((one["outcomes"]["sent"].as_i64(), one["outcomes"]["skipped"].as_i64()), (Some(2), Some(2)), "{one}");
-    let (status, list) = api(&app, &olga, Method::GET, &format!("/api/v1/events/{ev}/announcements"), None).await;
+    assert_eq!(
+        (one["outcomes"]["sent"].as_i64(), one["outcomes"]["skipped"].as_i64()),
+        (Some(2), Some(2)),
+        "{one}"
+    );
+    let (status, list) =
+        api(&app, &olga, Method::GET, &format!("/api/v1/events/{ev}/announcements"), None).await;
     assert_eq!(status, 200, "{list}");
     assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
     assert_eq!(list[0]["subject"], "Will you come?", "latest first: {list}");
@@ -219,7 +236,8 @@ async fn a_scheduled_announcement_arrives_at_its_time_and_a_cancelled_one_never(
     // Gone out: it cannot be cancelled any more.
     let kept_id = kept["id"].as_str().unwrap();
     let (status, body) =
-        api(&app, &olga, Method::POST, &format!("/api/v1/events/{ev}/announcements/{kept_id}/cancel"), None).await;
+        api(&app, &olga, Method::POST, &format!("/api/v1/events/{ev}/announcements/{kept_id}/cancel"), None)
+            .await;
     assert_eq!(status, 409, "{body}");
     assert!(body["detail"].as_str().unwrap_or_default().contains("gone out"), "{body}");
     app.stop().await;
@@ -280,8 +298,7 @@ async fn bad_announcements_are_refused_with_the_reason() {
         api(&app, &member_token, Method::POST, &path, Some(json!({"subject": "Hi", "body": "x"}))).await;
     assert_eq!(status, 403, "{answer}");
     // Unknown announcements, and a preview for someone it does not go to.
-    let (status, _) =
-        api(&app, &olga, Method::GET, &format!("{path}/{}", Uuid::new_v4()), None).await;
+    let (status, _) = api(&app, &olga, Method::GET, &format!("{path}/{}", Uuid::new_v4()), None).await;
     assert_eq!(status, 404);
     let (status, answer) = api(
         &app,
@@ -297,9 +314,12 @@ async fn bad_announcements_are_refused_with_the_reason() {
 }
 
 /// The worker is killed (SIGKILL) while it sends an announcement to 300 people, and started
-/// again: everyone gets it exactly once.
+/// again: everyone gets it, and nobody the ledger had recorded as sent gets it twice. The only
+/// repeats possible are the few messages the Apprise API accepted in the instant before the kill,
+/// whose ledger rows the dead worker could not write (the Apprise API has no idempotency key):
+/// they are counted and bounded here, not hidden.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_worker_killed_mid_send_repeats_nobody() {
+async fn a_worker_killed_mid_send_repeats_nobody_it_recorded() {
     const PEOPLE: usize = 300;
     let app =
         TestApp::start_with(TestDb::new(Backend::Sqlite).await, &crate::support::temporal_address(), false)
@@ -309,29 +329,69 @@ async fn a_worker_killed_mid_send_repeats_nobody() {
     let olga = organizer(&app).await;
     let (ev, _) = event(&app, &olga, 600, 600, &[]).await;
     fans(&app, ev, PEOPLE, ParticipantRole::Speaker).await;
-    let (status, body) =
-        announce(&app, &olga, ev, json!({"subject": "Speakers' dinner", "body": "At 8 pm.", "roles": ["speaker"]}))
-            .await;
+    let (status, body) = announce(
+        &app,
+        &olga,
+        ev,
+        json!({"subject": "Speakers' dinner", "body": "At 8 pm.", "roles": ["speaker"]}),
+    )
+    .await;
     assert_eq!(status, 201, "{body}");
-    let sent = || app.apprise.delivered_to("ntfys://fan").iter().filter(|d| d.title == "Speakers' dinner").count();
-    eventually(Duration::from_secs(60), "the first deliveries", || async { (sent() > 0).then_some(()) }).await;
+    let copies = || {
+        let mut by_url = std::collections::HashMap::<String, usize>::new();
+        for d in app.apprise.delivered_to("ntfys://fan").into_iter().filter(|d| d.title == "Speakers' dinner")
+        {
+            *by_url.entry(d.url).or_default() += 1;
+        }
+        by_url
+    };
+    eventually(Duration::from_secs(60), "the first deliveries", || async {
+        (!copies().is_empty()).then_some(())
+    })
+    .await;
     worker.kill();
-    let at_kill = sent();
-    println!("killed the worker after {at_kill} of {PEOPLE} deliveries");
+    let delivered_at_kill = copies().len();
+    // What the ledger knew when the worker died: those are never sent again.
+    let recorded: Vec<String> = message_rows(&app, &olga, ev)
+        .await
+        .iter()
+        .filter(|r| r["status"] == "sent")
+        .filter_map(|r| {
+            r["recipient"]
+                .as_str()?
+                .strip_prefix("Fan ")
+                .map(|i| format!("ntfys://fan{i}@ntfy.example.org/fans"))
+        })
+        .collect();
+    println!(
+        "killed the worker after {delivered_at_kill} of {PEOPLE} deliveries, {} recorded",
+        recorded.len()
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut worker = spawn_worker(&app);
     eventually(Duration::from_secs(120), "everyone's message after the restart", || async {
-        (sent() >= PEOPLE).then_some(())
+        (copies().len() >= PEOPLE).then_some(())
     })
     .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let delivered = app.apprise.delivered_to("ntfys://fan");
-    let mut urls: Vec<&str> =
-        delivered.iter().filter(|d| d.title == "Speakers' dinner").map(|d| d.url.as_str()).collect();
-    assert_eq!(urls.len(), PEOPLE, "exactly one each");
-    urls.sort_unstable();
-    urls.dedup();
-    assert_eq!(urls.len(), PEOPLE, "to everyone");
+    let copies = copies();
+    assert_eq!(copies.len(), PEOPLE, "everyone got it");
+    for url in &recorded {
+        assert_eq!(copies.get(url), Some(&1), "{url} was recorded as sent before the kill: never again");
+    }
+    let repeated: Vec<&String> = copies.iter().filter(|(_, n)| **n > 1).map(|(u, _)| u).collect();
+    assert!(copies.values().all(|n| *n <= 2), "nobody more than twice: {copies:?}");
+    assert!(
+        repeated.len() <= delivered_at_kill.saturating_sub(recorded.len()),
+        "only messages accepted but not yet recorded at the kill repeat: {} repeated, {} delivered, {} recorded",
+        repeated.len(),
+        delivered_at_kill,
+        recorded.len()
+    );
+    println!(
+        "{} repeated (accepted by Apprise in the instant before the kill, not yet in the ledger)",
+        repeated.len()
+    );
     worker.kill();
     app.stop().await;
 }
@@ -358,8 +418,13 @@ async fn fans(app: &TestApp, ev: Uuid, n: usize, role: ParticipantRole) {
         let sealed = herald::integrations::seal(&keys, id, &url).unwrap();
         db.insert_integration(id, user.id, "Phone", &key, &sealed, &[]).await.unwrap();
         app.apprise.put_config(&key, &url);
-        crate::integrations::execute(db, "UPDATE integrations SET verified_at = $1 WHERE id = $2", Utc::now(), id)
-            .await;
+        crate::integrations::execute(
+            db,
+            "UPDATE integrations SET verified_at = $1 WHERE id = $2",
+            Utc::now(),
+            id,
+        )
+        .await;
         let p = db.add_participant(ev, Invitee::User(user.id), role, Rsvp::Going).await.unwrap();
         db.set_participant_channels(p.id, &[(id, vec![])]).await.unwrap();
     }
@@ -374,9 +439,12 @@ async fn an_organizer_writes_to_the_speakers_in_a_real_browser() {
     use crate::support::browser::{ChromeDriver, PHONE, wait_until};
     let app = TestApp::start(Backend::Sqlite).await;
     wait_for_temporal(&app).await;
-    let (_, _, olga_token) = crate::delivery_pages::signed_in(&app, "olga@example.org", "Olga Organizer").await;
+    let (_, _, olga_token) =
+        crate::delivery_pages::signed_in(&app, "olga@example.org", "Olga Organizer").await;
     crate::delivery::create_org(&app, &olga_token).await;
-    let ada = person(&app, "ada@example.org", "Ada", "Europe/Paris", &[("ntfys://ntfy.example.org/ada", &[])]).await;
+    let ada =
+        person(&app, "ada@example.org", "Ada", "Europe/Paris", &[("ntfys://ntfy.example.org/ada", &[])])
+            .await;
     let cy = person(&app, "cy@example.org", "Cy", "UTC", &[(CY_NTFY, &[])]).await;
     let (ev, _) = event(&app, &olga_token, 900, 600, &[]).await;
     join_as(&app, ev, ada.id, ParticipantRole::Speaker, Rsvp::Going).await;
@@ -392,16 +460,21 @@ async fn an_organizer_writes_to_the_speakers_in_a_real_browser() {
     olga.open(&format!("/orgs/rust-paris/events/{ev}")).await;
     olga.click_link("Write to participants").await;
     olga.wait_for_heading("Write to participants").await;
-    olga.wait_for_text("2 people: 2 by ntfy").await;
     olga.fill("Subject", "Slides by Friday").await;
     olga.fill("Message", "Please send your **slides** by Friday.").await;
+    // Everyone going or maybe, by default.
+    olga.wait_for_text("2 people: 2 by ntfy").await;
     // Only the speakers: untick the attendees, the volunteers and the organizers.
     for role in ["Attendees", "Volunteers", "Organizers"] {
         olga.field(role).await.click().await.unwrap();
     }
     olga.wait_for_text("1 person: 1 by ntfy").await;
     olga.wait_for_text("Please send your slides by Friday.").await;
-    assert!(olga.main_text().await.contains("Ada"), "the preview names whom it shows: {}", olga.main_text().await);
+    assert!(
+        olga.main_text().await.contains("Ada"),
+        "the preview names whom it shows: {}",
+        olga.main_text().await
+    );
     olga.screenshots("announcement-compose").await;
     olga.resize(PHONE.0, PHONE.1).await;
     let widths = olga.js("return [document.documentElement.scrollWidth, window.innerWidth]").await;
@@ -443,9 +516,13 @@ async fn a_history_with_announcements_replays() {
     let (status, body) = announce(&app, &olga, ev, json!({"subject": "Now: hello", "body": "Hello."})).await;
     assert_eq!(status, 201, "{body}");
     let at = Utc::now() + chrono::Duration::seconds(6);
-    let (status, body) =
-        announce(&app, &olga, ev, json!({"subject": "Later: doors", "body": "Doors open.", "send_at": at.to_rfc3339()}))
-            .await;
+    let (status, body) = announce(
+        &app,
+        &olga,
+        ev,
+        json!({"subject": "Later: doors", "body": "Doors open.", "send_at": at.to_rfc3339()}),
+    )
+    .await;
     assert_eq!(status, 201, "{body}");
     let (status, dropped) = announce(
         &app,
@@ -475,20 +552,30 @@ async fn a_history_with_announcements_replays() {
     let herald = app.herald.as_ref().unwrap();
     let client = herald.temporal.client().await.unwrap();
     let handle = client.get_workflow_handle::<EventWorkflow>(herald_workflows::workflow_id(ev));
-    tokio::time::timeout(Duration::from_secs(30), handle.get_result(temporalio_client::WorkflowGetResultOptions::default()))
-        .await
-        .expect("the cancelled event's workflow finishes")
-        .expect("and succeeds");
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        handle.get_result(temporalio_client::WorkflowGetResultOptions::default()),
+    )
+    .await
+    .expect("the cancelled event's workflow finishes")
+    .expect("and succeeds");
     assert!(got(&app, &ada.key, "mailtos://", "Never").is_empty());
     assert_eq!(got(&app, &ada.key, "mailtos://", "Changed: ").len(), 0, "announcements are not changes");
-    let json = handle.fetch_history(temporalio_client::WorkflowFetchHistoryOptions::default()).to_json().await.unwrap();
+    let json = handle
+        .fetch_history(temporalio_client::WorkflowFetchHistoryOptions::default())
+        .to_json()
+        .await
+        .unwrap();
     let history = temporalio_client::WorkflowHistory::from_json(&json).unwrap();
     let options = temporalio_sdk::workflow_replayer::WorkflowReplayerOptions::new()
         .register_workflow::<EventWorkflow>()
         .unwrap()
         .build();
     let replayer = temporalio_sdk::workflow_replayer::WorkflowReplayer::new(options).unwrap();
-    replayer.replay_workflow(history).await.unwrap_or_else(|e| panic!("a fresh history does not replay: {e:?}"));
+    replayer
+        .replay_workflow(history)
+        .await
+        .unwrap_or_else(|e| panic!("a fresh history does not replay: {e:?}"));
     if std::env::var_os("HERALD_RECORD_HISTORIES").is_some() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/histories");
         let path = dir.join(format!("event-life-{}-announce.json", Utc::now().format("%Y%m%d")));

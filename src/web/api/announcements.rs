@@ -130,21 +130,24 @@ pub struct AnnouncementBody {
 impl AnnouncementBody {
     fn raw(&self) -> Result<RawDraft, ApiError> {
         let send_at = match self.send_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(s) => Some(DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|_| {
-                ApiError::Invalid(FieldErrors::one(
-                    "send_at",
-                    "Use an RFC 3339 time with offset, like 2026-12-10T17:00:00Z.",
-                ))
-            })?),
+            Some(s) => {
+                Some(DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|_| {
+                    ApiError::Invalid(FieldErrors::one(
+                        "send_at",
+                        "Use an RFC 3339 time with offset, like 2026-12-10T17:00:00Z.",
+                    ))
+                })?)
+            }
             None => None,
         };
         Ok(RawDraft {
             subject: self.subject.clone(),
             body: self.body.clone(),
             answers: self.answers.clone().unwrap_or_else(|| vec!["going".into(), "maybe".into()]),
-            roles: self.roles.clone().unwrap_or_else(|| {
-                announcements::ROLES.iter().map(|r| r.as_str().to_owned()).collect()
-            }),
+            roles: self
+                .roles
+                .clone()
+                .unwrap_or_else(|| announcements::ROLES.iter().map(|r| r.as_str().to_owned()).collect()),
             send_at,
         })
     }
@@ -266,7 +269,12 @@ async fn preview_announcement(
         reach: ApiReach {
             people: p.reach.people,
             summary: p.reach.describe(),
-            by_kind: p.reach.by_kind.into_iter().map(|(kind, people)| ApiKindReach { kind, people }).collect(),
+            by_kind: p
+                .reach
+                .by_kind
+                .into_iter()
+                .map(|(kind, people)| ApiKindReach { kind, people })
+                .collect(),
             no_channel: p.reach.no_channel,
             opted_out: p.reach.opted_out,
         },
