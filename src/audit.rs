@@ -59,6 +59,9 @@ pub fn describe(action: &str) -> &'static str {
         "participants.imported" => "imported participants into",
         "wording.changed" => "changed the wording of",
         "wording.reset" => "went back to Herald's wording of",
+        "announcement.sent" => "wrote to the participants of",
+        "announcement.scheduled" => "scheduled a message to the participants of",
+        "announcement.cancelled" => "cancelled a scheduled message to the participants of",
         _ => "did something to",
     }
 }

@@ -133,7 +133,12 @@ impl Deliverer {
             },
             published_revision: published_revision(&updates),
             schedule_set_at: schedule_set_at(&updates),
-            timed: held::timed(&self.db, &event, schedule_set_at(&updates)).await?,
+            timed: {
+                let mut timed = held::timed(&self.db, &event, schedule_set_at(&updates)).await?;
+                timed.extend(crate::announcements::timed(&self.db, &event).await?);
+                timed
+            },
+            edited_revision: Some(edited_revision(&updates)),
         }))
     }
 
@@ -152,7 +157,10 @@ impl Deliverer {
         let after = request.after.unwrap_or(Uuid::nil());
         let with_pending =
             !matches!(request.notice, NoticeSpec::Reminder { .. } | NoticeSpec::EarlyReminder { .. });
-        let mut recipients = self.db.recipients(event.id, after, limit, with_pending).await?;
+        let mut recipients = match &message.own {
+            Some(own) => self.db.audience(event.id, own.audience, after, limit).await?,
+            None => self.db.recipients(event.id, after, limit, with_pending).await?,
+        };
         let Some(last) = recipients.last().map(|r| r.participant_id) else {
             return Ok(Batch::default());
         };
@@ -176,6 +184,9 @@ impl Deliverer {
             }
             NoticeSpec::EarlyReminder { starts_at, at, .. } => (NoticeKind::Reminder, *at, *starts_at),
             NoticeSpec::Release { .. } => (NoticeKind::Updated, Utc::now(), event.ends_at),
+            NoticeSpec::Announcement { due_at, .. } => {
+                (NoticeKind::Message, *due_at, crate::announcements::deadline(*due_at))
+            }
         };
         let notice_key = held::ledger_key(&request.notice);
         let mut reachable: HashMap<Uuid, bool> = HashMap::new();
@@ -215,13 +226,12 @@ impl Deliverer {
             let (title, body, opt_out) = rendered
                 .entry(recipient.participant_id)
                 .or_insert_with(|| {
-                    let (title, body) = message.render(&event, org_name, &wording, recipient, link.as_deref());
+                    let (title, body) =
+                        message.render(&event, org_name, &wording, recipient, link.as_deref());
                     // Every message ends with the way to stop this event's messages and to
                     // manage one's notifications.
                     let opt_out = crate::participants::opt_out_path(&self.keys, recipient.participant_id);
-                    let body = format!(
-                        "{body}\n\n—\nYour answer, or stop messages about this event: {base}{opt_out}\nYour notification settings: {base}/integrations"
-                    );
+                    let body = with_footer(&body, &format!("{base}{opt_out}"), base);
                     (title, body, opt_out)
                 })
                 .clone();
@@ -274,6 +284,20 @@ impl Deliverer {
                     done = Some(Status::Pending);
                 }
             }
+            // An announcement reaches mail as HTML (its Markdown rendered), other channels as text.
+            let (body, format) = match (&message.own, channel) {
+                (Some(own), Some(c)) if c.is_email() => (
+                    own.html(
+                        &event,
+                        recipient,
+                        link.as_deref(),
+                        &format!("{base}{opt_out}"),
+                        &format!("{base}/integrations"),
+                    ),
+                    BodyFormat::Html,
+                ),
+                _ => (body, BodyFormat::Text),
+            };
             items.push(Planned {
                 ledger_id: row.id,
                 done,
@@ -282,7 +306,7 @@ impl Deliverer {
                 title,
                 body,
                 kind: message.kind,
-                format: BodyFormat::Text,
+                format,
             });
         }
         let next_after = (page_len >= limit).then_some(last);
@@ -299,17 +323,24 @@ impl Deliverer {
                     && event.notify_reminders
                     && event.starts_at == *starts_at
                     && event.reminder_offsets.0.contains(offset);
-                current.then_some(Message { about: About::Reminder(*offset), kind: NoticeType::Info })
+                current.then_some(Message {
+                    about: About::Reminder(*offset),
+                    kind: NoticeType::Info,
+                    own: None,
+                })
             }
             NoticeSpec::Changes { after, upto } => {
                 let updates = self.db.event_updates(event.id).await?;
                 let changes = changes_between(&updates, *after, *upto);
-                (event.notify_changes && worth_telling(&changes))
-                    .then(|| Message { about: About::Changed(Box::new(changes)), kind: NoticeType::Warning })
+                (event.notify_changes && worth_telling(&changes)).then(|| Message {
+                    about: About::Changed(Box::new(changes)),
+                    kind: NoticeType::Warning,
+                    own: None,
+                })
             }
             NoticeSpec::Cancelled { .. } => (event.status == EventStatus::Cancelled
                 && event.notify_cancellation)
-                .then_some(Message { about: About::Cancelled, kind: NoticeType::Warning }),
+                .then_some(Message { about: About::Cancelled, kind: NoticeType::Warning, own: None }),
             NoticeSpec::EarlyReminder { offset, starts_at, at, .. } => {
                 let current = event.status == EventStatus::Published
                     && event.notify_reminders
@@ -318,9 +349,13 @@ impl Deliverer {
                 current.then(|| Message {
                     about: About::Reminder(held::lead(*starts_at, *at)),
                     kind: NoticeType::Info,
+                    own: None,
                 })
             }
             NoticeSpec::Release { .. } => None,
+            NoticeSpec::Announcement { id, .. } => crate::announcements::message_for(&self.db, event, *id)
+                .await?
+                .map(|own| Message { about: About::Message, kind: NoticeType::Info, own: Some(own) }),
         })
     }
 }
@@ -373,9 +408,10 @@ fn calendar_update(
         return None;
     }
     let method = match notice {
-        NoticeSpec::Reminder { .. } | NoticeSpec::EarlyReminder { .. } | NoticeSpec::Release { .. } => {
-            return None;
-        }
+        NoticeSpec::Reminder { .. }
+        | NoticeSpec::EarlyReminder { .. }
+        | NoticeSpec::Release { .. }
+        | NoticeSpec::Announcement { .. } => return None,
         NoticeSpec::Changes { .. } => Method::Request,
         NoticeSpec::Cancelled { .. } => Method::Cancel,
     };
@@ -413,14 +449,14 @@ pub fn mail_sender(url: &str) -> Option<String> {
 
 /// The tags that pick the channel's URLs: those chosen for the event (or the user's defaults
 /// when they chose nothing for it); a change or cancellation also reaches the user's "urgent"
-/// tags. No tags at all means every URL (`all`).
+/// tags (a reminder or an announcement does not). No tags at all means every URL (`all`).
 fn tag_for(channel: &RecipientChannel, recipient: &Recipient, kind: NoticeKind) -> String {
     let mut tags: Vec<String> =
         if channel.chosen { channel.tags.0.clone() } else { recipient.reminder_tags.0.clone() };
     if tags.is_empty() {
         return "all".to_owned();
     }
-    if kind != NoticeKind::Reminder {
+    if matches!(kind, NoticeKind::Updated | NoticeKind::Cancelled) {
         for t in &recipient.urgent_tags.0 {
             if !tags.contains(t) {
                 tags.push(t.clone());
@@ -451,6 +487,21 @@ fn schedule_set_at(updates: &[EventUpdate]) -> Option<DateTime<Utc>> {
 struct Message {
     about: About,
     kind: NoticeType,
+    /// An announcement's own words and audience (`None`: Herald's wording, to every recipient).
+    own: Option<crate::announcements::Own>,
+}
+
+/// `body` with Herald's footer: the recipient's own link to answer or stop this event's messages
+/// (`opt_out`, absolute) and their notification settings under `base`.
+pub fn with_footer(body: &str, opt_out: &str, base: &str) -> String {
+    format!(
+        "{body}\n\n—\nYour answer, or stop messages about this event: {opt_out}\nYour notification settings: {base}/integrations"
+    )
+}
+
+/// The newest revision that edited the event, 0 when none did.
+fn edited_revision(updates: &[EventUpdate]) -> i64 {
+    updates.iter().filter(|u| u.kind == UpdateKind::Updated).map(|u| u.revision).max().unwrap_or(0)
 }
 
 /// The edits between two revisions, merged: the oldest "old" and the newest "new" of each.
@@ -484,6 +535,9 @@ impl Message {
         recipient: &Recipient,
         link: Option<&str>,
     ) -> (String, String) {
+        if let Some(own) = &self.own {
+            return own.text(event, recipient, link);
+        }
         let reader = Reader {
             name: &recipient.display_name,
             answer: crate::participants::rsvp_label(recipient.rsvp),

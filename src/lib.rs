@@ -4,6 +4,7 @@
 //! application on port 0 through [`app::Herald`].
 
 pub mod accounts;
+pub mod announcements;
 pub mod app;
 pub mod audit;
 pub mod bench;

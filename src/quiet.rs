@@ -41,7 +41,8 @@ pub fn urgency(notice: &NoticeSpec, event: &Event, now: DateTime<Utc>) -> Urgenc
     match notice {
         NoticeSpec::Reminder { .. } | NoticeSpec::EarlyReminder { .. } => Urgency::Reminder,
         NoticeSpec::Cancelled { .. } | NoticeSpec::Release { .. } => Urgency::Urgent,
-        NoticeSpec::Changes { .. } => {
+        // An organizer's message close to the start is as pressing as a change then.
+        NoticeSpec::Changes { .. } | NoticeSpec::Announcement { .. } => {
             if event.starts_at - now <= URGENT_WITHIN {
                 Urgency::Urgent
             } else {

@@ -103,6 +103,8 @@ pub enum About {
     Changed(Box<ChangeSet>),
     /// The event was cancelled.
     Cancelled,
+    /// An organizer's announcement (its own words; see [`crate::announcements`]).
+    Message,
 }
 
 impl About {
@@ -112,6 +114,7 @@ impl About {
             Self::Reminder(_) => NoticeKind::Reminder,
             Self::Changed(_) => NoticeKind::Updated,
             Self::Cancelled => NoticeKind::Cancelled,
+            Self::Message => NoticeKind::Message,
         }
     }
 }

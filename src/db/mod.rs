@@ -4,6 +4,7 @@
 //! written once and compiled for each pool type by [`on_pool!`]. Migrations live in
 //! `migrations/sqlite` and `migrations/postgres` and are embedded in the binary.
 
+pub mod announcements;
 pub mod audit;
 pub mod auth;
 pub mod delivery;

@@ -551,6 +551,11 @@ async fn detail(State(state): State<AppState>, org: InOrg) -> Response {
         cover_src: cover_at.filter(|_| event.status != EventStatus::Draft).map(|at| {
             format!("/o/{}/e/{}/cover?v={}", org.access.org.slug, event.slug, at.timestamp_millis())
         }),
+        announce_href: (org.manages()
+            && event.status == EventStatus::Published
+            && event.ends_at > Utc::now())
+        .then(|| format!("{}/{}/announcements", org.base(), event.id)),
+        announcements: super::announcements::rows_for(&state, &org.access, org.viewer(), &event).await,
         public_href: (event.status != EventStatus::Draft)
             .then(|| format!("/o/{}/e/{}", org.access.org.slug, event.slug)),
         share_url: (event.status != EventStatus::Draft)
@@ -639,7 +644,10 @@ async fn deliveries(State(state): State<AppState>, org: InOrg) -> Response {
             .upcoming
             .iter()
             .map(|n| delivery_pages::UpcomingRow {
-                what: format!("Reminder, {} before", events::describe_offset(n.offset)),
+                what: match n.kind.as_str() {
+                    "announcement" => "Announcement".to_owned(),
+                    _ => format!("Reminder, {} before", events::describe_offset(n.offset)),
+                },
                 when: viewer.moment(n.due_at),
                 datetime: n.due_at.to_rfc3339(),
             })

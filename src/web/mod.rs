@@ -3,6 +3,7 @@
 
 mod account;
 mod accounts;
+mod announcements;
 pub mod api;
 pub mod cookies;
 pub mod csrf;
@@ -73,6 +74,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(optout::router())
         .merge(integrations::router())
         .merge(wording::router())
+        .merge(announcements::router())
         .merge(api::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), framed_errors))

@@ -268,6 +268,10 @@ pub struct EventDetail {
     pub cover_src: Option<String>,
     /// The page participants see and answer on; `None` for a draft (nobody sees it yet).
     pub public_href: Option<String>,
+    /// Where to write to the participants (organizers of a published event that is not over).
+    pub announce_href: Option<String>,
+    /// The event's announcements, latest first (organizers only).
+    pub announcements: Vec<crate::announcements::AnnouncementRow>,
     /// The same page as an absolute URL, to share.
     pub share_url: Option<String>,
 }
@@ -326,6 +330,7 @@ pub fn detail(shell: &Shell, org_slug: &str, d: &EventDetail) -> Markup {
                     h2 #actions-heading { "Actions" }
                     div.actions {
                         @if d.editable { a.button href={ (base) "/edit" } { "Edit" } }
+                        @if let Some(href) = &d.announce_href { a.button href=(href) { "Write to participants" } }
                         form.inline method="post" action={ (base) "/duplicate" } {
                             (csrf_field(&shell.csrf))
                             button.button.button-secondary type="submit" { "Duplicate" }
@@ -355,6 +360,12 @@ pub fn detail(shell: &Shell, org_slug: &str, d: &EventDetail) -> Markup {
             @if let Some(url) = &d.deliveries_url {
                 div #deliveries hx-get=(url) hx-trigger="load" hx-swap="outerHTML" aria-live="polite" {
                     p.muted { "Loading scheduled notices and deliveries… " a href=(url) { "Show them" } }
+                }
+            }
+            @if d.announce_href.is_some() || !d.announcements.is_empty() {
+                section.card aria-labelledby="announcements-heading" {
+                    h2 #announcements-heading { "Announcements" }
+                    (crate::announcements::list(shell, &d.announcements))
                 }
             }
             @if let Some(p) = &d.participants { (crate::participants::section(shell, p)) }

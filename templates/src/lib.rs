@@ -12,6 +12,7 @@
 
 pub mod account;
 pub mod accounts;
+pub mod announcements;
 pub mod assets;
 pub mod charts;
 pub mod components;

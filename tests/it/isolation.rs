@@ -54,6 +54,11 @@ const PAGES: &[(&str, &str)] = &[
     ("POST", "/orgs/{slug}/events/{id}/cancel"),
     ("GET", "/orgs/{slug}/events/{id}/delete"),
     // Participants of the event; `{participant}` and `{import}` belong to it.
+    // Announcements of the event; `{aid}` is a scheduled one.
+    ("GET", "/orgs/{slug}/events/{id}/announcements"),
+    ("POST", "/orgs/{slug}/events/{id}/announcements"),
+    ("POST", "/orgs/{slug}/events/{id}/announcements/preview"),
+    ("POST", "/orgs/{slug}/events/{id}/announcements/{aid}/cancel"),
     ("GET", "/orgs/{slug}/events/{id}/participants"),
     ("POST", "/orgs/{slug}/events/{id}/participants"),
     ("POST", "/orgs/{slug}/events/{id}/participants/{participant}/role"),
@@ -138,6 +143,22 @@ impl Fixture {
         // A cover image, so that its address answers in A.
         app.db.db.set_event_cover(event.id, "image/png", &crate::public_pages::png_1x1()).await.unwrap();
         let import = app.db.db.create_import(event.id, owner_id, 0).await.unwrap().id;
+        // A scheduled announcement to the event's participants.
+        let send_at = chrono::DateTime::parse_from_rfc3339("2030-06-01T10:00:00Z").unwrap().to_utc();
+        let (announcement, _, _) = app
+            .db
+            .db
+            .create_announcement(&herald::db::announcements::NewAnnouncement {
+                event_id: event.id,
+                author_id: owner_id,
+                subject: "Doors open at six",
+                body: "See you there.",
+                answers: &[herald::db::models::Rsvp::Going],
+                roles: &[herald::db::models::ParticipantRole::Attendee],
+                send_at,
+            })
+            .await
+            .unwrap();
         app.db.db.finish_import(import, "done", 0, &[]).await.unwrap();
         let ids = HashMap::from([
             ("slug", org.slug.clone()),
@@ -147,6 +168,7 @@ impl Fixture {
             ("event_slug", event.slug.clone()),
             ("participant", participant.to_string()),
             ("import", import.to_string()),
+            ("aid", announcement.id.to_string()),
             // The wording of a kind of notice (the same kinds in every organization).
             ("kind", "reminder".to_owned()),
         ]);
@@ -359,7 +381,8 @@ async fn a_member_of_one_org_gets_404_everywhere_in_another(backend: Backend) {
     assert_eq!(open[0].invitation.id.to_string(), b.ids["id"]);
     assert_eq!(app.db.db.members_of(bravo.id).await.unwrap().len(), 1);
     let b_event = app.db.db.event(b.ids["event"].parse().unwrap()).await.unwrap().expect("B's event exists");
-    assert_eq!((b_event.name.as_str(), b_event.revision), ("Bravo private event", 0));
+    // Revision 1: its scheduled announcement, made by the fixture.
+    assert_eq!((b_event.name.as_str(), b_event.revision), ("Bravo private event", 1));
     assert!(!b_event.show_attendee_count, "B's attendee count unchanged");
     assert!(app.db.db.event_cover(b_event.id).await.unwrap().is_some(), "B's cover image still there");
     assert_eq!(app.db.db.org_events(bravo.id, None, None, None, true, 10).await.unwrap().len(), 1);

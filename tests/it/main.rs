@@ -12,6 +12,7 @@ mod support;
 
 mod account;
 mod accounts;
+mod announcements;
 mod apprise;
 mod audit;
 mod bench;

@@ -23,6 +23,7 @@ pub fn kind(notice: &NoticeSpec) -> &'static str {
         NoticeSpec::Release { .. } => "held",
         NoticeSpec::Changes { .. } => "change",
         NoticeSpec::Cancelled { .. } => "cancellation",
+        NoticeSpec::Announcement { .. } => "announcement",
     }
 }
 

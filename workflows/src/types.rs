@@ -46,6 +46,12 @@ pub struct EventPlan {
     /// alive until the last of them even past the end of the event.
     #[serde(default)]
     pub timed: Vec<TimedNotice>,
+    /// The newest revision that edited the event (`updated`), 0 when none did. A revision
+    /// without an edit (an announcement's `message`) tells participants nothing: no change
+    /// notice is even attempted for it. `None` in plans read before this field existed (a change
+    /// notice is then attempted for every new revision, as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_revision: Option<i64>,
 }
 
 /// A notice the plan says goes out at `due_at`.
@@ -209,6 +215,13 @@ pub enum NoticeSpec {
         /// The moment they were held until.
         at: DateTime<Utc>,
     },
+    /// An organizer's announcement (its words and audience are in the database).
+    Announcement {
+        /// The announcement's id.
+        id: Uuid,
+        /// When it is due.
+        due_at: DateTime<Utc>,
+    },
 }
 
 impl NoticeSpec {
@@ -224,6 +237,7 @@ impl NoticeSpec {
                 format!("early-reminder:{offset}:{}:{}", starts_at.timestamp(), at.timestamp())
             }
             Self::Release { at } => format!("release:{}", at.timestamp()),
+            Self::Announcement { id, .. } => format!("message:{id}"),
         }
     }
 
@@ -235,6 +249,7 @@ impl NoticeSpec {
             Self::Cancelled { .. } => "cancelled",
             Self::EarlyReminder { .. } => "reminder",
             Self::Release { .. } => "held",
+            Self::Announcement { .. } => "announcement",
         }
     }
 }

@@ -231,7 +231,9 @@ async fn announce_changes(
     plan: &EventPlan,
 ) -> WorkflowResult<()> {
     let notified = ctx.state(|s| s.notified_revision).or(plan.published_revision).unwrap_or(plan.revision);
-    if plan.status == EventStatus::Published && plan.revision > notified && plan.notices.changes {
+    // A revision that edited nothing (an announcement) has nothing to tell: no activity for it.
+    let edited = plan.edited_revision.is_none_or(|edited| edited > notified);
+    if plan.status == EventStatus::Published && plan.revision > notified && plan.notices.changes && edited {
         deliver(ctx, event_id, NoticeSpec::Changes { after: notified, upto: plan.revision }).await?;
     }
     ctx.state_mut(|s| s.notified_revision = Some(notified.max(plan.revision)));
@@ -415,6 +417,7 @@ mod tests {
             published_revision: Some(1),
             schedule_set_at: set_at,
             timed: Vec::new(),
+            edited_revision: None,
         }
     }
 

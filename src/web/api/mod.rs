@@ -5,6 +5,7 @@
 //! route cannot exist without being documented.
 
 mod access;
+pub mod announcements;
 pub mod delivery;
 pub mod events;
 pub mod exports;
@@ -120,7 +121,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(participants::routes())
                 .merge(integrations::routes())
                 .merge(exports::routes())
-                .merge(wording::routes()),
+                .merge(wording::routes())
+                .merge(announcements::routes()),
         )
         .split_for_parts();
     StandardResponses.modify(&mut doc);
