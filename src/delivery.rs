@@ -123,7 +123,7 @@ impl Deliverer {
             status,
             starts_at: event.starts_at,
             ends_at: event.ends_at,
-            reminder_offsets: event.reminder_offsets.0.clone(),
+            reminder_offsets: crate::rules::all_offsets(&event),
             notices: NoticeSwitches {
                 reminders: event.notify_reminders,
                 changes: event.notify_changes,
@@ -131,7 +131,7 @@ impl Deliverer {
             },
             published_revision: published_revision(&updates),
             schedule_set_at: schedule_set_at(&updates),
-            timed: Vec::new(),
+            timed: crate::rules::timed(&event),
         }))
     }
 
@@ -149,6 +149,8 @@ impl Deliverer {
         let Some(last) = recipients.last().map(|r| r.participant_id) else {
             return Ok(Batch::default());
         };
+        let fetched = recipients.len() as i64;
+        let recipients = crate::rules::keep_receivers(&event, &request.notice, recipients);
         let mut channels: HashMap<Uuid, Vec<RecipientChannel>> = HashMap::new();
         for channel in self.db.recipient_channels(event.id, after, last).await? {
             channels.entry(channel.participant_id).or_default().push(channel);
@@ -162,6 +164,10 @@ impl Deliverer {
             NoticeSpec::Reminder { starts_at, due_at, .. } => (NoticeKind::Reminder, *due_at, *starts_at),
             NoticeSpec::Changes { .. } => (NoticeKind::Updated, Utc::now(), event.ends_at),
             NoticeSpec::Cancelled { .. } => (NoticeKind::Cancelled, Utc::now(), event.ends_at),
+            NoticeSpec::FollowUp { .. } => {
+                let due = crate::rules::follow_up_due(&event).unwrap_or(event.ends_at);
+                (NoticeKind::Message, due, crate::rules::follow_up_deadline(&event))
+            }
         };
         let notice_key = request.notice.key();
         let mut reachable: HashMap<Uuid, bool> = HashMap::new();
@@ -265,7 +271,7 @@ impl Deliverer {
                 format: BodyFormat::Text,
             });
         }
-        let next_after = (recipients.len() as i64 >= limit).then_some(last);
+        let next_after = (fetched >= limit).then_some(last);
         Ok(Batch { items, next_after })
     }
 
@@ -278,7 +284,7 @@ impl Deliverer {
                 let current = event.status == EventStatus::Published
                     && event.notify_reminders
                     && event.starts_at == *starts_at
-                    && event.reminder_offsets.0.contains(offset);
+                    && crate::rules::all_offsets(event).contains(offset);
                 current.then_some(Message { about: About::Reminder(*offset), kind: NoticeType::Info })
             }
             NoticeSpec::Changes { after, upto } => {
@@ -290,6 +296,8 @@ impl Deliverer {
             NoticeSpec::Cancelled { .. } => (event.status == EventStatus::Cancelled
                 && event.notify_cancellation)
                 .then_some(Message { about: About::Cancelled, kind: NoticeType::Warning }),
+            NoticeSpec::FollowUp { ends_at } => crate::rules::follow_up_current(event, *ends_at)
+                .then_some(Message { about: About::FollowUp, kind: NoticeType::Info }),
         })
     }
 }
@@ -330,7 +338,7 @@ fn calendar_update(
         return None;
     }
     let method = match notice {
-        NoticeSpec::Reminder { .. } => return None,
+        NoticeSpec::Reminder { .. } | NoticeSpec::FollowUp { .. } => return None,
         NoticeSpec::Changes { .. } => Method::Request,
         NoticeSpec::Cancelled { .. } => Method::Cancel,
     };

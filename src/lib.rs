@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod orgs;
 pub mod participants;
 pub mod reports;
+pub mod rules;
 pub mod schedule;
 pub mod secrets;
 pub mod services;

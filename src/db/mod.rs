@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod participants;
 pub mod reports;
+pub mod rules;
 pub mod users;
 pub mod wording;
 

@@ -39,6 +39,7 @@ mod reach;
 mod readiness;
 mod real_mail;
 mod reports;
+mod rules;
 mod targets;
 mod traces;
 mod web;

@@ -22,6 +22,7 @@ pub fn kind(notice: &NoticeSpec) -> &'static str {
         NoticeSpec::Reminder { .. } => "reminder",
         NoticeSpec::Changes { .. } => "change",
         NoticeSpec::Cancelled { .. } => "cancellation",
+        NoticeSpec::FollowUp { .. } => "follow_up",
     }
 }
 

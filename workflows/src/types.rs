@@ -187,6 +187,12 @@ pub enum NoticeSpec {
         /// The revision of the cancellation.
         revision: i64,
     },
+    /// The thank-you after the event that ended at `ends_at` (moving the event gives it a new
+    /// key, so it is armed again).
+    FollowUp {
+        /// The end it was computed from.
+        ends_at: DateTime<Utc>,
+    },
 }
 
 impl NoticeSpec {
@@ -198,6 +204,7 @@ impl NoticeSpec {
             }
             Self::Changes { upto, .. } => format!("updated:{upto}"),
             Self::Cancelled { .. } => "cancelled".to_owned(),
+            Self::FollowUp { ends_at } => format!("follow_up:{}", ends_at.timestamp()),
         }
     }
 
@@ -207,6 +214,7 @@ impl NoticeSpec {
             Self::Reminder { .. } => "reminder",
             Self::Changes { .. } => "updated",
             Self::Cancelled { .. } => "cancelled",
+            Self::FollowUp { .. } => "follow_up",
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod integrations;
 pub mod me;
 pub mod orgs;
 pub mod participants;
+pub mod rules;
 pub mod tokens;
 pub mod wording;
 
@@ -120,7 +121,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(participants::routes())
                 .merge(integrations::routes())
                 .merge(exports::routes())
-                .merge(wording::routes()),
+                .merge(wording::routes())
+                .merge(rules::routes()),
         )
         .split_for_parts();
     StandardResponses.modify(&mut doc);
