@@ -38,6 +38,13 @@ pub const ROLES: [ParticipantRole; 4] = [
     ParticipantRole::Organizer,
 ];
 
+/// Reminders by role name (seconds before the start).
+pub type RoleReminders = BTreeMap<String, Vec<i64>>;
+/// Problems found, as (where, what to fix).
+pub type Problems<F> = Vec<(F, String)>;
+/// A follow-up: its delay after the end and its link.
+pub type FollowUp = (Option<i64>, Option<String>);
+
 /// The latest follow-up: 30 days after the end.
 pub const MAX_FOLLOW_UP: i64 = 30 * 86_400;
 /// Longest feedback link.
@@ -142,9 +149,7 @@ pub fn follow_up_deadline(event: &Event) -> DateTime<Utc> {
 
 /// Per-role reminders as entered (role name → offsets): known roles, offsets as for the event.
 /// Errors are `(role, message)`.
-pub fn check_role_reminders(
-    raw: &BTreeMap<String, Vec<i64>>,
-) -> Result<BTreeMap<String, Vec<i64>>, Vec<(String, String)>> {
+pub fn check_role_reminders(raw: &BTreeMap<String, Vec<i64>>) -> Result<RoleReminders, Problems<String>> {
     let mut out = BTreeMap::new();
     let mut errors = Vec::new();
     for (role, offsets) in raw {
@@ -165,10 +170,7 @@ pub fn check_role_reminders(
 
 /// The follow-up as entered: a delay after the end in seconds (`None`: none) and an optional
 /// https link. Errors are `(after | link, message)`.
-pub fn check_follow_up(
-    after: Option<i64>,
-    link: &str,
-) -> Result<(Option<i64>, Option<String>), Vec<(&'static str, String)>> {
+pub fn check_follow_up(after: Option<i64>, link: &str) -> Result<FollowUp, Problems<&'static str>> {
     let mut errors = Vec::new();
     if let Some(a) = after
         && !(1..=MAX_FOLLOW_UP).contains(&a)
