@@ -125,7 +125,7 @@ impl Deliverer {
             status,
             starts_at: event.starts_at,
             ends_at: event.ends_at,
-            reminder_offsets: event.reminder_offsets.0.clone(),
+            reminder_offsets: crate::rules::all_offsets(&event),
             notices: NoticeSwitches {
                 reminders: event.notify_reminders,
                 changes: event.notify_changes,
@@ -136,6 +136,7 @@ impl Deliverer {
             timed: {
                 let mut timed = held::timed(&self.db, &event, schedule_set_at(&updates)).await?;
                 timed.extend(crate::announcements::timed(&self.db, &event).await?);
+                timed.extend(crate::rules::timed(&event));
                 timed
             },
             edited_revision: Some(edited_revision(&updates)),
@@ -166,6 +167,7 @@ impl Deliverer {
         };
         let page_len = recipients.len() as i64;
         holds.early_only(&request.notice, &mut recipients);
+        let recipients = crate::rules::keep_receivers(&event, &request.notice, recipients);
         let mut channels: HashMap<Uuid, Vec<RecipientChannel>> = HashMap::new();
         for channel in self.db.recipient_channels(event.id, after, last).await? {
             channels.entry(channel.participant_id).or_default().push(channel);
@@ -186,6 +188,10 @@ impl Deliverer {
             NoticeSpec::Release { .. } => (NoticeKind::Updated, Utc::now(), event.ends_at),
             NoticeSpec::Announcement { due_at, .. } => {
                 (NoticeKind::Message, *due_at, crate::announcements::deadline(*due_at))
+            }
+            NoticeSpec::FollowUp { .. } => {
+                let due = crate::rules::follow_up_due(&event).unwrap_or(event.ends_at);
+                (NoticeKind::Message, due, crate::rules::follow_up_deadline(&event))
             }
         };
         let notice_key = held::ledger_key(&request.notice);
@@ -322,7 +328,7 @@ impl Deliverer {
                 let current = event.status == EventStatus::Published
                     && event.notify_reminders
                     && event.starts_at == *starts_at
-                    && event.reminder_offsets.0.contains(offset);
+                    && crate::rules::all_offsets(event).contains(offset);
                 current.then_some(Message {
                     about: About::Reminder(*offset),
                     kind: NoticeType::Info,
@@ -345,7 +351,7 @@ impl Deliverer {
                 let current = event.status == EventStatus::Published
                     && event.notify_reminders
                     && event.starts_at == *starts_at
-                    && event.reminder_offsets.0.contains(offset);
+                    && crate::rules::all_offsets(event).contains(offset);
                 current.then(|| Message {
                     about: About::Reminder(held::lead(*starts_at, *at)),
                     kind: NoticeType::Info,
@@ -356,6 +362,8 @@ impl Deliverer {
             NoticeSpec::Announcement { id, .. } => crate::announcements::message_for(&self.db, event, *id)
                 .await?
                 .map(|own| Message { about: About::Message, kind: NoticeType::Info, own: Some(own) }),
+            NoticeSpec::FollowUp { ends_at } => crate::rules::follow_up_current(event, *ends_at)
+                .then_some(Message { about: About::FollowUp, kind: NoticeType::Info, own: None }),
         })
     }
 }
@@ -411,7 +419,8 @@ fn calendar_update(
         NoticeSpec::Reminder { .. }
         | NoticeSpec::EarlyReminder { .. }
         | NoticeSpec::Release { .. }
-        | NoticeSpec::Announcement { .. } => return None,
+        | NoticeSpec::Announcement { .. }
+        | NoticeSpec::FollowUp { .. } => return None,
         NoticeSpec::Changes { .. } => Method::Request,
         NoticeSpec::Cancelled { .. } => Method::Cancel,
     };

@@ -227,6 +227,8 @@ pub struct RawEvent {
     pub reminder_offsets: Vec<i64>,
     /// Custom offsets as text (`2h, 30m`), from the form.
     pub custom_reminders: String,
+    /// Per-role reminders and the follow-up.
+    pub rules: crate::rules::RawRules,
     /// Notices.
     pub notices: Notices,
     /// draft or published.
@@ -293,6 +295,7 @@ pub fn validate(raw: &RawEvent, names: FieldNames) -> Result<EventFields, FieldE
         offsets.extend(custom);
     }
     let offsets = e.check(names.reminders, check_offsets(&offsets));
+    let rules = crate::rules::check_raw(&raw.rules, &mut e);
     let status = match raw.status.trim() {
         "" | "draft" => Some(EventStatus::Draft),
         "published" => Some(EventStatus::Published),
@@ -301,7 +304,7 @@ pub fn validate(raw: &RawEvent, names: FieldNames) -> Result<EventFields, FieldE
             None
         }
     };
-    match (name, description, tz, start, end, visibility, offsets, status) {
+    match (name, description, tz, start, end, visibility, offsets, status, rules) {
         (
             Some(name),
             Some(description),
@@ -311,6 +314,7 @@ pub fn validate(raw: &RawEvent, names: FieldNames) -> Result<EventFields, FieldE
             Some(visibility),
             Some(offs),
             Some(status),
+            Some(rules),
         ) if e.is_empty() => Ok(EventFields {
             name,
             description,
@@ -321,6 +325,7 @@ pub fn validate(raw: &RawEvent, names: FieldNames) -> Result<EventFields, FieldE
             timezone: tz.name().to_owned(),
             visibility,
             reminder_offsets: offs,
+            rules,
             notices: raw.notices,
             status,
         }),
@@ -470,7 +475,8 @@ pub async fn create(
     };
     let key =
         idempotency.map(|(key, request_hash)| IdempotencyKey { user_id: access.user_id, key, request_hash });
-    let event = match svc.db.create_event_with(&new, fields.notices, key.as_ref()).await {
+    let event = match svc.db.create_event_with_rules(&new, fields.notices, &fields.rules, key.as_ref()).await
+    {
         Ok(e) => e,
         Err(DbError::Conflict(_)) if idempotency.is_some() => {
             // A concurrent retry with the same key won the race.
@@ -746,7 +752,7 @@ pub async fn duplicate(svc: &Services, access: &OrgAccess, id: Uuid) -> Result<E
         changes: old.notify_changes,
         cancellation: old.notify_cancellation,
     };
-    let copy = svc.db.create_event_with(&new, notices, None).await?;
+    let copy = svc.db.create_event_with_rules(&new, notices, &EventFields::of(&old).rules, None).await?;
     let detail = format!("as {}", copy.name);
     audit::record(&svc.db, access.org.id, Some(access.user_id), "event.duplicated", &old.name, Some(&detail))
         .await;

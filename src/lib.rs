@@ -25,6 +25,7 @@ pub mod orgs;
 pub mod participants;
 pub mod quiet;
 pub mod reports;
+pub mod rules;
 pub mod schedule;
 pub mod secrets;
 pub mod services;

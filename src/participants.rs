@@ -732,7 +732,7 @@ pub async fn sent_to(db: &Db, participant_id: Uuid) -> Result<Vec<SentMessage>, 
                 NoticeKind::Reminder => "Reminder",
                 NoticeKind::Updated => "Change",
                 NoticeKind::Cancelled => "Cancellation",
-                NoticeKind::Message => "Message",
+                NoticeKind::Message | NoticeKind::FollowUp => "Message",
             };
             let reason = r.apprise_answer.as_deref().unwrap_or("");
             let (outcome, delivered) = match r.status {

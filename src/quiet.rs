@@ -42,12 +42,10 @@ pub fn urgency(notice: &NoticeSpec, event: &Event, now: DateTime<Utc>) -> Urgenc
         NoticeSpec::Reminder { .. } | NoticeSpec::EarlyReminder { .. } => Urgency::Reminder,
         NoticeSpec::Cancelled { .. } | NoticeSpec::Release { .. } => Urgency::Urgent,
         // An organizer's message close to the start is as pressing as a change then.
+        // A thank-you after the event can wait for the morning.
+        NoticeSpec::FollowUp { .. } => Urgency::Normal,
         NoticeSpec::Changes { .. } | NoticeSpec::Announcement { .. } => {
-            if event.starts_at - now <= URGENT_WITHIN {
-                Urgency::Urgent
-            } else {
-                Urgency::Normal
-            }
+            if event.starts_at - now <= URGENT_WITHIN { Urgency::Urgent } else { Urgency::Normal }
         }
     }
 }

@@ -46,7 +46,8 @@ pub async fn of(temporal: &Temporal, event: &Event, now: DateTime<Utc>) -> Sched
         .workflow_started_at
         .and(Some(herald_workflows::workflow_id(event.id)))
         .and_then(|id| temporal.config().workflow_ui_url(&id));
-    if event.status != EventStatus::Published || event.ends_at <= now {
+    let last = crate::rules::follow_up_due(event).map_or(event.ends_at, |d| d.max(event.ends_at));
+    if event.status != EventStatus::Published || last <= now {
         return Schedule {
             source: Source::Nothing,
             phase: None,
@@ -113,20 +114,25 @@ async fn ask(temporal: &Temporal, event: &Event) -> Result<herald_workflows::Wor
     }
 }
 
-/// The reminders still ahead, from the event alone.
+/// The reminders (for every role) and follow-up still ahead, from the event alone.
 pub fn estimate(event: &Event, now: DateTime<Utc>) -> Vec<ScheduledNotice> {
-    if !event.notify_reminders || event.status != EventStatus::Published {
+    if event.status != EventStatus::Published {
         return Vec::new();
     }
-    let mut out: Vec<ScheduledNotice> = event
-        .reminder_offsets
-        .0
-        .iter()
-        .map(|&offset| ScheduledNotice {
+    let reminders = if event.notify_reminders { crate::rules::all_offsets(event) } else { Vec::new() };
+    let follow_up = crate::rules::timed(event).into_iter().map(|t| ScheduledNotice {
+        kind: t.notice.kind_name().into(),
+        offset: 0,
+        due_at: t.due_at,
+    });
+    let mut out: Vec<ScheduledNotice> = reminders
+        .into_iter()
+        .map(|offset| ScheduledNotice {
             kind: "reminder".into(),
             offset,
             due_at: event.starts_at - chrono::Duration::seconds(offset),
         })
+        .chain(follow_up)
         .filter(|n| n.due_at > now)
         .collect();
     out.sort_by_key(|n| n.due_at);

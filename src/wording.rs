@@ -32,7 +32,8 @@ pub const MAX_BODY: usize = 5000;
 const FUEL: u64 = 20_000;
 
 /// The kinds of notice whose wording an organization may write, in the order pages show them.
-pub const KINDS: [NoticeKind; 3] = [NoticeKind::Reminder, NoticeKind::Updated, NoticeKind::Cancelled];
+pub const KINDS: [NoticeKind; 4] =
+    [NoticeKind::Reminder, NoticeKind::Updated, NoticeKind::Cancelled, NoticeKind::FollowUp];
 
 /// A subject and a body template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +54,10 @@ pub fn default_wording(kind: NoticeKind) -> Wording {
         NoticeKind::Updated => {
             ("Changed: {{ event.name }}", "{{ event.name }} has changed.\n{{ changes }}\n\n{{ details }}")
         }
+        NoticeKind::FollowUp => (
+            "Thank you for coming: {{ event.name }}",
+            "Thank you for coming to {{ event.name }}, {{ participant.name }}.\n{% if follow_up.link %}\nTell us how it went: {{ follow_up.link }}\n{% endif %}\n{{ org.name }}",
+        ),
         NoticeKind::Cancelled | NoticeKind::Message => {
             ("Cancelled: {{ event.name }}", "{{ event.name }} has been cancelled.\n\n{{ details }}")
         }
@@ -60,7 +65,7 @@ pub fn default_wording(kind: NoticeKind) -> Wording {
     Wording { subject: subject.to_owned(), body: body.to_owned() }
 }
 
-/// The kind named `raw` (`reminder`, `updated`, `cancelled`), for pages and the API.
+/// The kind named `raw` (`reminder`, `updated`, `cancelled`, `follow_up`), for pages and the API.
 pub fn parse_kind(raw: &str) -> Result<NoticeKind, ServiceError> {
     KINDS.into_iter().find(|k| k.as_str() == raw).ok_or(ServiceError::NotFound)
 }
@@ -72,11 +77,12 @@ pub fn kind_label(kind: NoticeKind) -> &'static str {
         NoticeKind::Updated => "Change notices",
         NoticeKind::Cancelled => "Cancellations",
         NoticeKind::Message => "Messages",
+        NoticeKind::FollowUp => "Follow-ups",
     }
 }
 
 /// The variables a template may use, with what each holds, for the help beside the editor.
-pub const VARIABLES: [(&str, &str); 15] = [
+pub const VARIABLES: [(&str, &str); 16] = [
     ("event.name", "the event's name"),
     ("event.when", "start and end, in the reader's time zone"),
     ("event.starts_local", "the start, in the reader's time zone"),
@@ -90,6 +96,7 @@ pub const VARIABLES: [(&str, &str); 15] = [
     ("participant.answer", "their answer: Going, Maybe, …"),
     ("reminder.starts_in", "reminders: how long before the start, \"1 hour\""),
     ("changes", "change notices: what changed, a line each"),
+    ("follow_up.link", "follow-ups: the feedback link (may be empty)"),
     ("details", "When, Where, Online and Details lines, as Herald writes them"),
     ("event.description", "the description (Markdown as plain text)"),
 ];
@@ -105,6 +112,8 @@ pub enum About {
     Cancelled,
     /// An organizer's announcement (its own words; see [`crate::announcements`]).
     Message,
+    /// The thank-you after the event (its feedback link is the event's).
+    FollowUp,
 }
 
 impl About {
@@ -115,6 +124,7 @@ impl About {
             Self::Changed(_) => NoticeKind::Updated,
             Self::Cancelled => NoticeKind::Cancelled,
             Self::Message => NoticeKind::Message,
+            Self::FollowUp => NoticeKind::FollowUp,
         }
     }
 }
@@ -126,8 +136,14 @@ pub struct Context {
     org: OrgVars,
     participant: PersonVars,
     reminder: ReminderVars,
+    follow_up: FollowUpVars,
     changes: String,
     details: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct FollowUpVars {
+    link: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -232,6 +248,7 @@ pub fn context(event: &Event, org: &str, reader: Reader<'_>, link: Option<&str>,
         org: OrgVars { name: org.to_owned() },
         participant: PersonVars { name: reader.name.to_owned(), answer: reader.answer.to_owned() },
         reminder: ReminderVars { starts_in },
+        follow_up: FollowUpVars { link: event.follow_up_link.clone() },
         changes: changes.trim_end().to_owned(),
         details: details.trim_end().to_owned(),
     }
@@ -291,6 +308,11 @@ pub fn render(wording: &Wording, ctx: &Context) -> Result<(String, String), Word
 /// optional one both set and empty.
 fn samples(kind: NoticeKind) -> Vec<Context> {
     let full = |location: Option<&str>| Context {
+        follow_up: FollowUpVars {
+            link: location
+                .filter(|_| kind == NoticeKind::FollowUp)
+                .map(|_| "https://forms.example.org/rust-night".to_owned()),
+        },
         event: EventVars {
             name: "Rust night".into(),
             when: "Tue 1 June 2027, 18:00–20:00 CEST".into(),
@@ -458,6 +480,7 @@ pub async fn preview(
             event.as_ref().and_then(|e| e.reminder_offsets.0.first().copied()).unwrap_or(3600),
         ),
         NoticeKind::Updated => About::Changed(Box::new(sample_change(event.as_ref()))),
+        NoticeKind::FollowUp => About::FollowUp,
         _ => About::Cancelled,
     };
     let ctx = match &event {

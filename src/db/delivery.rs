@@ -31,6 +31,13 @@ pub struct Recipient {
     pub urgent_tags: Json<Vec<String>>,
     /// When they stopped this event's messages (`None`: they get them).
     pub opted_out_at: Option<DateTime<Utc>>,
+    /// Their role in the event now.
+    #[sqlx(try_from = "String")]
+    pub role: super::models::ParticipantRole,
+    /// The reminders they chose among those offered (`None`: all of them, or their default).
+    pub reminder_choice: Option<Json<Vec<i64>>>,
+    /// Their preferred reminder times (`None`: none).
+    pub reminder_default: Option<Json<Vec<i64>>>,
 }
 
 impl Recipient {
@@ -117,7 +124,7 @@ impl Db {
     ) -> Result<Vec<Recipient>, DbError> {
         on_pool!(self, pool => sqlx::query_as(
             "SELECT p.id AS participant_id, u.id AS user_id, u.display_name, u.email, p.rsvp, u.timezone, u.date_format, u.reminder_tags, u.urgent_tags,
-                    p.opted_out_at
+                    p.opted_out_at, p.role, p.reminder_choice, u.reminder_default
              FROM event_participants p JOIN users u ON u.id = p.user_id
              WHERE p.event_id = $1 AND p.id > $2
                AND (p.rsvp IN ('going', 'maybe') OR ($4 AND p.rsvp = 'pending'))

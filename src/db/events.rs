@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::BeginWrite as _;
 use super::models::{Event, EventCover, EventStatus, EventUpdate, UpdateKind, Visibility};
+use super::rules::EventRules;
 use super::{Db, DbError, on_pool};
 use crate::domain::changes::{Change, ChangeSet, Field, Timing};
 
@@ -77,6 +78,18 @@ impl Db {
         notices: Notices,
         idempotency: Option<&IdempotencyKey<'_>>,
     ) -> Result<Event, DbError> {
+        self.create_event_with_rules(new, notices, &EventRules::default(), idempotency).await
+    }
+
+    /// [`Db::create_event_with`], with the event's per-role reminders and follow-up.
+    #[instrument(skip_all)]
+    pub async fn create_event_with_rules(
+        &self,
+        new: &NewEvent<'_>,
+        notices: Notices,
+        rules: &EventRules,
+        idempotency: Option<&IdempotencyKey<'_>>,
+    ) -> Result<Event, DbError> {
         let now = Utc::now();
         let id = Uuid::new_v4();
         on_pool!(self, pool => {
@@ -84,8 +97,9 @@ impl Db {
             let event: Event = sqlx::query_as(
                 "INSERT INTO events (id, org_id, slug, name, description, location, online_url, starts_at, ends_at,
                     timezone, visibility, reminder_offsets, status, revision, workflow_id, created_by, created_at, updated_at,
-                    notify_reminders, notify_changes, notify_cancellation)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16, $16, $17, $18, $19) RETURNING *",
+                    notify_reminders, notify_changes, notify_cancellation, role_reminders, follow_up_after, follow_up_link)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16, $16, $17, $18, $19,
+                    $20, $21, $22) RETURNING *",
             )
             .bind(id)
             .bind(new.org_id)
@@ -106,6 +120,9 @@ impl Db {
             .bind(notices.reminders)
             .bind(notices.changes)
             .bind(notices.cancellation)
+            .bind(Json(&rules.role_reminders))
+            .bind(rules.follow_up_after)
+            .bind(&rules.follow_up_link)
             .fetch_one(&mut *tx)
             .await?;
             if new.status == EventStatus::Published {
@@ -426,6 +443,8 @@ pub struct EventFields {
     pub timezone: String,
     pub visibility: Visibility,
     pub reminder_offsets: Vec<i64>,
+    /// Per-role reminders and the follow-up.
+    pub rules: EventRules,
     pub notices: Notices,
     pub status: EventStatus,
 }
@@ -443,6 +462,11 @@ impl EventFields {
             timezone: event.timezone.name().to_owned(),
             visibility: event.visibility,
             reminder_offsets: event.reminder_offsets.0.clone(),
+            rules: EventRules {
+                role_reminders: event.role_reminders.0.clone(),
+                follow_up_after: event.follow_up_after,
+                follow_up_link: event.follow_up_link.clone(),
+            },
             notices: Notices {
                 reminders: event.notify_reminders,
                 changes: event.notify_changes,
@@ -462,10 +486,16 @@ pub fn diff(old: &Event, new: &EventFields) -> ChangeSet {
         (old.name != new.name, Field::Name),
         (old.description != new.description, Field::Description),
         (old.visibility != new.visibility, Field::Visibility),
-        (old.reminder_offsets.0 != new.reminder_offsets, Field::Reminders),
+        (
+            old.reminder_offsets.0 != new.reminder_offsets
+                || old.role_reminders.0 != new.rules.role_reminders,
+            Field::Reminders,
+        ),
         (
             (old.notify_reminders, old.notify_changes, old.notify_cancellation)
-                != (new.notices.reminders, new.notices.changes, new.notices.cancellation),
+                != (new.notices.reminders, new.notices.changes, new.notices.cancellation)
+                || (old.follow_up_after, &old.follow_up_link)
+                    != (new.rules.follow_up_after, &new.rules.follow_up_link),
             Field::Notices,
         ),
     ] {
@@ -518,7 +548,7 @@ impl Db {
                 "UPDATE events SET name = $2, description = $3, location = $4, online_url = $5, starts_at = $6,
                     ends_at = $7, timezone = $8, visibility = $9, reminder_offsets = $10, notify_reminders = $11,
                     notify_changes = $12, notify_cancellation = $13, status = $14, revision = revision + 1,
-                    updated_at = $15
+                    updated_at = $15, role_reminders = $16, follow_up_after = $17, follow_up_link = $18
                  WHERE id = $1 RETURNING *",
             )
             .bind(id)
@@ -536,6 +566,9 @@ impl Db {
             .bind(changes.notices.cancellation)
             .bind(changes.status.as_str())
             .bind(now)
+            .bind(Json(&changes.rules.role_reminders))
+            .bind(changes.rules.follow_up_after)
+            .bind(&changes.rules.follow_up_link)
             .fetch_one(&mut *tx)
             .await?;
             let update: EventUpdate = sqlx::query_as(

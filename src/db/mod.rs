@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod participants;
 pub mod quiet;
 pub mod reports;
+pub mod rules;
 pub mod users;
 pub mod wording;
 

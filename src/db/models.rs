@@ -70,8 +70,9 @@ text_enum!(
     UpdateKind { Published = "published", Updated = "updated", Cancelled = "cancelled", Message = "message" }
 );
 text_enum!(
-    /// What a notification is about.
-    NoticeKind { Reminder = "reminder", Updated = "updated", Cancelled = "cancelled", Message = "message" }
+    /// What a notification is about. `follow_up` names the follow-up's wording only: the
+    /// ledger records follow-ups as `message` (messages from the organizer).
+    NoticeKind { Reminder = "reminder", Updated = "updated", Cancelled = "cancelled", Message = "message", FollowUp = "follow_up" }
 );
 text_enum!(
     /// Where a notification stands in the delivery ledger.
@@ -215,6 +216,13 @@ pub struct Event {
     #[sqlx(try_from = "String")]
     pub visibility: Visibility,
     pub reminder_offsets: Json<Vec<i64>>,
+    /// Reminders of a role's own (role name → seconds before the start), replacing
+    /// `reminder_offsets` for that role.
+    pub role_reminders: Json<std::collections::BTreeMap<String, Vec<i64>>>,
+    /// The follow-up: seconds after the end (`None`: none).
+    pub follow_up_after: Option<i64>,
+    /// The follow-up's feedback link.
+    pub follow_up_link: Option<String>,
     pub notify_reminders: bool,
     pub notify_changes: bool,
     pub notify_cancellation: bool,

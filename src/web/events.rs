@@ -195,12 +195,35 @@ struct EventInput {
     notify_reminders: Option<String>,
     notify_changes: Option<String>,
     notify_cancellation: Option<String>,
+    #[serde(default)]
+    remind_speaker: String,
+    #[serde(default)]
+    remind_volunteer: String,
+    #[serde(default)]
+    remind_attendee: String,
+    #[serde(default)]
+    remind_organizer: String,
+    #[serde(default)]
+    follow_up_after: String,
+    #[serde(default)]
+    follow_up_link: String,
 }
 
 /// Preset checkboxes: (form name, seconds).
 const PRESET_NAMES: [&str; 4] = ["remind_1w", "remind_1d", "remind_1h", "remind_15m"];
 
 impl EventInput {
+    /// The per-role reminder texts, by role.
+    fn role_texts(&self) -> Vec<(crate::db::models::ParticipantRole, String)> {
+        use crate::db::models::ParticipantRole as R;
+        vec![
+            (R::Speaker, self.remind_speaker.clone()),
+            (R::Volunteer, self.remind_volunteer.clone()),
+            (R::Attendee, self.remind_attendee.clone()),
+            (R::Organizer, self.remind_organizer.clone()),
+        ]
+    }
+
     fn presets(&self) -> [bool; 4] {
         [&self.remind_1w, &self.remind_1d, &self.remind_1h, &self.remind_15m].map(|o| o.is_some())
     }
@@ -244,6 +267,13 @@ impl EventInput {
             visibility: self.visibility.clone(),
             reminder_offsets: offsets,
             custom_reminders: self.custom_reminders.clone(),
+            rules: crate::rules::RawRules {
+                role_texts: self.role_texts().into_iter().map(|(r, t)| (r.as_str().to_owned(), t)).collect(),
+                follow_up_text: self.follow_up_after.clone(),
+                follow_up_link: self.follow_up_link.clone(),
+                form: true,
+                ..Default::default()
+            },
             notices: Notices {
                 reminders: self.notify_reminders.is_some(),
                 changes: self.notify_changes.is_some(),
@@ -265,6 +295,13 @@ impl EventInput {
             visibility: self.visibility.clone(),
             presets: preset_view(self.presets()),
             custom_reminders: self.custom_reminders.clone(),
+            role_reminders: self
+                .role_texts()
+                .into_iter()
+                .map(|(r, t)| (format!("remind_{}", r.as_str()), crate::rules::role_plural(r).to_owned(), t))
+                .collect(),
+            follow_up_after: self.follow_up_after.clone(),
+            follow_up_link: self.follow_up_link.clone(),
             notify_reminders: self.notify_reminders.is_some(),
             notify_changes: self.notify_changes.is_some(),
             notify_cancellation: self.notify_cancellation.is_some(),
@@ -317,6 +354,9 @@ fn view_of(event: &Event) -> EventFormView {
         visibility: event.visibility.to_string(),
         presets: preset_view(on),
         custom_reminders: custom.join(", "),
+        role_reminders: role_fields(&event.role_reminders.0),
+        follow_up_after: event.follow_up_after.map(crate::rules::short_offset).unwrap_or_default(),
+        follow_up_link: event.follow_up_link.clone().unwrap_or_default(),
         notify_reminders: event.notify_reminders,
         notify_changes: event.notify_changes,
         notify_cancellation: event.notify_cancellation,
@@ -324,6 +364,20 @@ fn view_of(event: &Event) -> EventFormView {
         may_be_draft: event.status == EventStatus::Draft,
         zones: time::zone_names(),
     }
+}
+
+/// The per-role reminder fields of the form: (name, label, text).
+fn role_fields(rules: &std::collections::BTreeMap<String, Vec<i64>>) -> Vec<(String, String, String)> {
+    crate::rules::ROLES
+        .iter()
+        .map(|r| {
+            (
+                format!("remind_{}", r.as_str()),
+                crate::rules::role_plural(*r).to_owned(),
+                crate::rules::role_text(rules, *r),
+            )
+        })
+        .collect()
 }
 
 /// Which presets are among `offsets`.
@@ -357,14 +411,37 @@ fn form_response(
     )
 }
 
-async fn new_page(org: InOrg) -> Response {
+async fn new_page(State(state): State<AppState>, org: InOrg) -> Response {
     if let Some(r) = org.forbid() {
         return r;
     }
+    // The organization's defaults for new events, when it set some.
+    let defaults = match state.db.event_defaults(org.access.org.id).await {
+        Ok(d) => d,
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    let (presets, custom) = match &defaults {
+        Some(d) => (
+            preset_on(&d.reminder_offsets.0),
+            d.reminder_offsets
+                .0
+                .iter()
+                .filter(|o| !events::PRESETS.iter().any(|(p, _)| p == *o))
+                .map(|o| short_offset(*o))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        None => ([false, true, true, false], String::new()),
+    };
+    let d = defaults.unwrap_or_default();
     let view = EventFormView {
         timezone: org.user.user.timezone.name().to_owned(),
         visibility: "public".into(),
-        presets: preset_view([false, true, true, false]),
+        presets: preset_view(presets),
+        custom_reminders: custom,
+        role_reminders: role_fields(&d.role_reminders.0),
+        follow_up_after: d.follow_up_after.map(crate::rules::short_offset).unwrap_or_default(),
+        follow_up_link: d.follow_up_link.clone().unwrap_or_default(),
         notify_reminders: true,
         notify_changes: true,
         notify_cancellation: true,
@@ -537,12 +614,18 @@ async fn detail(State(state): State<AppState>, org: InOrg) -> Response {
         location: event.location.clone(),
         online_url: event.online_url.clone(),
         description_html: events::render_markdown(&event.description),
-        reminders: event
-            .reminder_offsets
-            .0
-            .iter()
-            .map(|o| format!("{} before", events::describe_offset(*o)))
-            .collect(),
+        reminders: if event.role_reminders.0.is_empty() {
+            let mut list: Vec<String> = event
+                .reminder_offsets
+                .0
+                .iter()
+                .map(|o| format!("{} before", events::describe_offset(*o)))
+                .collect();
+            list.extend(crate::rules::follow_up_in_words(&event).map(|f| format!("after the event: {f}")));
+            list
+        } else {
+            crate::rules::in_words(&event)
+        },
         notices: if notices.is_empty() { "nothing".into() } else { notices.join(", ") },
         guests: (event.visibility != crate::db::models::Visibility::Private).then_some(event.guests),
         show_attendee_count: event.show_attendee_count,
@@ -646,7 +729,13 @@ async fn deliveries(State(state): State<AppState>, org: InOrg) -> Response {
             .map(|n| delivery_pages::UpcomingRow {
                 what: match n.kind.as_str() {
                     "announcement" => "Announcement".to_owned(),
-                    _ => format!("Reminder, {} before", events::describe_offset(n.offset)),
+                    "held" => "Messages held for someone's quiet hours or digest".to_owned(),
+                    "reminder" => match crate::rules::audience(&event, n.offset).as_str() {
+                        "everyone" => format!("Reminder, {} before", events::describe_offset(n.offset)),
+                        who => format!("Reminder, {} before, for {who}", events::describe_offset(n.offset)),
+                    },
+                    "follow_up" => "Follow-up: a thank-you to those going".to_owned(),
+                    other => other.to_owned(),
                 },
                 when: viewer.moment(n.due_at),
                 datetime: n.due_at.to_rfc3339(),
@@ -665,7 +754,7 @@ async fn deliveries(State(state): State<AppState>, org: InOrg) -> Response {
                     NoticeKind::Reminder => "Reminder",
                     NoticeKind::Updated => "Change notice",
                     NoticeKind::Cancelled => "Cancellation",
-                    NoticeKind::Message => "Message",
+                    NoticeKind::Message | NoticeKind::FollowUp => "Message",
                 }
                 .to_owned(),
                 due: viewer.moment(r.due_at),

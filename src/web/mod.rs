@@ -18,6 +18,7 @@ mod orgs;
 mod participants;
 pub mod portal;
 mod public;
+mod rules;
 pub mod server;
 pub mod session;
 mod static_files;
@@ -75,6 +76,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(integrations::router())
         .merge(wording::router())
         .merge(announcements::router())
+        .merge(rules::router())
         .merge(api::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), framed_errors))

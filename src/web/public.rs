@@ -277,13 +277,31 @@ pub(super) async fn reminder_note(
         Rsvp::Pending => return Ok(Some(ReminderNote::AnswerFirst)),
         Rsvp::Going | Rsvp::Maybe => {}
     }
-    if !event.notify_reminders || event.reminder_offsets.0.is_empty() {
+    let mine = crate::rules::choice_of(&state.db, view).await?;
+    if !event.notify_reminders || mine.offered.is_empty() {
         return Ok(Some(ReminderNote::Off));
     }
-    let upcoming = crate::schedule::estimate(event, now);
-    if upcoming.is_empty() {
+    // Only their own reminders: those of their role that they kept.
+    let upcoming: Vec<_> = crate::schedule::estimate(event, now)
+        .into_iter()
+        .filter(|n| n.kind == "reminder" && mine.effective.contains(&n.offset))
+        .collect();
+    let ahead = mine.offered.iter().any(|o| event.starts_at - chrono::Duration::seconds(*o) > now);
+    if !ahead {
         return Ok(Some(ReminderNote::NoneAhead));
     }
+    let choice = (mine.offered.len() > 1 || mine.chosen.is_some()).then(|| {
+        herald_templates::events::ReminderChoiceForm {
+            action: format!("/o/{}/e/{}/reminders", view.org.slug, event.slug),
+            csrf: portal.shell.csrf.clone(),
+            options: mine
+                .offered
+                .iter()
+                .map(|o| (*o, crate::events::describe_offset(*o), mine.effective.contains(o)))
+                .collect(),
+            chosen: mine.chosen.is_some(),
+        }
+    });
     let chosen = state.db.channel_rows_of(participant.id).await?;
     let channels: Vec<String> = state
         .db
@@ -302,5 +320,6 @@ pub(super) async fn reminder_note(
             .collect(),
         zone: viewer.zone.name().to_owned(),
         channels,
+        choice,
     }))
 }

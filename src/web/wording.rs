@@ -43,6 +43,9 @@ fn about(kind: NoticeKind) -> &'static str {
             "Sent at each reminder time you set on an event, to the people going or maybe going."
         }
         NoticeKind::Updated => "Sent when you change an event's time, place, link, name or description.",
+        NoticeKind::FollowUp => {
+            "Sent after an event that has a follow-up, to the people who were going: a thank-you, with the feedback link if you gave one."
+        }
         _ => "Sent when you cancel an event.",
     }
 }

@@ -29,6 +29,8 @@ pub enum Section {
     Tokens,
     /// `/account/calendar`.
     Calendar,
+    /// `/account/reminders`.
+    Reminders,
 }
 
 pub(crate) fn section_nav(current: Section) -> Markup {
@@ -45,6 +47,7 @@ pub(crate) fn section_nav(current: Section) -> Markup {
                 (link(Section::Preferences, "/account", "Preferences"))
                 (link(Section::Tokens, "/account/tokens", "API tokens"))
                 (link(Section::Calendar, "/account/calendar", "Calendar feed"))
+                (link(Section::Reminders, "/account/reminders", "Reminder times"))
             }
         }
     }

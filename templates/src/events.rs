@@ -110,6 +110,13 @@ pub struct EventFormView {
     pub presets: Vec<(String, String, bool)>,
     /// Custom offsets as text.
     pub custom_reminders: String,
+    /// Reminders of a role's own as text: (form name, label, text); an empty text gives the
+    /// role the reminders above.
+    pub role_reminders: Vec<(String, String, String)>,
+    /// How long after the end the thank-you goes, as text (empty: none).
+    pub follow_up_after: String,
+    /// The thank-you's feedback link.
+    pub follow_up_link: String,
     /// Notice checkboxes.
     pub notify_reminders: bool,
     /// Changes notice.
@@ -183,6 +190,25 @@ pub fn form(
                     (field(&Field::new("custom_reminders", "Other reminders", "text").value(&v.custom_reminders).optional()
                         .help("Before the start, separated by commas: 30m, 2h, 3d. At most 10 reminders, up to one year.")
                         .error(error_for(errors, "custom_reminders"))))
+                    @let own = v.role_reminders.iter().any(|(name, _, text)| !text.is_empty() || error_for(errors, name).is_some());
+                    details #role-reminders open[own] {
+                        summary { "Different times for speakers, volunteers…" }
+                        p.help { "A role left empty gets the reminders above. Write none for no reminders." }
+                        @for (name, label, text) in &v.role_reminders {
+                            (field(&Field::new(name, label, "text").value(text).optional()
+                                .help("Before the start, like 3d, 1d or 2h.")
+                                .error(error_for(errors, name))))
+                        }
+                    }
+                }
+                fieldset {
+                    legend { "After the event" }
+                    (field(&Field::new("follow_up_after", "Thank-you message", "text").value(&v.follow_up_after).optional()
+                        .help("How long after the end to thank those who were going, like 2h or 1d. Leave empty to send none.")
+                        .error(error_for(errors, "follow_up_after"))))
+                    (field(&Field::new("follow_up_link", "Feedback link", "url").value(&v.follow_up_link).optional()
+                        .help("Added to the thank-you; a web address starting with https://.")
+                        .error(error_for(errors, "follow_up_link"))))
                 }
                 fieldset {
                     legend { "Participants are told about" }
@@ -621,6 +647,8 @@ pub enum ReminderNote {
         zone: String,
         /// The names of the channels they go through; empty: none is active and confirmed.
         channels: Vec<String>,
+        /// The form to choose among the reminders offered to them.
+        choice: Option<ReminderChoiceForm>,
     },
     /// Going or maybe, but the event sends no reminders.
     Off,
@@ -630,13 +658,29 @@ pub enum ReminderNote {
     AnswerFirst,
 }
 
+/// The form on the event page to choose among the reminders offered.
+#[derive(Debug, Clone)]
+pub struct ReminderChoiceForm {
+    /// Where it posts.
+    pub action: String,
+    /// The CSRF token.
+    pub csrf: String,
+    /// The reminders offered: (seconds, words, kept).
+    pub options: Vec<crate::rules::ReminderOption>,
+    /// Whether the participant chose (so "back to all of them" makes sense).
+    pub chosen: bool,
+}
+
 /// The sentence above the answer buttons: when and through what the participant will be
 /// reminded. `add_channel` is where "add one" goes (with the way back to the event).
 pub fn reminder_note(note: &ReminderNote, add_channel: &str) -> Markup {
     html! {
         section #reminders aria-label="Your reminders" {
             @match note {
-                ReminderNote::Scheduled { times, zone, channels } => {
+                ReminderNote::Scheduled { times, zone, channels, choice } => {
+                    @if times.is_empty() {
+                        p #reminder-line { "You chose no reminders for this event." }
+                    } @else {
                     p #reminder-line {
                         @if channels.is_empty() { "Reminders go out at " } @else { "You'll be reminded at " }
                         @for (i, t) in times.iter().enumerate() {
@@ -646,6 +690,10 @@ pub fn reminder_note(note: &ReminderNote, add_channel: &str) -> Markup {
                         " (" (zone) ")"
                         @if !channels.is_empty() { " via " strong { (channels.join(", ")) } }
                         "."
+                    }
+                    }
+                    @if let Some(c) = choice {
+                        (crate::rules::reminder_choice(&c.csrf, &c.action, &c.options, c.chosen))
                     }
                     @if channels.is_empty() {
                         div.flash.flash-warning #reminder-no-channel role="status" { div.flash-body { p {

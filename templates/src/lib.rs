@@ -24,6 +24,7 @@ pub mod layout;
 pub mod orgs;
 pub mod pages;
 pub mod participants;
+pub mod rules;
 
 pub use assets::{Asset, assets, find, url};
 pub use components::{FlashKind, empty_state, flash, status_badge};

@@ -139,6 +139,8 @@ pub enum OrgTab {
     Report,
     /// The wording of notices (owners, admins and organizers).
     Messages,
+    /// Reminders and follow-up new events start with (owners, admins and organizers).
+    Defaults,
 }
 
 /// The organization's heading and tabs above `body`.
@@ -149,6 +151,8 @@ pub fn org_frame(org: &OrgHeader, tab: OrgTab, body: Markup) -> Markup {
         Some((OrgTab::Members, format!("/orgs/{}/members", org.slug), "Members")),
         org.manages_events.then(|| (OrgTab::Report, format!("/orgs/{}/report", org.slug), "Report")),
         org.manages_events.then(|| (OrgTab::Messages, format!("/orgs/{}/messages", org.slug), "Messages")),
+        org.manages_events
+            .then(|| (OrgTab::Defaults, format!("/orgs/{}/event-defaults", org.slug), "Event defaults")),
         org.manages_members.then(|| (OrgTab::Activity, format!("/orgs/{}/audit", org.slug), "Activity")),
         org.is_owner.then(|| (OrgTab::Settings, format!("/orgs/{}/settings", org.slug), "Settings")),
     ]

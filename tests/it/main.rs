@@ -41,6 +41,7 @@ mod reach;
 mod readiness;
 mod real_mail;
 mod reports;
+mod rules;
 mod targets;
 mod traces;
 mod web;

@@ -31,7 +31,7 @@ async fn wording_is_checked_previewed_and_delivered_as_previewed(backend: Backen
     let (status, list) = api(&app, &olga, Method::GET, path, None).await;
     assert_eq!(status, 200, "{list}");
     let kinds: Vec<&str> = list.as_array().unwrap().iter().map(|w| w["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["reminder", "updated", "cancelled"]);
+    assert_eq!(kinds, ["reminder", "updated", "cancelled", "follow_up"]);
     assert!(list.as_array().unwrap().iter().all(|w| w["custom"] == false));
 
     // Templates that cannot be used are refused when saved, naming the part and the problem.

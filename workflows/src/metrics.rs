@@ -24,6 +24,7 @@ pub fn kind(notice: &NoticeSpec) -> &'static str {
         NoticeSpec::Changes { .. } => "change",
         NoticeSpec::Cancelled { .. } => "cancellation",
         NoticeSpec::Announcement { .. } => "announcement",
+        NoticeSpec::FollowUp { .. } => "follow_up",
     }
 }
 

@@ -222,6 +222,12 @@ pub enum NoticeSpec {
         /// When it is due.
         due_at: DateTime<Utc>,
     },
+    /// The thank-you after the event that ended at `ends_at` (moving the event gives it a new
+    /// key, so it is armed again).
+    FollowUp {
+        /// The end it was computed from.
+        ends_at: DateTime<Utc>,
+    },
 }
 
 impl NoticeSpec {
@@ -238,6 +244,7 @@ impl NoticeSpec {
             }
             Self::Release { at } => format!("release:{}", at.timestamp()),
             Self::Announcement { id, .. } => format!("message:{id}"),
+            Self::FollowUp { ends_at } => format!("follow_up:{}", ends_at.timestamp()),
         }
     }
 
@@ -250,6 +257,7 @@ impl NoticeSpec {
             Self::EarlyReminder { .. } => "reminder",
             Self::Release { .. } => "held",
             Self::Announcement { .. } => "announcement",
+            Self::FollowUp { .. } => "follow_up",
         }
     }
 }

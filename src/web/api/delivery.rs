@@ -106,12 +106,14 @@ async fn notifications(
 /// A notice still to come.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiScheduledNotice {
-    /// `reminder`.
+    /// `reminder`, or a timed notice's kind (`follow_up`).
     pub kind: String,
     /// Seconds before the start.
     pub offset: i64,
     /// When it goes out.
     pub due_at: DateTime<Utc>,
+    /// Who gets it, in words: `everyone`, `speakers and volunteers`, `those going`.
+    pub for_whom: String,
 }
 
 /// What the event's workflow will send next.
@@ -157,7 +159,12 @@ async fn upcoming(
         items: s
             .upcoming
             .into_iter()
-            .map(|n| ApiScheduledNotice { kind: n.kind, offset: n.offset, due_at: n.due_at })
+            .map(|n| ApiScheduledNotice {
+                for_whom: crate::rules::notice_audience(&event, &n.kind, n.offset),
+                kind: n.kind,
+                offset: n.offset,
+                due_at: n.due_at,
+            })
             .collect(),
         workflow_url: s.workflow_url,
     }))

@@ -6,6 +6,8 @@
 //! Times are RFC 3339 with the offset of the event's time zone, plus the zone's name; reminder
 //! offsets are seconds before the start. `POST …/events` honours `Idempotency-Key`.
 
+use std::collections::BTreeMap;
+
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -19,11 +21,22 @@ use uuid::Uuid;
 
 use super::access::{ApiEventId, ApiEventRef, ApiOrg};
 use super::idempotency::{IdempotencyKey, fingerprint};
+use super::rules::ApiFollowUp;
 use super::{ApiError, ApiJson, Problem};
 use crate::db::events::Notices;
 use crate::db::models::{Event, EventUpdate};
 use crate::domain::FieldErrors;
 use crate::events::{self, API_NAMES, RawEvent, SyncState};
+use crate::rules::RawRules;
+
+/// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
 use crate::web::AppState;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -71,8 +84,17 @@ pub struct ApiEvent {
     pub timezone: String,
     /// public, unlisted or private.
     pub visibility: String,
-    /// Reminders, in seconds before the start.
+    /// Reminders, in seconds before the start: every role's, unless `role_reminders` gives the
+    /// role its own.
     pub reminder_offsets: Vec<i64>,
+    /// Reminders of a role's own (`speaker`, `volunteer`, `attendee`, `organizer`), in seconds
+    /// before the start.
+    #[schema(example = json!({"speaker": [259200, 86400], "volunteer": [7200]}))]
+    pub role_reminders: BTreeMap<String, Vec<i64>>,
+    /// The thank-you after the event to those going (`null`: none).
+    pub follow_up: Option<ApiFollowUp>,
+    /// The reminders and follow-up in words, a line each ("Speakers: 3 days and 1 day before").
+    pub rules_in_words: Vec<String>,
     /// Participants get reminders.
     pub notify_reminders: bool,
     /// Whether visitors may answer without an account (public and unlisted events only).
@@ -111,6 +133,9 @@ fn api_event(e: &Event, org_slug: &str, synced: SyncState) -> ApiEvent {
         timezone: e.timezone.name().to_owned(),
         visibility: e.visibility.to_string(),
         reminder_offsets: e.reminder_offsets.0.clone(),
+        role_reminders: e.role_reminders.0.clone(),
+        follow_up: e.follow_up_after.map(|after| ApiFollowUp { after, link: e.follow_up_link.clone() }),
+        rules_in_words: crate::rules::in_words(e),
         notify_reminders: e.notify_reminders,
         guests: e.guests,
         show_attendee_count: e.show_attendee_count,
@@ -150,8 +175,19 @@ pub struct EventBody {
     /// public (default), unlisted or private.
     pub visibility: Option<ApiVisibility>,
     /// Reminders in seconds before the start: positive, at most a year, at most 10, distinct.
+    /// Absent on a new event: the organization's default.
     #[schema(max_items = 10, example = json!([86400, 3600]))]
     pub reminder_offsets: Option<Vec<i64>>,
+    /// Reminders of a role's own (`speaker`, `volunteer`, `attendee`, `organizer`), in seconds
+    /// before the start, checked like `reminder_offsets` (an empty list: none for that role); a
+    /// role left out gets `reminder_offsets`. Absent on a new event: the organization's default.
+    #[schema(example = json!({"speaker": [259200, 86400], "volunteer": [7200]}))]
+    pub role_reminders: Option<BTreeMap<String, Vec<i64>>>,
+    /// The thank-you after the event to those going; `null` for none. Absent on a new event:
+    /// the organization's default.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ApiFollowUp>)]
+    pub follow_up: Option<Option<ApiFollowUp>>,
     /// Default true.
     pub notify_reminders: Option<bool>,
     /// Whether visitors may answer without an account (default true; public and unlisted
@@ -188,6 +224,18 @@ impl EventBody {
                 .map_or(base.visibility, str::to_owned),
             reminder_offsets: self.reminder_offsets.clone().unwrap_or(base.reminder_offsets),
             custom_reminders: String::new(),
+            rules: RawRules {
+                role_reminders: self.role_reminders.clone().unwrap_or(base.rules.role_reminders),
+                follow_up_after: match &self.follow_up {
+                    Some(f) => f.as_ref().map(|f| f.after),
+                    None => base.rules.follow_up_after,
+                },
+                follow_up_link: match &self.follow_up {
+                    Some(f) => f.as_ref().and_then(|f| f.link.clone()).unwrap_or_default(),
+                    None => base.rules.follow_up_link,
+                },
+                ..RawRules::default()
+            },
             notices: Notices {
                 reminders: self.notify_reminders.unwrap_or(base.notices.reminders),
                 changes: self.notify_changes.unwrap_or(base.notices.changes),
@@ -210,6 +258,7 @@ fn raw_of(e: &Event) -> RawEvent {
         visibility: e.visibility.to_string(),
         reminder_offsets: e.reminder_offsets.0.clone(),
         custom_reminders: String::new(),
+        rules: RawRules::of(&crate::events::EventFields::of(e).rules),
         notices: Notices {
             reminders: e.notify_reminders,
             changes: e.notify_changes,
@@ -326,10 +375,14 @@ async fn create_event(
     if !events::manages_events(o.access.role) {
         return Err(ApiError::Forbidden("Only owners, admins and organizers manage events.".into()));
     }
+    // What is left out comes from the organization's defaults for new events.
+    let defaults = crate::rules::defaults(&state.db, o.access.org.id).await?;
     let base = RawEvent {
         visibility: "public".into(),
         status: "draft".into(),
         notices: Notices::default(),
+        reminder_offsets: defaults.reminder_offsets.0.clone(),
+        rules: RawRules::of(&defaults.rules()),
         ..Default::default()
     };
     let request_hash = fingerprint(&o.access.org.id.to_string(), &input)?;

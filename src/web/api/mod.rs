@@ -14,6 +14,7 @@ pub mod integrations;
 pub mod me;
 pub mod orgs;
 pub mod participants;
+pub mod rules;
 pub mod tokens;
 pub mod wording;
 
@@ -122,7 +123,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(integrations::routes())
                 .merge(exports::routes())
                 .merge(wording::routes())
-                .merge(announcements::routes()),
+                .merge(announcements::routes())
+                .merge(rules::routes()),
         )
         .split_for_parts();
     StandardResponses.modify(&mut doc);

@@ -24,7 +24,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 /// The wording of one kind of notice.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiWording {
-    /// `reminder`, `updated` (change notices) or `cancelled`.
+    /// `reminder`, `updated` (change notices), `cancelled` or `follow_up` (the thank-you after an event).
     pub kind: String,
     /// The subject template.
     pub subject: String,
@@ -99,7 +99,7 @@ async fn list_wording(
 /// Saves the organization's wording of a kind of notice, once it passes the checks.
 #[utoipa::path(put, path = "/orgs/{slug}/messages/{kind}", tag = "organizations", request_body = WordingBody,
     params(("slug" = String, Path, description = "The organization's slug"),
-        ("kind" = String, Path, description = "reminder, updated or cancelled")),
+        ("kind" = String, Path, description = "reminder, updated, cancelled or follow_up")),
     responses((status = 200, body = ApiWording),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -118,7 +118,7 @@ async fn save_wording(
 /// Goes back to Herald's wording of a kind of notice.
 #[utoipa::path(delete, path = "/orgs/{slug}/messages/{kind}", tag = "organizations",
     params(("slug" = String, Path, description = "The organization's slug"),
-        ("kind" = String, Path, description = "reminder, updated or cancelled")),
+        ("kind" = String, Path, description = "reminder, updated, cancelled or follow_up")),
     responses((status = 200, body = ApiWording),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
@@ -131,7 +131,7 @@ async fn reset_wording(State(state): State<AppState>, o: ApiOrg) -> Result<ApiJs
 /// participant gets, before Herald's footer. Nothing is saved.
 #[utoipa::path(post, path = "/orgs/{slug}/messages/{kind}/preview", tag = "organizations", request_body = PreviewBody,
     params(("slug" = String, Path, description = "The organization's slug"),
-        ("kind" = String, Path, description = "reminder, updated or cancelled")),
+        ("kind" = String, Path, description = "reminder, updated, cancelled or follow_up")),
     responses((status = 200, body = ApiPreview),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization, kind or event", body = Problem, content_type = "application/problem+json"),

@@ -1,0 +1,150 @@
+//! Rules per audience as stored: an event's per-role reminder schedules and follow-up (columns
+//! of `events`, written with the event's other fields), an organization's defaults for new
+//! events (`org_event_defaults`), and the reminder choices of participants and users.
+//!
+//! The rules themselves (what is valid, who gets what) live in [`crate::rules`].
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use sqlx::types::Json;
+use tracing::instrument;
+use uuid::Uuid;
+
+use super::{Db, DbError, on_pool};
+
+/// An event's rules besides its `reminder_offsets` (which every role without its own schedule
+/// gets).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventRules {
+    /// Reminder offsets (seconds before the start) by role name (`speaker`, …), replacing the
+    /// event's for that role.
+    pub role_reminders: BTreeMap<String, Vec<i64>>,
+    /// The follow-up after the event: seconds after the end (`None`: no follow-up).
+    pub follow_up_after: Option<i64>,
+    /// The follow-up's feedback link (https).
+    pub follow_up_link: Option<String>,
+}
+
+/// An organization's defaults for its new events.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct EventDefaults {
+    /// Reminders for everyone, seconds before the start.
+    pub reminder_offsets: Json<Vec<i64>>,
+    /// Per-role schedules, like [`EventRules::role_reminders`].
+    pub role_reminders: Json<BTreeMap<String, Vec<i64>>>,
+    /// Seconds after the end (`None`: no follow-up).
+    pub follow_up_after: Option<i64>,
+    /// The follow-up's feedback link.
+    pub follow_up_link: Option<String>,
+}
+
+impl EventDefaults {
+    /// The rules a new event starts with.
+    pub fn rules(&self) -> EventRules {
+        EventRules {
+            role_reminders: self.role_reminders.0.clone(),
+            follow_up_after: self.follow_up_after,
+            follow_up_link: self.follow_up_link.clone(),
+        }
+    }
+}
+
+impl Db {
+    /// The organization's defaults for new events (`None`: it set none).
+    #[instrument(skip_all)]
+    pub async fn event_defaults(&self, org_id: Uuid) -> Result<Option<EventDefaults>, DbError> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT reminder_offsets, role_reminders, follow_up_after, follow_up_link
+             FROM org_event_defaults WHERE org_id = $1",
+        )
+        .bind(org_id)
+        .fetch_optional(pool)
+        .await
+        .map_err(DbError::from))
+    }
+
+    /// Saves the organization's defaults for new events.
+    #[instrument(skip_all)]
+    pub async fn save_event_defaults(&self, org_id: Uuid, d: &EventDefaults) -> Result<(), DbError> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO org_event_defaults (org_id, reminder_offsets, role_reminders, follow_up_after, follow_up_link, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (org_id) DO UPDATE SET reminder_offsets = $2, role_reminders = $3,
+                 follow_up_after = $4, follow_up_link = $5, updated_at = $6",
+        )
+        .bind(org_id)
+        .bind(&d.reminder_offsets)
+        .bind(&d.role_reminders)
+        .bind(d.follow_up_after)
+        .bind(&d.follow_up_link)
+        .bind(Utc::now())
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .map_err(DbError::from))
+    }
+
+    /// The reminders a participant chose among those offered to them (`None`: all of them).
+    #[instrument(skip_all)]
+    pub async fn reminder_choice(&self, participant_id: Uuid) -> Result<Option<Vec<i64>>, DbError> {
+        let row: Option<(Option<Json<Vec<i64>>>,)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT reminder_choice FROM event_participants WHERE id = $1",
+        )
+        .bind(participant_id)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(row.and_then(|(c,)| c).map(|c| c.0))
+    }
+
+    /// Sets a participant's reminder choice (`None`: all offered).
+    #[instrument(skip_all)]
+    pub async fn set_reminder_choice(
+        &self,
+        participant_id: Uuid,
+        choice: Option<&[i64]>,
+    ) -> Result<(), DbError> {
+        let done = on_pool!(self, pool => sqlx::query(
+            "UPDATE event_participants SET reminder_choice = $2, updated_at = $3 WHERE id = $1",
+        )
+        .bind(participant_id)
+        .bind(choice.map(Json))
+        .bind(Utc::now())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if done == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// The reminder times a user prefers for events where they choose none (`None`: all offered).
+    #[instrument(skip_all)]
+    pub async fn reminder_default(&self, user_id: Uuid) -> Result<Option<Vec<i64>>, DbError> {
+        let row: Option<(Option<Json<Vec<i64>>>,)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT reminder_default FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(row.and_then(|(c,)| c).map(|c| c.0))
+    }
+
+    /// Sets a user's preferred reminder times (`None`: all offered).
+    #[instrument(skip_all)]
+    pub async fn set_reminder_default(&self, user_id: Uuid, offsets: Option<&[i64]>) -> Result<(), DbError> {
+        let done = on_pool!(self, pool => sqlx::query(
+            "UPDATE users SET reminder_default = $2 WHERE id = $1",
+        )
+        .bind(user_id)
+        .bind(offsets.map(Json))
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if done == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+}

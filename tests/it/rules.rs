@@ -1,0 +1,314 @@
+//! Rules per audience for real: reminder schedules per role, a participant's own choice among
+//! the reminders offered, and the follow-up after the event — against a Temporal dev server with
+//! offsets of seconds; moving the event arms them again; organization defaults; API checks.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use herald::db::models::{ParticipantRole, Rsvp};
+use herald::db::participants::Invitee;
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::delivery::{Person, got, organizer, person_of, wait_for_temporal};
+use crate::orgs::{api, api_user};
+use crate::support::{Backend, TestApp, eventually};
+
+both_backends!(
+    reminders_per_role_and_choices_reach_the_right_people_at_their_times,
+    moving_the_event_re_arms_role_reminders_and_the_follow_up,
+    organization_defaults_and_checked_input,
+);
+
+/// Creates a published event starting `starts_in` seconds from now, lasting `lasts` seconds,
+/// with the rules in `extra` (API fields).
+async fn event_with(
+    app: &TestApp,
+    token: &str,
+    starts_in: i64,
+    lasts: i64,
+    extra: Value,
+) -> (Uuid, DateTime<Utc>) {
+    let starts_at = Utc::now() + chrono::Duration::seconds(starts_in);
+    let mut body = json!({
+        "name": "Rust night", "starts_at": starts_at.to_rfc3339(),
+        "ends_at": (starts_at + chrono::Duration::seconds(lasts)).to_rfc3339(),
+        "timezone": "UTC", "location": "Room 1", "status": "published", "visibility": "public",
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let (status, body) = api(app, token, Method::POST, "/api/v1/orgs/rust-paris/events", Some(body)).await;
+    assert_eq!(status, 201, "{body}");
+    let id = Uuid::parse_str(body["id"].as_str().unwrap()).unwrap();
+    crate::support::told_workflow(&app.db.db, id).await;
+    (id, starts_at)
+}
+
+async fn take_part(app: &TestApp, event: Uuid, who: &Person, role: ParticipantRole, rsvp: Rsvp) -> Uuid {
+    app.db.db.add_participant(event, Invitee::User(who.id), role, rsvp).await.unwrap().id
+}
+
+const NTFY: &str = "ntfys://";
+
+fn reminders(app: &TestApp, who: &Person) -> Vec<crate::support::fake_apprise::Delivered> {
+    got(app, &who.key, NTFY, "Reminder: ")
+}
+
+fn follow_ups(app: &TestApp, who: &Person) -> Vec<crate::support::fake_apprise::Delivered> {
+    got(app, &who.key, NTFY, "Thank you")
+}
+
+async fn someone(app: &TestApp, name: &str) -> (Person, String) {
+    let lower = name.to_lowercase();
+    let url = format!("ntfys://{lower}@ntfy.example.org/{lower}");
+    let (user, token) = api_user(app, &format!("{lower}@example.org"), name, true).await;
+    (person_of(app, user.id, &token, name, "UTC", &[(url.as_str(), &[])]).await, token)
+}
+
+async fn reminders_per_role_and_choices_reach_the_right_people_at_their_times(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    wait_for_temporal(&app).await;
+    let olga = organizer(&app).await;
+    let (sam, _) = someone(&app, "Sam").await; // speaker, going
+    let (val, _) = someone(&app, "Val").await; // volunteer, going
+    let (ann, _) = someone(&app, "Ann").await; // attendee, going
+    let (max, _) = someone(&app, "Max").await; // attendee, maybe
+    let (pia, pia_token) = someone(&app, "Pia").await; // attendee, going, chooses one of the two reminders
+
+    // Everyone: 10 s and 5 s before; speakers 14 s before; volunteers 7 s before; the
+    // follow-up 3 s after the end.
+    let (ev, starts_at) = event_with(
+        &app,
+        &olga,
+        26,
+        4,
+        json!({"reminder_offsets": [10, 5], "role_reminders": {"speaker": [14], "volunteer": [7]},
+               "follow_up": {"after": 3, "link": "https://forms.example.org/rust-night"}}),
+    )
+    .await;
+    take_part(&app, ev, &sam, ParticipantRole::Speaker, Rsvp::Going).await;
+    take_part(&app, ev, &val, ParticipantRole::Volunteer, Rsvp::Going).await;
+    take_part(&app, ev, &ann, ParticipantRole::Attendee, Rsvp::Going).await;
+    take_part(&app, ev, &max, ParticipantRole::Attendee, Rsvp::Maybe).await;
+    take_part(&app, ev, &pia, ParticipantRole::Attendee, Rsvp::Going).await;
+
+    // Pia sees what she is offered and keeps only the last reminder; a time not offered is refused.
+    let mine = format!("/api/v1/me/events/{ev}/reminders");
+    let (status, body) = api(&app, &pia_token, Method::GET, &mine, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["offered"], json!([10, 5]), "{body}");
+    assert_eq!(body["chosen"], Value::Null, "{body}");
+    let (status, body) = api(&app, &pia_token, Method::PUT, &mine, Some(json!({"offsets": [14]}))).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("Choose among the reminders offered"), "{body}");
+    let (status, body) = api(&app, &pia_token, Method::PUT, &mine, Some(json!({"offsets": [5]}))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["effective"], json!([5]), "{body}");
+
+    // The organizer's schedule says who gets each reminder.
+    let (status, schedule) =
+        api(&app, &olga, Method::GET, &format!("/api/v1/events/{ev}/schedule"), None).await;
+    assert_eq!(status, 200, "{schedule}");
+    let items = schedule["items"].as_array().unwrap();
+    let speaker_item = items.iter().find(|i| i["offset"] == 14).unwrap_or_else(|| panic!("{schedule}"));
+    assert_eq!(speaker_item["for_whom"], "speakers", "{schedule}");
+    assert!(items.iter().any(|i| i["kind"] == "follow_up"), "{schedule}");
+    let (status, body) = api(&app, &olga, Method::GET, &format!("/api/v1/events/{ev}"), None).await;
+    assert_eq!(status, 200, "{body}");
+    let words = body["rules_in_words"].to_string();
+    assert!(words.contains("Speakers: 14 seconds before"), "{words}");
+    assert!(words.contains("Volunteers: 7 seconds before"), "{words}");
+    assert!(words.contains("Everyone else: 10 seconds and 5 seconds before"), "{words}");
+
+    let ends_at = starts_at + chrono::Duration::seconds(4);
+    eventually(Duration::from_secs(60), "the follow-up to reach those going", || async {
+        [&sam, &val, &ann, &pia].iter().all(|p| !follow_ups(&app, p).is_empty()).then_some(())
+    })
+    .await;
+    // Give a duplicate the chance to show up before counting.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let offsets_of = |list: &[crate::support::fake_apprise::Delivered]| -> Vec<i64> {
+        let mut out: Vec<i64> = [14, 10, 7, 5]
+            .into_iter()
+            .flat_map(|o| {
+                list.iter()
+                    .filter(move |d| d.body.contains(&format!("starts in {o} seconds")))
+                    .map(move |_| o)
+            })
+            .collect();
+        out.sort_unstable_by(|a, b| b.cmp(a));
+        out
+    };
+    assert_eq!(offsets_of(&reminders(&app, &sam)), vec![14], "speakers get theirs only");
+    assert_eq!(offsets_of(&reminders(&app, &val)), vec![7], "volunteers get theirs only");
+    assert_eq!(offsets_of(&reminders(&app, &ann)), vec![10, 5], "attendees get the event's");
+    assert_eq!(offsets_of(&reminders(&app, &max)), vec![10, 5], "maybe gets reminders");
+    assert_eq!(offsets_of(&reminders(&app, &pia)), vec![5], "Pia chose one");
+    for (who, p) in [("Sam", &sam), ("Val", &val), ("Ann", &ann), ("Max", &max), ("Pia", &pia)] {
+        for d in reminders(&app, p) {
+            let offset =
+                [14, 10, 7, 5].into_iter().find(|o| d.body.contains(&format!("starts in {o} seconds")));
+            let due = starts_at - chrono::Duration::seconds(offset.unwrap_or(0));
+            assert!(d.at >= due, "{who}'s reminder came {} ms early", (due - d.at).num_milliseconds());
+        }
+    }
+    // The follow-up: once each to those going, never to maybe, at its time, with the link.
+    for p in [&sam, &val, &ann, &pia] {
+        let f = follow_ups(&app, p);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].at >= ends_at + chrono::Duration::seconds(3), "the follow-up came early");
+        assert!(f[0].body.contains("https://forms.example.org/rust-night"), "{}", f[0].body);
+    }
+    assert!(follow_ups(&app, &max).is_empty(), "maybe is not thanked for coming");
+    // The ledger records the follow-ups as messages.
+    let (status, body) =
+        api(&app, &olga, Method::GET, &format!("/api/v1/events/{ev}/notifications"), None).await;
+    assert_eq!(status, 200, "{body}");
+    let messages = body["items"].as_array().unwrap().iter().filter(|r| r["kind"] == "message").count();
+    assert_eq!(messages, 4, "{body}");
+    app.stop().await;
+}
+
+async fn moving_the_event_re_arms_role_reminders_and_the_follow_up(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    wait_for_temporal(&app).await;
+    let olga = organizer(&app).await;
+    let (sam, _) = someone(&app, "Sam").await;
+    let (ann, _) = someone(&app, "Ann").await;
+    let (ev, starts_at) = event_with(
+        &app,
+        &olga,
+        12,
+        3,
+        json!({"reminder_offsets": [3], "role_reminders": {"speaker": [8]}, "follow_up": {"after": 2}}),
+    )
+    .await;
+    take_part(&app, ev, &sam, ParticipantRole::Speaker, Rsvp::Going).await;
+    take_part(&app, ev, &ann, ParticipantRole::Attendee, Rsvp::Going).await;
+    eventually(Duration::from_secs(30), "the speaker's reminder", || async {
+        (!reminders(&app, &sam).is_empty()).then_some(())
+    })
+    .await;
+    // Moved 15 s later before it starts: every reminder and the follow-up come again at the new times.
+    let moved = starts_at + chrono::Duration::seconds(15);
+    let (status, body) = api(
+        &app,
+        &olga,
+        Method::PATCH,
+        &format!("/api/v1/events/{ev}"),
+        Some(json!({"starts_at": moved.to_rfc3339(), "ends_at": (moved + chrono::Duration::seconds(3)).to_rfc3339()})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let new_end = moved + chrono::Duration::seconds(3);
+    eventually(Duration::from_secs(60), "the follow-up after the new end", || async {
+        (!follow_ups(&app, &sam).is_empty() && !follow_ups(&app, &ann).is_empty()).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let sam_reminders = reminders(&app, &sam);
+    assert_eq!(sam_reminders.len(), 2, "once before the move, once after: {sam_reminders:#?}");
+    assert!(sam_reminders[1].at >= moved - chrono::Duration::seconds(8));
+    let ann_reminders = reminders(&app, &ann);
+    assert_eq!(ann_reminders.len(), 1, "{ann_reminders:#?}");
+    assert!(ann_reminders[0].at >= moved - chrono::Duration::seconds(3), "at the new time");
+    for p in [&sam, &ann] {
+        let f = follow_ups(&app, p);
+        assert_eq!(f.len(), 1, "once, after the new end: {f:#?}");
+        assert!(f[0].at >= new_end + chrono::Duration::seconds(2), "not at the old end");
+    }
+    app.stop().await;
+}
+
+async fn organization_defaults_and_checked_input(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let olga = organizer(&app).await;
+    let defaults = "/api/v1/orgs/rust-paris/event-defaults";
+    let (status, body) = api(&app, &olga, Method::GET, defaults, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["follow_up"], Value::Null, "{body}");
+    // Bad defaults are refused with what to fix.
+    let (status, body) = api(
+        &app,
+        &olga,
+        Method::PUT,
+        defaults,
+        Some(json!({"reminder_offsets": [0], "role_reminders": {"guest": [60]},
+                    "follow_up": {"after": 3600, "link": "http://insecure.example.org"}})),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let text = body.to_string();
+    for field in ["reminder_offsets", "role_reminders.guest", "follow_up.link"] {
+        assert!(text.contains(field), "{field}: {text}");
+    }
+    let good = json!({"reminder_offsets": [86400, 3600], "role_reminders": {"speaker": [259200, 86400], "volunteer": [7200]},
+                      "follow_up": {"after": 7200, "link": "https://forms.example.org/feedback"}});
+    let (status, body) = api(&app, &olga, Method::PUT, defaults, Some(good.clone())).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, good);
+
+    // A new event without these fields takes the defaults; given fields win.
+    let starts_at = Utc::now() + chrono::Duration::days(10);
+    let base = json!({"name": "Defaults", "starts_at": starts_at.to_rfc3339(),
+        "ends_at": (starts_at + chrono::Duration::hours(2)).to_rfc3339(), "timezone": "UTC"});
+    let (status, body) =
+        api(&app, &olga, Method::POST, "/api/v1/orgs/rust-paris/events", Some(base.clone())).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["reminder_offsets"], json!([86400, 3600]), "{body}");
+    assert_eq!(body["role_reminders"], good["role_reminders"], "{body}");
+    assert_eq!(body["follow_up"], good["follow_up"], "{body}");
+    let words = body["rules_in_words"].to_string();
+    assert!(words.contains("Speakers: 3 days and 1 day before"), "{words}");
+    assert!(words.contains("Volunteers: 2 hours before"), "{words}");
+    let id = body["id"].as_str().unwrap().to_owned();
+    let mut own = base.clone();
+    own["reminder_offsets"] = json!([600]);
+    own["role_reminders"] = json!({});
+    own["follow_up"] = Value::Null;
+    let (status, body) = api(&app, &olga, Method::POST, "/api/v1/orgs/rust-paris/events", Some(own)).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["reminder_offsets"], json!([600]), "{body}");
+    assert_eq!(body["role_reminders"], json!({}), "{body}");
+    assert_eq!(body["follow_up"], Value::Null, "{body}");
+
+    // Edits are checked: a role that does not exist, a bad offset, a follow-up too late or
+    // with a link that is not https.
+    let (status, body) = api(
+        &app,
+        &olga,
+        Method::PATCH,
+        &format!("/api/v1/events/{id}"),
+        Some(json!({"role_reminders": {"speaker": [-5], "juggler": [60]}, "follow_up": {"after": 99_999_999, "link": "ftp://x"}})),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let text = body.to_string();
+    for field in ["role_reminders.speaker", "role_reminders.juggler", "follow_up.after", "follow_up.link"] {
+        assert!(text.contains(field), "{field}: {text}");
+    }
+    // Turning the follow-up off leaves the rest.
+    let (status, body) =
+        api(&app, &olga, Method::PATCH, &format!("/api/v1/events/{id}"), Some(json!({"follow_up": null})))
+            .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["follow_up"], Value::Null, "{body}");
+    assert_eq!(body["role_reminders"], good["role_reminders"], "{body}");
+
+    // A user's preferred times: checked, and kept.
+    let (status, body) =
+        api(&app, &olga, Method::PUT, "/api/v1/me/reminders", Some(json!({"offsets": [0]}))).await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) =
+        api(&app, &olga, Method::PUT, "/api/v1/me/reminders", Some(json!({"offsets": [3600]}))).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = api(&app, &olga, Method::GET, "/api/v1/me/reminders", None).await;
+    assert_eq!((status, body["offsets"].clone()), (200, json!([3600])), "{body}");
+    // Someone who does not take part has no reminders to choose.
+    let (status, body) =
+        api(&app, &olga, Method::GET, &format!("/api/v1/me/events/{id}/reminders"), None).await;
+    assert_eq!(status, 404, "{body}");
+    app.stop().await;
+}
