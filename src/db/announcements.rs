@@ -202,7 +202,7 @@ impl Db {
     ) -> Result<Vec<Recipient>, DbError> {
         on_pool!(self, pool => sqlx::query_as(
             "SELECT p.id AS participant_id, u.id AS user_id, u.display_name, u.email, p.rsvp, u.timezone, u.date_format, u.reminder_tags, u.urgent_tags,
-                    p.opted_out_at
+                    p.opted_out_at, p.role, p.reminder_choice, u.reminder_default
              FROM event_participants p JOIN users u ON u.id = p.user_id
              WHERE p.event_id = $1 AND p.id > $2
                AND ((p.rsvp = 'going' AND $4) OR (p.rsvp = 'maybe' AND $5) OR (p.rsvp = 'pending' AND $6))

@@ -32,9 +32,16 @@ fn reminders_card(html: &str) -> Option<String> {
     let at = html.find(r#"id="reminders""#)?;
     let start = at + html[at..].find('>')? + 1;
     let end = at + html[at..].find("</section>")?;
+    // Without the form to choose among the reminders offered (its own test is in rules.rs).
+    let mut card = html[start..end].to_owned();
+    if let Some(from) = card.find(r#"<details id="reminder-choice""#)
+        && let Some(len) = card[from..].find("</details>")
+    {
+        card.replace_range(from..from + len + "</details>".len(), " ");
+    }
     let mut text = String::new();
     let mut in_tag = false;
-    for c in html[start..end].chars() {
+    for c in card.chars() {
         match c {
             '<' => in_tag = true,
             '>' => in_tag = false,
