@@ -162,16 +162,16 @@ mod tests {
 
     fn rects(xml: &str) -> Vec<(String, f64, f64)> {
         // ok: test code; a malformed chart must fail the test.
-        let doc = roxmltree::Document::parse(xml).expect("well-formed XML");
+        let doc = roxmltree::Document::parse(xml).expect("well-formed XML"); // ok: test code
         doc.descendants()
             .filter(|n| n.has_tag_name("rect"))
             .map(|r| {
                 let number = |name: &str| -> f64 {
                     // ok: test code; a bar without its size must fail the test.
-                    r.attribute(name).and_then(|v| v.parse().ok()).expect("a numeric attribute")
+                    r.attribute(name).and_then(|v| v.parse().ok()).expect("a numeric attribute") // ok: test code
                 };
                 // ok: test code; a bar without its class must fail the test.
-                (r.attribute("class").expect("a class").to_owned(), number("width"), number("height"))
+                (r.attribute("class").expect("a class").to_owned(), number("width"), number("height")) // ok: test code
             })
             .collect()
     }
