@@ -37,6 +37,15 @@ pub struct Deliverer {
 
 /// Recorded in the ledger for a channel whose URLs reach a private address.
 const BLOCKED_TARGET: &str = "not sent: the channel points to a private network address";
+/// Why a message is `uncertain` (the answer kept in the ledger).
+pub const UNCERTAIN: &str = "the sender stopped while this message was on its way: it most likely arrived, \
+and it is not sent again so that nobody gets it twice";
+
+/// How long a claim may stay without an outcome before the message counts as uncertain: longer
+/// than a live attempt takes for one message (an Apprise call times out after 15 s, and a lost
+/// config costs a push and a second call).
+pub const CLAIM_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
 /// The ledger's reason for a message not sent to someone who stopped the event's messages.
 pub const OPTED_OUT: &str = "not sent: they stopped this event's messages";
 
@@ -273,6 +282,14 @@ impl Deliverer {
                 }
             };
             let mut done = done_status(row.status);
+            // A claim left by an attempt that stopped mid-send: the message was on its way.
+            if done.is_none()
+                && row.sending_token.is_some()
+                && row.sending_at.is_some_and(|at| Utc::now() - at > CLAIM_LEASE)
+            {
+                self.db.record_delivery(row.id, DeliveryStatus::Uncertain, None, Some(UNCERTAIN)).await?;
+                done = Some(Status::Uncertain);
+            }
             if done.is_none() && recipient.opted_out_at.is_some() {
                 self.db.record_delivery(row.id, DeliveryStatus::Skipped, None, Some(OPTED_OUT)).await?;
                 done = Some(Status::Skipped);
@@ -377,6 +394,7 @@ fn ledger_status(status: Status) -> DeliveryStatus {
         Status::Failed => DeliveryStatus::Failed,
         Status::Expired => DeliveryStatus::Expired,
         Status::Skipped => DeliveryStatus::Skipped,
+        Status::Uncertain => DeliveryStatus::Uncertain,
     }
 }
 
@@ -388,6 +406,7 @@ fn done_status(status: DeliveryStatus) -> Option<Status> {
         DeliveryStatus::Failed => Some(Status::Failed),
         DeliveryStatus::Expired => Some(Status::Expired),
         DeliveryStatus::Skipped => Some(Status::Skipped),
+        DeliveryStatus::Uncertain => Some(Status::Uncertain),
     }
 }
 
@@ -569,6 +588,35 @@ fn ctx_fallback(event: &Event) -> String {
     format!("{}: {}", event.name, event.starts_at.to_rfc3339())
 }
 
+impl Deliverer {
+    /// Writes outcomes and claims in one transaction; outcomes of digests (no ledger row) are
+    /// recorded as such. Returns the claims granted.
+    async fn claim_and_record_all(
+        &self,
+        token: Uuid,
+        claims: &[Uuid],
+        outcomes: &[Recorded],
+    ) -> anyhow::Result<Vec<Uuid>> {
+        let rows: Vec<DeliveryOutcome<'_>> = outcomes
+            .iter()
+            .map(|o| DeliveryOutcome {
+                id: o.ledger_id,
+                status: ledger_status(o.status),
+                apprise_status: o.apprise_status,
+                apprise_answer: o.answer.as_deref(),
+            })
+            .collect();
+        let done = self.db.claim_and_record(token, claims, &rows).await?;
+        // Not notices: digests gathering several.
+        for row in rows.iter().filter(|r| done.missing.contains(&r.id)) {
+            if !self.db.record_digest(row.id, row.status, row.apprise_status, row.apprise_answer).await? {
+                return Err(DbError::NotFound.into());
+            }
+        }
+        Ok(done.granted)
+    }
+}
+
 impl herald_workflows::PlanStore for Deliverer {
     fn load_plan(&self, event_id: Uuid) -> BoxFuture<'_, anyhow::Result<Option<EventPlan>>> {
         Box::pin(self.plan(event_id))
@@ -603,24 +651,18 @@ impl herald_workflows::Deliveries for Deliverer {
 
     fn record_many<'a>(&'a self, outcomes: &'a [Recorded]) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
-            let rows: Vec<DeliveryOutcome<'_>> = outcomes
-                .iter()
-                .map(|o| DeliveryOutcome {
-                    id: o.ledger_id,
-                    status: ledger_status(o.status),
-                    apprise_status: o.apprise_status,
-                    apprise_answer: o.answer.as_deref(),
-                })
-                .collect();
-            let missing = self.db.record_deliveries(&rows).await?;
-            // Not notices: digests gathering several.
-            for row in rows.iter().filter(|r| missing.contains(&r.id)) {
-                if !self.db.record_digest(row.id, row.status, row.apprise_status, row.apprise_answer).await? {
-                    return Err(DbError::NotFound.into());
-                }
-            }
+            self.claim_and_record_all(Uuid::nil(), &[], outcomes).await?;
             Ok(())
         })
+    }
+
+    fn claim_and_record<'a>(
+        &'a self,
+        token: Uuid,
+        claims: &'a [Uuid],
+        outcomes: &'a [Recorded],
+    ) -> BoxFuture<'a, anyhow::Result<Vec<Uuid>>> {
+        Box::pin(self.claim_and_record_all(token, claims, outcomes))
     }
 
     fn config_text(&self, integration_id: Uuid) -> BoxFuture<'_, anyhow::Result<String>> {

@@ -748,6 +748,9 @@ pub async fn sent_to(db: &Db, participant_id: Uuid) -> Result<Vec<SentMessage>, 
                     ("Not sent: you had no confirmed channel".to_owned(), false)
                 }
                 DeliveryStatus::Skipped => ("Not sent".to_owned(), false),
+                DeliveryStatus::Uncertain => {
+                    ("Probably delivered: it was on its way when sending was interrupted".to_owned(), true)
+                }
             };
             SentMessage {
                 at: r.due_at,

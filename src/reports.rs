@@ -13,7 +13,7 @@ use crate::orgs::OrgAccess;
 pub const REPORT_DAYS: i64 = 30;
 
 /// The delivery statuses, in the order the report lists them.
-pub const STATUSES: [&str; 6] = ["sent", "partial", "failed", "expired", "skipped", "pending"];
+pub const STATUSES: [&str; 7] = ["sent", "partial", "failed", "expired", "skipped", "uncertain", "pending"];
 
 /// The channel kinds, in the order the report lists them (`none`: the participant had no channel).
 pub const CHANNEL_KINDS: [&str; 3] = ["email", "apprise", "none"];

@@ -77,7 +77,10 @@ text_enum!(
 text_enum!(
     /// Where a notification stands in the delivery ledger.
     DeliveryStatus {
-        Pending = "pending", Sent = "sent", Partial = "partial", Failed = "failed", Expired = "expired", Skipped = "skipped"
+        Pending = "pending", Sent = "sent", Partial = "partial", Failed = "failed", Expired = "expired", Skipped = "skipped",
+        /// The sender stopped while the message was on its way (a worker killed mid-send): most
+        /// likely it arrived, and it is never sent again, so nobody gets it twice.
+        Uncertain = "uncertain"
     }
 );
 
@@ -316,6 +319,10 @@ pub struct Notification {
     pub updated_at: DateTime<Utc>,
     /// Held for the recipient's quiet hours or digest until then (see `crate::quiet`).
     pub hold_until: Option<DateTime<Utc>>,
+    /// The `deliver` attempt sending it now (its token), while its outcome is not recorded yet.
+    pub sending_token: Option<Uuid>,
+    /// When that attempt claimed it.
+    pub sending_at: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for Integration {

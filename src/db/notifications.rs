@@ -35,6 +35,15 @@ pub struct DeliveryOutcome<'a> {
     pub apprise_answer: Option<&'a str>,
 }
 
+/// What [`Db::claim_and_record`] did.
+#[derive(Debug, Clone, Default)]
+pub struct Claimed {
+    /// The claimed rows this attempt may send.
+    pub granted: Vec<Uuid>,
+    /// Outcomes' ids that name no ledger row (a digest's).
+    pub missing: Vec<Uuid>,
+}
+
 impl Db {
     /// Records a pending notice unless its key is already in the ledger; returns the ledger row
     /// either way, so a retried activity sees what an earlier attempt did.
@@ -99,18 +108,57 @@ impl Db {
     /// name no ledger row (a digest's, which the caller records as such).
     #[instrument(skip_all, fields(n = outcomes.len()))]
     pub async fn record_deliveries(&self, outcomes: &[DeliveryOutcome<'_>]) -> Result<Vec<Uuid>, DbError> {
+        Ok(self.claim_and_record(Uuid::nil(), &[], outcomes).await?.missing)
+    }
+
+    /// Records `outcomes` (each releases its row's claim) and claims the rows `claims` for the
+    /// sending attempt `token`, in one write transaction. A row is claimed only while it is
+    /// pending and unclaimed (or already this attempt's): so two attempts never both send it.
+    /// Ids of `claims` naming no ledger row (a digest's, which has its own claim) are granted.
+    #[instrument(skip_all, fields(claims = claims.len(), outcomes = outcomes.len()))]
+    pub async fn claim_and_record(
+        &self,
+        token: Uuid,
+        claims: &[Uuid],
+        outcomes: &[DeliveryOutcome<'_>],
+    ) -> Result<Claimed, DbError> {
         let mut missing = Vec::new();
-        if outcomes.is_empty() {
-            return Ok(missing);
+        let mut granted = Vec::new();
+        if outcomes.is_empty() && claims.is_empty() {
+            return Ok(Claimed { granted, missing });
         }
         let now = Utc::now();
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            if !claims.is_empty() {
+                let mut claim = sqlx::QueryBuilder::new("UPDATE notifications SET sending_token = ");
+                claim.push_bind(token).push(", sending_at = ").push_bind(now).push(" WHERE id IN (");
+                let mut ids = claim.separated(", ");
+                for id in claims {
+                    ids.push_bind(*id);
+                }
+                claim
+                    .push(") AND status = 'pending' AND (sending_token IS NULL OR sending_token = ")
+                    .push_bind(token)
+                    .push(") RETURNING id");
+                granted = claim.build_query_scalar::<Uuid>().fetch_all(&mut *tx).await?;
+                let refused: Vec<Uuid> = claims.iter().copied().filter(|id| !granted.contains(id)).collect();
+                if !refused.is_empty() {
+                    let mut known = sqlx::QueryBuilder::new("SELECT id FROM notifications WHERE id IN (");
+                    let mut ids = known.separated(", ");
+                    for id in &refused {
+                        ids.push_bind(*id);
+                    }
+                    known.push(")");
+                    let known: Vec<Uuid> = known.build_query_scalar().fetch_all(&mut *tx).await?;
+                    granted.extend(refused.into_iter().filter(|id| !known.contains(id)));
+                }
+            }
             for o in outcomes {
                 let sent_at = matches!(o.status, DeliveryStatus::Sent | DeliveryStatus::Partial).then_some(now);
                 let done = sqlx::query(
                     "UPDATE notifications SET status = $2, attempts = attempts + 1, apprise_status = $3, apprise_answer = $4,
-                        sent_at = COALESCE(sent_at, $5), updated_at = $6
+                        sent_at = COALESCE(sent_at, $5), updated_at = $6, sending_token = NULL, sending_at = NULL
                      WHERE id = $1",
                 )
                 .bind(o.id)
@@ -127,7 +175,7 @@ impl Db {
             }
             tx.commit().await?;
         });
-        Ok(missing)
+        Ok(Claimed { granted, missing })
     }
 
     /// Records the outcome of a delivery attempt.
@@ -143,7 +191,7 @@ impl Db {
         let sent_at = matches!(status, DeliveryStatus::Sent | DeliveryStatus::Partial).then_some(now);
         on_pool!(self, pool => sqlx::query_as(
             "UPDATE notifications SET status = $2, attempts = attempts + 1, apprise_status = $3, apprise_answer = $4,
-                sent_at = COALESCE(sent_at, $5), updated_at = $6
+                sent_at = COALESCE(sent_at, $5), updated_at = $6, sending_token = NULL, sending_at = NULL
              WHERE id = $1 RETURNING *",
         )
         .bind(id)

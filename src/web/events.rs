@@ -717,6 +717,7 @@ async fn deliveries(State(state): State<AppState>, org: InOrg) -> Response {
             DeliveryStatus::Failed => counts.failed += 1,
             DeliveryStatus::Expired => counts.expired += 1,
             DeliveryStatus::Skipped => counts.skipped += 1,
+            DeliveryStatus::Uncertain => counts.uncertain += 1,
         }
     }
     let view = delivery_pages::DeliveryView {

@@ -49,6 +49,8 @@ pub struct LedgerCounts {
     pub expired: usize,
     /// Not sent on purpose.
     pub skipped: usize,
+    /// On their way when sending was interrupted: most likely delivered, never sent again.
+    pub uncertain: usize,
 }
 
 /// What the fragment shows.
@@ -106,6 +108,7 @@ pub fn fragment(v: &DeliveryView) -> Markup {
                         (count("failed", "failed", v.counts.failed))
                         (count("expired", "expired", v.counts.expired))
                         (count("skipped", "skipped", v.counts.skipped))
+                        (count("uncertain", "probably delivered (sending was interrupted)", v.counts.uncertain))
                     }
                     div.table-wrap tabindex="0" role="region" aria-labelledby="ledger-heading" {
                         table.ledger {
@@ -150,7 +153,7 @@ fn count(status: &str, label: &str, n: usize) -> Markup {
 fn badge_class(status: &str) -> &'static str {
     match status {
         "sent" => "badge-ok",
-        "partial" | "pending" | "skipped" => "badge-warn",
+        "partial" | "pending" | "skipped" | "uncertain" => "badge-warn",
         "failed" | "expired" => "badge-down",
         _ => "",
     }

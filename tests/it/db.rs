@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 use herald::db::DbError;
 use herald::db::events::NewEvent;
 use herald::db::models::*;
-use herald::db::notifications::PlannedNotice;
+use herald::db::notifications::{DeliveryOutcome, PlannedNotice};
 use herald::db::participants::Invitee;
 use herald::db::users::NewUser;
 use herald_workflows::PlanStore;
@@ -20,6 +20,7 @@ both_backends!(
     participants_and_channels,
     integrations_are_scoped,
     ledger_is_idempotent,
+    only_one_attempt_sends_a_message,
 );
 
 fn user<'a>(email: &'a str) -> NewUser<'a> {
@@ -366,4 +367,89 @@ async fn ledger_is_idempotent(backend: Backend) {
         db.record_delivery(Uuid::new_v4(), DeliveryStatus::Failed, None, None).await,
         Err(DbError::NotFound)
     ));
+}
+
+/// Two attempts of one batch (a retry overlapping a slow attempt, or one after a worker died):
+/// a row is claimed by one of them only, until its outcome is written; a retryable outcome
+/// frees it for the next attempt, a final one for nobody. Ids that name no ledger row (a
+/// digest's, which has its own claim) are granted.
+async fn only_one_attempt_sends_a_message(backend: Backend) {
+    let t = TestDb::new(backend).await;
+    let db = &t.db;
+    let ada = db.create_user(&user("ada@example.org")).await.unwrap();
+    let org = db.create_organization("rustaceans", "Rustaceans", ada.id).await.unwrap();
+    let ev = db.create_event(&event(org.id, "meetup", EventStatus::Published)).await.unwrap();
+    let p = db
+        .add_participant(ev.id, Invitee::User(ada.id), ParticipantRole::Attendee, Rsvp::Going)
+        .await
+        .unwrap();
+    let keys = ["k1", "k2"];
+    let notices: Vec<PlannedNotice<'_>> = keys
+        .iter()
+        .map(|k| PlannedNotice {
+            event_id: ev.id,
+            participant_id: p.id,
+            integration_id: None,
+            kind: NoticeKind::Message,
+            idempotency_key: k,
+            due_at: ev.starts_at - Duration::hours(1),
+        })
+        .collect();
+    let rows = db.plan_notifications(&notices).await.unwrap();
+    let (one, two) = (rows[0].id, rows[1].id);
+    let (first, second) = (Uuid::new_v4(), Uuid::new_v4());
+    let digest = Uuid::new_v4();
+    let claimed = db.claim_and_record(first, &[one, two, digest], &[]).await.unwrap();
+    assert_eq!(claimed.granted.len(), 3, "{claimed:?}");
+    assert!(claimed.granted.contains(&digest), "a digest's id is its own business");
+    let row = db.notifications_for_event(ev.id).await.unwrap();
+    assert!(row.iter().all(|r| r.sending_token == Some(first) && r.sending_at.is_some()));
+    // The second attempt gets neither while the first holds them; claiming again is harmless.
+    assert!(db.claim_and_record(second, &[one, two], &[]).await.unwrap().granted.is_empty());
+    assert_eq!(db.claim_and_record(first, &[one], &[]).await.unwrap().granted, vec![one]);
+    // The first records one as sent and the other as worth another try, in one write.
+    let outcomes = [
+        DeliveryOutcome {
+            id: one,
+            status: DeliveryStatus::Sent,
+            apprise_status: Some(200),
+            apprise_answer: None,
+        },
+        DeliveryOutcome {
+            id: two,
+            status: DeliveryStatus::Pending,
+            apprise_status: None,
+            apprise_answer: Some("connection refused"),
+        },
+    ];
+    let done = db.claim_and_record(first, &[], &outcomes).await.unwrap();
+    assert!(done.missing.is_empty());
+    let claimed = db.claim_and_record(second, &[one, two], &[]).await.unwrap();
+    assert_eq!(claimed.granted, vec![two], "the sent one stays sent; the pending one is free again");
+    let rows = db.notifications_for_event(ev.id).await.unwrap();
+    let sent = rows.iter().find(|r| r.id == one).unwrap();
+    assert_eq!((sent.status, sent.sending_token), (DeliveryStatus::Sent, None));
+    let retried = rows.iter().find(|r| r.id == two).unwrap();
+    assert_eq!(
+        (retried.status, retried.sending_token, retried.attempts),
+        (DeliveryStatus::Pending, Some(second), 1)
+    );
+    // An attempt that died holding it leaves it uncertain: final, never claimed again.
+    db.record_delivery(two, DeliveryStatus::Uncertain, None, Some("stopped")).await.unwrap();
+    assert!(db.claim_and_record(Uuid::new_v4(), &[two], &[]).await.unwrap().granted.is_empty());
+    let missing = db
+        .claim_and_record(
+            first,
+            &[],
+            &[DeliveryOutcome {
+                id: digest,
+                status: DeliveryStatus::Sent,
+                apprise_status: Some(200),
+                apprise_answer: None,
+            }],
+        )
+        .await
+        .unwrap()
+        .missing;
+    assert_eq!(missing, vec![digest]);
 }

@@ -79,7 +79,9 @@ impl EventActivities {
         let batch = self.deliveries.plan_batch(&request).await?;
         let mut counts = DeliveryCounts::default();
         let mut retry: Vec<String> = Vec::new();
-        let recorder = Recorder::start(self.deliveries.clone());
+        // This attempt's token: it claims each row just before sending it, so a retry that
+        // overlaps it (or comes after it died) never sends the same message.
+        let recorder = Recorder::start(self.deliveries.clone(), Uuid::new_v4());
         let mut results = futures::stream::iter(batch.items)
             .map(|planned| {
                 let this = self.clone();
@@ -147,6 +149,11 @@ impl EventActivities {
             info!(ledger_id = %planned.ledger_id, title = %planned.title, "log-only mode: a notification would be sent now");
             return record(Status::Skipped, None, Some("log-only mode: nothing is sent".into())).await;
         };
+        // Claim the row first (with the outcomes being written meanwhile): if another attempt
+        // holds it, that attempt sends it, and a later attempt sees how it went.
+        if !recorder.claim(ledger_id).await? {
+            return Ok(Done::Retry("an earlier attempt is still sending some of these messages".to_owned()));
+        }
         let notice = Notice {
             title: &planned.title,
             body: &planned.body,
@@ -208,21 +215,27 @@ impl EventActivities {
     }
 }
 
-/// Writes the outcomes of one batch's sends to the ledger as they come, a group at a time: a
-/// send hands its outcome over and waits until it is committed, and the outcomes that arrive
-/// while one write is under way go together into the next. So each outcome is still recorded
-/// right after its message went (the ledger's exactly-once rests on that), but 16 sends in
-/// flight cost a few writes instead of one each.
+/// Writes one batch's claims and outcomes to the ledger as they come, a group at a time: a send
+/// claims its row just before the call and hands its outcome over right after, and waits until
+/// each is committed; what arrives while one write is under way goes together into the next. So
+/// each outcome is still recorded right after its message went, and no message goes without
+/// its claim committed, but 16 sends in flight cost a few writes instead of two each.
 struct Recorder {
-    queue: mpsc::UnboundedSender<(Recorded, oneshot::Sender<Result<(), String>>)>,
+    queue: mpsc::UnboundedSender<(Write, oneshot::Sender<Result<bool, String>>)>,
+}
+
+/// One item for the ledger writer.
+enum Write {
+    Claim(Uuid),
+    Outcome(Recorded),
 }
 
 impl Recorder {
-    /// A recorder writing to `deliveries`; its writer task ends when the recorder is dropped
-    /// and the last outcome is written.
-    fn start(deliveries: Arc<dyn Deliveries>) -> Self {
+    /// A recorder writing to `deliveries` for the attempt `token`; its writer task ends when the
+    /// recorder is dropped and the last item is written.
+    fn start(deliveries: Arc<dyn Deliveries>, token: Uuid) -> Self {
         let (queue, mut incoming) =
-            mpsc::unbounded_channel::<(Recorded, oneshot::Sender<Result<(), String>>)>();
+            mpsc::unbounded_channel::<(Write, oneshot::Sender<Result<bool, String>>)>();
         tokio::spawn(
             async move {
                 while let Some(first) = incoming.recv().await {
@@ -230,11 +243,26 @@ impl Recorder {
                     while let Ok(more) = incoming.try_recv() {
                         group.push(more);
                     }
-                    let (outcomes, waiting): (Vec<Recorded>, Vec<_>) = group.into_iter().unzip();
-                    let result = deliveries.record_many(&outcomes).await.map_err(|e| format!("{e:#}"));
-                    for done in waiting {
+                    let mut claims = Vec::new();
+                    let mut outcomes = Vec::new();
+                    for (write, _) in &group {
+                        match write {
+                            Write::Claim(id) => claims.push(*id),
+                            Write::Outcome(o) => outcomes.push(o.clone()),
+                        }
+                    }
+                    let result = deliveries
+                        .claim_and_record(token, &claims, &outcomes)
+                        .await
+                        .map_err(|e| format!("{e:#}"));
+                    for (write, done) in group {
+                        let answer = match (&result, write) {
+                            (Ok(granted), Write::Claim(id)) => Ok(granted.contains(&id)),
+                            (Ok(_), Write::Outcome(_)) => Ok(true),
+                            (Err(e), _) => Err(e.clone()),
+                        };
                         // A send that stopped waiting (its activity was cancelled) needs no answer.
-                        let _ = done.send(result.clone());
+                        let _ = done.send(answer);
                     }
                 }
             }
@@ -243,15 +271,25 @@ impl Recorder {
         Self { queue }
     }
 
-    /// Records `outcome`; returns once it is committed.
-    async fn record(&self, outcome: Recorded) -> anyhow::Result<()> {
+    async fn write(&self, write: Write) -> anyhow::Result<bool> {
         let (done, committed) = oneshot::channel();
-        self.queue.send((outcome, done)).map_err(|_| anyhow::anyhow!("the ledger writer stopped"))?;
+        self.queue.send((write, done)).map_err(|_| anyhow::anyhow!("the ledger writer stopped"))?;
         match committed.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(anyhow::anyhow!("cannot record a delivery's outcome: {e}")),
+            Ok(Ok(granted)) => Ok(granted),
+            Ok(Err(e)) => Err(anyhow::anyhow!("cannot write to the delivery ledger: {e}")),
             Err(_) => Err(anyhow::anyhow!("the ledger writer stopped")),
         }
+    }
+
+    /// Claims `ledger_id` for this attempt; `false` when another attempt holds it or it is
+    /// finished. Returns once the claim is committed.
+    async fn claim(&self, ledger_id: Uuid) -> anyhow::Result<bool> {
+        self.write(Write::Claim(ledger_id)).await
+    }
+
+    /// Records `outcome` (which releases its claim); returns once it is committed.
+    async fn record(&self, outcome: Recorded) -> anyhow::Result<()> {
+        self.write(Write::Outcome(outcome)).await.map(|_| ())
     }
 }
 
@@ -262,6 +300,7 @@ fn count(counts: &mut DeliveryCounts, status: Status) {
         Status::Failed => counts.failed += 1,
         Status::Expired => counts.expired += 1,
         Status::Skipped => counts.skipped += 1,
+        Status::Uncertain => counts.uncertain += 1,
         Status::Pending => {}
     }
 }

@@ -36,6 +36,7 @@ fn status(status: Status) -> Option<&'static str> {
         Status::Failed => "failed",
         Status::Expired => "expired",
         Status::Skipped => "skipped",
+        Status::Uncertain => "uncertain",
         Status::Pending => return None,
     })
 }

@@ -80,6 +80,8 @@ pub enum Status {
     Expired,
     /// Not sent on purpose.
     Skipped,
+    /// On its way when its sender stopped (a worker killed mid-send): never sent again.
+    Uncertain,
 }
 
 /// An attempt's outcome, for [`Deliveries::record_many`].
@@ -130,6 +132,24 @@ pub trait Deliveries: Send + Sync + 'static {
                 self.record(o.ledger_id, o.status, o.apprise_status, o.answer.as_deref()).await?;
             }
             Ok(())
+        })
+    }
+
+    /// Writes `outcomes` and claims the rows of `claims` for the attempt `token`, in one write
+    /// when the store can: an outcome clears its row's claim; a row is claimed only while it is
+    /// pending and nobody else's. Returns the ids of `claims` this attempt may send (rows another
+    /// attempt holds, or that are finished, are not among them). A store without claims grants
+    /// every claim.
+    fn claim_and_record<'a>(
+        &'a self,
+        token: Uuid,
+        claims: &'a [Uuid],
+        outcomes: &'a [Recorded],
+    ) -> BoxFuture<'a, anyhow::Result<Vec<Uuid>>> {
+        let _ = token;
+        Box::pin(async move {
+            self.record_many(outcomes).await?;
+            Ok(claims.to_vec())
         })
     }
 

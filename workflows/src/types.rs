@@ -291,6 +291,13 @@ pub struct DeliveryCounts {
     pub expired: u64,
     /// Not sent on purpose (log-only mode, no channel).
     pub skipped: u64,
+    /// On their way when an earlier attempt stopped: not sent again (absent in older histories).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub uncertain: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl DeliveryCounts {
@@ -301,6 +308,7 @@ impl DeliveryCounts {
         self.failed += other.failed;
         self.expired += other.expired;
         self.skipped += other.skipped;
+        self.uncertain += other.uncertain;
     }
 }
 

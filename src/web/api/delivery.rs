@@ -38,11 +38,12 @@ async fn organizer_event(state: &AppState, caller: Uuid, id: Uuid) -> Result<Eve
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiNotification {
     pub id: Uuid,
-    /// `reminder`, `updated` or `cancelled`.
+    /// `reminder`, `updated`, `cancelled` or `message` (an announcement or the follow-up).
     pub kind: String,
     /// `pending`, `sent`, `partial` (some of the channel's targets failed; never resent),
-    /// `failed`, `expired` (too late: the event had started) or `skipped` (no channel, or
-    /// log-only mode).
+    /// `failed`, `expired` (too late: the event had started), `skipped` (no channel, or
+    /// log-only mode) or `uncertain` (it was on its way when its sender stopped, e.g. a worker
+    /// killed mid-send: most likely delivered, and never sent again so nobody gets it twice).
     pub status: String,
     /// When it was due.
     pub due_at: DateTime<Utc>,
