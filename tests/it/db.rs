@@ -336,9 +336,8 @@ async fn integrations_are_scoped(backend: Backend) {
     assert!(db.integrations_of(bob.id).await.unwrap().is_empty());
 }
 
-async fn ledger_is_idempotent(backend: Backend) {
-    let t = TestDb::new(backend).await;
-    let db = &t.db;
+/// Ada, going to a published event of her organization: the event and her participation.
+async fn ada_going(db: &herald::db::Db) -> (User, Event, Participant) {
     let ada = db.create_user(&user("ada@example.org")).await.unwrap();
     let org = db.create_organization("rustaceans", "Rustaceans", ada.id).await.unwrap();
     let ev = db.create_event(&event(org.id, "meetup", EventStatus::Published)).await.unwrap();
@@ -346,6 +345,13 @@ async fn ledger_is_idempotent(backend: Backend) {
         .add_participant(ev.id, Invitee::User(ada.id), ParticipantRole::Attendee, Rsvp::Going)
         .await
         .unwrap();
+    (ada, ev, p)
+}
+
+async fn ledger_is_idempotent(backend: Backend) {
+    let t = TestDb::new(backend).await;
+    let db = &t.db;
+    let (ada, ev, p) = ada_going(db).await;
     let i = db.create_integration(ada.id, "Email", &"c".repeat(40), b"x", &[]).await.unwrap();
     let notice = PlannedNotice {
         event_id: ev.id,
@@ -376,13 +382,7 @@ async fn ledger_is_idempotent(backend: Backend) {
 async fn only_one_attempt_sends_a_message(backend: Backend) {
     let t = TestDb::new(backend).await;
     let db = &t.db;
-    let ada = db.create_user(&user("ada@example.org")).await.unwrap();
-    let org = db.create_organization("rustaceans", "Rustaceans", ada.id).await.unwrap();
-    let ev = db.create_event(&event(org.id, "meetup", EventStatus::Published)).await.unwrap();
-    let p = db
-        .add_participant(ev.id, Invitee::User(ada.id), ParticipantRole::Attendee, Rsvp::Going)
-        .await
-        .unwrap();
+    let (_, ev, p) = ada_going(db).await;
     let keys = ["k1", "k2"];
     let notices: Vec<PlannedNotice<'_>> = keys
         .iter()
