@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::delivery::{ADA_MAIL, event, got, organizer, person, spawn_worker, wait_for_temporal};
+use crate::delivery::{ADA_MAIL, event, fans, got, organizer, person, spawn_worker, wait_for_temporal};
 use crate::orgs::{api, api_user};
 use crate::support::{Backend, TestApp, TestDb, eventually};
 
@@ -410,40 +410,6 @@ async fn a_worker_killed_mid_send_repeats_nobody() {
     );
     worker.kill();
     app.stop().await;
-}
-
-/// `n` people in `role`, going, each with a confirmed ntfy channel chosen for the event.
-async fn fans(app: &TestApp, ev: Uuid, n: usize, role: ParticipantRole) {
-    let keys = herald::secrets::SecretKey::load(None, &app.db.database_config().data_dir).unwrap();
-    let db = &app.db.db;
-    for i in 0..n {
-        let email = format!("fan{i}@example.org");
-        let user = db
-            .create_user(&herald::db::users::NewUser {
-                email: &email,
-                display_name: &format!("Fan {i}"),
-                password_hash: None,
-                timezone: "UTC",
-                verified: true,
-            })
-            .await
-            .unwrap();
-        let id = Uuid::new_v4();
-        let key = format!("fan-key-{}", Uuid::new_v4().simple());
-        let url = format!("ntfys://fan{i}@ntfy.example.org/fans");
-        let sealed = herald::integrations::seal(&keys, id, &url).unwrap();
-        db.insert_integration(id, user.id, "Phone", &key, &sealed, &[]).await.unwrap();
-        app.apprise.put_config(&key, &url);
-        crate::integrations::execute(
-            db,
-            "UPDATE integrations SET verified_at = $1 WHERE id = $2",
-            Utc::now(),
-            id,
-        )
-        .await;
-        let p = db.add_participant(ev, Invitee::User(user.id), role, Rsvp::Going).await.unwrap();
-        db.set_participant_channels(p.id, &[(id, vec![])]).await.unwrap();
-    }
 }
 
 /// In a real browser: the organizer goes from the event's page to "Write to participants",

@@ -699,39 +699,7 @@ async fn a_large_event_fans_out_in_batches() {
     let olga = organizer(&app).await;
     // Due in 35 s: time enough to add 600 people on a busy machine.
     let (ev, _) = event(&app, &olga, 40, 5, &[5]).await;
-    let keys = herald::secrets::SecretKey::load(None, &app.db.database_config().data_dir).unwrap();
-    let db = &app.db.db;
-    for i in 0..PEOPLE {
-        let email = format!("fan{i}@example.org");
-        let user = db
-            .create_user(&herald::db::users::NewUser {
-                email: &email,
-                display_name: &format!("Fan {i}"),
-                password_hash: None,
-                timezone: "UTC",
-                verified: true,
-            })
-            .await
-            .unwrap();
-        let id = Uuid::new_v4();
-        let key = format!("fan-key-{}", Uuid::new_v4().simple());
-        let url = format!("ntfys://fan{i}@ntfy.example.org/fans");
-        let sealed = herald::integrations::seal(&keys, id, &url).unwrap();
-        db.insert_integration(id, user.id, "Phone", &key, &sealed, &[]).await.unwrap();
-        app.apprise.put_config(&key, &url);
-        crate::integrations::execute(
-            db,
-            "UPDATE integrations SET verified_at = $1 WHERE id = $2",
-            Utc::now(),
-            id,
-        )
-        .await;
-        let p = db
-            .add_participant(ev, Invitee::User(user.id), ParticipantRole::Attendee, Rsvp::Going)
-            .await
-            .unwrap();
-        db.set_participant_channels(p.id, &[(id, vec![])]).await.unwrap();
-    }
+    fans(&app, ev, PEOPLE, ParticipantRole::Attendee).await;
     let start = std::time::Instant::now();
     eventually(Duration::from_secs(90), "every participant's reminder", || async {
         let n = app
@@ -903,4 +871,38 @@ async fn one_click_opt_out_stops_that_event_for_that_person_only(backend: Backen
     assert_eq!(r.status(), 200);
     assert!(app.db.db.participant_of(ev, ada.id).await.unwrap().unwrap().opted_out_at.is_none());
     app.stop().await;
+}
+
+/// `n` people in `role`, going, each with a confirmed ntfy channel chosen for the event.
+pub async fn fans(app: &TestApp, ev: Uuid, n: usize, role: ParticipantRole) {
+    let keys = herald::secrets::SecretKey::load(None, &app.db.database_config().data_dir).unwrap();
+    let db = &app.db.db;
+    for i in 0..n {
+        let email = format!("fan{i}@example.org");
+        let user = db
+            .create_user(&herald::db::users::NewUser {
+                email: &email,
+                display_name: &format!("Fan {i}"),
+                password_hash: None,
+                timezone: "UTC",
+                verified: true,
+            })
+            .await
+            .unwrap();
+        let id = Uuid::new_v4();
+        let key = format!("fan-key-{}", Uuid::new_v4().simple());
+        let url = format!("ntfys://fan{i}@ntfy.example.org/fans");
+        let sealed = herald::integrations::seal(&keys, id, &url).unwrap();
+        db.insert_integration(id, user.id, "Phone", &key, &sealed, &[]).await.unwrap();
+        app.apprise.put_config(&key, &url);
+        crate::integrations::execute(
+            db,
+            "UPDATE integrations SET verified_at = $1 WHERE id = $2",
+            Utc::now(),
+            id,
+        )
+        .await;
+        let p = db.add_participant(ev, Invitee::User(user.id), role, Rsvp::Going).await.unwrap();
+        db.set_participant_channels(p.id, &[(id, vec![])]).await.unwrap();
+    }
 }
