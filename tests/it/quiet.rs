@@ -28,8 +28,10 @@ const ADA_NTFY: &str = "ntfys://ntfy.example.org/ada";
 const BOB_NTFY: &str = "ntfys://ntfy.example.org/bob";
 
 /// `t` as a clock time in Tokyo, with seconds: `21:04:05`.
+/// `t` on a Tokyo clock, as Herald writes a clock time back ("20:05", or "20:05:30" when the
+/// seconds matter).
 fn tokyo_clock(t: DateTime<Utc>) -> String {
-    t.with_timezone(&TOKYO).format("%H:%M:%S").to_string()
+    herald::domain::quiet::clock_text(t.with_timezone(&TOKYO).time())
 }
 
 /// Someone in Tokyo with a confirmed channel; their API token.
