@@ -312,3 +312,81 @@ async fn organization_defaults_and_checked_input(backend: Backend) {
     assert_eq!(status, 404, "{body}");
     app.stop().await;
 }
+
+/// A life with reminders per role, a participant's own choice, a move and the follow-up — the
+/// workflow finishing on its own after the follow-up — replays against the current workflow
+/// code; with `HERALD_RECORD_HISTORIES=1` it is kept in `tests/it/histories` (as
+/// `event-life-DATE-follow-up.json`) for the replay test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_with_role_reminders_and_a_follow_up_replays() {
+    use herald_workflows::EventWorkflow;
+    let app = TestApp::start(Backend::Sqlite).await;
+    wait_for_temporal(&app).await;
+    let olga = organizer(&app).await;
+    let (sam, _) = someone(&app, "Sam").await;
+    let (val, _) = someone(&app, "Val").await;
+    let (pia, pia_token) = someone(&app, "Pia").await;
+    let (ev, starts_at) = event_with(
+        &app,
+        &olga,
+        16,
+        3,
+        json!({"reminder_offsets": [8, 4], "role_reminders": {"speaker": [11], "volunteer": [6]},
+               "follow_up": {"after": 2, "link": "https://forms.example.org/rust-night"}}),
+    )
+    .await;
+    take_part(&app, ev, &sam, ParticipantRole::Speaker, Rsvp::Going).await;
+    take_part(&app, ev, &val, ParticipantRole::Volunteer, Rsvp::Going).await;
+    take_part(&app, ev, &pia, ParticipantRole::Attendee, Rsvp::Going).await;
+    let (status, body) = api(
+        &app,
+        &pia_token,
+        Method::PUT,
+        &format!("/api/v1/me/events/{ev}/reminders"),
+        Some(json!({"offsets": [4]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    eventually(Duration::from_secs(30), "the speaker's reminder", || async {
+        (!reminders(&app, &sam).is_empty()).then_some(())
+    })
+    .await;
+    // Moved 6 s later: the reminders still to come and the follow-up are armed again.
+    let moved = starts_at + chrono::Duration::seconds(6);
+    let (status, body) = api(
+        &app,
+        &olga,
+        Method::PATCH,
+        &format!("/api/v1/events/{ev}"),
+        Some(json!({"starts_at": moved.to_rfc3339(), "ends_at": (moved + chrono::Duration::seconds(3)).to_rfc3339()})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    eventually(Duration::from_secs(60), "the follow-ups", || async {
+        [&sam, &val, &pia].iter().all(|p| !follow_ups(&app, p).is_empty()).then_some(())
+    })
+    .await;
+    assert!(!reminders(&app, &val).is_empty() && !reminders(&app, &pia).is_empty());
+    let herald = app.herald.as_ref().unwrap();
+    let client = herald.temporal.client().await.unwrap();
+    let handle = client.get_workflow_handle::<EventWorkflow>(herald_workflows::workflow_id(ev));
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        handle.get_result(temporalio_client::WorkflowGetResultOptions::default()),
+    )
+    .await
+    .expect("the workflow finishes after the follow-up")
+    .expect("and succeeds");
+    let json = handle
+        .fetch_history(temporalio_client::WorkflowFetchHistoryOptions::default())
+        .to_json()
+        .await
+        .unwrap();
+    let history = temporalio_client::WorkflowHistory::from_json(&json).unwrap();
+    crate::delivery::replay(history).await.unwrap_or_else(|e| panic!("a fresh history does not replay: {e}"));
+    if std::env::var_os("HERALD_RECORD_HISTORIES").is_some() {
+        let name = format!("event-life-{}-follow-up.json", Utc::now().format("%Y%m%d"));
+        std::fs::write(crate::delivery::histories_dir().join(name), &json).unwrap();
+    }
+    app.stop().await;
+}
