@@ -334,7 +334,7 @@ impl Calendars<'_> {
         urls: &[TaggedUrl],
     ) -> anyhow::Result<Option<Attachment>> {
         let d = self.d;
-        if !self.events.contains_key(&event_id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.events.entry(event_id) {
             let loaded = match d.db.event(event_id).await? {
                 Some(event) if event.status == EventStatus::Published => {
                     let org = d.db.organization_by_id(event.org_id).await?;
@@ -344,7 +344,7 @@ impl Calendars<'_> {
                 }
                 _ => None,
             };
-            self.events.insert(event_id, loaded);
+            slot.insert(loaded);
         }
         let Some((event, link, name)) = self.events.get(&event_id).and_then(Option::as_ref) else {
             return Ok(None);
