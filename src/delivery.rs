@@ -274,7 +274,7 @@ impl Deliverer {
                                 key: k,
                                 tag: tag_for(c, recipient, kind),
                                 direct,
-                                attachment,
+                                attachments: attachment.into_iter().collect(),
                             })
                         }
                         Err(_) => None,
@@ -302,7 +302,8 @@ impl Deliverer {
                 done = Some(Status::Failed);
             }
             if let (None, Some(t)) = (done, &target) {
-                let held = || held::message(&title, &body, &t.tag, message.kind, &event.name);
+                let calendar = !t.attachments.is_empty();
+                let held = || held::message(&title, &body, &t.tag, message.kind, &event.name, calendar);
                 if holds.hold(&self.db, &request.notice, &row, recipient, held).await? {
                     done = Some(Status::Pending);
                 }
@@ -430,10 +431,7 @@ fn calendar_update(
     organizer: Organizer<'_>,
     urls: &[TaggedUrl],
 ) -> Option<Attachment> {
-    use crate::calendar::{Method, Person};
-    if !matches!(recipient.rsvp, Rsvp::Going | Rsvp::Maybe) {
-        return None;
-    }
+    use crate::calendar::Method;
     let method = match notice {
         NoticeSpec::Reminder { .. }
         | NoticeSpec::EarlyReminder { .. }
@@ -443,6 +441,24 @@ fn calendar_update(
         NoticeSpec::Changes { .. } => Method::Request,
         NoticeSpec::Cancelled { .. } => Method::Cancel,
     };
+    calendar_file(event, method, recipient, link, organizer, urls)
+}
+
+/// The calendar file of `event` as it is now, sent with `method` to `recipient` when they go
+/// (or maybe go) through the mail `urls`: for [`calendar_update`], and for a held change
+/// notice when it is released (the event as it is then, so the calendar takes the latest).
+fn calendar_file(
+    event: &Event,
+    method: crate::calendar::Method,
+    recipient: &Recipient,
+    link: Option<&str>,
+    organizer: Organizer<'_>,
+    urls: &[TaggedUrl],
+) -> Option<Attachment> {
+    use crate::calendar::Person;
+    if !matches!(recipient.rsvp, Rsvp::Going | Rsvp::Maybe) {
+        return None;
+    }
     let sender =
         urls.first().and_then(|u| mail_sender(&u.url)).unwrap_or_else(|| organizer.fallback.to_owned());
     Some(invitation_file(crate::calendar::invitation(

@@ -187,6 +187,56 @@ pub async fn save(
     Ok(next)
 }
 
+// --- Turning the digest off from the digest itself ---
+
+/// The digest's `List-Unsubscribe` link: it turns that person's daily digest off (after one
+/// click on the page it opens, or one POST as RFC 8058 mail clients send). A digest gathers
+/// several events, so the per-event opt-out would not be what "unsubscribe" asks; turning the
+/// digest off stops that mail without silencing anything else (the notices then come one by
+/// one). The token names the user and is signed: nobody can make one for someone else.
+pub fn digest_off_path(keys: &crate::secrets::SecretKey, user_id: Uuid) -> String {
+    use base64::Engine;
+    let mac = keys.sign("digest-off", user_id.as_bytes());
+    let mut raw = user_id.as_bytes().to_vec();
+    raw.extend_from_slice(&mac[..16]);
+    format!("/digest-off/{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw))
+}
+
+/// The user a digest-off token names, when it is genuine.
+fn digest_off_user(keys: &crate::secrets::SecretKey, token: &str) -> Option<Uuid> {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.as_bytes()).ok()?;
+    let (id, mac) = (raw.get(..16)?, raw.get(16..)?);
+    let id = Uuid::from_slice(id).ok()?;
+    let expected = keys.sign("digest-off", id.as_bytes());
+    crate::secrets::constant_time_eq(mac, &expected[..16]).then_some(id)
+}
+
+/// The settings of the person a digest-off link names ([`ServiceError::NotFound`] for a forged
+/// token or an account that is gone).
+pub async fn digest_by_link(
+    db: &Db,
+    keys: &crate::secrets::SecretKey,
+    token: &str,
+) -> Result<QuietView, ServiceError> {
+    let user_id = digest_off_user(keys, token).ok_or(ServiceError::NotFound)?;
+    view(db, user_id).await
+}
+
+/// Turns off the daily digest of the person a digest-off link names (quiet hours stay); doing
+/// it twice changes nothing.
+pub async fn stop_digest_by_link(
+    db: &Db,
+    keys: &crate::secrets::SecretKey,
+    token: &str,
+) -> Result<QuietView, ServiceError> {
+    let user_id = digest_off_user(keys, token).ok_or(ServiceError::NotFound)?;
+    let off = QuietUpdate { quiet: None, digest_at: Some(None) };
+    let next = save(db, user_id, &off, false).await?;
+    tracing::info!(%user_id, "daily digest turned off from its mail");
+    Ok(next)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

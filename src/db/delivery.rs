@@ -139,6 +139,22 @@ impl Db {
         .map_err(DbError::from))
     }
 
+    /// The participant `participant_id` as a recipient, when they have an account and their
+    /// answer is going or maybe (a held notice released later goes to them as they are then).
+    #[instrument(skip_all)]
+    pub async fn recipient(&self, participant_id: Uuid) -> Result<Option<Recipient>, DbError> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT p.id AS participant_id, u.id AS user_id, u.display_name, u.email, p.rsvp, u.timezone, u.date_format, u.reminder_tags, u.urgent_tags,
+                    p.opted_out_at, p.role, p.reminder_choice, u.reminder_default
+             FROM event_participants p JOIN users u ON u.id = p.user_id
+             WHERE p.id = $1 AND p.rsvp IN ('going', 'maybe')",
+        )
+        .bind(participant_id)
+        .fetch_optional(pool)
+        .await
+        .map_err(DbError::from))
+    }
+
     /// The active, confirmed channels of the participants of `event_id` with ids in
     /// `(after, upto]`: the ones each chose for the event, and every one of theirs (`chosen` =
     /// false) for those who chose none.

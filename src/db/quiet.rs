@@ -33,6 +33,10 @@ pub struct HeldMessage {
     pub warning: bool,
     /// The event's name, for a digest's list.
     pub event: String,
+    /// Whether it was a change mailed with the event for the recipient's calendar
+    /// (`invite.ics`): the release attaches the event as it is then (held before: `false`).
+    #[serde(default)]
+    pub calendar: bool,
 }
 
 /// A held ledger row, ready to be sent.

@@ -13,15 +13,20 @@
 //!   the digests due then are claimed in one transaction by this release (one per person and
 //!   channel, gathering that person's held rows of every event) and sent by it alone, each
 //!   with a ledger entry of its own, so a retried or concurrent release sends nothing twice.
+//! - **Mail.** A released change notice mailed through the built-in email channel carries the
+//!   calendar update an immediate one would (`invite.ics`), made from the event as it is at the
+//!   release and only for someone still going; a digest carries one per event it tells of
+//!   (`invite-{event}.ics`). A digest's `List-Unsubscribe` turns the digest off (its link
+//!   spans several events, so the per-event opt-out does not fit).
 
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
-use herald_workflows::apprise::{BodyFormat, NoticeType};
+use herald_workflows::apprise::{Attachment, BodyFormat, NoticeType, TaggedUrl};
 use herald_workflows::{Batch, NoticeSpec, Planned, Status, Target, TimedNotice};
 use uuid::Uuid;
 
-use super::{Deliverer, done_status};
+use super::{Deliverer, Organizer, done_status};
 use crate::db::delivery::Recipient;
 use crate::db::models::{Event, EventStatus, Notification};
 use crate::db::quiet::{HeldMessage, HeldRow};
@@ -175,6 +180,7 @@ pub(super) async fn release(d: &Deliverer, event: &Event, at: DateTime<Utc>) -> 
     let base = d.public_url.as_str().trim_end_matches('/').to_owned();
     let deadline = at + Duration::days(1);
     let mut items = Vec::new();
+    let mut calendars = Calendars { d, events: HashMap::new() };
     for row in d.db.held_alone(event.id, at).await? {
         let Some(message) = row.held.as_ref().map(|m| m.0.clone()) else { continue };
         let done = done_status(row.status);
@@ -182,7 +188,17 @@ pub(super) async fn release(d: &Deliverer, event: &Event, at: DateTime<Utc>) -> 
             row.participant_id.map(|p| format!("{base}{}", crate::participants::opt_out_path(&d.keys, p)));
         let target = match done {
             Some(_) => None,
-            None => target(d, row.integration_id, &message.tag, opt_out.as_deref()).await?,
+            None => {
+                let mut target = target(d, row.integration_id, &message.tag, opt_out.as_deref()).await?;
+                if let Some(t) = target.as_mut()
+                    && let (true, Some(urls), Some(participant)) =
+                        (message.calendar, t.direct.as_deref(), row.participant_id)
+                    && let Some(file) = calendars.file(row.event_id, participant, urls).await?
+                {
+                    t.attachments.push(file);
+                }
+                target
+            }
         };
         items.push(planned(row.id, done, target, deadline, message.title, message.body, message.warning));
     }
@@ -196,9 +212,31 @@ pub(super) async fn release(d: &Deliverer, event: &Event, at: DateTime<Utc>) -> 
         }
         let done = done_status(digest.status);
         let tag = union_of_tags(&messages);
+        // Its `List-Unsubscribe` turns the digest off: it gathers several events, so stopping
+        // one event's messages would not be what was asked.
+        let digest_off = format!("{base}{}", crate::quiet::digest_off_path(&d.keys, digest.user_id));
         let target = match done {
             Some(_) => None,
-            None => target(d, digest.integration_id, &tag, None).await?,
+            None => {
+                let mut target = target(d, digest.integration_id, &tag, Some(&digest_off)).await?;
+                if let Some(t) = target.as_mut()
+                    && let Some(urls) = t.direct.clone()
+                {
+                    let mut seen = BTreeSet::new();
+                    let mut names = BTreeSet::new();
+                    for row in &rows {
+                        let calendar = row.held.as_ref().is_some_and(|m| m.0.calendar);
+                        if let (true, Some(participant)) = (calendar, row.participant_id)
+                            && seen.insert(row.event_id)
+                            && let Some(mut file) = calendars.file(row.event_id, participant, &urls).await?
+                        {
+                            file.name = calendars.file_name(row.event_id, &mut names);
+                            t.attachments.push(file);
+                        }
+                    }
+                }
+                target
+            }
         };
         let (title, body) = crate::wording::digest(&messages, &format!("{base}/account"));
         let warning = messages.iter().any(|m| m.warning);
@@ -246,7 +284,8 @@ fn union_of_tags(messages: &[HeldMessage]) -> String {
 
 /// Where a released message goes: the channel as it is now (`None`: gone, disabled or not
 /// confirmed any more, recorded as skipped). Mail through the built-in email channel carries
-/// the person's opt-out link (`opt_out`) as `List-Unsubscribe` when there is one.
+/// `opt_out` (the person's opt-out link, or a digest's link that turns it off) as
+/// `List-Unsubscribe` when there is one.
 async fn target(
     d: &Deliverer,
     integration_id: Option<Uuid>,
@@ -274,17 +313,96 @@ async fn target(
         ),
         _ => None,
     };
-    Ok(Some(Target { integration_id: id, key, tag: tag.to_owned(), direct, attachment: None }))
+    Ok(Some(Target { integration_id: id, key, tag: tag.to_owned(), direct, attachments: Vec::new() }))
+}
+
+/// The events of one release's calendar updates, each read once.
+struct Calendars<'a> {
+    d: &'a Deliverer,
+    /// Per event: the event (`None`: gone or not published any more, so no update), its page
+    /// and its organization's name.
+    events: HashMap<Uuid, Option<(Event, Option<String>, String)>>,
+}
+
+impl Calendars<'_> {
+    /// The calendar update of `event_id` as it is now for the participant `participant`, mailed
+    /// through `urls`: `None` when they no longer go, or the event is no longer on.
+    async fn file(
+        &mut self,
+        event_id: Uuid,
+        participant: Uuid,
+        urls: &[TaggedUrl],
+    ) -> anyhow::Result<Option<Attachment>> {
+        let d = self.d;
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.events.entry(event_id) {
+            let loaded = match d.db.event(event_id).await? {
+                Some(event) if event.status == EventStatus::Published => {
+                    let org = d.db.organization_by_id(event.org_id).await?;
+                    let link = org.as_ref().map(|o| format!("{}o/{}/e/{}", d.public_url, o.slug, event.slug));
+                    let name = org.map_or_else(|| "Herald".to_owned(), |o| o.name);
+                    Some((event, link, name))
+                }
+                _ => None,
+            };
+            slot.insert(loaded);
+        }
+        let Some((event, link, name)) = self.events.get(&event_id).and_then(Option::as_ref) else {
+            return Ok(None);
+        };
+        let Some(recipient) = d.db.recipient(participant).await? else { return Ok(None) };
+        let fallback = format!("herald@{}", d.public_url.host_str().unwrap_or("localhost"));
+        let organizer = Organizer { name, fallback: &fallback };
+        Ok(super::calendar_file(
+            event,
+            crate::calendar::Method::Request,
+            &recipient,
+            link.as_deref(),
+            organizer,
+            urls,
+        ))
+    }
+
+    /// A digest's file for `event_id`, named after the event so several read apart
+    /// (`invite-rust-night.ics`; `…-2.ics` for a name already in `taken`).
+    fn file_name(&self, event_id: Uuid, taken: &mut BTreeSet<String>) -> String {
+        let name =
+            self.events.get(&event_id).and_then(Option::as_ref).map_or("", |(e, _, _)| e.name.as_str());
+        let words: Vec<String> = name
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        let mut stem: String = words.join("-").chars().take(40).collect();
+        if stem.is_empty() {
+            stem = "event".to_owned();
+        }
+        let mut file = format!("invite-{stem}.ics");
+        let mut n = 2;
+        while !taken.insert(file.clone()) {
+            file = format!("invite-{stem}-{n}.ics");
+            n += 1;
+        }
+        file
+    }
 }
 
 /// A held notice's message: as rendered for its recipient now, to be sent as it is later.
-pub(super) fn message(title: &str, body: &str, tag: &str, kind: NoticeType, event: &str) -> HeldMessage {
+/// `calendar`: it would have been mailed with a calendar update.
+pub(super) fn message(
+    title: &str,
+    body: &str,
+    tag: &str,
+    kind: NoticeType,
+    event: &str,
+    calendar: bool,
+) -> HeldMessage {
     HeldMessage {
         title: title.to_owned(),
         body: body.to_owned(),
         tag: tag.to_owned(),
         warning: matches!(kind, NoticeType::Warning),
         event: event.to_owned(),
+        calendar,
     }
 }
 

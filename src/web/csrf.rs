@@ -47,8 +47,9 @@ pub async fn protect(State(state): State<AppState>, mut req: Request, next: Next
 
     let unsafe_method =
         !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE);
-    // `/optout/` links carry their own signed token (mail clients post them, RFC 8058).
-    let exempt = req.uri().path().starts_with("/optout/");
+    // `/optout/` and `/digest-off/` links carry their own signed token (mail clients post
+    // them, RFC 8058).
+    let exempt = req.uri().path().starts_with("/optout/") || req.uri().path().starts_with("/digest-off/");
     if unsafe_method && !exempt {
         let declared =
             req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());

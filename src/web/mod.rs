@@ -178,7 +178,7 @@ pub(crate) fn is_api(path: &str) -> bool {
 /// Paths whose next segment is a secret (mailed single-use links, private calendar feeds):
 /// logged as `…/***`.
 const SECRET_PATH_PREFIXES: &[&str] =
-    &["/verify/", "/password/reset/", "/invitations/", "/feeds/", "/optout/", "/guest/"];
+    &["/verify/", "/password/reset/", "/invitations/", "/feeds/", "/optout/", "/digest-off/", "/guest/"];
 
 /// The request path as it may appear in logs: secrets in mailed links are masked.
 pub(crate) fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {

@@ -4,6 +4,10 @@
 //! token is the only authority needed (no session, no CSRF token: a mail client posts it), and
 //! the action only ever stops or restarts messages to the person the link was sent to. The same
 //! page lets them change their answer (`…/answer`), so guests without an account manage it too.
+//!
+//! A daily digest's `List-Unsubscribe` is `/digest-off/{token}` instead (it spans several
+//! events): GET shows the digest and one button, POST turns the digest off, with the same kind
+//! of signed token as the only authority.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -23,6 +27,35 @@ pub(super) fn router() -> Router<AppState> {
         .route("/optout/{token}", get(show).post(stop))
         .route("/optout/{token}/resume", post(resume))
         .route("/optout/{token}/answer", post(answer))
+        .route("/digest-off/{token}", get(show_digest).post(stop_digest))
+}
+
+fn digest_page(portal: &Portal, token: &str, view: &crate::quiet::QuietView, done: Option<&str>) -> Response {
+    let v = pages::DigestOffView {
+        digest_at: view.digest_at.as_deref(),
+        done,
+        action: &format!("/digest-off/{token}"),
+    };
+    html(StatusCode::OK, pages::digest_off(&portal.shell, &v))
+}
+
+async fn show_digest(State(state): State<AppState>, portal: Portal, Path(token): Path<String>) -> Response {
+    match crate::quiet::digest_by_link(&state.db, &state.keys, &token).await {
+        Ok(view) => digest_page(&portal, &token, &view, None),
+        Err(e) => refused(&portal, e),
+    }
+}
+
+async fn stop_digest(State(state): State<AppState>, portal: Portal, Path(token): Path<String>) -> Response {
+    match crate::quiet::stop_digest_by_link(&state.db, &state.keys, &token).await {
+        Ok(view) => digest_page(
+            &portal,
+            &token,
+            &view,
+            Some("Done: your daily digest is off. Notices now come on their own when they are due."),
+        ),
+        Err(e) => refused(&portal, e),
+    }
 }
 
 fn page(portal: &Portal, token: &str, target: &OptOut, done: Option<&str>) -> Response {

@@ -615,3 +615,43 @@ pub fn opt_out(shell: &Shell, v: &OptOutView<'_>) -> Markup {
         },
     )
 }
+
+/// What the digest's own unsubscribe link shows.
+#[derive(Debug, Clone, Copy)]
+pub struct DigestOffView<'a> {
+    /// The person's digest time (`HH:MM`, their clock), `None` when it is off.
+    pub digest_at: Option<&'a str>,
+    /// What was just done, if anything.
+    pub done: Option<&'a str>,
+    /// The link's own path (`/digest-off/{token}`).
+    pub action: &'a str,
+}
+
+/// `/digest-off/{token}`: the page a daily digest's unsubscribe link opens. One button turns
+/// the digest off (mail clients post the same link, RFC 8058); nothing else is stopped.
+pub fn digest_off(shell: &Shell, v: &DigestOffView<'_>) -> Markup {
+    let title = if v.digest_at.is_some() { "Your daily digest" } else { "Your daily digest is off" };
+    layout(
+        &Page::new(title).shell(shell),
+        html! {
+            section.narrow.card aria-labelledby="digest-off-heading" {
+                @if let Some(done) = v.done {
+                    (crate::components::flash(crate::components::FlashKind::Success, done))
+                }
+                h1 #digest-off-heading { (title) }
+                @if let Some(at) = v.digest_at {
+                    p { "Herald gathers your notices that can wait into one message a day, at " strong { (at) } ". "
+                        "Turn the digest off? Each notice then comes on its own when it is due; "
+                        "your events and your quiet hours are not affected." }
+                    form method="post" action=(v.action) {
+                        div.actions { button.button type="submit" { "Turn off my daily digest" } }
+                    }
+                } @else {
+                    p { "Notices come on their own when they are due, not gathered in a digest. "
+                        "Your events and your quiet hours are not affected." }
+                }
+                p.small { a href="/account" { "Your digest and quiet hours" } }
+            }
+        },
+    )
+}

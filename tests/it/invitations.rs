@@ -18,18 +18,18 @@ use crate::support::{Backend, TestApp, eventually, parse_invitation};
 both_backends!(calendar_invitations_follow_the_answer_and_the_event);
 
 /// Mail to `address` whose title starts with `title`.
-fn mails(app: &TestApp, address: &str, title: &str) -> Vec<Delivered> {
+pub(crate) fn mails(app: &TestApp, address: &str, title: &str) -> Vec<Delivered> {
     app.apprise.mail_to(address).into_iter().filter(|m| m.title.starts_with(title)).collect()
 }
 
 /// The one mail to `address` titled `title…`, once it came.
-async fn the_mail(app: &TestApp, address: &str, title: &str) -> Delivered {
+pub(crate) async fn the_mail(app: &TestApp, address: &str, title: &str) -> Delivered {
     eventually(Duration::from_secs(30), title, || async { mails(app, address, title).into_iter().next() })
         .await
 }
 
 /// The invitation attached to `mail`, parsed.
-fn invitation(mail: &Delivered) -> Value {
+pub(crate) fn invitation(mail: &Delivered) -> Value {
     assert_eq!(mail.attachments.len(), 1, "one attachment: {:?}", mail.attachments);
     let file = &mail.attachments[0];
     assert_eq!(file.name, "invite.ics");
@@ -39,7 +39,7 @@ fn invitation(mail: &Delivered) -> Value {
 
 /// Someone who signed up and confirmed their address (so their email channel is on), with an
 /// API token.
-async fn member(app: &TestApp, email: &str, name: &str) -> String {
+pub(crate) async fn member(app: &TestApp, email: &str, name: &str) -> String {
     drop(app.signed_up(email, name, true).await);
     let id = app.db.db.user_by_email(email).await.unwrap().unwrap().id;
     let token = format!("t-{}", Uuid::new_v4().simple());
@@ -47,7 +47,7 @@ async fn member(app: &TestApp, email: &str, name: &str) -> String {
     token
 }
 
-async fn rsvp(app: &TestApp, token: &str, ev: Uuid, answer: &str) {
+pub(crate) async fn rsvp(app: &TestApp, token: &str, ev: Uuid, answer: &str) {
     let (status, body) =
         api(app, token, Method::PUT, &format!("/api/v1/events/{ev}/rsvp"), Some(json!({"rsvp": answer})))
             .await;

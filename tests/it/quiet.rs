@@ -21,6 +21,7 @@ both_backends!(
     a_reminder_due_in_quiet_hours_comes_before_they_begin,
     a_digest_gathers_three_notices_into_one_message,
     settings_are_validated_and_shown,
+    held_mail_keeps_its_calendar_update_and_a_digest_can_be_turned_off,
 );
 
 const TOKYO: chrono_tz::Tz = chrono_tz::Asia::Tokyo;
@@ -395,5 +396,147 @@ async fn a_worker_killed_while_a_notice_is_held_loses_and_repeats_nothing() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(got(&app, &ada.key, ADA_NTFY, "Changed: ").len(), 1, "exactly once");
     worker.kill();
+    app.stop().await;
+}
+
+/// The `+Header=` argument `name` of a mail's target URL (Apprise makes it a mail header).
+fn mail_header(mail: &crate::support::fake_apprise::Delivered, name: &str) -> Option<String> {
+    let url = url::Url::parse(&mail.url).ok()?;
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// By mail (the built-in email channel), a change notice held for quiet hours still brings the
+/// calendar update an immediate one brings (`invite.ics`, the event as it is now); a digest
+/// brings one per event it tells of, and its `List-Unsubscribe` turns the digest off — after
+/// which a change comes on its own, at once.
+async fn held_mail_keeps_its_calendar_update_and_a_digest_can_be_turned_off(backend: Backend) {
+    use crate::invitations::{invitation, mails, member, rsvp};
+    let app = TestApp::start(backend).await;
+    wait_for_temporal(&app).await;
+    let olga = organizer(&app).await;
+    let night = named_event(&app, &olga, "Rust night", 2 * 86_400, &[3600]).await;
+    let brunch = named_event(&app, &olga, "Rust brunch", 2 * 86_400, &[3600]).await;
+    let (ada, bea) = ("ada@example.org", "bea@example.org");
+    let ada_token = member(&app, ada, "Ada").await;
+    let bea_token = member(&app, bea, "Bea").await;
+    for token in [&ada_token, &bea_token] {
+        set_me(&app, token, json!({"timezone": "Asia/Tokyo"})).await;
+    }
+    rsvp(&app, &ada_token, night, "going").await;
+    for ev in [night, brunch] {
+        rsvp(&app, &bea_token, ev, "going").await;
+    }
+    // Ada is in her quiet hours for 20 s; Bea's digest comes in 25 s.
+    let whole = |t: DateTime<Utc>| t - chrono::Duration::nanoseconds(i64::from(t.timestamp_subsec_nanos()));
+    let quiet_end = whole(Utc::now() + chrono::Duration::seconds(20));
+    set_me(
+        &app,
+        &ada_token,
+        json!({"quiet_hours": {"start": tokyo_clock(Utc::now() - chrono::Duration::seconds(2)), "end": tokyo_clock(quiet_end)}}),
+    )
+    .await;
+    let digest_at = whole(Utc::now() + chrono::Duration::seconds(25));
+    set_me(&app, &bea_token, json!({"digest_at": tokyo_clock(digest_at)})).await;
+    for ev in [night, brunch] {
+        let (status, body) = api(
+            &app,
+            &olga,
+            Method::PATCH,
+            &format!("/api/v1/events/{ev}"),
+            Some(json!({"location": "Room 9"})),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    // Ada's change notice comes when her quiet hours end, with the update for her calendar.
+    let changed = eventually(Duration::from_secs(60), "Ada's change notice", || async {
+        mails(&app, ada, "Changed: Rust night").into_iter().next()
+    })
+    .await;
+    assert!(changed.at >= quiet_end, "not before her quiet hours end");
+    assert!(changed.body.contains("Place: Room 1 → Room 9"), "{}", changed.body);
+    let update = invitation(&changed);
+    assert_eq!(
+        (update["method"].as_str(), update["uid"].as_str()),
+        (Some("REQUEST"), Some(&*night.to_string()))
+    );
+    let revision = app.db.db.event(night).await.unwrap().unwrap().revision;
+    assert_eq!(update["sequence"].as_i64(), Some(revision), "the event as it is now: {update}");
+    assert!(
+        mail_header(&changed, "+List-Unsubscribe").is_some_and(|u| u.contains("/optout/")),
+        "her opt-out link as before"
+    );
+
+    // Bea's digest: one mail, both events' updates, and a way to turn the digest off.
+    let digest = eventually(Duration::from_secs(60), "Bea's digest", || async {
+        mails(&app, bea, "Your Herald digest").into_iter().next()
+    })
+    .await;
+    assert!(digest.at >= digest_at, "not before her digest time");
+    assert!(digest.title.contains("2 notices"), "{}", digest.title);
+    let mut names: Vec<&str> = digest.attachments.iter().map(|a| a.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, vec!["invite-rust-brunch.ics", "invite-rust-night.ics"], "one per event");
+    let mut uids: Vec<String> = digest
+        .attachments
+        .iter()
+        .map(|a| {
+            assert!(a.mime.starts_with("text/calendar"), "{}", a.mime);
+            let parsed = crate::support::parse_invitation(&a.text());
+            assert_eq!(parsed["method"], "REQUEST", "{parsed}");
+            parsed["uid"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
+    uids.sort_unstable();
+    let mut expected = vec![night.to_string(), brunch.to_string()];
+    expected.sort_unstable();
+    assert_eq!(uids, expected);
+    let unsubscribe = mail_header(&digest, "+List-Unsubscribe").expect("a List-Unsubscribe header");
+    assert_eq!(mail_header(&digest, "+List-Unsubscribe-Post").as_deref(), Some("List-Unsubscribe=One-Click"));
+    let link = unsubscribe.trim_start_matches('<').trim_end_matches('>').to_owned();
+    assert!(link.starts_with(&format!("{}/digest-off/", app.base)), "{link}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(mails(&app, bea, "Your Herald digest").len(), 1, "once");
+    assert!(mails(&app, bea, "Changed: ").is_empty(), "gathered, not sent on their own");
+
+    // The link shows what it does; a forged one is nothing; one click as a mail client does it
+    // turns the digest off and nothing else.
+    let page = app.http.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("Turn off my daily digest")
+            && page.contains(&herald::quiet::clock_text(digest_at.with_timezone(&TOKYO).time())),
+        "{page}"
+    );
+    assert_eq!(app.get("/digest-off/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").await.status(), 404);
+    let r = app
+        .http
+        .post(&link)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("your daily digest is off"));
+    let (_, me) = api(&app, &bea_token, Method::GET, "/api/v1/me", None).await;
+    assert!(me["digest_at"].is_null(), "{me}");
+    let (status, body) = api(
+        &app,
+        &olga,
+        Method::PATCH,
+        &format!("/api/v1/events/{night}"),
+        Some(json!({"location": "Room 12"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let alone = eventually(Duration::from_secs(30), "Bea's change notice on its own", || async {
+        mails(&app, bea, "Changed: Rust night").into_iter().next()
+    })
+    .await;
+    assert!(alone.body.contains("Room 9 → Room 12"), "{}", alone.body);
+    assert_eq!(invitation(&alone)["method"], "REQUEST");
     app.stop().await;
 }

@@ -312,3 +312,235 @@ async fn organization_defaults_and_checked_input(backend: Backend) {
     assert_eq!(status, 404, "{body}");
     app.stop().await;
 }
+
+/// A life with reminders per role, a participant's own choice, a move and the follow-up — the
+/// workflow finishing on its own after the follow-up — replays against the current workflow
+/// code; with `HERALD_RECORD_HISTORIES=1` it is kept in `tests/it/histories` (as
+/// `event-life-DATE-follow-up.json`) for the replay test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_with_role_reminders_and_a_follow_up_replays() {
+    use herald_workflows::EventWorkflow;
+    let app = TestApp::start(Backend::Sqlite).await;
+    wait_for_temporal(&app).await;
+    let olga = organizer(&app).await;
+    let (sam, _) = someone(&app, "Sam").await;
+    let (val, _) = someone(&app, "Val").await;
+    let (pia, pia_token) = someone(&app, "Pia").await;
+    let (ev, starts_at) = event_with(
+        &app,
+        &olga,
+        16,
+        3,
+        json!({"reminder_offsets": [8, 4], "role_reminders": {"speaker": [11], "volunteer": [6]},
+               "follow_up": {"after": 2, "link": "https://forms.example.org/rust-night"}}),
+    )
+    .await;
+    take_part(&app, ev, &sam, ParticipantRole::Speaker, Rsvp::Going).await;
+    take_part(&app, ev, &val, ParticipantRole::Volunteer, Rsvp::Going).await;
+    take_part(&app, ev, &pia, ParticipantRole::Attendee, Rsvp::Going).await;
+    let (status, body) = api(
+        &app,
+        &pia_token,
+        Method::PUT,
+        &format!("/api/v1/me/events/{ev}/reminders"),
+        Some(json!({"offsets": [4]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    eventually(Duration::from_secs(30), "the speaker's reminder", || async {
+        (!reminders(&app, &sam).is_empty()).then_some(())
+    })
+    .await;
+    // Moved 6 s later: the reminders still to come and the follow-up are armed again.
+    let moved = starts_at + chrono::Duration::seconds(6);
+    let (status, body) = api(
+        &app,
+        &olga,
+        Method::PATCH,
+        &format!("/api/v1/events/{ev}"),
+        Some(json!({"starts_at": moved.to_rfc3339(), "ends_at": (moved + chrono::Duration::seconds(3)).to_rfc3339()})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    eventually(Duration::from_secs(60), "the follow-ups", || async {
+        [&sam, &val, &pia].iter().all(|p| !follow_ups(&app, p).is_empty()).then_some(())
+    })
+    .await;
+    assert!(!reminders(&app, &val).is_empty() && !reminders(&app, &pia).is_empty());
+    let herald = app.herald.as_ref().unwrap();
+    let client = herald.temporal.client().await.unwrap();
+    let handle = client.get_workflow_handle::<EventWorkflow>(herald_workflows::workflow_id(ev));
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        handle.get_result(temporalio_client::WorkflowGetResultOptions::default()),
+    )
+    .await
+    .expect("the workflow finishes after the follow-up")
+    .expect("and succeeds");
+    let json = handle
+        .fetch_history(temporalio_client::WorkflowFetchHistoryOptions::default())
+        .to_json()
+        .await
+        .unwrap();
+    let history = temporalio_client::WorkflowHistory::from_json(&json).unwrap();
+    crate::delivery::replay(history).await.unwrap_or_else(|e| panic!("a fresh history does not replay: {e}"));
+    if std::env::var_os("HERALD_RECORD_HISTORIES").is_some() {
+        let name = format!("event-life-{}-follow-up.json", Utc::now().format("%Y%m%d"));
+        std::fs::write(crate::delivery::histories_dir().join(name), &json).unwrap();
+    }
+    app.stop().await;
+}
+
+/// Whether the element matching `css` is shown (rendered, not inside a closed `<details>`).
+async fn shown(browser: &crate::support::browser::Browser, css: &str) -> bool {
+    let script = format!("const e = document.querySelector({css:?}); return !!e && e.checkVisibility();");
+    browser.js(&script).await.as_bool().unwrap_or(false)
+}
+
+/// In a real browser, by labels and the keyboard: the organizer opens the collapsed "Different
+/// times for speakers, volunteers…" on the event form, gives speakers and volunteers their own
+/// reminders and adds a thank-you, and the event's page says who gets what; the organization's
+/// "Event defaults" tab saves defaults that a new event's form then shows; a participant keeps
+/// only one of the reminders offered with "Choose your reminders". Screenshots: `rules-event-form`,
+/// `rules-event-defaults`, `rules-choose-reminders`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizers_set_rules_and_a_participant_chooses_in_a_real_browser() {
+    use crate::support::browser::{ChromeDriver, ENTER, TAB, wait_until};
+    let app = TestApp::start(Backend::Sqlite).await;
+    wait_for_temporal(&app).await;
+    let (_, _, olga_token) =
+        crate::delivery_pages::signed_in(&app, "olga@example.org", "Olga Organizer").await;
+    crate::delivery::create_org(&app, &olga_token).await;
+    let (_, _, ada_token) = crate::delivery_pages::signed_in(&app, "ada@example.org", "Ada Attendee").await;
+    // Ten days ahead, reminding everyone a day and an hour before.
+    let (ev, _) =
+        event_with(&app, &olga_token, 10 * 86_400, 7200, json!({"reminder_offsets": [86400, 3600]})).await;
+    let (status, body) = api(
+        &app,
+        &ada_token,
+        Method::PUT,
+        &format!("/api/v1/events/{ev}/rsvp"),
+        Some(json!({"rsvp": "going"})),
+    )
+    .await;
+    assert!(status == 200 || status == 201, "{status} {body}");
+    let slug = app.db.db.event(ev).await.unwrap().unwrap().slug;
+
+    let driver = ChromeDriver::start().await;
+    let olga = driver.session().await.at(&app.base);
+    olga.open("/signin").await;
+    olga.fill("Email", "olga@example.org").await;
+    olga.fill("Password", crate::support::PASSWORD).await;
+    olga.click_button("Sign in").await;
+    wait_until("Olga to be signed in", || async { (olga.path().await != "/signin").then_some(()) }).await;
+
+    // The event form: the per-role times are folded away until she opens them, from the keyboard.
+    olga.open(&format!("/orgs/rust-paris/events/{ev}")).await;
+    olga.click_link("Edit").await;
+    olga.wait_for_heading("Edit Rust night").await;
+    assert!(!shown(&olga, "#f-remind_speaker").await, "folded away at first");
+    olga.field("Other reminders").await.click().await.unwrap();
+    olga.press(TAB).await;
+    let focused = olga.js("return document.activeElement.textContent.trim()").await;
+    assert_eq!(focused, "Different times for speakers, volunteers…", "Tab reaches the folded section");
+    olga.press(ENTER).await;
+    wait_until("the per-role fields to show", || async {
+        shown(&olga, "#f-remind_speaker").await.then_some(())
+    })
+    .await;
+    olga.fill("Speakers", "3d, 1d").await;
+    olga.fill("Volunteers", "2h").await;
+    olga.fill("Thank-you message", "2h").await;
+    olga.fill("Feedback link", "https://forms.example.org/rust-night").await;
+    olga.screenshots("rules-event-form").await;
+    olga.click_button("Save changes").await;
+    olga.wait_for_path(&format!("/orgs/rust-paris/events/{ev}")).await;
+    // The event's page says who gets what.
+    olga.wait_for_text(
+        "Reminders Speakers: 3 days and 1 day before, Volunteers: 2 hours before, \
+         Everyone else: 1 day and 1 hour before, \
+         Follow-up: A thank-you to those going, 2 hours after the end, with the feedback link",
+    )
+    .await;
+
+    // The organization's defaults, on their own tab; a time that is not one is explained first.
+    olga.open("/orgs/rust-paris").await;
+    olga.click_link("Event defaults").await;
+    olga.wait_for_path("/orgs/rust-paris/event-defaults").await;
+    olga.fill("Reminders", "1d, 1h").await;
+    olga.press(TAB).await;
+    olga.press(ENTER).await;
+    wait_until("the per-role defaults to show", || async {
+        shown(&olga, "#f-remind_speaker").await.then_some(())
+    })
+    .await;
+    olga.fill("Speakers", "3d, 1d").await;
+    olga.fill("Volunteers", "soon").await;
+    olga.fill("Thank-you message after the event", "2h").await;
+    olga.fill("Feedback link", "https://forms.example.org/feedback").await;
+    olga.click_button("Save the defaults").await;
+    olga.wait_for_flash("Please fix the following").await;
+    let invalid = olga.field("Volunteers").await.attr("aria-invalid").await.unwrap();
+    assert_eq!(invalid.as_deref(), Some("true"), "the volunteers' field is marked");
+    assert!(shown(&olga, "#f-remind_volunteer").await, "the field to fix is not folded away");
+    assert_eq!(olga.value("Speakers").await, "3d, 1d", "what she typed is kept");
+    olga.fill("Volunteers", "2h").await;
+    olga.click_button("Save the defaults").await;
+    olga.wait_for_flash("The defaults are saved.").await;
+    olga.screenshots("rules-event-defaults").await;
+
+    // A new event's form starts from them.
+    olga.open("/orgs/rust-paris/events").await;
+    olga.click_link("New event").await;
+    olga.wait_for_heading("New event").await;
+    for (label, on) in [
+        ("1 week before", false),
+        ("1 day before", true),
+        ("1 hour before", true),
+        ("15 minutes before", false),
+    ] {
+        // A boolean attribute reads "true" when ticked (WebDriver's Get Element Attribute).
+        let checked = olga.field(label).await.attr("checked").await.unwrap();
+        assert_eq!(checked.is_some(), on, "{label}");
+    }
+    assert!(shown(&olga, "#f-remind_speaker").await, "roles with their own times show them");
+    assert_eq!(olga.value("Speakers").await, "3d, 1d");
+    assert_eq!(olga.value("Volunteers").await, "2h");
+    assert_eq!(olga.value("Attendees").await, "");
+    assert_eq!(olga.value("Thank-you message").await, "2h");
+    assert_eq!(olga.value("Feedback link").await, "https://forms.example.org/feedback");
+
+    // Ada, going as an attendee, keeps only the reminder a day before.
+    let ada = driver.session().await.at(&app.base);
+    ada.open("/signin").await;
+    ada.fill("Email", "ada@example.org").await;
+    ada.fill("Password", crate::support::PASSWORD).await;
+    ada.click_button("Sign in").await;
+    wait_until("Ada to be signed in", || async { (ada.path().await != "/signin").then_some(()) }).await;
+    ada.open(&format!("/o/rust-paris/e/{slug}")).await;
+    let before = ada.text("#reminder-line").await;
+    assert!(before.contains(" and "), "two reminders at first: {before}");
+    assert!(!shown(&ada, "#reminder-choice form").await, "the choice is folded away");
+    ada.element("#reminder-choice summary").await.click().await.unwrap();
+    wait_until("the choice to show", || async { shown(&ada, "#reminder-choice form").await.then_some(()) })
+        .await;
+    ada.field("1 hour before").await.click().await.unwrap();
+    ada.screenshots("rules-choose-reminders").await;
+    ada.click_button("Keep these").await;
+    ada.wait_for_flash("You will be reminded 1 day before.").await;
+    let after = ada.text("#reminder-line").await;
+    assert!(!after.contains(" and "), "one reminder now: {after}");
+    let (status, body) =
+        api(&app, &ada_token, Method::GET, &format!("/api/v1/me/events/{ev}/reminders"), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["effective"], json!([86400]), "{body}");
+    // And she can go back to all of them.
+    ada.element("#reminder-choice summary").await.click().await.unwrap();
+    ada.click_button("Back to all of them").await;
+    wait_until("both reminders again", || async {
+        ada.text("#reminder-line").await.contains(" and ").then_some(())
+    })
+    .await;
+    drop(driver);
+    app.stop().await;
+}

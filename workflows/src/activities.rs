@@ -162,7 +162,7 @@ impl EventActivities {
             tag: Some(&target.tag),
         };
         let outcome = if let Some(urls) = &target.direct {
-            client.notify_urls_attaching(urls, &notice, target.attachment.as_ref()).await
+            client.notify_urls_attaching(urls, &notice, &target.attachments).await
         } else if client.config_locked() {
             // The Apprise API keeps no config: Herald picks the URLs and sends them stateless.
             match self.deliveries.config_urls(target.integration_id).await {

@@ -526,16 +526,16 @@ impl AppriseClient {
     /// no URL matching the tag is the same rejection, and never [`Outcome::KeyMissing`].
     #[tracing::instrument(name = "apprise.notify", skip_all)]
     pub async fn notify_urls(&self, urls: &[TaggedUrl], notice: &Notice<'_>) -> Outcome {
-        self.notify_urls_attaching(urls, notice, None).await
+        self.notify_urls_attaching(urls, notice, &[]).await
     }
 
-    /// [`notify_urls`](Self::notify_urls) with a file attached: sent as a multipart form, the
-    /// way the Apprise API takes attachments.
+    /// [`notify_urls`](Self::notify_urls) with files attached (none: a plain JSON request): sent
+    /// as a multipart form, the way the Apprise API takes attachments.
     pub async fn notify_urls_attaching(
         &self,
         urls: &[TaggedUrl],
         notice: &Notice<'_>,
-        attachment: Option<&Attachment>,
+        attachments: &[Attachment],
     ) -> Outcome {
         let tag = notice.tag.filter(|t| !t.trim().is_empty());
         let selected: Vec<String> = match select_urls(urls, tag) {
@@ -556,9 +556,10 @@ impl AppriseClient {
             kind: Some(notice.kind.as_str()),
             format: Some(notice.format.as_str()),
         };
-        match attachment {
-            None => self.post_stateless(&payload).await,
-            Some(file) => self.post_stateless_form(&payload, file).await,
+        if attachments.is_empty() {
+            self.post_stateless(&payload).await
+        } else {
+            self.post_stateless_form(&payload, attachments).await
         }
     }
 
@@ -572,17 +573,20 @@ impl AppriseClient {
         attachment: &Attachment,
     ) -> Outcome {
         let payload = StatelessNotify { urls, title, body, kind: None, format: None };
-        self.post_stateless_form(&payload, attachment).await
+        self.post_stateless_form(&payload, std::slice::from_ref(attachment)).await
     }
 
-    async fn post_stateless_form(&self, payload: &StatelessNotify<'_>, file: &Attachment) -> Outcome {
-        let part = match reqwest::multipart::Part::text(file.content.clone())
-            .file_name(file.name.clone())
-            .mime_str(&file.mime)
-        {
-            Ok(part) => part,
-            Err(_) => return Outcome::Rejected { reason: format!("not a media type: {}", file.mime) },
-        };
+    async fn post_stateless_form(&self, payload: &StatelessNotify<'_>, files: &[Attachment]) -> Outcome {
+        let mut parts = Vec::with_capacity(files.len());
+        for file in files {
+            match reqwest::multipart::Part::text(file.content.clone())
+                .file_name(file.name.clone())
+                .mime_str(&file.mime)
+            {
+                Ok(part) => parts.push(part),
+                Err(_) => return Outcome::Rejected { reason: format!("not a media type: {}", file.mime) },
+            }
+        }
         // The form's `urls` is one string; the Apprise API splits it at commas and spaces.
         let mut form = reqwest::multipart::Form::new()
             .text("urls", payload.urls.join(", "))
@@ -594,11 +598,12 @@ impl AppriseClient {
         if let Some(format) = payload.format {
             form = form.text("format", format);
         }
-        let request = self
-            .http
-            .post(self.endpoint("notify/"))
-            .header("X-Apprise-Log-Level", "info")
-            .multipart(form.part("attach", part));
+        // One `attach` part per file (the Apprise API takes every file of the form).
+        for part in parts {
+            form = form.part("attach", part);
+        }
+        let request =
+            self.http.post(self.endpoint("notify/")).header("X-Apprise-Log-Level", "info").multipart(form);
         match self.exchange(request).await {
             Err(reason) => Outcome::Unavailable { reason },
             Ok((status, text)) => classify(status, &text, None, &Sent::Stateless),

@@ -27,9 +27,9 @@ pub struct Target {
     /// the built-in email channel, whose mail carries the person's own `List-Unsubscribe`
     /// link. Secrets: never log or render them.
     pub direct: Option<Vec<crate::apprise::TaggedUrl>>,
-    /// A file to send with a `direct` message: the calendar update (`invite.ics`) of a change
-    /// or a cancellation mailed to someone who is going.
-    pub attachment: Option<crate::apprise::Attachment>,
+    /// Files to send with a `direct` message: the calendar update (`invite.ics`) of a change
+    /// or a cancellation mailed to someone who is going (a digest: one per event it tells of).
+    pub attachments: Vec<crate::apprise::Attachment>,
 }
 
 impl std::fmt::Debug for Target {
@@ -38,7 +38,7 @@ impl std::fmt::Debug for Target {
             .field("integration_id", &self.integration_id)
             .field("tag", &self.tag)
             .field("direct", &self.direct.as_ref().map(Vec::len))
-            .field("attachment", &self.attachment.as_ref().map(|a| a.name.as_str()))
+            .field("attachments", &self.attachments.iter().map(|a| a.name.as_str()).collect::<Vec<_>>())
             .finish()
     }
 }
