@@ -138,12 +138,17 @@ impl Herald {
                 settings.targets,
             ));
             let worker_token = token.clone();
-            tasks.push((
-                "worker",
-                // The SDK's worker future is not `Send`: drive it on a blocking-pool thread of
-                // this runtime; the activities it spawns still run on the shared runtime.
-                tokio::task::spawn_blocking(move || {
-                    tokio::runtime::Handle::current()
+            // The SDK's worker future is not `Send`: drive it on a thread of its own, in this
+            // runtime's context, so the activities it spawns still run on the shared runtime.
+            // Not a blocking-pool thread: a runtime dropped without a graceful stop (a panic, a
+            // test that ends) waits for those, and a worker whose connections the shutdown froze
+            // would make it wait for ever.
+            let runtime = tokio::runtime::Handle::current();
+            let (done, finished) = tokio::sync::oneshot::channel();
+            std::thread::Builder::new()
+                .name("herald-worker".into())
+                .spawn(move || {
+                    let result = runtime
                         .block_on(run_worker(
                             worker_temporal,
                             move || {
@@ -152,7 +157,17 @@ impl Herald {
                             extras,
                             worker_token,
                         ))
-                        .map_err(|e| AppError::Other(format!("worker: {e}")))
+                        .map_err(|e| AppError::Other(format!("worker: {e}")));
+                    // Nobody waits any more when the runtime is gone.
+                    let _ = done.send(result);
+                })
+                .map_err(|e| AppError::Other(format!("cannot start the worker's thread: {e}")))?;
+            tasks.push((
+                "worker",
+                tokio::spawn(async move {
+                    finished
+                        .await
+                        .unwrap_or_else(|_| Err(AppError::Other("the worker's thread stopped".into())))
                 }),
             ));
             tasks.push((
