@@ -147,6 +147,15 @@ fn check_open(event: &Event, now: DateTime<Utc>) -> Result<(), ServiceError> {
         EventStatus::Published if event.ends_at <= now => {
             Err(ServiceError::Conflict("This event is over: nothing more is sent about it.".into()))
         }
+        // Its workflow finishes at the end: a message written in the last moments might reach
+        // it too late and never go out.
+        EventStatus::Published if event.ends_at - now < crate::events::BEFORE_THE_END => {
+            Err(ServiceError::Conflict(
+                "This event ends in less than a minute: a message written now might not go out before \
+                 its messages stop. Write to participants before the last minute."
+                    .into(),
+            ))
+        }
         EventStatus::Published => Ok(()),
     }
 }

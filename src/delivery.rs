@@ -134,7 +134,7 @@ impl Deliverer {
             status,
             starts_at: event.starts_at,
             ends_at: event.ends_at,
-            reminder_offsets: crate::rules::all_offsets(&event),
+            reminder_offsets: crate::rules::planned_offsets(&self.db, &event).await?,
             notices: NoticeSwitches {
                 reminders: event.notify_reminders,
                 changes: event.notify_changes,
@@ -346,7 +346,7 @@ impl Deliverer {
                 let current = event.status == EventStatus::Published
                     && event.notify_reminders
                     && event.starts_at == *starts_at
-                    && crate::rules::all_offsets(event).contains(offset);
+                    && crate::rules::planned_offsets(&self.db, event).await?.contains(offset);
                 current.then_some(Message {
                     about: About::Reminder(*offset),
                     kind: NoticeType::Info,
@@ -369,7 +369,7 @@ impl Deliverer {
                 let current = event.status == EventStatus::Published
                     && event.notify_reminders
                     && event.starts_at == *starts_at
-                    && crate::rules::all_offsets(event).contains(offset);
+                    && crate::rules::planned_offsets(&self.db, event).await?.contains(offset);
                 current.then(|| Message {
                     about: About::Reminder(held::lead(*starts_at, *at)),
                     kind: NoticeType::Info,

@@ -11,6 +11,8 @@
 //! unreachable the update stays unsignalled (`signalled_at` NULL, or `workflow_started_at` NULL)
 //! and its outbox row waits for [`drain_outbox`]: nothing is lost.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDateTime, TimeZone as _, Utc};
 use chrono_tz::Tz;
 use futures::StreamExt as _;
@@ -639,6 +641,43 @@ pub async fn remove_cover(svc: &Services, access: &OrgAccess, id: Uuid) -> Resul
     Ok(removed)
 }
 
+/// How long before its workflow finishes a change must reach it to be sure to count. The
+/// workflow of an event finishes at its end (or at its last timed notice, such as the
+/// follow-up); a signal that comes later finds nobody, and what it asked for is never sent. A
+/// change is signalled at once after it is committed, so a minute is ample.
+pub const BEFORE_THE_END: chrono::Duration = chrono::Duration::seconds(60);
+
+/// Until when the workflow of `event` is sure to be running: its end, or its follow-up when
+/// that comes later (announcements go before the end).
+pub fn workflow_until(event: &Event) -> DateTime<Utc> {
+    crate::rules::follow_up_due(event).map_or(event.ends_at, |due| due.max(event.ends_at))
+}
+
+/// Whether switching on or changing the follow-up of `old` (to `after` seconds after the end)
+/// can still reach its workflow at `now`; the reason when not. Switching it off always can.
+pub fn check_follow_up_in_time(
+    old: &Event,
+    after: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    if after.is_none() || after == old.follow_up_after || old.status != EventStatus::Published {
+        return Ok(());
+    }
+    if workflow_until(old) - now >= BEFORE_THE_END {
+        return Ok(());
+    }
+    let why = if old.ends_at > now {
+        "This event ends in less than a minute: a thank-you set up now might never be sent. \
+         Set the follow-up before the last minute."
+    } else if old.follow_up_after.is_some() && workflow_until(old) > now {
+        "The thank-you goes out in less than a minute: it can no longer be changed."
+    } else {
+        "This event is over and Herald no longer sends anything about it, so a thank-you set up \
+         now would never go out. Set the follow-up before the event ends."
+    };
+    Err(ServiceError::Conflict(why.into()))
+}
+
 /// Saves an edit (then syncs it).
 pub async fn edit(
     svc: &Services,
@@ -649,6 +688,7 @@ pub async fn edit(
     require_manager(access)?;
     let old = load(&svc.db, access, id).await?;
     check_editable(&old)?;
+    check_follow_up_in_time(&old, fields.rules.follow_up_after, Utc::now())?;
     if old.status == EventStatus::Published && fields.status == EventStatus::Draft {
         let mut e = FieldErrors::default();
         e.add("status", "A published event cannot go back to draft; cancel it instead.");
@@ -785,7 +825,7 @@ pub async fn sync(svc: &Services, event: &Event, update: Option<&EventUpdate>) -
     let (db, temporal, event, update) =
         (svc.db.clone(), svc.temporal.clone(), event.clone(), update.cloned());
     // In the request's span, so that the start or signal joins its trace (optional traces).
-    // A change the outbox drain tells later starts a trace of its own.
+    // A change the outbox drain tells later joins it too: its row carries the trace.
     let task = tokio::spawn(
         async move {
             let state = sync_with(&db, &temporal, &event, update.as_ref()).await;
@@ -832,7 +872,19 @@ pub async fn sync_with(
     event: &Event,
     update: Option<&EventUpdate>,
 ) -> SyncState {
-    match try_sync(db, temporal, event, update).await {
+    sync_traced(db, temporal, event, update, None).await
+}
+
+/// [`sync_with`], the start or signal joining the trace `parent` (the request that saved the
+/// change, when the outbox drain tells it later).
+async fn sync_traced(
+    db: &Db,
+    temporal: &Temporal,
+    event: &Event,
+    update: Option<&EventUpdate>,
+    parent: Option<&str>,
+) -> SyncState {
+    match try_sync(db, temporal, event, update, parent).await {
         Ok(s) => s,
         Err(e) => {
             warn!(event_id = %event.id, error = format!("{e:#}"), "event saved but not yet synced with Temporal");
@@ -846,6 +898,7 @@ async fn try_sync(
     temporal: &Temporal,
     event: &Event,
     update: Option<&EventUpdate>,
+    parent: Option<&str>,
 ) -> anyhow::Result<SyncState> {
     let revision = update.map_or(event.revision, |u| u.revision);
     if event.status == EventStatus::Draft {
@@ -871,6 +924,7 @@ async fn try_sync(
             WorkflowStartOptions::new(temporal.config().task_queue.clone(), workflow_id.clone()).build();
         // The start's own span (optional traces): the workflow's deliveries continue its trace.
         let span = tracing::info_span!("temporal.start_workflow", event_id = %event.id);
+        herald_workflows::trace::follow(&span, parent);
         let traceparent = span.in_scope(herald_workflows::trace::current);
         let input = WorkflowInput { event_id: event.id, traceparent, ..WorkflowInput::default() };
         match client.start_workflow(EventWorkflow::run, input, options).instrument(span).await {
@@ -882,6 +936,7 @@ async fn try_sync(
         // A started workflow reads the current plan on every signal: tell it.
         let handle = client.get_workflow_handle::<EventWorkflow>(workflow_id);
         let span = tracing::info_span!("temporal.signal", event_id = %event.id, revision);
+        herald_workflows::trace::follow(&span, parent);
         let traceparent = span.in_scope(herald_workflows::trace::current);
         let signal = EventSignal { revision, traceparent, refresh: false };
         let sent = if cancelled {
@@ -934,7 +989,16 @@ struct CaughtUp {
 /// Tells the workflow of event `event_id` everything it has not been told, as it is now: starts
 /// it when it was never started (its plan is read at the start, so every change is in), else
 /// signals each unsignalled change in order. Idempotent; a deleted event has nothing to tell.
-async fn catch_up(db: &Db, temporal: &Temporal, event_id: Uuid, refresh: bool) -> Result<CaughtUp, DbError> {
+///
+/// `traces`: the trace of each revision's change (from its outbox row), which the start or
+/// signal joins.
+async fn catch_up(
+    db: &Db,
+    temporal: &Temporal,
+    event_id: Uuid,
+    refresh: bool,
+    traces: &HashMap<i64, String>,
+) -> Result<CaughtUp, DbError> {
     let Some(event) = db.event(event_id).await? else { return Ok(CaughtUp::default()) };
     let mut unsignalled: Vec<EventUpdate> =
         db.event_updates(event_id).await?.into_iter().filter(|u| u.signalled_at.is_none()).collect();
@@ -942,13 +1006,16 @@ async fn catch_up(db: &Db, temporal: &Temporal, event_id: Uuid, refresh: bool) -
     let mut done = CaughtUp::default();
     let missing_workflow = event.status != EventStatus::Draft && event.workflow_started_at.is_none();
     if missing_workflow {
-        match sync_with(db, temporal, &event, None).await {
+        // The start tells every change at once: it joins the trace of the first.
+        let first = traces.iter().min_by_key(|(revision, _)| **revision).map(|(_, t)| t.as_str());
+        match sync_traced(db, temporal, &event, None, first).await {
             SyncState::Synced => done.started = 1,
             SyncState::Pending => done.pending = true,
         }
     } else {
         for update in &unsignalled {
-            match sync_with(db, temporal, &event, Some(update)).await {
+            let parent = traces.get(&update.revision).map(String::as_str);
+            match sync_traced(db, temporal, &event, Some(update), parent).await {
                 SyncState::Synced => done.signalled += 1,
                 SyncState::Pending => {
                     done.pending = true;
@@ -1002,8 +1069,11 @@ pub async fn reconcile(db: &Db, temporal: &Temporal) -> anyhow::Result<Reconcile
     ids.extend(db.unsignalled_updates(500).await?.into_iter().map(|u| u.event_id));
     let mut seen = std::collections::HashSet::new();
     ids.retain(|id| seen.insert(*id));
+    // The reconciler tells what nobody told: its starts and signals are traces of their own.
+    let no_traces = HashMap::new();
+    let no_traces = &no_traces;
     let passes: Vec<Result<CaughtUp, DbError>> = futures::stream::iter(ids)
-        .map(|id| catch_up(db, temporal, id, false))
+        .map(|id| catch_up(db, temporal, id, false, no_traces))
         .buffer_unordered(SYNC_CONCURRENCY)
         .collect()
         .await;
@@ -1057,14 +1127,22 @@ pub struct Drained {
 /// deletes the rows of those told and retries the others later.
 pub async fn drain_outbox(db: &Db, temporal: &Temporal) -> Result<Drained, DbError> {
     let rows = db.claim_outbox(OUTBOX_BATCH, Utc::now() + OUTBOX_LEASE).await?;
-    let mut events: std::collections::HashMap<Uuid, (i64, i32, bool)> = std::collections::HashMap::new();
+    let mut events: HashMap<Uuid, (i64, i32, bool)> = HashMap::new();
+    let mut traces: HashMap<Uuid, HashMap<i64, String>> = HashMap::new();
     for row in &rows {
         let e = events.entry(row.event_id).or_insert((row.id, row.attempts, row.refresh));
         *e = (e.0.max(row.id), e.1.max(row.attempts), e.2 || row.refresh);
+        if let Some(t) = &row.traceparent {
+            traces.entry(row.event_id).or_default().insert(row.revision, t.clone());
+        }
     }
+    let traces = &traces;
+    let no_traces = HashMap::new();
+    let no_traces = &no_traces;
     let outcomes: Vec<bool> = futures::stream::iter(events)
         .map(|(event_id, (last_row, attempts, refresh))| async move {
-            let pending = match catch_up(db, temporal, event_id, refresh).await {
+            let traces = traces.get(&event_id).unwrap_or(no_traces);
+            let pending = match catch_up(db, temporal, event_id, refresh, traces).await {
                 Ok(done) => done.pending,
                 Err(e) => {
                     warn!(event_id = %event_id, error = %e, "cannot catch this event up now");

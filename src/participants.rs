@@ -440,7 +440,7 @@ pub async fn answer_by_link(svc: &Services, token: &str, answer: Rsvp) -> Result
         return Err(ServiceError::Conflict("This event no longer takes answers.".into()));
     }
     if target.participant.rsvp != answer {
-        svc.db.set_rsvp(target.participant.id, answer).await?;
+        svc.db.set_rsvp(target.participant.id, answer, true).await?;
         tracing::info!(participant_id = %target.participant.id, answer = %answer, "answer changed from a message link");
         confirm_by_mail(svc, target.participant.id, target.participant.rsvp, answer);
     }
@@ -696,7 +696,7 @@ pub async fn confirm_guest_answer(
             }
         }
     };
-    db.set_rsvp(participant.id, rsvp).await?;
+    db.set_rsvp(participant.id, rsvp, true).await?;
     crate::integrations::email::ensure_for(svc, user.id).await;
     confirm_by_mail(svc, participant.id, participant.rsvp, rsvp);
     tracing::info!(event_id = %event.id, participant_id = %participant.id, "guest answer confirmed");
@@ -965,7 +965,9 @@ pub async fn rsvp(
         },
     };
     let before = participant.rsvp;
-    db.set_rsvp(participant.id, answer).await?;
+    // Someone new, or a new answer: the plan may change when their quiet hours, digest or own
+    // reminder times shape it (the query checks).
+    db.set_rsvp(participant.id, answer, joined || before != answer).await?;
     match channels {
         Some(chosen) => {
             let list: Vec<(Uuid, Vec<String>)> =

@@ -21,9 +21,10 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::db::Db;
+use crate::db::DbError;
 use crate::db::delivery::Recipient;
 use crate::db::models::{Event, EventStatus, ParticipantRole, Rsvp};
-use crate::db::rules::{EventDefaults, EventRules};
+use crate::db::rules::{EventDefaults, EventRules, OwnTimesRow};
 use crate::domain::{FieldErrors, ServiceError};
 use crate::events::{check_offsets, describe_offset};
 use crate::orgs::OrgAccess;
@@ -97,15 +98,18 @@ pub fn effective(offered: &[i64], choice: Option<&[i64]>, default: Option<&[i64]
 }
 
 /// Whether `recipient` gets `notice` of `event`: a reminder only when it is among theirs (by
-/// their role now and their choice now), the follow-up only when they said they were going.
+/// their role now and their choice now, or one of their own times), the follow-up only when they said they were going.
 pub fn receives(event: &Event, notice: &NoticeSpec, recipient: &Recipient) -> bool {
     match notice {
-        NoticeSpec::Reminder { offset, .. } | NoticeSpec::EarlyReminder { offset, .. } => effective(
-            offered(event, recipient.role),
-            recipient.reminder_choice.as_ref().map(|c| c.0.as_slice()),
-            recipient.reminder_default.as_ref().map(|c| c.0.as_slice()),
-        )
-        .contains(offset),
+        NoticeSpec::Reminder { offset, .. } | NoticeSpec::EarlyReminder { offset, .. } => {
+            effective(
+                offered(event, recipient.role),
+                recipient.reminder_choice.as_ref().map(|c| c.0.as_slice()),
+                recipient.reminder_default.as_ref().map(|c| c.0.as_slice()),
+            )
+            .contains(offset)
+                || recipient.reminder_own.as_ref().is_some_and(|own| own.0.contains(offset))
+        }
         NoticeSpec::FollowUp { .. } => recipient.rsvp == Rsvp::Going,
         _ => true,
     }
@@ -385,7 +389,7 @@ pub fn notice_audience(event: &Event, kind: &str, offset: i64) -> String {
 }
 
 /// Who gets the reminder `offset` before the start, in words: "everyone", "speakers and
-/// volunteers".
+/// volunteers", or "those who chose this time" (one of the participants' own times).
 pub fn audience(event: &Event, offset: i64) -> String {
     let roles: Vec<ParticipantRole> =
         ROLES.into_iter().filter(|r| offered(event, *r).contains(&offset)).collect();
@@ -394,7 +398,7 @@ pub fn audience(event: &Event, offset: i64) -> String {
     }
     let names: Vec<String> = roles.iter().map(|r| role_plural(*r).to_lowercase()).collect();
     match names.as_slice() {
-        [] => "nobody".to_owned(),
+        [] => "those who chose this time".to_owned(),
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
@@ -496,73 +500,290 @@ pub struct ReminderChoice {
     pub offered: Vec<i64>,
     /// What they chose (`None`: nothing, so their default or all offered).
     pub chosen: Option<Vec<i64>>,
-    /// What they get.
+    /// Their own times set for this event (`None`: their default own times apply).
+    pub own: Option<Vec<i64>>,
+    /// Their default own times.
+    pub own_default: Vec<i64>,
+    /// What they get: the offered ones they keep and their own times that apply here.
     pub effective: Vec<i64>,
     /// Whether the event sends reminders at all.
     pub reminders_on: bool,
+    /// The range own times may take here: (latest, earliest) in seconds before the start.
+    pub own_range: (i64, i64),
 }
 
 /// The caller's reminders on the event of `view` (they must take part).
 pub async fn choice_of(db: &Db, view: &EventView) -> Result<ReminderChoice, ServiceError> {
     let p = view.participant.as_ref().ok_or(ServiceError::NotFound)?;
     let chosen = db.reminder_choice(p.id).await?;
-    let default = match p.user_id {
-        Some(uid) => db.reminder_default(uid).await?,
-        None => None,
+    let (default, own_default) = match p.user_id {
+        Some(uid) => (db.reminder_default(uid).await?, db.own_reminder_default(uid).await?),
+        None => (None, None),
     };
+    let own = db.own_reminders(p.id).await?;
     let offered = offered(&view.event, p.role).to_vec();
-    let effective = effective(&offered, chosen.as_deref(), default.as_deref());
-    Ok(ReminderChoice { role: p.role, offered, chosen, effective, reminders_on: view.event.notify_reminders })
+    let mut effective = effective(&offered, chosen.as_deref(), default.as_deref());
+    let planned = planned_offsets(db, &view.event).await?;
+    for o in own.as_ref().or(own_default.as_ref()).into_iter().flatten() {
+        if planned.contains(o) && !effective.contains(o) {
+            effective.push(*o);
+        }
+    }
+    effective.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(ReminderChoice {
+        role: p.role,
+        offered,
+        chosen,
+        own,
+        own_default: own_default.unwrap_or_default(),
+        effective,
+        reminders_on: view.event.notify_reminders,
+        own_range: own_range(Some(&view.event)),
+    })
 }
 
-/// Sets the caller's reminders on the event of `view` to `chosen` (among those offered to
-/// their role; `None`: all of them, or their default). The workflow's plan does not change: the
-/// choice is read when each reminder is sent.
+/// A change to someone's own reminder times: `None` keeps them, `Some(None)` clears them (on an
+/// event: back to their default own times), `Some(Some(list))` sets them.
+pub type OwnUpdate = Option<Option<Vec<i64>>>;
+
+/// Sets the caller's reminders on the event of `view`: `chosen` among those offered to their
+/// role (`None`: all of them, or their default), and their own times (`own`). A choice among
+/// the offered ones does not change the workflow's plan (it is read when each reminder is
+/// sent); a change of own times asks the workflow to read its plan again.
 pub async fn choose(
     db: &Db,
     view: &EventView,
     chosen: Option<Vec<i64>>,
+    own: OwnUpdate,
 ) -> Result<ReminderChoice, ServiceError> {
     let p = view.participant.as_ref().ok_or(ServiceError::NotFound)?;
     let offered = offered(&view.event, p.role);
-    if let Some(list) = &chosen {
-        let mut seen = Vec::new();
-        for o in list {
-            if !offered.contains(o) {
-                let words: Vec<String> = offered.iter().map(|o| describe_offset(*o)).collect();
-                let message = if words.is_empty() {
-                    "This event offers no reminders to choose from.".to_owned()
-                } else {
-                    format!("Choose among the reminders offered: {} before.", words.join(", "))
-                };
-                return Err(ServiceError::Invalid(FieldErrors::one("offsets", message)));
+    let chosen = match chosen {
+        Some(list) => {
+            let mut seen = Vec::new();
+            for o in &list {
+                if !offered.contains(o) {
+                    let words: Vec<String> = offered.iter().map(|o| describe_offset(*o)).collect();
+                    let message = if words.is_empty() {
+                        "This event offers no reminders to choose from.".to_owned()
+                    } else {
+                        format!("Choose among the reminders offered: {} before.", words.join(", "))
+                    };
+                    return Err(ServiceError::field("offsets", message));
+                }
+                if !seen.contains(o) {
+                    seen.push(*o);
+                }
             }
-            if !seen.contains(o) {
-                seen.push(*o);
-            }
+            seen.sort_unstable_by(|a, b| b.cmp(a));
+            Some(seen)
         }
-        seen.sort_unstable_by(|a, b| b.cmp(a));
-        db.set_reminder_choice(p.id, Some(&seen)).await?;
-    } else {
-        db.set_reminder_choice(p.id, None).await?;
+        None => None,
+    };
+    let own = match own {
+        Some(Some(list)) => Some(Some(check_own_on(db, view, p.id, &list, Utc::now()).await?)),
+        other => other,
+    };
+    db.set_reminder_choice(p.id, chosen.as_deref()).await?;
+    if let Some(own) = own
+        && db.own_reminders(p.id).await? != own
+    {
+        db.set_own_reminders(p.id, own.as_deref()).await?;
+        tracing::info!(event_id = %view.event.id, participant_id = %p.id, "own reminder times set");
     }
     choice_of(db, view).await
 }
 
-/// Sets the reminder times `user_id` prefers where they choose nothing (`None`: all offered).
+/// A user's reminder times for every event: the offered ones they prefer (`None`: all) and
+/// their own times added everywhere they set none for the event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DefaultTimes {
+    /// Preferred among those offered.
+    pub preferred: Option<Vec<i64>>,
+    /// Their own times.
+    pub own: Vec<i64>,
+}
+
+/// The reminder times `user_id` prefers and adds.
+pub async fn default_times(db: &Db, user_id: Uuid) -> Result<DefaultTimes, ServiceError> {
+    Ok(DefaultTimes {
+        preferred: db.reminder_default(user_id).await?,
+        own: db.own_reminder_default(user_id).await?.unwrap_or_default(),
+    })
+}
+
+/// Sets the reminder times `user_id` prefers where they choose nothing (`None`: all offered)
+/// and, unless `own` is `None`, the times of their own added on every event (empty: none);
+/// every problem at once, under `offsets` and `own`. A change of own times asks the workflows
+/// of their events still to come to read their plans again.
 pub async fn set_default(
     db: &Db,
     user_id: Uuid,
     offsets: Option<Vec<i64>>,
-) -> Result<Option<Vec<i64>>, ServiceError> {
-    let checked = match offsets {
-        Some(list) => {
-            Some(check_offsets(&list).map_err(|m| ServiceError::Invalid(FieldErrors::one("offsets", m)))?)
-        }
-        None => None,
+    own: OwnUpdate,
+) -> Result<DefaultTimes, ServiceError> {
+    let mut errors = FieldErrors::default();
+    let preferred = match offsets {
+        Some(list) => errors.check("offsets", check_offsets(&list)).map(Some),
+        None => Some(None),
     };
-    db.set_reminder_default(user_id, checked.as_deref()).await?;
-    Ok(checked)
+    let own = match own {
+        None => Some(None),
+        Some(None) => Some(Some(Vec::new())),
+        Some(Some(list)) => errors.check("own", check_own(&list, own_range(None))).map(Some),
+    };
+    let (Some(preferred), Some(own)) = (preferred, own) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    db.set_reminder_default(user_id, preferred.as_deref()).await?;
+    if let Some(own) = own {
+        let stored = if own.is_empty() { None } else { Some(own) };
+        if db.own_reminder_default(user_id).await? != stored {
+            let refreshed = db.set_own_reminder_default(user_id, stored.as_deref()).await?;
+            tracing::info!(%user_id, refreshed, "default own reminder times set");
+        }
+    }
+    default_times(db, user_id).await
+}
+
+// --- A participant's own times ---
+
+/// The most reminder times of their own someone adds, on an event or as a default: enough for
+/// "the day before, and an hour before", few enough that nobody floods themselves.
+pub const MAX_OWN: usize = 3;
+/// The latest an own time may be, in seconds before the start: 5 minutes (later is too late to
+/// act on, and within the delivery's own delays).
+pub const OWN_LATEST: i64 = 5 * 60;
+/// The earliest an own time may be: 14 days before the start.
+pub const OWN_EARLIEST: i64 = 14 * 86_400;
+/// The most different own times one event plans beyond the organizer's reminders (each is a
+/// timer of the event's workflow and a pass over its participants).
+pub const MAX_OWN_PER_EVENT: usize = 30;
+
+/// The range own times may take, `(latest, earliest)` in seconds before the start:
+/// [`OWN_LATEST`] to [`OWN_EARLIEST`], widened on `event` to the organizer's own reminders there
+/// (an organizer who reminds 1 minute before has an event where such short notice is useful).
+pub fn own_range(event: Option<&Event>) -> (i64, i64) {
+    let mut range = (OWN_LATEST, OWN_EARLIEST);
+    for o in event.map(all_offsets).unwrap_or_default() {
+        range = (range.0.min(o), range.1.max(o));
+    }
+    range
+}
+
+/// Checks own times: at most [`MAX_OWN`], each within `range`; the same time twice counts once.
+/// Returns them earliest first.
+pub fn check_own(list: &[i64], range: (i64, i64)) -> Result<Vec<i64>, String> {
+    let mut out: Vec<i64> = Vec::new();
+    for o in list {
+        if !out.contains(o) {
+            out.push(*o);
+        }
+    }
+    if out.len() > MAX_OWN {
+        return Err(format!("Add at most {MAX_OWN} times of your own; you gave {}.", out.len()));
+    }
+    let (latest, earliest) = range;
+    if let Some(bad) = out.iter().find(|o| **o <= 0) {
+        return Err(format!(
+            "Write times before the start (you gave {bad} seconds), between {} and {} before it.",
+            describe_offset(latest),
+            describe_offset(earliest)
+        ));
+    }
+    if let Some(bad) = out.iter().find(|o| **o < latest || **o > earliest) {
+        return Err(format!(
+            "Choose times between {} and {} before the start; {} is outside that.",
+            describe_offset(latest),
+            describe_offset(earliest),
+            describe_offset(*bad)
+        ));
+    }
+    out.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(out)
+}
+
+/// Checks own times for participant `participant_id` on the event of `view` at `now`: within
+/// the event's range, not already past, and within what the event plans
+/// ([`MAX_OWN_PER_EVENT`] different own times; 409 beyond, with the times already planned).
+async fn check_own_on(
+    db: &Db,
+    view: &EventView,
+    participant_id: Uuid,
+    list: &[i64],
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, ServiceError> {
+    let event = &view.event;
+    let own = check_own(list, own_range(Some(event))).map_err(|m| ServiceError::field("own", m))?;
+    if let Some(past) = own.iter().find(|o| event.starts_at - chrono::Duration::seconds(**o) <= now) {
+        return Err(ServiceError::field(
+            "own",
+            format!(
+                "{} before the start has already passed; choose a time still to come.",
+                capitalized(&describe_offset(*past))
+            ),
+        ));
+    }
+    let rows = db.own_times_in_event(event.id).await?;
+    let others = own_planned(event, &rows, Some(participant_id));
+    let fresh = own.iter().filter(|o| !others.contains(o) && !all_offsets(event).contains(o)).count();
+    if others.len() + fresh > MAX_OWN_PER_EVENT {
+        let mut planned = all_offsets(event);
+        planned.extend(others);
+        planned.sort_unstable_by(|a, b| b.cmp(a));
+        return Err(ServiceError::Conflict(format!(
+            "This event already has {MAX_OWN_PER_EVENT} reminder times that people chose themselves, the most \
+             it takes. Choose among the times it already has: {}.",
+            offsets_in_words(&planned)
+        )));
+    }
+    Ok(own)
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+}
+
+/// The own times `event` plans beyond the organizer's reminders, from its participants' `rows`
+/// (without participant `except`'s): a time already past when it was set (or when its owner
+/// joined) is not one anybody asked for, and is left out. At most [`MAX_OWN_PER_EVENT`]: times
+/// set for this event first, then those most people share, then the earliest.
+pub fn own_planned(event: &Event, rows: &[OwnTimesRow], except: Option<Uuid>) -> Vec<i64> {
+    let organizer = all_offsets(event);
+    // offset → (people who set it for this event, people in all).
+    let mut counts: BTreeMap<i64, (usize, usize)> = BTreeMap::new();
+    for row in rows.iter().filter(|r| Some(r.participant_id) != except) {
+        let (list, asked_at, explicit) = match (&row.reminder_own, &row.reminder_own_default) {
+            (Some(own), _) => (&own.0, row.reminder_own_at.unwrap_or(row.joined_at), true),
+            (None, Some(default)) => {
+                (&default.0, row.reminder_own_default_at.unwrap_or(row.joined_at).max(row.joined_at), false)
+            }
+            (None, None) => continue,
+        };
+        for o in list {
+            if organizer.contains(o) || event.starts_at - chrono::Duration::seconds(*o) < asked_at {
+                continue;
+            }
+            let c = counts.entry(*o).or_default();
+            c.0 += usize::from(explicit);
+            c.1 += 1;
+        }
+    }
+    let mut ranked: Vec<(i64, (usize, usize))> = counts.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+    ranked.into_iter().take(MAX_OWN_PER_EVENT).map(|(o, _)| o).collect()
+}
+
+/// Every reminder `event` plans: the organizer's ([`all_offsets`]) and its participants' own
+/// times ([`own_planned`]), earliest first. What the workflow's plan holds.
+pub async fn planned_offsets(db: &Db, event: &Event) -> Result<Vec<i64>, DbError> {
+    let mut out = all_offsets(event);
+    if event.status == EventStatus::Published && event.notify_reminders {
+        out.extend(own_planned(event, &db.own_times_in_event(event.id).await?, None));
+        out.sort_unstable_by(|a, b| b.cmp(a));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use sqlx::types::Json;
 use tracing::instrument;
 use uuid::Uuid;
 
-use super::delivery::Recipient;
+use super::delivery::{Recipient, recipient_columns};
 use super::models::{Event, EventUpdate, ParticipantRole, Rsvp, UpdateKind};
 use super::{BeginWrite as _, Db, DbError, on_pool};
 
@@ -99,6 +99,7 @@ macro_rules! bump {
             .bind::<i64>(event.revision)
             .bind($now)
             .bind($now + super::outbox::HANDOFF)
+            .bind(herald_workflows::trace::current())
             .execute(&mut *$tx)
             .await?;
         (event, update)
@@ -201,14 +202,13 @@ impl Db {
         limit: i64,
     ) -> Result<Vec<Recipient>, DbError> {
         on_pool!(self, pool => sqlx::query_as(
-            "SELECT p.id AS participant_id, u.id AS user_id, u.display_name, u.email, p.rsvp, u.timezone, u.date_format, u.reminder_tags, u.urgent_tags,
-                    p.opted_out_at, p.role, p.reminder_choice, u.reminder_default
+            concat!("SELECT ", recipient_columns!(), "
              FROM event_participants p JOIN users u ON u.id = p.user_id
              WHERE p.event_id = $1 AND p.id > $2
                AND ((p.rsvp = 'going' AND $4) OR (p.rsvp = 'maybe' AND $5) OR (p.rsvp = 'pending' AND $6))
                AND ((p.role = 'organizer' AND $7) OR (p.role = 'speaker' AND $8)
                     OR (p.role = 'volunteer' AND $9) OR (p.role = 'attendee' AND $10))
-             ORDER BY p.id LIMIT $3",
+             ORDER BY p.id LIMIT $3"),
         )
         .bind(event_id)
         .bind(after)

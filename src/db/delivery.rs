@@ -38,6 +38,9 @@ pub struct Recipient {
     pub reminder_choice: Option<Json<Vec<i64>>>,
     /// Their preferred reminder times (`None`: none).
     pub reminder_default: Option<Json<Vec<i64>>>,
+    /// Their own reminder times on this event: set for it, else their default own times
+    /// (`None`: none).
+    pub reminder_own: Option<Json<Vec<i64>>>,
 }
 
 impl Recipient {
@@ -111,6 +114,17 @@ pub struct LedgerEntry {
     pub integration_name: Option<String>,
 }
 
+/// The columns of a [`Recipient`], over `event_participants p JOIN users u`: one list for every
+/// query that reads recipients, so that none misses a field.
+macro_rules! recipient_columns {
+    () => {
+        "p.id AS participant_id, u.id AS user_id, u.display_name, u.email, p.rsvp, u.timezone,
+         u.date_format, u.reminder_tags, u.urgent_tags, p.opted_out_at, p.role, p.reminder_choice,
+         u.reminder_default, COALESCE(p.reminder_own, u.reminder_own_default) AS reminder_own"
+    };
+}
+pub(crate) use recipient_columns;
+
 impl Db {
     /// Up to `limit` participants of `event_id` after `after` (by id) who have an account and
     /// whose answer is going or maybe — or, with `with_pending`, not given yet.
@@ -123,12 +137,11 @@ impl Db {
         with_pending: bool,
     ) -> Result<Vec<Recipient>, DbError> {
         on_pool!(self, pool => sqlx::query_as(
-            "SELECT p.id AS participant_id, u.id AS user_id, u.display_name, u.email, p.rsvp, u.timezone, u.date_format, u.reminder_tags, u.urgent_tags,
-                    p.opted_out_at, p.role, p.reminder_choice, u.reminder_default
+            concat!("SELECT ", recipient_columns!(), "
              FROM event_participants p JOIN users u ON u.id = p.user_id
              WHERE p.event_id = $1 AND p.id > $2
                AND (p.rsvp IN ('going', 'maybe') OR ($4 AND p.rsvp = 'pending'))
-             ORDER BY p.id LIMIT $3",
+             ORDER BY p.id LIMIT $3"),
         )
         .bind(event_id)
         .bind(after)
@@ -144,10 +157,9 @@ impl Db {
     #[instrument(skip_all)]
     pub async fn recipient(&self, participant_id: Uuid) -> Result<Option<Recipient>, DbError> {
         on_pool!(self, pool => sqlx::query_as(
-            "SELECT p.id AS participant_id, u.id AS user_id, u.display_name, u.email, p.rsvp, u.timezone, u.date_format, u.reminder_tags, u.urgent_tags,
-                    p.opted_out_at, p.role, p.reminder_choice, u.reminder_default
+            concat!("SELECT ", recipient_columns!(), "
              FROM event_participants p JOIN users u ON u.id = p.user_id
-             WHERE p.id = $1 AND p.rsvp IN ('going', 'maybe')",
+             WHERE p.id = $1 AND p.rsvp IN ('going', 'maybe')"),
         )
         .bind(participant_id)
         .fetch_optional(pool)

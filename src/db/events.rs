@@ -38,6 +38,7 @@ macro_rules! enqueue {
             .bind::<i64>($revision)
             .bind($now)
             .bind($now + super::outbox::HANDOFF)
+            .bind(herald_workflows::trace::current())
             .execute(&mut *$tx)
             .await?
     };

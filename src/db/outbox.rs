@@ -27,12 +27,17 @@ pub struct OutboxRow {
     pub attempts: i32,
     /// Only asks the workflow to read its plan again (no new revision; see `crate::quiet`).
     pub refresh: bool,
+    /// The trace of the request that saved the change (optional traces), so that telling it
+    /// later still joins that trace.
+    pub traceparent: Option<String>,
 }
 
 /// Writes the outbox row for revision `$2` of event `$1` at `$3`, held by the saving process
-/// until `$4` (now + [`HANDOFF`]); run inside the change's transaction.
+/// until `$4` (now + [`HANDOFF`]), in the trace `$5` (see [`OutboxRow::traceparent`]); run
+/// inside the change's transaction.
 pub(crate) const ENQUEUE: &str =
-    "INSERT INTO sync_outbox (event_id, revision, created_at, due_at) VALUES ($1, $2, $3, $4)";
+    "INSERT INTO sync_outbox (event_id, revision, created_at, due_at, traceparent)
+     VALUES ($1, $2, $3, $4, $5)";
 
 impl Db {
     /// Claims up to `limit` rows that are due, oldest first, until `lease_until`: no other
@@ -49,7 +54,7 @@ impl Db {
                 "UPDATE sync_outbox SET due_at = $2, attempts = attempts + 1
                  WHERE id IN (SELECT id FROM sync_outbox WHERE due_at <= $1 ORDER BY id LIMIT $3
                               FOR UPDATE SKIP LOCKED)
-                 RETURNING id, event_id, revision, attempts, refresh",
+                 RETURNING id, event_id, revision, attempts, refresh, traceparent",
             )
             .bind(now)
             .bind(lease_until)
@@ -61,7 +66,7 @@ impl Db {
             Db::Sqlite(pool) => sqlx::query_as(
                 "UPDATE sync_outbox SET due_at = $2, attempts = attempts + 1
                  WHERE id IN (SELECT id FROM sync_outbox WHERE due_at <= $1 ORDER BY id LIMIT $3)
-                 RETURNING id, event_id, revision, attempts, refresh",
+                 RETURNING id, event_id, revision, attempts, refresh, traceparent",
             )
             .bind(now)
             .bind(lease_until)

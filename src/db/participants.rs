@@ -130,6 +130,18 @@ pub enum Invitee<'a> {
     Email(&'a str),
 }
 
+/// An outbox row asking the workflow of participant `$1`'s event to read its plan again (at
+/// `$2`, `refresh` `$3`), only when the plan depends on them: they have quiet hours or a digest
+/// (early reminders, held notices) or own reminder times (the plan's reminders), and the event
+/// is published, its workflow started and not over.
+const REFRESH_FOR_PARTICIPANT: &str =
+    "INSERT INTO sync_outbox (event_id, revision, created_at, due_at, refresh)
+     SELECT e.id, e.revision, $2, $2, $3
+     FROM event_participants p JOIN events e ON e.id = p.event_id JOIN users u ON u.id = p.user_id
+     WHERE p.id = $1 AND e.status = 'published' AND e.workflow_started_at IS NOT NULL AND e.ends_at > $2
+       AND (u.quiet_start IS NOT NULL OR u.digest_at IS NOT NULL
+            OR u.reminder_own_default IS NOT NULL OR p.reminder_own IS NOT NULL)";
+
 impl Db {
     /// Adds a participant. Adding the same user or address twice is [`DbError::Conflict`].
     #[instrument(skip_all)]
@@ -631,19 +643,55 @@ impl Db {
         .map_err(DbError::from))
     }
 
-    /// Sets a participant's answer.
+    /// Sets a participant's answer; with `refresh`, in the same transaction, asks the event's
+    /// workflow to read its plan again when the participant's settings shape it (see
+    /// [`REFRESH_FOR_PARTICIPANT`]).
     #[instrument(skip_all)]
-    pub async fn set_rsvp(&self, participant_id: Uuid, rsvp: Rsvp) -> Result<(), DbError> {
-        let done = on_pool!(self, pool => sqlx::query(
-            "UPDATE event_participants SET rsvp = $2, updated_at = $3 WHERE id = $1",
-        )
-        .bind(participant_id)
-        .bind(rsvp.as_str())
-        .bind(Utc::now())
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-        if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
+    pub async fn set_rsvp(&self, participant_id: Uuid, rsvp: Rsvp, refresh: bool) -> Result<(), DbError> {
+        let now = Utc::now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query(
+                "UPDATE event_participants SET rsvp = $2, updated_at = $3 WHERE id = $1",
+            )
+            .bind(participant_id)
+            .bind(rsvp.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done == 0 {
+                return Err(DbError::NotFound);
+            }
+            if refresh {
+                let asked = sqlx::query(REFRESH_FOR_PARTICIPANT)
+                    .bind(participant_id)
+                    .bind(now)
+                    .bind(true)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if asked > 0 {
+                    tracing::debug!(%participant_id, "the event's workflow will read its plan again");
+                }
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Asks the workflow of participant `participant_id`'s event to read its plan again when
+    /// their settings shape it (see [`REFRESH_FOR_PARTICIPANT`]); whether it was asked.
+    #[instrument(skip_all)]
+    pub async fn refresh_for_participant(&self, participant_id: Uuid) -> Result<bool, DbError> {
+        on_pool!(self, pool => sqlx::query(REFRESH_FOR_PARTICIPANT)
+            .bind(participant_id)
+            .bind(Utc::now())
+            .bind(true)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() > 0)
+            .map_err(DbError::from))
     }
 
     /// Replaces the channels a participant uses for the event, in one transaction.

@@ -6,11 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use tracing::instrument;
 use uuid::Uuid;
 
+use super::BeginWrite as _;
 use super::{Db, DbError, on_pool};
 
 /// An event's rules besides its `reminder_offsets` (which every role without its own schedule
@@ -147,4 +148,134 @@ impl Db {
         }
         Ok(())
     }
+
+    /// A participant's own reminder times on their event (`None`: their default own times).
+    #[instrument(skip_all)]
+    pub async fn own_reminders(&self, participant_id: Uuid) -> Result<Option<Vec<i64>>, DbError> {
+        let row: Option<(Option<Json<Vec<i64>>>,)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT reminder_own FROM event_participants WHERE id = $1",
+        )
+        .bind(participant_id)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(row.and_then(|(c,)| c).map(|c| c.0))
+    }
+
+    /// Sets a participant's own reminder times (`None`: their default own times) and, in the
+    /// same transaction, asks the event's workflow to read its plan again (an outbox row with
+    /// `refresh`) when it runs: the plan's reminders include everyone's own times.
+    #[instrument(skip_all)]
+    pub async fn set_own_reminders(&self, participant_id: Uuid, own: Option<&[i64]>) -> Result<(), DbError> {
+        let now = Utc::now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query(
+                "UPDATE event_participants SET reminder_own = $2, reminder_own_at = $3, updated_at = $3 WHERE id = $1",
+            )
+            .bind(participant_id)
+            .bind(own.map(Json))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done == 0 {
+                return Err(DbError::NotFound);
+            }
+            sqlx::query(
+                "INSERT INTO sync_outbox (event_id, revision, created_at, due_at, refresh)
+                 SELECT e.id, e.revision, $2, $2, $3
+                 FROM events e JOIN event_participants p ON p.event_id = e.id
+                 WHERE p.id = $1 AND e.status = 'published' AND e.workflow_started_at IS NOT NULL
+                   AND e.ends_at > $2",
+            )
+            .bind(participant_id)
+            .bind(now)
+            .bind(true)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// The reminder times a user adds on every event where they set none of their own.
+    #[instrument(skip_all)]
+    pub async fn own_reminder_default(&self, user_id: Uuid) -> Result<Option<Vec<i64>>, DbError> {
+        let row: Option<(Option<Json<Vec<i64>>>,)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT reminder_own_default FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(row.and_then(|(c,)| c).map(|c| c.0))
+    }
+
+    /// Sets the reminder times a user adds on every event (`None`: none) and, in the same
+    /// transaction, asks the workflows of their events still to come where these apply (they set
+    /// no own times there) to read their plans again. Returns how many were asked.
+    #[instrument(skip_all)]
+    pub async fn set_own_reminder_default(&self, user_id: Uuid, own: Option<&[i64]>) -> Result<u64, DbError> {
+        let now = Utc::now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query(
+                "UPDATE users SET reminder_own_default = $2, reminder_own_default_at = $3, updated_at = $3 WHERE id = $1",
+            )
+            .bind(user_id)
+            .bind(own.map(Json))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done == 0 {
+                return Err(DbError::NotFound);
+            }
+            let refreshed = sqlx::query(
+                "INSERT INTO sync_outbox (event_id, revision, created_at, due_at, refresh)
+                 SELECT DISTINCT e.id, e.revision, $2, $2, $3
+                 FROM events e JOIN event_participants p ON p.event_id = e.id
+                 WHERE p.user_id = $1 AND p.reminder_own IS NULL AND p.rsvp IN ('going', 'maybe')
+                   AND e.status = 'published' AND e.workflow_started_at IS NOT NULL AND e.ends_at > $2",
+            )
+            .bind(user_id)
+            .bind(now)
+            .bind(true)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            Ok(refreshed)
+        })
+    }
+
+    /// The own reminder times of the participants of `event_id` who get reminders (going or
+    /// maybe) and have some, set for the event or as their default.
+    #[instrument(skip_all)]
+    pub async fn own_times_in_event(&self, event_id: Uuid) -> Result<Vec<OwnTimesRow>, DbError> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT p.id AS participant_id, p.created_at AS joined_at, p.reminder_own, p.reminder_own_at,
+                    u.reminder_own_default, u.reminder_own_default_at
+             FROM event_participants p JOIN users u ON u.id = p.user_id
+             WHERE p.event_id = $1 AND p.rsvp IN ('going', 'maybe')
+               AND (p.reminder_own IS NOT NULL OR u.reminder_own_default IS NOT NULL)",
+        )
+        .bind(event_id)
+        .fetch_all(pool)
+        .await
+        .map_err(DbError::from))
+    }
+}
+
+/// One participant's own reminder times on an event, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OwnTimesRow {
+    pub participant_id: Uuid,
+    /// When they joined the event.
+    pub joined_at: DateTime<Utc>,
+    /// Set for this event (`None`: their default applies).
+    pub reminder_own: Option<Json<Vec<i64>>>,
+    pub reminder_own_at: Option<DateTime<Utc>>,
+    /// Their default own times.
+    pub reminder_own_default: Option<Json<Vec<i64>>>,
+    pub reminder_own_default_at: Option<DateTime<Utc>>,
 }

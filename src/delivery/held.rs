@@ -71,7 +71,7 @@ pub(super) async fn timed(
     // A slot that has just passed while the plan was read is still sent.
     let recent = Utc::now() - Duration::minutes(1);
     let mut slots: BTreeSet<(i64, DateTime<Utc>)> = BTreeSet::new();
-    for offset in crate::rules::all_offsets(event) {
+    for offset in crate::rules::planned_offsets(db, event).await? {
         let due = event.starts_at - Duration::seconds(offset);
         if due <= recent || set_at.is_some_and(|s| due < s) {
             continue;

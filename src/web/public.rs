@@ -278,30 +278,54 @@ pub(super) async fn reminder_note(
         Rsvp::Going | Rsvp::Maybe => {}
     }
     let mine = crate::rules::choice_of(&state.db, view).await?;
-    if !event.notify_reminders || mine.offered.is_empty() {
+    if !event.notify_reminders {
         return Ok(Some(ReminderNote::Off));
     }
-    // Only their own reminders: those of their role that they kept.
-    let upcoming: Vec<_> = crate::schedule::estimate(event, now)
-        .into_iter()
-        .filter(|n| n.kind == "reminder" && mine.effective.contains(&n.offset))
+    // Only their own reminders: those of their role that they kept, and their own times.
+    let mut upcoming: Vec<(i64, DateTime<Utc>)> = mine
+        .effective
+        .iter()
+        .map(|o| (*o, event.starts_at - chrono::Duration::seconds(*o)))
+        .filter(|(_, due)| *due > now)
         .collect();
-    let ahead = mine.offered.iter().any(|o| event.starts_at - chrono::Duration::seconds(*o) > now);
-    if !ahead {
-        return Ok(Some(ReminderNote::NoneAhead));
-    }
-    let choice = (mine.offered.len() > 1 || mine.chosen.is_some()).then(|| {
-        herald_templates::events::ReminderChoiceForm {
-            action: format!("/o/{}/e/{}/reminders", view.org.slug, event.slug),
-            csrf: portal.shell.csrf.clone(),
-            options: mine
-                .offered
-                .iter()
-                .map(|o| (*o, crate::events::describe_offset(*o), mine.effective.contains(o)))
-                .collect(),
-            chosen: mine.chosen.is_some(),
+    upcoming.sort_by_key(|(_, due)| *due);
+    // Own times can still be added while the start is further than the latest one allowed.
+    let can_add_own = event.starts_at - chrono::Duration::seconds(mine.own_range.0) > now;
+    let own_text = |list: &[i64]| {
+        if list.is_empty() {
+            "none".to_owned()
+        } else {
+            list.iter().map(|o| crate::rules::short_offset(*o)).collect::<Vec<_>>().join(", ")
         }
-    });
+    };
+    let when_empty = if mine.own_default.is_empty() {
+        "Leave empty for none.".to_owned()
+    } else {
+        format!("Leave empty for your usual ones: {}.", crate::rules::offsets_in_words(&mine.own_default))
+    };
+    let form = herald_templates::events::ReminderChoiceForm {
+        action: format!("/o/{}/e/{}/reminders", view.org.slug, event.slug),
+        csrf: portal.shell.csrf.clone(),
+        options: mine
+            .offered
+            .iter()
+            .map(|o| (*o, crate::events::describe_offset(*o), mine.effective.contains(o)))
+            .collect(),
+        chosen: mine.chosen.is_some(),
+        own: mine.own.as_deref().map(own_text).unwrap_or_default(),
+        own_help: format!(
+            "Only you get them: up to {}, between {} and {} before the start, like 2h or 1d. Write none for none here. {when_empty}",
+            crate::rules::MAX_OWN,
+            crate::events::describe_offset(mine.own_range.0),
+            crate::events::describe_offset(mine.own_range.1),
+        ),
+    };
+    let ahead = !upcoming.is_empty()
+        || mine.offered.iter().any(|o| event.starts_at - chrono::Duration::seconds(*o) > now);
+    if !ahead {
+        return Ok(Some(ReminderNote::NoneAhead { choice: can_add_own.then_some(form) }));
+    }
+    let choice = (can_add_own || mine.offered.len() > 1 || mine.chosen.is_some()).then_some(form);
     let chosen = state.db.channel_rows_of(participant.id).await?;
     let channels: Vec<String> = state
         .db
@@ -316,7 +340,7 @@ pub(super) async fn reminder_note(
     Ok(Some(ReminderNote::Scheduled {
         times: upcoming
             .iter()
-            .map(|n| ReminderTime { when: viewer.moment(n.due_at), datetime: n.due_at.to_rfc3339() })
+            .map(|(_, due)| ReminderTime { when: viewer.moment(*due), datetime: due.to_rfc3339() })
             .collect(),
         zone: viewer.zone.name().to_owned(),
         channels,

@@ -220,14 +220,26 @@ async fn times_page(
     RequireUser(user): RequireUser,
     portal: Portal,
 ) -> Result<Response, PageError> {
-    let times = state.db.reminder_default(user.user.id).await?.map(|o| texts(&o)).unwrap_or_default();
-    Ok(html(StatusCode::OK, pages::reminder_times(&portal.shell, &times, &[], false)))
+    let d = rules::default_times(&state.db, user.user.id).await?;
+    let times = d.preferred.map(|o| texts(&o)).unwrap_or_default();
+    Ok(html(StatusCode::OK, pages::reminder_times(&portal.shell, &times, &texts(&d.own), &[], false)))
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct TimesInput {
     #[serde(default)]
     times: String,
+    #[serde(default)]
+    own: String,
+}
+
+/// Times as typed in a form (`2h, 30m`): `Ok(None)` when empty or `none`.
+fn typed_times(text: &str) -> Result<Option<Vec<i64>>, String> {
+    match text.trim() {
+        "" => Ok(None),
+        t if t.eq_ignore_ascii_case("none") => Ok(Some(Vec::new())),
+        t => crate::events::parse_offsets(t).map(Some),
+    }
 }
 
 async fn save_times(
@@ -236,27 +248,41 @@ async fn save_times(
     portal: Portal,
     Form(input): Form<TimesInput>,
 ) -> Result<Response, PageError> {
-    let refused = |message: String| {
+    let refused = |errors: Vec<(String, String)>| {
         html(
             StatusCode::UNPROCESSABLE_ENTITY,
-            pages::reminder_times(&portal.shell, &input.times, &[("times".to_owned(), message)], false),
+            pages::reminder_times(&portal.shell, &input.times, &input.own, &errors, false),
         )
     };
-    let offsets = match input.times.trim() {
-        "" => None,
-        text => match crate::events::parse_offsets(text) {
-            Ok(o) => Some(o),
-            Err(m) => return Ok(refused(m)),
-        },
+    let mut errors = Vec::new();
+    let offsets = match typed_times(&input.times) {
+        Ok(o) => o.filter(|l| !l.is_empty()),
+        Err(m) => {
+            errors.push(("times".to_owned(), m));
+            None
+        }
     };
-    match rules::set_default(&state.db, user.user.id, offsets).await {
+    let own = match typed_times(&input.own) {
+        Ok(o) => Some(o.filter(|l| !l.is_empty())),
+        Err(m) => {
+            errors.push(("own".to_owned(), m));
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Ok(refused(errors));
+    }
+    match rules::set_default(&state.db, user.user.id, offsets, own).await {
         Ok(saved) => {
-            let times = saved.map(|o| texts(&o)).unwrap_or_default();
-            Ok(html(StatusCode::OK, pages::reminder_times(&portal.shell, &times, &[], true)))
+            let times = saved.preferred.map(|o| texts(&o)).unwrap_or_default();
+            Ok(html(
+                StatusCode::OK,
+                pages::reminder_times(&portal.shell, &times, &texts(&saved.own), &[], true),
+            ))
         }
-        Err(ServiceError::Invalid(errors)) => {
-            Ok(refused(errors.0.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ")))
-        }
+        Err(ServiceError::Invalid(errors)) => Ok(refused(
+            errors.0.into_iter().map(|(f, m)| (if f == "own" { f } else { "times".to_owned() }, m)).collect(),
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -296,7 +322,15 @@ async fn choose(
         }
         Some(keep)
     };
-    match rules::choose(&state.db, &view, chosen).await {
+    // Own times: empty for the usual ones, `none` for none here, else the times typed.
+    let own = match input.iter().find(|(k, _)| k == "own").map(|(_, v)| typed_times(v)) {
+        None => None,
+        Some(Ok(times)) => Some(times),
+        Some(Err(m)) => {
+            return Ok(flash::redirect(&state, &format!("{page}#reminders"), FlashKind::Error, &m));
+        }
+    };
+    match rules::choose(&state.db, &view, chosen, own).await {
         Ok(c) => {
             let words = if c.effective.is_empty() {
                 "You will get no reminders for this event.".to_owned()
@@ -307,6 +341,9 @@ async fn choose(
         }
         Err(ServiceError::Invalid(errors)) => {
             let why = errors.0.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ");
+            Ok(flash::redirect(&state, &format!("{page}#reminders"), FlashKind::Error, &why))
+        }
+        Err(ServiceError::Conflict(why)) => {
             Ok(flash::redirect(&state, &format!("{page}#reminders"), FlashKind::Error, &why))
         }
         Err(e) => Err(e.into()),

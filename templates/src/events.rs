@@ -652,8 +652,11 @@ pub enum ReminderNote {
     },
     /// Going or maybe, but the event sends no reminders.
     Off,
-    /// Going or maybe, but every reminder is past.
-    NoneAhead,
+    /// Going or maybe, but every reminder is past (they may still add times of their own).
+    NoneAhead {
+        /// The form to add times of their own.
+        choice: Option<ReminderChoiceForm>,
+    },
     /// Not answered yet.
     AnswerFirst,
 }
@@ -669,6 +672,10 @@ pub struct ReminderChoiceForm {
     pub options: Vec<crate::rules::ReminderOption>,
     /// Whether the participant chose (so "back to all of them" makes sense).
     pub chosen: bool,
+    /// Their own times set for this event, as text (`2h, 30m`; `none`; empty: their default).
+    pub own: String,
+    /// The limits of own times here and what applies when the field is left empty.
+    pub own_help: String,
 }
 
 /// The sentence above the answer buttons: when and through what the participant will be
@@ -693,7 +700,7 @@ pub fn reminder_note(note: &ReminderNote, add_channel: &str) -> Markup {
                     }
                     }
                     @if let Some(c) = choice {
-                        (crate::rules::reminder_choice(&c.csrf, &c.action, &c.options, c.chosen))
+                        (crate::rules::reminder_choice(c))
                     }
                     @if channels.is_empty() {
                         div.flash.flash-warning #reminder-no-channel role="status" { div.flash-body { p {
@@ -704,7 +711,12 @@ pub fn reminder_note(note: &ReminderNote, add_channel: &str) -> Markup {
                     }
                 }
                 ReminderNote::Off => { p #reminder-line { "This event sends no reminders." } }
-                ReminderNote::NoneAhead => { p #reminder-line { "No reminders are still to come for this event." } }
+                ReminderNote::NoneAhead { choice } => {
+                    p #reminder-line { "No reminders are still to come for this event." }
+                    @if let Some(c) = choice {
+                        (crate::rules::reminder_choice(c))
+                    }
+                }
                 ReminderNote::AnswerFirst => { p #reminder-line { "Answer going or maybe to get reminders." } }
             }
         }

@@ -70,8 +70,8 @@ pub fn event_defaults(
     )
 }
 
-/// `/account/reminders`: the reminder times a user prefers.
-pub fn reminder_times(shell: &Shell, times: &str, errors: &Errors, saved: bool) -> Markup {
+/// `/account/reminders`: the reminder times a user prefers (`times`) and adds (`own`), as texts.
+pub fn reminder_times(shell: &Shell, times: &str, own: &str, errors: &Errors, saved: bool) -> Markup {
     layout(
         &Page::new("Reminder times").shell(shell),
         html! {
@@ -91,6 +91,10 @@ pub fn reminder_times(shell: &Shell, times: &str, errors: &Errors, saved: bool) 
                     (field(&Field::new("times", "Preferred times", "text").value(times).optional()
                         .help("Before the start, separated by commas: 1d, 1h. Leave empty to get every reminder offered.")
                         .error(error_for(errors, "times"))))
+                    (field(&Field::new("own", "Times of my own, on every event", "text").value(own).optional()
+                        .help("Added to the organizer's reminders wherever you set none of your own for the event: up to 3, \
+                               between 5 minutes and 14 days before the start, like 2h or 3d. Only you get them. Leave empty for none.")
+                        .error(error_for(errors, "own"))))
                     div.actions { button.button type="submit" { "Save" } }
                 }
             }
@@ -101,23 +105,28 @@ pub fn reminder_times(shell: &Shell, times: &str, errors: &Errors, saved: bool) 
 /// One reminder a participant may keep: (value in seconds, words, kept).
 pub type ReminderOption = (i64, String, bool);
 
-/// The participant's choice among the reminders an event offers them, on the event page.
-pub fn reminder_choice(csrf: &str, action: &str, options: &[ReminderOption], chosen: bool) -> Markup {
+/// The participant's reminders on the event page: which of those offered they keep, and times
+/// of their own (a text like `2h, 30m`; `own_help` says the limits and what applies when empty).
+pub fn reminder_choice(c: &crate::events::ReminderChoiceForm) -> Markup {
     html! {
-        details #reminder-choice {
+        details #reminder-choice open[!c.own.is_empty()] {
             summary { "Choose your reminders" }
-            form method="post" action=(action) {
-                (csrf_field(csrf))
-                fieldset {
-                    legend { "Remind me" }
-                    @for (secs, words, on) in options {
-                        div.field { label { input type="checkbox" name="keep" value=(secs) checked[*on]; " " (words) " before" } }
+            form method="post" action=(c.action) {
+                (csrf_field(&c.csrf))
+                @if !c.options.is_empty() {
+                    fieldset {
+                        legend { "Remind me" }
+                        @for (secs, words, on) in &c.options {
+                            div.field { label { input type="checkbox" name="keep" value=(secs) checked[*on]; " " (words) " before" } }
+                        }
                     }
                 }
+                (field(&Field::new("own", "Also remind me at times of my own", "text").value(&c.own).optional()
+                    .help(&c.own_help)))
                 div.actions {
-                    button.button type="submit" name="choice" value="these" { "Keep these" }
-                    @if chosen {
-                        button.button.button-secondary type="submit" name="choice" value="all" { "Back to all of them" }
+                    button.button type="submit" name="choice" value="these" { "Save my reminders" }
+                    @if c.chosen {
+                        button.button.button-secondary type="submit" name="choice" value="all" { "Back to all offered" }
                     }
                 }
             }

@@ -634,3 +634,80 @@ async fn the_report_shows_its_charts_with_data_on_a_desktop_and_a_phone() {
     drop(driver);
     app.stop().await;
 }
+
+/// Opens the "Choose your reminders" part of the event page by keyboard: the focus on its
+/// summary, Enter.
+async fn open_reminder_choice(browser: &Browser) {
+    browser.element("#reminder-choice summary").await;
+    browser.js("document.querySelector('#reminder-choice summary').focus(); return null").await;
+    browser.press(ENTER).await;
+    let open = browser.js("return document.querySelector('#reminder-choice').open").await;
+    assert_eq!(open, true, "Enter on the summary opens the reminder choice");
+}
+
+/// On a phone, by keyboard, Ada adds a reminder time of her own on the event page: the field
+/// is labelled and says its limits, a time outside them is refused with what to fix, and a good
+/// one is saved and listed with her reminders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_participant_adds_her_own_reminder_time_by_keyboard_on_a_phone() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    wait_for_temporal(&app).await;
+    let (_, _, olga_token) = signed_in(&app, "olga@example.org", "Olga Organizer").await;
+    create_org(&app, &olga_token).await;
+    let (_, ada_id, ada_token) = signed_in(&app, "ada@example.org", "Ada Attendee").await;
+    let ada =
+        person_of(&app, ada_id, &ada_token, "Ada", "Europe/Paris", &[("ntfys://ntfy.example.org/ada", &[])])
+            .await;
+    let (ev, _) = event(&app, &olga_token, 3 * 86_400, 3600, &[86_400, 3600]).await;
+    join(&app, ev, &ada, Rsvp::Going, None).await;
+    let slug = app.db.db.event(ev).await.unwrap().unwrap().slug;
+    let driver = ChromeDriver::start().await;
+    let b = driver.session().await.at(&app.base);
+    b.resize(PHONE.0, PHONE.1).await;
+    sign_in(&b, "ada@example.org").await;
+    let page = format!("/o/rust-paris/e/{slug}");
+    b.open(&page).await;
+
+    open_reminder_choice(&b).await;
+    let label = "Also remind me at times of my own";
+    let field = b.field(label).await;
+    let help = b
+        .js("const f = [...document.querySelectorAll('#reminder-choice input[name=own]')][0]; \
+             return f.getAttribute('aria-describedby').split(' ') \
+               .map(id => document.getElementById(id).textContent).join(' ')")
+        .await;
+    let help = help.as_str().unwrap_or_default().to_owned();
+    assert!(help.contains("up to 3, between 5 minutes and 2 weeks before the start"), "{help}");
+    // Too late to be of use: refused with the limits.
+    field.send_keys("30s").await.unwrap();
+    b.press(ENTER).await;
+    b.wait_for_flash(
+        "Choose times between 5 minutes and 2 weeks before the start; 30 seconds is outside that.",
+    )
+    .await;
+    b.open(&page).await;
+    open_reminder_choice(&b).await;
+    b.fill(label, "2h").await;
+    b.press(ENTER).await;
+    b.wait_for_flash("You will be reminded 1 day, 2 hours and 1 hour before.").await;
+    let times = b.js("return document.querySelectorAll('#reminder-line time').length").await;
+    assert_eq!(times, 3, "three reminders listed: {}", b.text("#reminder-line").await);
+    // Her own time stays in the field, and nothing scrolls sideways on the phone.
+    assert_eq!(b.js("return document.querySelector('#reminder-choice').open").await, true);
+    assert_eq!(b.value(label).await, "2h");
+    let widths = b.js("return [document.documentElement.scrollWidth, window.innerWidth]").await;
+    assert!(widths[0].as_i64().unwrap() <= widths[1].as_i64().unwrap(), "{widths}");
+    b.screenshots("event-public-own-reminder").await;
+    let (status, body) = crate::orgs::api(
+        &app,
+        &ada_token,
+        reqwest::Method::GET,
+        &format!("/api/v1/me/events/{ev}/reminders"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["own"], serde_json::json!([7200]), "{body}");
+    drop(driver);
+    app.stop().await;
+}

@@ -288,7 +288,7 @@ async fn participants_and_channels(backend: Backend) {
     ));
     let all = db.participants(ev.id).await.unwrap();
     assert_eq!(all.len(), 2);
-    db.set_rsvp(p.id, Rsvp::Declined).await.unwrap();
+    db.set_rsvp(p.id, Rsvp::Declined, false).await.unwrap();
     assert_eq!(db.participants(ev.id).await.unwrap()[0].rsvp, Rsvp::Declined);
 
     let phone =

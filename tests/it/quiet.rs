@@ -19,6 +19,7 @@ use crate::support::{Backend, TestApp, eventually};
 both_backends!(
     quiet_hours_defer_a_change_and_let_a_cancellation_through,
     a_reminder_due_in_quiet_hours_comes_before_they_begin,
+    a_newcomer_s_quiet_hours_move_their_reminder_when_they_join,
     a_digest_gathers_three_notices_into_one_message,
     settings_are_validated_and_shown,
     held_mail_keeps_its_calendar_update_and_a_digest_can_be_turned_off,
@@ -219,6 +220,59 @@ async fn a_reminder_due_in_quiet_hours_comes_before_they_begin(backend: Backend)
     let reminders: Vec<&Value> = rows.iter().filter(|r| r["kind"] == "reminder").collect();
     assert_eq!(reminders.len(), 2, "one ledger row each: {rows:#?}");
     assert!(reminders.iter().all(|r| r["status"] == "sent"), "{rows:#?}");
+    app.stop().await;
+}
+
+/// Ada set her quiet hours before she joined, after the event's workflow had read its plan:
+/// joining asks the workflow to read it again, so her reminder comes before her quiet hours
+/// begin. Someone without quiet hours, a digest or own times joining asks nothing.
+async fn a_newcomer_s_quiet_hours_move_their_reminder_when_they_join(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    wait_for_temporal(&app).await;
+    let olga = organizer(&app).await;
+    let (ada, ada_token) = tokyo_person(&app, "ada@example.org", "Ada", ADA_NTFY).await;
+    let (bob, bob_token) = tokyo_person(&app, "bob@example.org", "Bob", BOB_NTFY).await;
+    let ev = named_event(&app, &olga, "Rust night", 50, &[15]).await;
+    let starts_at = app.db.db.event(ev).await.unwrap().unwrap().starts_at;
+    let now = Utc::now();
+    let begin = now + chrono::Duration::seconds(14);
+    let begin = begin - chrono::Duration::nanoseconds(i64::from(begin.timestamp_subsec_nanos()));
+    set_me(
+        &app,
+        &ada_token,
+        json!({"quiet_hours": {"start": tokyo_clock(begin), "end": tokyo_clock(now + chrono::Duration::seconds(90))}}),
+    )
+    .await;
+    let rsvp = format!("/api/v1/events/{ev}/rsvp");
+    for token in [&bob_token, &ada_token] {
+        let (status, body) = api(&app, token, Method::PUT, &rsvp, Some(json!({"rsvp": "going"}))).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let due = starts_at - chrono::Duration::seconds(15);
+    assert!(begin < due, "the test's reminder falls in Ada's quiet hours");
+    // Only Ada's settings shape the plan.
+    let ada_p = app.db.db.participant_of(ev, ada.id).await.unwrap().unwrap().id;
+    let bob_p = app.db.db.participant_of(ev, bob.id).await.unwrap().unwrap().id;
+    assert!(app.db.db.refresh_for_participant(ada_p).await.unwrap(), "Ada's quiet hours shape the plan");
+    assert!(!app.db.db.refresh_for_participant(bob_p).await.unwrap(), "Bob's answer changes no plan");
+
+    let early = eventually(Duration::from_secs(40), "Ada's reminder", || async {
+        got(&app, &ada.key, ADA_NTFY, "Reminder: ").into_iter().next()
+    })
+    .await;
+    assert!(early.at >= begin - herald::quiet::EARLY_LEAD, "not before its slot");
+    assert!(
+        early.at < begin,
+        "before her quiet hours: {} ms after they began",
+        (early.at - begin).num_milliseconds()
+    );
+    let on_time = eventually(Duration::from_secs(40), "Bob's reminder", || async {
+        got(&app, &bob.key, BOB_NTFY, "Reminder: ").into_iter().next()
+    })
+    .await;
+    assert!(on_time.at >= due, "Bob's at its time");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(got(&app, &ada.key, ADA_NTFY, "Reminder: ").len(), 1, "Ada gets one, not two");
     app.stop().await;
 }
 

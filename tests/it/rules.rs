@@ -1,6 +1,7 @@
 //! Rules per audience for real: reminder schedules per role, a participant's own choice among
 //! the reminders offered, and the follow-up after the event — against a Temporal dev server with
-//! offsets of seconds; moving the event arms them again; organization defaults; API checks.
+//! offsets of seconds; moving the event arms them again; organization defaults; API checks;
+//! a participant's own reminder times; a follow-up or message too close to the end refused.
 
 use std::time::Duration;
 
@@ -19,6 +20,9 @@ both_backends!(
     reminders_per_role_and_choices_reach_the_right_people_at_their_times,
     moving_the_event_re_arms_role_reminders_and_the_follow_up,
     organization_defaults_and_checked_input,
+    own_reminder_times_reach_only_their_owner_at_their_time,
+    own_times_are_bounded_per_event,
+    a_follow_up_or_a_message_too_late_is_refused_with_the_reason,
 );
 
 /// Creates a published event starting `starts_in` seconds from now, lasting `lasts` seconds,
@@ -526,7 +530,7 @@ async fn organizers_set_rules_and_a_participant_chooses_in_a_real_browser() {
         .await;
     ada.field("1 hour before").await.click().await.unwrap();
     ada.screenshots("rules-choose-reminders").await;
-    ada.click_button("Keep these").await;
+    ada.click_button("Save my reminders").await;
     ada.wait_for_flash("You will be reminded 1 day before.").await;
     let after = ada.text("#reminder-line").await;
     assert!(!after.contains(" and "), "one reminder now: {after}");
@@ -536,11 +540,213 @@ async fn organizers_set_rules_and_a_participant_chooses_in_a_real_browser() {
     assert_eq!(body["effective"], json!([86400]), "{body}");
     // And she can go back to all of them.
     ada.element("#reminder-choice summary").await.click().await.unwrap();
-    ada.click_button("Back to all of them").await;
+    ada.click_button("Back to all offered").await;
     wait_until("both reminders again", || async {
         ada.text("#reminder-line").await.contains(" and ").then_some(())
     })
     .await;
     drop(driver);
+    app.stop().await;
+}
+
+/// Pia adds a time of her own, 12 s before the start, after the event's workflow has read its
+/// plan: it asks the workflow to read it again, and she gets that reminder at its time; nobody
+/// else does. Times outside the limits, already past or too many are refused with what to fix.
+async fn own_reminder_times_reach_only_their_owner_at_their_time(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    wait_for_temporal(&app).await;
+    let olga = organizer(&app).await;
+    let (pia, pia_token) = someone(&app, "Pia").await;
+    let (ann, ann_token) = someone(&app, "Ann").await;
+    let (ev, starts_at) = event_with(&app, &olga, 30, 4, json!({"reminder_offsets": [6]})).await;
+    take_part(&app, ev, &pia, ParticipantRole::Attendee, Rsvp::Going).await;
+    take_part(&app, ev, &ann, ParticipantRole::Attendee, Rsvp::Going).await;
+    let mine = format!("/api/v1/me/events/{ev}/reminders");
+
+    // The organizer reminds 6 s before: own times may be as late as that here.
+    for (own, says) in [
+        (
+            json!([3]),
+            "Choose times between 6 seconds and 2 weeks before the start; 3 seconds is outside that.",
+        ),
+        (json!([20 * 86_400]), "20 days is outside that"),
+        (json!([0]), "Write times before the start"),
+        (json!([7, 8, 9, 10]), "Add at most 3 times of your own; you gave 4."),
+        (json!([3600]), "1 hour before the start has already passed; choose a time still to come."),
+    ] {
+        let (status, body) = api(&app, &pia_token, Method::PUT, &mine, Some(json!({"own": own}))).await;
+        assert_eq!(status, 422, "{own}: {body}");
+        let text = body.to_string();
+        assert!(text.contains(says) && text.contains("own"), "{own}: {text}");
+    }
+    let (status, body) = api(&app, &pia_token, Method::PUT, &mine, Some(json!({"own": [12]}))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["own"], json!([12]), "{body}");
+    assert_eq!(body["effective"], json!([12, 6]), "{body}");
+    assert_eq!(body["own_range"], json!({"latest": 6, "earliest": 1_209_600, "most": 3}), "{body}");
+    let (status, body) = api(&app, &ann_token, Method::GET, &mine, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((body["own"].clone(), body["effective"].clone()), (Value::Null, json!([6])), "{body}");
+
+    // The workflow read its plan again: the organizer's schedule has Pia's time, for her alone.
+    let schedule = format!("/api/v1/events/{ev}/schedule");
+    let for_whom = eventually(Duration::from_secs(20), "the workflow to plan Pia's own time", || async {
+        let (_, s) = api(&app, &olga, Method::GET, &schedule, None).await;
+        s["items"].as_array()?.iter().find(|i| i["offset"] == 12).map(|i| i["for_whom"].clone())
+    })
+    .await;
+    assert_eq!(for_whom, "those who chose this time");
+
+    eventually(Duration::from_secs(40), "the reminders", || async {
+        (reminders(&app, &pia).len() >= 2 && !reminders(&app, &ann).is_empty()).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let pia_got = reminders(&app, &pia);
+    let ann_got = reminders(&app, &ann);
+    assert_eq!(pia_got.len(), 2, "her own time and the organizer's, once each: {pia_got:#?}");
+    assert_eq!(ann_got.len(), 1, "only the organizer's: {ann_got:#?}");
+    assert!(ann_got[0].body.contains("starts in 6 seconds"), "{}", ann_got[0].body);
+    let own = pia_got
+        .iter()
+        .find(|d| d.body.contains("starts in 12 seconds"))
+        .unwrap_or_else(|| panic!("{pia_got:#?}"));
+    assert!(own.at >= starts_at - chrono::Duration::seconds(12), "her own reminder came early");
+    assert!(own.at < starts_at - chrono::Duration::seconds(6), "her own reminder came late");
+    // One ledger row per person and reminder: the key holds the offset.
+    let (status, body) =
+        api(&app, &olga, Method::GET, &format!("/api/v1/events/{ev}/notifications"), None).await;
+    assert_eq!(status, 200, "{body}");
+    let reminder_rows = body["items"].as_array().unwrap().iter().filter(|r| r["kind"] == "reminder").count();
+    assert_eq!(reminder_rows, 3, "{body}");
+
+    // As a default: checked against 5 minutes to 14 days, and used on her next events.
+    let (status, body) =
+        api(&app, &pia_token, Method::PUT, "/api/v1/me/reminders", Some(json!({"own": [60]}))).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("between 5 minutes and 2 weeks before the start"), "{body}");
+    let (status, body) =
+        api(&app, &pia_token, Method::PUT, "/api/v1/me/reminders", Some(json!({"own": [7200, 7200]}))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({"offsets": null, "own": [7200]}));
+    // Left out, they stay; the offered times she prefers are set beside them.
+    let (status, body) =
+        api(&app, &pia_token, Method::PUT, "/api/v1/me/reminders", Some(json!({"offsets": [86400]}))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({"offsets": [86400], "own": [7200]}));
+    let (next, _) =
+        event_with(&app, &olga, 3 * 86_400, 3600, json!({"reminder_offsets": [86400, 3600]})).await;
+    let (status, body) = api(
+        &app,
+        &pia_token,
+        Method::PUT,
+        &format!("/api/v1/events/{next}/rsvp"),
+        Some(json!({"rsvp": "going"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let theirs = format!("/api/v1/me/events/{next}/reminders");
+    let (_, body) = api(&app, &pia_token, Method::GET, &theirs, None).await;
+    assert_eq!(body["own_default"], json!([7200]), "{body}");
+    assert_eq!(body["effective"], json!([86400, 7200]), "her preferred offered one and her own: {body}");
+    // None of her own on this one; then back to her usual ones.
+    let (_, body) =
+        api(&app, &pia_token, Method::PUT, &theirs, Some(json!({"offsets": [86400], "own": []}))).await;
+    assert_eq!((body["own"].clone(), body["effective"].clone()), (json!([]), json!([86400])), "{body}");
+    let (_, body) =
+        api(&app, &pia_token, Method::PUT, &theirs, Some(json!({"offsets": [86400], "own": null}))).await;
+    assert_eq!(
+        (body["own"].clone(), body["effective"].clone()),
+        (Value::Null, json!([86400, 7200])),
+        "{body}"
+    );
+    app.stop().await;
+}
+
+/// One event plans at most 30 times of people's own: past that, a new one is refused with the
+/// times it already has; one of those is still welcome.
+async fn own_times_are_bounded_per_event(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let olga = organizer(&app).await;
+    let starts_at = Utc::now() + chrono::Duration::days(5);
+    let (status, body) = api(
+        &app,
+        &olga,
+        Method::POST,
+        "/api/v1/orgs/rust-paris/events",
+        Some(json!({"name": "Big night", "starts_at": starts_at.to_rfc3339(),
+            "ends_at": (starts_at + chrono::Duration::hours(2)).to_rfc3339(), "timezone": "UTC",
+            "reminder_offsets": [86400], "status": "published", "visibility": "public"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let ev = Uuid::parse_str(body["id"].as_str().unwrap()).unwrap();
+    for i in 0..10_i64 {
+        let (user, _) = api_user(&app, &format!("fan{i}@example.org"), &format!("Fan {i}"), true).await;
+        let p = app
+            .db
+            .db
+            .add_participant(ev, Invitee::User(user.id), ParticipantRole::Attendee, Rsvp::Going)
+            .await
+            .unwrap();
+        // 10 minutes to 5 hours, 30 different times, none the organizer's.
+        let own: Vec<i64> = (1..=3).map(|k| 600 * (3 * i + k)).collect();
+        app.db.db.set_own_reminders(p.id, Some(&own)).await.unwrap();
+    }
+    let (zoe, zoe_token) = someone(&app, "Zoe").await;
+    take_part(&app, ev, &zoe, ParticipantRole::Attendee, Rsvp::Going).await;
+    let mine = format!("/api/v1/me/events/{ev}/reminders");
+    let (status, body) = api(&app, &zoe_token, Method::PUT, &mine, Some(json!({"own": [100 * 3600]}))).await;
+    assert_eq!(status, 409, "{body}");
+    let text = body.to_string();
+    assert!(text.contains("already has 30 reminder times that people chose themselves"), "{text}");
+    assert!(text.contains("1 day"), "the times it has: {text}");
+    let (status, body) = api(&app, &zoe_token, Method::PUT, &mine, Some(json!({"own": [1800]}))).await;
+    assert_eq!(status, 200, "a time already planned: {body}");
+    assert_eq!(body["effective"], json!([86400, 1800]), "{body}");
+    app.stop().await;
+}
+
+/// A follow-up switched on when the event is over, or a minute before its end, would never be
+/// sent (the event's workflow finishes at the end): refused with the reason, as is a message
+/// written in the last minute. A follow-up still waiting after the end may be changed.
+async fn a_follow_up_or_a_message_too_late_is_refused_with_the_reason(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    wait_for_temporal(&app).await;
+    let olga = organizer(&app).await;
+    let patch = |ev: Uuid, body: Value| {
+        let olga = olga.clone();
+        let app = &app;
+        async move { api(app, &olga, Method::PATCH, &format!("/api/v1/events/{ev}"), Some(body)).await }
+    };
+    let (ending, _) = event_with(&app, &olga, 2, 20, json!({})).await;
+    let (over, _) = event_with(&app, &olga, 2, 1, json!({})).await;
+    let (thanking, _) = event_with(&app, &olga, 2, 1, json!({"follow_up": {"after": 3600}})).await;
+    let (later, _) = event_with(&app, &olga, 3600, 3600, json!({})).await;
+
+    let (status, body) = patch(ending, json!({"follow_up": {"after": 60}})).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.to_string().contains("This event ends in less than a minute"), "{body}");
+    let (status, body) = api(
+        &app,
+        &olga,
+        Method::POST,
+        &format!("/api/v1/events/{ending}/announcements"),
+        Some(json!({"subject": "Coats", "body": "The cloakroom closes soon."})),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.to_string().contains("This event ends in less than a minute"), "{body}");
+
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (status, body) = patch(over, json!({"follow_up": {"after": 60}})).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.to_string().contains("This event is over"), "{body}");
+    let (status, body) = patch(thanking, json!({"follow_up": {"after": 7200}})).await;
+    assert_eq!(status, 200, "the thank-you is still to come: {body}");
+    let (status, body) = patch(thanking, json!({"follow_up": null})).await;
+    assert_eq!(status, 200, "switching it off is always fine: {body}");
+    let (status, body) = patch(later, json!({"follow_up": {"after": 60}})).await;
+    assert_eq!(status, 200, "{body}");
     app.stop().await;
 }

@@ -102,6 +102,12 @@ async fn a_request_its_signal_the_delivery_and_the_apprise_call_are_one_trace() 
     // Publishing starts the workflow: a request and its start, no reminder yet.
     let (ev, _) = event(&app, &olga, 3_600, 3_600, &[]).await;
     join(&app, ev, &ada, Rsvp::Going, None).await;
+    // On a busy machine the start can finish after the request answered: wait for it, so the
+    // change below is a signal rather than part of a later start's plan.
+    eventually(Duration::from_secs(30), "the workflow to start", || async {
+        app.db.db.event(ev).await.ok().flatten().and_then(|e| e.workflow_started_at).map(|_| ())
+    })
+    .await;
     // The organizer moves the event to 8 s from now with a reminder 4 s before: a signal, then
     // the reminder goes out through Ada's channel.
     let starts_at = chrono::Utc::now() + chrono::Duration::seconds(8);
@@ -173,5 +179,69 @@ async fn a_request_its_signal_the_delivery_and_the_apprise_call_are_one_trace() 
         assert!(!all.contains(secret), "a span shows {secret}");
     }
     app.stop().await;
+    tokio::task::spawn_blocking(move || drop(traces)).await.unwrap();
+}
+
+/// Temporal is down when an organizer publishes an event: the change waits in the outbox, and
+/// when Temporal is back the outbox drain (a background task, outside any request) starts the
+/// workflow. The start still joins the publishing request's trace, which the outbox row kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_told_later_by_the_outbox_drain_joins_the_requests_trace() {
+    let (base, received) = receiver().await;
+    let config = herald::config::TracesArgs { otlp_endpoint: Some(url::Url::parse(&base).unwrap()) };
+    let url = config.traces_url().unwrap();
+    let traces = tokio::task::spawn_blocking(move || {
+        herald::telemetry::init(herald::config::LogFormat::Json, Some(&url))
+    })
+    .await
+    .unwrap()
+    .expect("traces on");
+    let mut temporal = crate::support::temporal_server::TemporalServer::start().await;
+    let address = temporal.address();
+    temporal.stop();
+    let app = TestApp::start_with(crate::support::TestDb::new(Backend::Sqlite).await, &address, false).await;
+    let (_, _, olga) = signed_in(&app, "olga@example.org", "Olga").await;
+    create_org(&app, &olga).await;
+    let starts_at = chrono::Utc::now() + chrono::Duration::hours(1);
+    let (status, body) = api(
+        &app,
+        &olga,
+        Method::POST,
+        "/api/v1/orgs/rust-paris/events",
+        Some(json!({
+            "name": "Rust night", "starts_at": starts_at.to_rfc3339(),
+            "ends_at": (starts_at + chrono::Duration::hours(1)).to_rfc3339(),
+            "timezone": "UTC", "location": "Room 1", "reminder_offsets": [600], "status": "published",
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["synced"], false, "Temporal is down: saved, not yet told: {body}");
+    temporal.restart().await;
+    let spans = eventually(Duration::from_secs(90), "the drained start's span", || async {
+        let spans = received.lock().unwrap().clone();
+        spans.iter().any(|s| s.name == "temporal.start_workflow").then_some(spans)
+    })
+    .await;
+    let start = spans.iter().find(|s| s.name == "temporal.start_workflow").unwrap();
+    // The outbox row was written inside the request (in the span of the database call that
+    // saved the event): walk up from the start to the request.
+    let mut at = start;
+    let publish = loop {
+        let parent = spans
+            .iter()
+            .find(|s| s.span_id == at.parent && s.trace_id == start.trace_id)
+            .unwrap_or_else(|| panic!("the start's ancestors, kept by the outbox: {spans:#?}"));
+        if parent.name == "request" {
+            break parent;
+        }
+        at = parent;
+    };
+    assert!(
+        publish.attributes.iter().any(|(k, v)| k == "path" && v.contains("/api/v1/orgs/rust-paris/events")),
+        "{publish:?}"
+    );
+    app.stop().await;
+    drop(temporal);
     tokio::task::spawn_blocking(move || drop(traces)).await.unwrap();
 }
