@@ -1232,6 +1232,12 @@ async fn run_import(
         }
     }
     let done = report.len() as i64;
+    // In the activity log before the import shows as done: whoever sees it finished finds it
+    // there too.
+    let count = |what: &str| report.iter().filter(|r| r.outcome == what).count();
+    let detail = format!("{} rows: {} added, {} invited", done, count("added"), count("invited"));
+    audit::record(&svc.db, org.id, Some(inviter.id), "participants.imported", &event.name, Some(&detail))
+        .await;
     // The report is the result: retry a few times so a brief outage does not lose it.
     for attempt in 0..5 {
         match svc.db.finish_import(id, "done", done, &report).await {
@@ -1243,10 +1249,6 @@ async fn run_import(
         }
     }
     tracing::info!(event_id = %event.id, import_id = %id, rows = done, "CSV import finished");
-    let count = |what: &str| report.iter().filter(|r| r.outcome == what).count();
-    let detail = format!("{} rows: {} added, {} invited", done, count("added"), count("invited"));
-    audit::record(&svc.db, org.id, Some(inviter.id), "participants.imported", &event.name, Some(&detail))
-        .await;
 }
 
 /// Whether a running import stopped without finishing (Herald restarted meanwhile).

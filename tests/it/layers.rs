@@ -90,6 +90,10 @@ fn repository_writes() -> BTreeSet<String> {
                 && let Some(name) = rest.split(['(', '<']).next()
             {
                 bodies.push((name.to_owned(), String::new()));
+            } else if !line.is_empty() && !line.starts_with([' ', '\t', '}']) {
+                // Another top-level item (a constant, a type, an `impl`): the function before
+                // it has ended, and what follows is nobody's body.
+                bodies.push((String::new(), String::new()));
             }
             if let Some((_, body)) = bodies.last_mut() {
                 body.push_str(line);
@@ -99,7 +103,10 @@ fn repository_writes() -> BTreeSet<String> {
     }
     let mut writes: BTreeSet<String> = bodies
         .iter()
-        .filter(|(_, body)| ["INSERT ", "UPDATE ", "DELETE ", "begin_write"].iter().any(|w| body.contains(w)))
+        .filter(|(name, body)| {
+            !name.is_empty()
+                && ["INSERT ", "UPDATE ", "DELETE ", "begin_write"].iter().any(|w| body.contains(w))
+        })
         .map(|(name, _)| name.clone())
         .collect();
     loop {
