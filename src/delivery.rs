@@ -123,6 +123,7 @@ impl Deliverer {
             return Ok(None);
         };
         let updates = self.db.event_updates(event_id).await?;
+        let planned = crate::rules::planned_offsets(&self.db, &event).await?;
         let status = match event.status {
             EventStatus::Draft => herald_workflows::EventStatus::Draft,
             EventStatus::Published => herald_workflows::EventStatus::Published,
@@ -134,7 +135,7 @@ impl Deliverer {
             status,
             starts_at: event.starts_at,
             ends_at: event.ends_at,
-            reminder_offsets: crate::rules::planned_offsets(&self.db, &event).await?,
+            reminder_offsets: planned.clone(),
             notices: NoticeSwitches {
                 reminders: event.notify_reminders,
                 changes: event.notify_changes,
@@ -143,7 +144,7 @@ impl Deliverer {
             published_revision: published_revision(&updates),
             schedule_set_at: schedule_set_at(&updates),
             timed: {
-                let mut timed = held::timed(&self.db, &event, schedule_set_at(&updates)).await?;
+                let mut timed = held::timed(&self.db, &event, schedule_set_at(&updates), &planned).await?;
                 timed.extend(crate::announcements::timed(&self.db, &event).await?);
                 timed.extend(crate::rules::timed(&event));
                 timed
@@ -343,10 +344,8 @@ impl Deliverer {
     async fn message(&self, event: &Event, notice: &NoticeSpec) -> anyhow::Result<Option<Message>> {
         Ok(match notice {
             NoticeSpec::Reminder { offset, starts_at, .. } => {
-                let current = event.status == EventStatus::Published
-                    && event.notify_reminders
-                    && event.starts_at == *starts_at
-                    && crate::rules::planned_offsets(&self.db, event).await?.contains(offset);
+                let current = event.starts_at == *starts_at
+                    && crate::rules::plans_reminder(&self.db, event, *offset).await?;
                 current.then_some(Message {
                     about: About::Reminder(*offset),
                     kind: NoticeType::Info,
@@ -366,10 +365,8 @@ impl Deliverer {
                 && event.notify_cancellation)
                 .then_some(Message { about: About::Cancelled, kind: NoticeType::Warning, own: None }),
             NoticeSpec::EarlyReminder { offset, starts_at, at, .. } => {
-                let current = event.status == EventStatus::Published
-                    && event.notify_reminders
-                    && event.starts_at == *starts_at
-                    && crate::rules::planned_offsets(&self.db, event).await?.contains(offset);
+                let current = event.starts_at == *starts_at
+                    && crate::rules::plans_reminder(&self.db, event, *offset).await?;
                 current.then(|| Message {
                     about: About::Reminder(held::lead(*starts_at, *at)),
                     kind: NoticeType::Info,

@@ -786,6 +786,19 @@ pub async fn planned_offsets(db: &Db, event: &Event) -> Result<Vec<i64>, DbError
     Ok(out)
 }
 
+/// Whether `event`, as it is now, still sends the reminder `offset` before the start: it is
+/// published with reminders on, and `offset` is among [`planned_offsets`]. An organizer's
+/// reminder (the common case, on the path of every due reminder) needs no query.
+pub async fn plans_reminder(db: &Db, event: &Event, offset: i64) -> Result<bool, DbError> {
+    if event.status != EventStatus::Published || !event.notify_reminders {
+        return Ok(false);
+    }
+    if all_offsets(event).contains(&offset) {
+        return Ok(true);
+    }
+    Ok(planned_offsets(db, event).await?.contains(&offset))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

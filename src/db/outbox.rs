@@ -39,6 +39,25 @@ pub(crate) const ENQUEUE: &str =
     "INSERT INTO sync_outbox (event_id, revision, created_at, due_at, traceparent)
      VALUES ($1, $2, $3, $4, $5)";
 
+/// The statement that asks the workflows of some events to read their plans again: a
+/// `refresh` outbox row (`$3`, bound `true`) at `$2` (now) for every event still to come whose
+/// workflow runs, among those of the participants `p` (with their account `u`) matching
+/// `$cond`. Run inside the transaction of the change that shapes the plans.
+macro_rules! refresh_plans_where {
+    ($cond:literal) => {
+        concat!(
+            "INSERT INTO sync_outbox (event_id, revision, created_at, due_at, refresh)
+             SELECT DISTINCT e.id, e.revision, $2, $2, $3
+             FROM events e JOIN event_participants p ON p.event_id = e.id
+                  LEFT JOIN users u ON u.id = p.user_id
+             WHERE e.status = 'published' AND e.workflow_started_at IS NOT NULL AND e.ends_at > $2
+               AND ",
+            $cond
+        )
+    };
+}
+pub(crate) use refresh_plans_where;
+
 impl Db {
     /// Claims up to `limit` rows that are due, oldest first, until `lease_until`: no other
     /// process claims them before then.

@@ -134,13 +134,10 @@ pub enum Invitee<'a> {
 /// `$2`, `refresh` `$3`), only when the plan depends on them: they have quiet hours or a digest
 /// (early reminders, held notices) or own reminder times (the plan's reminders), and the event
 /// is published, its workflow started and not over.
-const REFRESH_FOR_PARTICIPANT: &str =
-    "INSERT INTO sync_outbox (event_id, revision, created_at, due_at, refresh)
-     SELECT e.id, e.revision, $2, $2, $3
-     FROM event_participants p JOIN events e ON e.id = p.event_id JOIN users u ON u.id = p.user_id
-     WHERE p.id = $1 AND e.status = 'published' AND e.workflow_started_at IS NOT NULL AND e.ends_at > $2
-       AND (u.quiet_start IS NOT NULL OR u.digest_at IS NOT NULL
-            OR u.reminder_own_default IS NOT NULL OR p.reminder_own IS NOT NULL)";
+const REFRESH_FOR_PARTICIPANT: &str = super::outbox::refresh_plans_where!(
+    "p.id = $1 AND (u.quiet_start IS NOT NULL OR u.digest_at IS NOT NULL
+                    OR u.reminder_own_default IS NOT NULL OR p.reminder_own IS NOT NULL)"
+);
 
 impl Db {
     /// Adds a participant. Adding the same user or address twice is [`DbError::Conflict`].

@@ -133,11 +133,7 @@ impl Db {
                 return Err(DbError::NotFound);
             }
             let refreshed = sqlx::query(
-                "INSERT INTO sync_outbox (event_id, revision, created_at, due_at, refresh)
-                 SELECT DISTINCT e.id, e.revision, $2, $2, $3
-                 FROM events e JOIN event_participants p ON p.event_id = e.id
-                 WHERE p.user_id = $1 AND e.status = 'published' AND e.workflow_started_at IS NOT NULL
-                   AND e.ends_at > $2",
+                super::outbox::refresh_plans_where!("p.user_id = $1"),
             )
             .bind(user_id)
             .bind(now)

@@ -49,11 +49,13 @@ pub(super) fn ledger_key(notice: &NoticeSpec) -> String {
 
 /// The timed notices quiet hours add to `event`'s plan: the releases of its held rows, and the
 /// early reminders of people whose reminders fall inside their quiet hours (`set_at`: when the
-/// start or the offsets were last set; a moment before it is not one anybody asked for).
+/// start or the offsets were last set; a moment before it is not one anybody asked for;
+/// `planned`: the event's reminders, [`crate::rules::planned_offsets`]).
 pub(super) async fn timed(
     db: &Db,
     event: &Event,
     set_at: Option<DateTime<Utc>>,
+    planned: &[i64],
 ) -> Result<Vec<TimedNotice>, DbError> {
     let mut out: Vec<TimedNotice> = db
         .hold_times(event.id)
@@ -71,7 +73,7 @@ pub(super) async fn timed(
     // A slot that has just passed while the plan was read is still sent.
     let recent = Utc::now() - Duration::minutes(1);
     let mut slots: BTreeSet<(i64, DateTime<Utc>)> = BTreeSet::new();
-    for offset in crate::rules::planned_offsets(db, event).await? {
+    for &offset in planned {
         let due = event.starts_at - Duration::seconds(offset);
         if due <= recent || set_at.is_some_and(|s| due < s) {
             continue;
