@@ -966,8 +966,7 @@ async fn try_sync(
 /// Records that the workflow knows every change up to `revision`: the updates are marked
 /// signalled and their outbox rows deleted.
 async fn told(db: &Db, event_id: Uuid, revision: i64) -> Result<(), DbError> {
-    db.mark_signalled(event_id, revision).await?;
-    db.outbox_done(event_id, revision).await
+    db.mark_told(event_id, revision).await
 }
 
 async fn was_published(db: &Db, event_id: Uuid) -> Result<bool, DbError> {

@@ -41,7 +41,7 @@ impl Db {
         subject: &str,
         detail: Option<&str>,
     ) -> Result<(), DbError> {
-        on_pool!(self, pool => sqlx::query(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "INSERT INTO audit_log (org_id, actor_user_id, action, subject, detail, created_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -51,7 +51,7 @@ impl Db {
         .bind(subject)
         .bind(detail)
         .bind(Utc::now())
-        .execute(pool)
+        )
         .await
         .map(|_| ())
         .map_err(DbError::from))

@@ -334,12 +334,12 @@ impl Db {
     /// Records that the event's workflow exists.
     #[instrument(skip_all)]
     pub async fn mark_workflow_started(&self, id: Uuid) -> Result<(), DbError> {
-        on_pool!(self, pool => sqlx::query(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE events SET workflow_started_at = COALESCE(workflow_started_at, $2) WHERE id = $1",
         )
         .bind(id)
         .bind(Utc::now())
-        .execute(pool)
+        )
         .await
         .map(|_| ())
         .map_err(DbError::from))
@@ -390,16 +390,42 @@ impl Db {
     /// Marks an update (and any older ones of the same event) as signalled.
     #[instrument(skip_all)]
     pub async fn mark_signalled(&self, event_id: Uuid, revision: i64) -> Result<(), DbError> {
-        on_pool!(self, pool => sqlx::query(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE event_updates SET signalled_at = $3 WHERE event_id = $1 AND revision <= $2 AND signalled_at IS NULL",
         )
         .bind(event_id)
         .bind(revision)
         .bind(Utc::now())
-        .execute(pool)
+        )
         .await
         .map(|_| ())
         .map_err(DbError::from))
+    }
+
+    /// Records that the event's workflow knows every change up to `revision`, in one write:
+    /// the updates are marked signalled and their outbox rows deleted.
+    #[instrument(skip_all)]
+    pub async fn mark_told(&self, event_id: Uuid, revision: i64) -> Result<(), DbError> {
+        let now = Utc::now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(
+                "UPDATE event_updates SET signalled_at = $3
+                 WHERE event_id = $1 AND revision <= $2 AND signalled_at IS NULL",
+            )
+            .bind(event_id)
+            .bind(revision)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM sync_outbox WHERE event_id = $1 AND revision <= $2")
+                .bind(event_id)
+                .bind(revision)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
     }
 }
 

@@ -22,7 +22,10 @@ pub mod rules;
 pub mod users;
 pub mod wording;
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -48,24 +51,87 @@ pub(crate) use on_pool;
 /// Starting a transaction that will write. On SQLite it takes the write lock up front
 /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and then writes while another
 /// connection writes fails at once with "database is locked" instead of waiting its turn.
+///
+/// SQLite lets one connection write at a time, and a connection that finds the lock taken sleeps
+/// in SQLite's busy handler in growing steps (up to 100 ms) before it looks again, even when the
+/// lock was freed a millisecond later: the likely reason why, under eight concurrent saves, the
+/// slowest save in a hundred took 193 ms while the median took 10 ms (docs/BENCHMARKS.md). So
+/// the writers of one process first queue for their turn here, in arrival order, and find the
+/// lock free when their turn comes; the busy handler is left for writers in other processes
+/// (the CLI, a second `herald serve`). Postgres writers do not queue.
 pub(crate) trait BeginWrite {
     type Db: sqlx::Database;
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
+    async fn begin_write(&self) -> Result<WriteTx<Self::Db>, sqlx::Error>;
 }
 
 impl BeginWrite for sqlx::SqlitePool {
     type Db = sqlx::Sqlite;
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.begin_with("BEGIN IMMEDIATE").await
+    async fn begin_write(&self) -> Result<WriteTx<sqlx::Sqlite>, sqlx::Error> {
+        let turn = sqlite_writers(self.connect_options().get_filename()).lock_owned().await;
+        let tx = self.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(WriteTx { tx, _turn: Some(turn) })
     }
 }
 
 impl BeginWrite for sqlx::PgPool {
     type Db = sqlx::Postgres;
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
-        self.begin().await
+    async fn begin_write(&self) -> Result<WriteTx<sqlx::Postgres>, sqlx::Error> {
+        Ok(WriteTx { tx: self.begin().await?, _turn: None })
     }
 }
+
+/// The queue of this process's writers to the SQLite file `path` (one per file: a process
+/// normally opens one).
+fn sqlite_writers(path: &std::path::Path) -> Arc<tokio::sync::Mutex<()>> {
+    static QUEUES: LazyLock<Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
+        LazyLock::new(Default::default);
+    // A panic while holding this lock cannot leave the map half-changed: keep using it.
+    let mut queues = QUEUES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    queues.entry(path.to_path_buf()).or_default().clone()
+}
+
+/// A write transaction ([`BeginWrite`]): the transaction itself (statements run on `&mut *tx`)
+/// and, on SQLite, this process's turn to write, given back once it is committed or dropped.
+pub(crate) struct WriteTx<DB: sqlx::Database> {
+    tx: sqlx::Transaction<'static, DB>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl<DB: sqlx::Database> WriteTx<DB> {
+    /// Commits, then lets the next writer go.
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::Deref for WriteTx<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        &self.tx
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.tx
+    }
+}
+
+/// Runs one writing statement `$query` (a `sqlx::query(…)` with its binds) on `$pool` in a
+/// write transaction of its own, so that it queues for its turn like every other writer (see
+/// [`BeginWrite`]); a future of the statement's result. For the writes on the busy paths (a
+/// save, telling a workflow, the activity log).
+macro_rules! write_one {
+    ($pool:ident, $query:expr) => {
+        async {
+            let mut tx = $crate::db::BeginWrite::begin_write($pool).await?;
+            let done = $query.execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(done)
+        }
+    };
+}
+pub(crate) use write_one;
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

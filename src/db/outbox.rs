@@ -104,13 +104,12 @@ impl Db {
         up_to: Option<i64>,
         due_at: DateTime<Utc>,
     ) -> Result<(), DbError> {
-        super::on_pool!(self, pool => sqlx::query(
+        super::on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE sync_outbox SET due_at = $3 WHERE event_id = $1 AND id <= $2",
         )
         .bind(event_id)
         .bind(up_to.unwrap_or(i64::MAX))
-        .bind(due_at)
-        .execute(pool)
+        .bind(due_at))
         .await
         .map(|_| ())
         .map_err(DbError::from))
@@ -119,10 +118,9 @@ impl Db {
     /// Deletes the event's rows up to revision `revision`: its workflow knows about them.
     #[instrument(skip_all)]
     pub async fn outbox_done(&self, event_id: Uuid, revision: i64) -> Result<(), DbError> {
-        super::on_pool!(self, pool => sqlx::query("DELETE FROM sync_outbox WHERE event_id = $1 AND revision <= $2")
+        super::on_pool!(self, pool => super::write_one!(pool, sqlx::query("DELETE FROM sync_outbox WHERE event_id = $1 AND revision <= $2")
             .bind(event_id)
-            .bind(revision)
-            .execute(pool)
+            .bind(revision))
             .await
             .map(|_| ())
             .map_err(DbError::from))

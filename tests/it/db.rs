@@ -453,3 +453,60 @@ async fn only_one_attempt_sends_a_message(backend: Backend) {
         .missing;
     assert_eq!(missing, vec![digest]);
 }
+
+/// On SQLite, the writers of one process take turns (the write queue of `db::BeginWrite`)
+/// while the file's lock still makes writers in other processes wait: with another process (the
+/// CLI, a second `herald serve`) holding the write lock for a while, forty saves made at once
+/// all land, none fails with "database is locked", and the other process's write is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_writers_take_turns_and_wait_for_other_processes() {
+    use sqlx::Connection;
+    let t = TestDb::new(Backend::Sqlite).await;
+    let db = t.db.clone();
+    let herald::config::DatabaseUrl::Sqlite(path) = &t.url else { panic!("a SQLite test database") };
+    let ada = db.create_user(&user("ada@example.org")).await.unwrap();
+    let org = db.create_organization("rustaceans", "Rustaceans", ada.id).await.unwrap();
+
+    // "Another process": its own connection, outside this process's queue.
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
+    let mut other = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
+    sqlx::query(
+        "INSERT INTO audit_log (org_id, actor_user_id, action, subject, detail, created_at)
+         VALUES ($1, NULL, 'org.renamed', 'from the command line', NULL, $2)",
+    )
+    .bind(org.id)
+    .bind(Utc::now())
+    .execute(&mut other)
+    .await
+    .unwrap();
+
+    let mut saves = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let db = db.clone();
+        let org_id = org.id;
+        saves.spawn(async move {
+            if i % 2 == 0 {
+                let slug = format!("meetup-{i}");
+                db.create_event(&event(org_id, &slug, EventStatus::Published)).await.map(|_| ())
+            } else {
+                db.record_audit(org_id, None, "event.edited", &format!("save {i}"), None).await
+            }
+        });
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+    while let Some(saved) = saves.join_next().await {
+        saved.unwrap().unwrap_or_else(|e| panic!("a save failed while another process wrote: {e}"));
+    }
+
+    let events = db.org_events(org.id, None, None, None, true, 100).await.unwrap();
+    assert_eq!(events.len(), 20, "every event saved at once is there");
+    let log = db.audit_page(org.id, None, 100).await.unwrap();
+    assert_eq!(
+        log.iter().filter(|e| e.action == "event.edited").count(),
+        20,
+        "every activity entry is there"
+    );
+    assert!(log.iter().any(|e| e.subject == "from the command line"), "the other process's write is kept");
+}

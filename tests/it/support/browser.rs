@@ -518,9 +518,18 @@ impl Browser {
         self.client.find_all("css selector", css).await.unwrap_or_default()
     }
 
-    /// The visible text of the first element matching `css`, waiting for it to exist.
+    /// The visible text of the first element matching `css`, waiting for it to exist. An
+    /// element that htmx swapped out between finding it and reading it is found again.
     pub async fn text(&self, css: &str) -> String {
-        self.element(css).await.text().await.unwrap()
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.element(css).await.text().await {
+                Ok(text) => return text,
+                Err(e) if e.error == "stale element reference" && Instant::now() < deadline => {}
+                Err(e) => panic!("cannot read the text of {css}: {e:?}"),
+            }
+            tokio::time::sleep(POLL).await;
+        }
     }
 
     /// The page's main heading.
