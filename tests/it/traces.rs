@@ -108,6 +108,14 @@ async fn a_request_its_signal_the_delivery_and_the_apprise_call_are_one_trace() 
         app.db.db.event(ev).await.ok().flatten().and_then(|e| e.workflow_started_at).map(|_| ())
     })
     .await;
+    // ... and for its first task to have read the plan: a change saved before that would be in
+    // the plan read at the start, and the reminder would follow the start's trace.
+    eventually(Duration::from_secs(30), "the workflow to read its plan", || async {
+        let (status, schedule) =
+            api(&app, &olga, Method::GET, &format!("/api/v1/events/{ev}/schedule"), None).await;
+        (status == 200 && schedule["source"] == "workflow" && schedule["phase"] == "waiting").then_some(())
+    })
+    .await;
     // The organizer moves the event to 8 s from now with a reminder 4 s before: a signal, then
     // the reminder goes out through Ada's channel.
     let starts_at = chrono::Utc::now() + chrono::Duration::seconds(8);
