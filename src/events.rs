@@ -903,13 +903,13 @@ async fn try_sync(
     let revision = update.map_or(event.revision, |u| u.revision);
     if event.status == EventStatus::Draft {
         // Nothing is scheduled for a draft: there is no workflow to tell.
-        told(db, event.id, revision).await?;
+        db.mark_told(event.id, revision).await?;
         return Ok(SyncState::Synced);
     }
     let cancelled = event.status == EventStatus::Cancelled;
     if cancelled && event.workflow_started_at.is_none() && !was_published(db, event.id).await? {
         // Never scheduled and nobody was told about it: nothing to stop, nobody to tell.
-        told(db, event.id, revision).await?;
+        db.mark_told(event.id, revision).await?;
         return Ok(SyncState::Synced);
     }
     let Some(client) = temporal.client().await else {
@@ -959,14 +959,8 @@ async fn try_sync(
             info!(event_id = %event.id, "the event's workflow has finished; nothing to signal");
         }
     }
-    told(db, event.id, revision).await?;
+    db.mark_told(event.id, revision).await?;
     Ok(SyncState::Synced)
-}
-
-/// Records that the workflow knows every change up to `revision`: the updates are marked
-/// signalled and their outbox rows deleted.
-async fn told(db: &Db, event_id: Uuid, revision: i64) -> Result<(), DbError> {
-    db.mark_told(event_id, revision).await
 }
 
 async fn was_published(db: &Db, event_id: Uuid) -> Result<bool, DbError> {

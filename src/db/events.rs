@@ -387,21 +387,6 @@ impl Db {
         })
     }
 
-    /// Marks an update (and any older ones of the same event) as signalled.
-    #[instrument(skip_all)]
-    pub async fn mark_signalled(&self, event_id: Uuid, revision: i64) -> Result<(), DbError> {
-        on_pool!(self, pool => super::write_one!(pool, sqlx::query(
-            "UPDATE event_updates SET signalled_at = $3 WHERE event_id = $1 AND revision <= $2 AND signalled_at IS NULL",
-        )
-        .bind(event_id)
-        .bind(revision)
-        .bind(Utc::now())
-        )
-        .await
-        .map(|_| ())
-        .map_err(DbError::from))
-    }
-
     /// Records that the event's workflow knows every change up to `revision`, in one write:
     /// the updates are marked signalled and their outbox rows deleted.
     #[instrument(skip_all)]

@@ -226,7 +226,7 @@ async fn events_updates_and_plans(backend: Backend) {
         .await,
         Err(DbError::NotFound)
     ));
-    db.mark_signalled(ev.id, 1).await.unwrap();
+    db.mark_told(ev.id, 1).await.unwrap();
     assert!(
         db.unsignalled_updates(100).await.unwrap().is_empty(),
         "marking revision 1 covers revision 0 too"
