@@ -217,7 +217,7 @@ impl Herald {
                     token.clone(),
                 )),
             ));
-            let app = build_app(AppState { services, web: Arc::new(web.clone()) });
+            let app = build_app(AppState { services: Arc::new(services), web: Arc::new(web.clone()) });
             let token = token.clone();
             info!(url = %web.base_url, listen = %web.listen, "Herald is listening");
             tasks.push((

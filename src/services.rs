@@ -12,7 +12,8 @@ use crate::mail::Mailer;
 use crate::secrets::SecretKey;
 use crate::temporal::Temporal;
 
-/// Everything a service may need; cheap to clone.
+/// Everything a service may need. Cloning copies its URLs and settings: share it behind an
+/// `Arc` where it is cloned often (the web state does).
 #[derive(Clone, Debug)]
 pub struct Services {
     /// The database.

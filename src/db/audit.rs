@@ -104,10 +104,9 @@ impl Db {
         let sql = format!("DELETE FROM {table} WHERE {key} IN ({select})");
         let mut total = 0;
         loop {
-            let done = on_pool!(self, pool => sqlx::query(&sql)
+            let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query(&sql)
                 .bind(cutoff)
-                .bind(PRUNE_BATCH)
-                .execute(pool)
+                .bind(PRUNE_BATCH))
                 .await
                 .map(|r| r.rows_affected()))?;
             total += done;

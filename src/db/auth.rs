@@ -66,14 +66,13 @@ impl Db {
         purpose: TokenPurpose,
         token_hash: &str,
     ) -> Result<Option<Uuid>, DbError> {
-        on_pool!(self, pool => sqlx::query_scalar(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query_scalar(
             "UPDATE auth_tokens SET used_at = $3
              WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 RETURNING user_id",
         )
         .bind(token_hash)
         .bind(purpose.as_str())
-        .bind(Utc::now())
-        .fetch_optional(pool)
+        .bind(Utc::now()), fetch_optional)
         .await
         .map_err(DbError::from))
     }
@@ -98,11 +97,10 @@ impl Db {
         let now = Utc::now();
         on_pool!(self, pool => {
             for subject in subjects {
-                sqlx::query("INSERT INTO sign_in_failures (subject, failed_at) VALUES ($1, $2)")
+                super::write_one!(pool, sqlx::query("INSERT INTO sign_in_failures (subject, failed_at) VALUES ($1, $2)")
                     .bind(subject)
-                    .bind(now)
-                    .execute(pool)
-                    .await?;
+                    .bind(now))
+                .await?;
             }
             Ok(())
         })
@@ -118,12 +116,11 @@ impl Db {
     ) -> Result<(i64, i64), DbError> {
         let now = Utc::now();
         on_pool!(self, pool => {
-            let id: i64 = sqlx::query_scalar(
+            let id: i64 = super::write_one!(pool, sqlx::query_scalar(
                 "INSERT INTO sign_in_failures (subject, failed_at) VALUES ($1, $2) RETURNING id",
             )
             .bind(subject)
-            .bind(now)
-            .fetch_one(pool)
+            .bind(now), fetch_one)
             .await?;
             let count: i64 =
                 sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_failures WHERE subject = $1 AND failed_at > $2")
@@ -140,7 +137,7 @@ impl Db {
     pub async fn release_sign_in_claims(&self, ids: &[i64]) -> Result<(), DbError> {
         on_pool!(self, pool => {
             for id in ids {
-                sqlx::query("DELETE FROM sign_in_failures WHERE id = $1").bind(id).execute(pool).await?;
+                super::write_one!(pool, sqlx::query("DELETE FROM sign_in_failures WHERE id = $1").bind(id)).await?;
             }
             Ok(())
         })
@@ -149,10 +146,9 @@ impl Db {
     /// Forgets the failures of `subject` (after a successful sign-in) and any older than `before`.
     #[instrument(skip_all)]
     pub async fn clear_sign_in_failures(&self, subject: &str, before: DateTime<Utc>) -> Result<(), DbError> {
-        on_pool!(self, pool => sqlx::query("DELETE FROM sign_in_failures WHERE subject = $1 OR failed_at < $2")
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query("DELETE FROM sign_in_failures WHERE subject = $1 OR failed_at < $2")
             .bind(subject)
-            .bind(before)
-            .execute(pool)
+            .bind(before))
             .await
             .map(|_| ())
             .map_err(DbError::from))
@@ -189,15 +185,14 @@ impl Db {
         timezone: &str,
         date_format: &str,
     ) -> Result<(), DbError> {
-        let n = on_pool!(self, pool => sqlx::query(
+        let n = on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE users SET display_name = $2, timezone = $3, date_format = $4, updated_at = $5 WHERE id = $1",
         )
         .bind(user_id)
         .bind(display_name)
         .bind(timezone)
         .bind(date_format)
-        .bind(Utc::now())
-        .execute(pool)
+        .bind(Utc::now()))
         .await
         .map(|r| r.rows_affected()))?;
         if n == 0 { Err(DbError::NotFound) } else { Ok(()) }

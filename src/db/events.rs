@@ -197,11 +197,10 @@ impl Db {
     /// Lets visitors answer the event without an account, or not.
     #[instrument(skip_all, fields(%event_id))]
     pub async fn set_event_guests(&self, event_id: Uuid, on: bool) -> Result<(), DbError> {
-        let done = on_pool!(self, pool => sqlx::query("UPDATE events SET guests = $2, updated_at = $3 WHERE id = $1")
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query("UPDATE events SET guests = $2, updated_at = $3 WHERE id = $1")
             .bind(event_id)
             .bind(on)
-            .bind(Utc::now())
-            .execute(pool)
+            .bind(Utc::now()))
             .await
             .map(|r| r.rows_affected()))?;
         if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
@@ -210,13 +209,12 @@ impl Db {
     /// Lets the public page say how many are going and maybe, or not.
     #[instrument(skip_all, fields(%event_id))]
     pub async fn set_event_show_attendee_count(&self, event_id: Uuid, on: bool) -> Result<(), DbError> {
-        let done = on_pool!(self, pool => sqlx::query(
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE events SET show_attendee_count = $2, updated_at = $3 WHERE id = $1",
         )
             .bind(event_id)
             .bind(on)
-            .bind(Utc::now())
-            .execute(pool)
+            .bind(Utc::now()))
             .await
             .map(|r| r.rows_affected()))?;
         if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
@@ -243,7 +241,7 @@ impl Db {
         content_type: &str,
         bytes: &[u8],
     ) -> Result<(), DbError> {
-        on_pool!(self, pool => sqlx::query(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "INSERT INTO event_covers (event_id, content_type, bytes, updated_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (event_id) DO UPDATE SET content_type = excluded.content_type, bytes = excluded.bytes,
                  updated_at = excluded.updated_at",
@@ -251,8 +249,7 @@ impl Db {
         .bind(event_id)
         .bind(content_type)
         .bind(bytes)
-        .bind(Utc::now())
-        .execute(pool)
+        .bind(Utc::now()))
         .await
         .map(|_| ())
         .map_err(DbError::from))
@@ -281,9 +278,8 @@ impl Db {
     /// Removes the event's cover image; whether there was one.
     #[instrument(skip_all, fields(%event_id))]
     pub async fn delete_event_cover(&self, event_id: Uuid) -> Result<bool, DbError> {
-        on_pool!(self, pool => sqlx::query("DELETE FROM event_covers WHERE event_id = $1")
-            .bind(event_id)
-            .execute(pool)
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query("DELETE FROM event_covers WHERE event_id = $1")
+            .bind(event_id))
             .await
             .map(|r| r.rows_affected() > 0)
             .map_err(DbError::from))
@@ -606,7 +602,7 @@ impl Db {
     #[instrument(skip_all)]
     pub async fn delete_event(&self, id: Uuid) -> Result<(), DbError> {
         on_pool!(self, pool => {
-            let done = sqlx::query("DELETE FROM events WHERE id = $1").bind(id).execute(pool).await?;
+            let done = super::write_one!(pool, sqlx::query("DELETE FROM events WHERE id = $1").bind(id)).await?;
             if done.rows_affected() == 0 { Err(DbError::NotFound) } else { Ok(()) }
         })
     }

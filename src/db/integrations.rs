@@ -61,7 +61,7 @@ impl Db {
         config_ciphertext: &[u8],
         tags: &[String],
     ) -> Result<Integration, DbError> {
-        on_pool!(self, pool => sqlx::query_as(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query_as(
             "INSERT INTO integrations (id, user_id, name, config_key, config_ciphertext, tags, enabled, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $7) RETURNING *",
         )
@@ -71,8 +71,7 @@ impl Db {
         .bind(config_key)
         .bind(config_ciphertext)
         .bind(Json(tags))
-        .bind(Utc::now())
-        .fetch_one(pool)
+        .bind(Utc::now()), fetch_one)
         .await
         .map_err(DbError::from))
     }
@@ -90,7 +89,7 @@ impl Db {
         tags: &[String],
     ) -> Result<Integration, DbError> {
         let now = Utc::now();
-        on_pool!(self, pool => sqlx::query_as(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query_as(
             "INSERT INTO integrations (id, user_id, name, config_key, config_ciphertext, tags, enabled, verified_at, created_at, updated_at, kind)
              VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $7, $7, 'email') RETURNING *",
         )
@@ -100,8 +99,7 @@ impl Db {
         .bind(config_key)
         .bind(config_ciphertext)
         .bind(Json(tags))
-        .bind(now)
-        .fetch_one(pool)
+        .bind(now), fetch_one)
         .await
         .map_err(DbError::from))
     }
@@ -120,13 +118,12 @@ impl Db {
     /// mail URL); it stays confirmed.
     #[instrument(skip_all, fields(%id))]
     pub async fn replace_email_config(&self, id: Uuid, config_ciphertext: &[u8]) -> Result<(), DbError> {
-        on_pool!(self, pool => sqlx::query(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE integrations SET config_ciphertext = $2, updated_at = $3 WHERE id = $1 AND kind = 'email'",
         )
         .bind(id)
         .bind(config_ciphertext)
-        .bind(Utc::now())
-        .execute(pool)
+        .bind(Utc::now()))
         .await
         .map(|_| ())
         .map_err(DbError::from))
@@ -205,13 +202,12 @@ impl Db {
     /// when it changed meanwhile.
     #[instrument(skip_all, fields(%id))]
     pub async fn replace_config_key(&self, id: Uuid, old: &str, new: &str) -> Result<bool, DbError> {
-        let done = on_pool!(self, pool => sqlx::query(
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE integrations SET config_key = $3 WHERE id = $1 AND config_key = $2",
         )
         .bind(id)
         .bind(old)
-        .bind(new)
-        .execute(pool)
+        .bind(new))
         .await
         .map(|r| r.rows_affected()))?;
         Ok(done == 1)
@@ -226,7 +222,7 @@ impl Db {
         config_ciphertext: &[u8],
         tags: &[String],
     ) -> Result<(), DbError> {
-        let done = on_pool!(self, pool => sqlx::query(
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE integrations SET config_ciphertext = $3, tags = $4, verified_at = NULL,
                     confirm_code_hash = NULL, confirm_expires_at = NULL, confirm_attempts = 0, updated_at = $5
              WHERE id = $1 AND user_id = $2",
@@ -235,8 +231,7 @@ impl Db {
         .bind(user_id)
         .bind(config_ciphertext)
         .bind(Json(tags))
-        .bind(Utc::now())
-        .execute(pool)
+        .bind(Utc::now()))
         .await
         .map(|r| r.rows_affected()))?;
         if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
@@ -245,14 +240,13 @@ impl Db {
     /// Renames one of the user's integrations; a name the user already uses is a conflict.
     #[instrument(skip_all, fields(%id))]
     pub async fn rename_integration(&self, user_id: Uuid, id: Uuid, name: &str) -> Result<(), DbError> {
-        let done = on_pool!(self, pool => sqlx::query(
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE integrations SET name = $3, updated_at = $4 WHERE id = $1 AND user_id = $2",
         )
         .bind(id)
         .bind(user_id)
         .bind(name)
-        .bind(Utc::now())
-        .execute(pool)
+        .bind(Utc::now()))
         .await
         .map(|r| r.rows_affected()))?;
         if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
@@ -266,14 +260,13 @@ impl Db {
         id: Uuid,
         enabled: bool,
     ) -> Result<(), DbError> {
-        let done = on_pool!(self, pool => sqlx::query(
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE integrations SET enabled = $3, updated_at = $4 WHERE id = $1 AND user_id = $2",
         )
         .bind(id)
         .bind(user_id)
         .bind(enabled)
-        .bind(Utc::now())
-        .execute(pool)
+        .bind(Utc::now()))
         .await
         .map(|r| r.rows_affected()))?;
         if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
@@ -282,10 +275,9 @@ impl Db {
     /// Deletes one of the user's integrations.
     #[instrument(skip_all, fields(%id))]
     pub async fn delete_integration(&self, user_id: Uuid, id: Uuid) -> Result<(), DbError> {
-        let done = on_pool!(self, pool => sqlx::query("DELETE FROM integrations WHERE id = $1 AND user_id = $2")
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query("DELETE FROM integrations WHERE id = $1 AND user_id = $2")
             .bind(id)
-            .bind(user_id)
-            .execute(pool)
+            .bind(user_id))
             .await
             .map(|r| r.rows_affected()))?;
         if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
@@ -312,7 +304,7 @@ impl Db {
         expires_at: DateTime<Utc>,
         sent_at: DateTime<Utc>,
     ) -> Result<(), DbError> {
-        let done = on_pool!(self, pool => sqlx::query(
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE integrations SET confirm_code_hash = $2, confirm_expires_at = $3, confirm_attempts = 0,
                     confirm_sent_at = $4
              WHERE id = $1",
@@ -320,8 +312,7 @@ impl Db {
         .bind(id)
         .bind(code_hash)
         .bind(expires_at)
-        .bind(sent_at)
-        .execute(pool)
+        .bind(sent_at))
         .await
         .map(|r| r.rows_affected()))?;
         if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
@@ -336,15 +327,14 @@ impl Db {
         code_hash: &str,
         max: i64,
     ) -> Result<Option<i64>, DbError> {
-        let row: Option<(i64,)> = on_pool!(self, pool => sqlx::query_as(
+        let row: Option<(i64,)> = on_pool!(self, pool => super::write_one!(pool, sqlx::query_as(
             "UPDATE integrations SET confirm_attempts = confirm_attempts + 1
              WHERE id = $1 AND confirm_code_hash = $2 AND confirm_attempts < $3
              RETURNING confirm_attempts",
         )
         .bind(id)
         .bind(code_hash)
-        .bind(max)
-        .fetch_optional(pool)
+        .bind(max), fetch_optional)
         .await
         .map_err(DbError::from))?;
         Ok(row.map(|(n,)| n))
@@ -355,15 +345,14 @@ impl Db {
     #[instrument(skip_all, fields(%id))]
     pub async fn mark_integration_confirmed(&self, id: Uuid, code_hash: &str) -> Result<bool, DbError> {
         let now = Utc::now();
-        let done = on_pool!(self, pool => sqlx::query(
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE integrations SET verified_at = $3, confirm_code_hash = NULL, confirm_expires_at = NULL,
                     confirm_attempts = 0, updated_at = $3
              WHERE id = $1 AND confirm_code_hash = $2",
         )
         .bind(id)
         .bind(code_hash)
-        .bind(now)
-        .execute(pool)
+        .bind(now))
         .await
         .map(|r| r.rows_affected()))?;
         Ok(done == 1)
@@ -390,14 +379,13 @@ impl Db {
         reminder_tags: &[String],
         urgent_tags: &[String],
     ) -> Result<(), DbError> {
-        let done = on_pool!(self, pool => sqlx::query(
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE users SET reminder_tags = $2, urgent_tags = $3, updated_at = $4 WHERE id = $1",
         )
         .bind(user_id)
         .bind(Json(reminder_tags))
         .bind(Json(urgent_tags))
-        .bind(Utc::now())
-        .execute(pool)
+        .bind(Utc::now()))
         .await
         .map(|r| r.rows_affected()))?;
         if done == 0 { Err(DbError::NotFound) } else { Ok(()) }

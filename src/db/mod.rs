@@ -62,14 +62,21 @@ pub(crate) use on_pool;
 pub(crate) trait BeginWrite {
     type Db: sqlx::Database;
     async fn begin_write(&self) -> Result<WriteTx<Self::Db>, sqlx::Error>;
+    /// This process's turn to write, without a transaction: for one statement, which SQLite
+    /// runs as a write transaction of its own ([`write_one!`]). `None` on Postgres.
+    async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>>;
 }
 
 impl BeginWrite for sqlx::SqlitePool {
     type Db = sqlx::Sqlite;
     async fn begin_write(&self) -> Result<WriteTx<sqlx::Sqlite>, sqlx::Error> {
-        let turn = sqlite_writers(self.connect_options().get_filename()).lock_owned().await;
+        let turn = self.write_turn().await;
         let tx = self.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(WriteTx { tx, _turn: Some(turn) })
+        Ok(WriteTx { tx, _turn: turn })
+    }
+
+    async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        Some(sqlite_writers(self.connect_options().get_filename()).lock_owned().await)
     }
 }
 
@@ -77,6 +84,10 @@ impl BeginWrite for sqlx::PgPool {
     type Db = sqlx::Postgres;
     async fn begin_write(&self) -> Result<WriteTx<sqlx::Postgres>, sqlx::Error> {
         Ok(WriteTx { tx: self.begin().await?, _turn: None })
+    }
+
+    async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        None
     }
 }
 
@@ -117,17 +128,22 @@ impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<DB> {
     }
 }
 
-/// Runs one writing statement `$query` (a `sqlx::query(…)` with its binds) on `$pool` in a
-/// write transaction of its own, so that it queues for its turn like every other writer (see
-/// [`BeginWrite`]); a future of the statement's result. For the writes on the busy paths (a
-/// save, telling a workflow, the activity log).
+/// Runs one writing statement `$query` (a `sqlx::query(…)` with its binds) on `$pool` once it
+/// is this process's turn to write (see [`BeginWrite`]); a future of the statement's result.
+/// SQLite runs a lone writing statement as a write transaction of its own, taking the lock
+/// when the statement starts, so no `BEGIN`/`COMMIT` is needed (each would cost another hop to
+/// the connection's thread). For the writes on the busy paths (a save, telling a workflow, the
+/// activity log).
+/// `write_one!(pool, query, fetch_one)` runs a statement that returns rows (`RETURNING`) with
+/// that method instead of `execute`.
 macro_rules! write_one {
     ($pool:ident, $query:expr) => {
+        $crate::db::write_one!($pool, $query, execute)
+    };
+    ($pool:ident, $query:expr, $run:ident) => {
         async {
-            let mut tx = $crate::db::BeginWrite::begin_write($pool).await?;
-            let done = $query.execute(&mut *tx).await?;
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(done)
+            let _turn = $crate::db::BeginWrite::write_turn($pool).await;
+            $query.$run($pool).await
         }
     };
 }
@@ -158,8 +174,12 @@ impl Db {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10));
+                // No ping before handing out a connection: the database is a local file, so a
+                // pooled connection cannot have gone stale, and the ping (sqlx's default) would
+                // cost each query a second hop to the connection's thread.
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
+                    .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(opts)
                     .await

@@ -189,7 +189,7 @@ impl Db {
     ) -> Result<Notification, DbError> {
         let now = Utc::now();
         let sent_at = matches!(status, DeliveryStatus::Sent | DeliveryStatus::Partial).then_some(now);
-        on_pool!(self, pool => sqlx::query_as(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query_as(
             "UPDATE notifications SET status = $2, attempts = attempts + 1, apprise_status = $3, apprise_answer = $4,
                 sent_at = COALESCE(sent_at, $5), updated_at = $6, sending_token = NULL, sending_at = NULL
              WHERE id = $1 RETURNING *",
@@ -199,8 +199,7 @@ impl Db {
         .bind(apprise_status)
         .bind(apprise_answer)
         .bind(sent_at)
-        .bind(now)
-        .fetch_optional(pool)
+        .bind(now), fetch_optional)
         .await?
         .ok_or(DbError::NotFound))
     }

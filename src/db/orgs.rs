@@ -63,14 +63,13 @@ impl Db {
         user_id: Uuid,
         role: Role,
     ) -> Result<Membership, DbError> {
-        on_pool!(self, pool => sqlx::query_as(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query_as(
             "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) RETURNING *",
         )
         .bind(org_id)
         .bind(user_id)
         .bind(role.as_str())
-        .bind(Utc::now())
-        .fetch_one(pool)
+        .bind(Utc::now()), fetch_one)
         .await
         .map_err(DbError::from))
     }
@@ -117,7 +116,7 @@ impl Db {
         invited_by: Option<Uuid>,
         expires_at: DateTime<Utc>,
     ) -> Result<Invitation, DbError> {
-        on_pool!(self, pool => sqlx::query_as(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query_as(
             "INSERT INTO invitations (id, org_id, email, role, token_hash, invited_by, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
         )
@@ -128,8 +127,7 @@ impl Db {
         .bind(token_hash)
         .bind(invited_by)
         .bind(Utc::now())
-        .bind(expires_at)
-        .fetch_one(pool)
+        .bind(expires_at), fetch_one)
         .await
         .map_err(DbError::from))
     }
@@ -138,13 +136,12 @@ impl Db {
     #[instrument(skip_all)]
     pub async fn accept_invitation(&self, token_hash: &str) -> Result<Option<Invitation>, DbError> {
         let now = Utc::now();
-        on_pool!(self, pool => sqlx::query_as(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query_as(
             "UPDATE invitations SET accepted_at = $2
              WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > $2 RETURNING *",
         )
         .bind(token_hash)
-        .bind(now)
-        .fetch_optional(pool)
+        .bind(now), fetch_optional)
         .await
         .map_err(DbError::from))
     }
@@ -162,13 +159,12 @@ impl Db {
     /// Renames an organization.
     #[instrument(skip_all)]
     pub async fn rename_organization(&self, org_id: Uuid, name: &str) -> Result<Organization, DbError> {
-        on_pool!(self, pool => sqlx::query_as(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query_as(
             "UPDATE organizations SET name = $2, updated_at = $3 WHERE id = $1 RETURNING *",
         )
         .bind(org_id)
         .bind(name)
-        .bind(Utc::now())
-        .fetch_optional(pool)
+        .bind(Utc::now()), fetch_optional)
         .await
         .map_err(DbError::from))?
         .ok_or(DbError::NotFound)
@@ -181,13 +177,12 @@ impl Db {
         org_id: Uuid,
         description: &str,
     ) -> Result<Organization, DbError> {
-        on_pool!(self, pool => sqlx::query_as(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query_as(
             "UPDATE organizations SET description = $2, updated_at = $3 WHERE id = $1 RETURNING *",
         )
         .bind(org_id)
         .bind(description)
-        .bind(Utc::now())
-        .fetch_optional(pool)
+        .bind(Utc::now()), fetch_optional)
         .await
         .map_err(DbError::from))?
         .ok_or(DbError::NotFound)
@@ -196,9 +191,8 @@ impl Db {
     /// Deletes an organization with its memberships, invitations and events.
     #[instrument(skip_all)]
     pub async fn delete_organization(&self, org_id: Uuid) -> Result<(), DbError> {
-        let done = on_pool!(self, pool => sqlx::query("DELETE FROM organizations WHERE id = $1")
-            .bind(org_id)
-            .execute(pool)
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query("DELETE FROM organizations WHERE id = $1")
+            .bind(org_id))
             .await
             .map(|r| r.rows_affected()))?;
         if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
@@ -359,13 +353,12 @@ impl Db {
     /// Forgets open invitations to `email` that have expired, so the address can be invited again.
     #[instrument(skip_all)]
     pub async fn drop_expired_invitations(&self, org_id: Uuid, email: &str) -> Result<(), DbError> {
-        on_pool!(self, pool => sqlx::query(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "DELETE FROM invitations WHERE org_id = $1 AND email = $2 AND accepted_at IS NULL AND expires_at <= $3",
         )
         .bind(org_id)
         .bind(email)
-        .bind(Utc::now())
-        .execute(pool)
+        .bind(Utc::now()))
         .await
         .map(|_| ())
         .map_err(DbError::from))
@@ -374,12 +367,11 @@ impl Db {
     /// Revokes (deletes) an open invitation; [`DbError::NotFound`] if there is none with this id.
     #[instrument(skip_all)]
     pub async fn revoke_invitation(&self, org_id: Uuid, id: Uuid) -> Result<(), DbError> {
-        let done = on_pool!(self, pool => sqlx::query(
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "DELETE FROM invitations WHERE org_id = $1 AND id = $2 AND accepted_at IS NULL",
         )
         .bind(org_id)
-        .bind(id)
-        .execute(pool)
+        .bind(id))
         .await
         .map(|r| r.rows_affected()))?;
         if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
@@ -395,7 +387,7 @@ impl Db {
         invited_by: Option<Uuid>,
         expires_at: DateTime<Utc>,
     ) -> Result<Invitation, DbError> {
-        on_pool!(self, pool => sqlx::query_as(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query_as(
             "UPDATE invitations SET token_hash = $3, invited_by = COALESCE($4, invited_by), expires_at = $5
              WHERE org_id = $1 AND id = $2 AND accepted_at IS NULL RETURNING *",
         )
@@ -403,8 +395,7 @@ impl Db {
         .bind(id)
         .bind(token_hash)
         .bind(invited_by)
-        .bind(expires_at)
-        .fetch_optional(pool)
+        .bind(expires_at), fetch_optional)
         .await
         .map_err(DbError::from))?
         .ok_or(DbError::NotFound)

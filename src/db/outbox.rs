@@ -69,28 +69,34 @@ impl Db {
     ) -> Result<Vec<OutboxRow>, DbError> {
         let now = Utc::now();
         match self {
-            Db::Postgres(pool) => sqlx::query_as(
-                "UPDATE sync_outbox SET due_at = $2, attempts = attempts + 1
+            Db::Postgres(pool) => super::write_one!(
+                pool,
+                sqlx::query_as(
+                    "UPDATE sync_outbox SET due_at = $2, attempts = attempts + 1
                  WHERE id IN (SELECT id FROM sync_outbox WHERE due_at <= $1 ORDER BY id LIMIT $3
                               FOR UPDATE SKIP LOCKED)
                  RETURNING id, event_id, revision, attempts, refresh, traceparent",
+                )
+                .bind(now)
+                .bind(lease_until)
+                .bind(limit),
+                fetch_all
             )
-            .bind(now)
-            .bind(lease_until)
-            .bind(limit)
-            .fetch_all(pool)
             .await
             .map_err(DbError::from),
             // One statement is atomic, and SQLite has one writer at a time.
-            Db::Sqlite(pool) => sqlx::query_as(
-                "UPDATE sync_outbox SET due_at = $2, attempts = attempts + 1
+            Db::Sqlite(pool) => super::write_one!(
+                pool,
+                sqlx::query_as(
+                    "UPDATE sync_outbox SET due_at = $2, attempts = attempts + 1
                  WHERE id IN (SELECT id FROM sync_outbox WHERE due_at <= $1 ORDER BY id LIMIT $3)
                  RETURNING id, event_id, revision, attempts, refresh, traceparent",
+                )
+                .bind(now)
+                .bind(lease_until)
+                .bind(limit),
+                fetch_all
             )
-            .bind(now)
-            .bind(lease_until)
-            .bind(limit)
-            .fetch_all(pool)
             .await
             .map_err(DbError::from),
         }

@@ -153,7 +153,7 @@ impl Db {
             Invitee::User(id) => (Some(id), None),
             Invitee::Email(e) => (None, Some(e)),
         };
-        on_pool!(self, pool => sqlx::query_as(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query_as(
             "INSERT INTO event_participants (id, event_id, user_id, invited_email, role, rsvp, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING *",
         )
@@ -163,8 +163,7 @@ impl Db {
         .bind(email)
         .bind(role.as_str())
         .bind(rsvp.as_str())
-        .bind(Utc::now())
-        .fetch_one(pool)
+        .bind(Utc::now()), fetch_one)
         .await
         .map_err(DbError::from))
     }
@@ -314,14 +313,13 @@ impl Db {
     /// false when it is not waiting any more.
     #[instrument(skip_all)]
     pub async fn accept_event_invitation(&self, id: Uuid, user_id: Uuid) -> Result<bool, DbError> {
-        let done = on_pool!(self, pool => sqlx::query(
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE event_participants SET user_id = $2, invited_email = NULL, updated_at = $3
              WHERE id = $1 AND user_id IS NULL",
         )
         .bind(id)
         .bind(user_id)
-        .bind(Utc::now())
-        .execute(pool)
+        .bind(Utc::now()))
         .await
         .map(|r| r.rows_affected()))?;
         Ok(done == 1)
@@ -349,13 +347,12 @@ impl Db {
     /// Stops (`Some(when)`) or resumes (`None`) the event's messages to participant `id`.
     #[instrument(skip_all, fields(%id))]
     pub async fn set_opted_out(&self, id: Uuid, at: Option<DateTime<Utc>>) -> Result<(), DbError> {
-        let done = on_pool!(self, pool => sqlx::query(
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE event_participants SET opted_out_at = $2, updated_at = $3 WHERE id = $1",
         )
         .bind(id)
         .bind(at)
-        .bind(Utc::now())
-        .execute(pool)
+        .bind(Utc::now()))
         .await
         .map(|r| r.rows_affected()))?;
         if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
@@ -372,7 +369,7 @@ impl Db {
         token_hash: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<(), DbError> {
-        on_pool!(self, pool => sqlx::query(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "INSERT INTO guest_answers (id, event_id, email, name, rsvp, token_hash, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
@@ -383,8 +380,7 @@ impl Db {
         .bind(rsvp.as_str())
         .bind(token_hash)
         .bind(Utc::now())
-        .bind(expires_at)
-        .execute(pool)
+        .bind(expires_at))
         .await
         .map(|_| ())
         .map_err(DbError::from))
@@ -398,14 +394,13 @@ impl Db {
         token_hash: &str,
     ) -> Result<Option<(Uuid, String, String, String)>, DbError> {
         let now = Utc::now();
-        on_pool!(self, pool => sqlx::query_as(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query_as(
             "UPDATE guest_answers SET used_at = $2
              WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
              RETURNING event_id, email, name, rsvp",
         )
         .bind(token_hash)
-        .bind(now)
-        .fetch_optional(pool)
+        .bind(now), fetch_optional)
         .await
         .map_err(DbError::from))
     }
@@ -465,13 +460,12 @@ impl Db {
     /// Changes a participant's role.
     #[instrument(skip_all)]
     pub async fn set_participant_role(&self, id: Uuid, role: ParticipantRole) -> Result<(), DbError> {
-        let done = on_pool!(self, pool => sqlx::query(
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE event_participants SET role = $2, updated_at = $3 WHERE id = $1",
         )
         .bind(id)
         .bind(role.as_str())
-        .bind(Utc::now())
-        .execute(pool)
+        .bind(Utc::now()))
         .await
         .map(|r| r.rows_affected()))?;
         if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
@@ -480,9 +474,8 @@ impl Db {
     /// Removes a participant (and their channels for the event).
     #[instrument(skip_all)]
     pub async fn delete_participant(&self, id: Uuid) -> Result<(), DbError> {
-        let done = on_pool!(self, pool => sqlx::query("DELETE FROM event_participants WHERE id = $1")
-            .bind(id)
-            .execute(pool)
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query("DELETE FROM event_participants WHERE id = $1")
+            .bind(id))
             .await
             .map(|r| r.rows_affected()))?;
         if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
@@ -513,7 +506,7 @@ impl Db {
         created_by: Uuid,
         total: i64,
     ) -> Result<Import, DbError> {
-        on_pool!(self, pool => sqlx::query_as(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query_as(
             "INSERT INTO imports (id, event_id, created_by, status, total, done, report, created_at, updated_at)
              VALUES ($1, $2, $3, 'running', $4, 0, $5, $6, $6) RETURNING *",
         )
@@ -522,8 +515,7 @@ impl Db {
         .bind(created_by)
         .bind(total)
         .bind(Json(Vec::<ImportOutcome>::new()))
-        .bind(Utc::now())
-        .fetch_one(pool)
+        .bind(Utc::now()), fetch_one)
         .await
         .map_err(DbError::from))
     }
@@ -531,11 +523,10 @@ impl Db {
     /// Records how many rows are done.
     #[instrument(skip_all)]
     pub async fn import_progress(&self, id: Uuid, done: i64) -> Result<(), DbError> {
-        on_pool!(self, pool => sqlx::query("UPDATE imports SET done = $2, updated_at = $3 WHERE id = $1")
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query("UPDATE imports SET done = $2, updated_at = $3 WHERE id = $1")
             .bind(id)
             .bind(done)
-            .bind(Utc::now())
-            .execute(pool)
+            .bind(Utc::now()))
             .await
             .map(|_| ())
             .map_err(DbError::from))
@@ -550,15 +541,14 @@ impl Db {
         done: i64,
         report: &[ImportOutcome],
     ) -> Result<(), DbError> {
-        on_pool!(self, pool => sqlx::query(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE imports SET status = $2, done = $3, report = $4, updated_at = $5 WHERE id = $1",
         )
         .bind(id)
         .bind(status)
         .bind(done)
         .bind(Json(report))
-        .bind(Utc::now())
-        .execute(pool)
+        .bind(Utc::now()))
         .await
         .map(|_| ())
         .map_err(DbError::from))
@@ -580,7 +570,7 @@ impl Db {
     /// Sets the user's feed token (replacing, so revoking, any earlier one).
     #[instrument(skip_all)]
     pub async fn set_calendar_feed(&self, user_id: Uuid, token_hash: &str) -> Result<CalendarFeed, DbError> {
-        on_pool!(self, pool => sqlx::query_as(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query_as(
             "INSERT INTO calendar_feeds (user_id, token_hash, created_at) VALUES ($1, $2, $3)
              ON CONFLICT (user_id) DO UPDATE SET token_hash = excluded.token_hash,
                 created_at = excluded.created_at, last_used_at = NULL
@@ -588,8 +578,7 @@ impl Db {
         )
         .bind(user_id)
         .bind(token_hash)
-        .bind(Utc::now())
-        .fetch_one(pool)
+        .bind(Utc::now()), fetch_one)
         .await
         .map_err(DbError::from))
     }
@@ -607,9 +596,8 @@ impl Db {
     /// Revokes the user's feed.
     #[instrument(skip_all)]
     pub async fn delete_calendar_feed(&self, user_id: Uuid) -> Result<(), DbError> {
-        on_pool!(self, pool => sqlx::query("DELETE FROM calendar_feeds WHERE user_id = $1")
-            .bind(user_id)
-            .execute(pool)
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query("DELETE FROM calendar_feeds WHERE user_id = $1")
+            .bind(user_id))
             .await
             .map(|_| ())
             .map_err(DbError::from))
@@ -618,12 +606,11 @@ impl Db {
     /// The owner of the feed whose token hashes to `token_hash`, noting the use.
     #[instrument(skip_all)]
     pub async fn use_calendar_feed(&self, token_hash: &str) -> Result<Option<Uuid>, DbError> {
-        on_pool!(self, pool => sqlx::query_scalar(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query_scalar(
             "UPDATE calendar_feeds SET last_used_at = $2 WHERE token_hash = $1 RETURNING user_id",
         )
         .bind(token_hash)
-        .bind(Utc::now())
-        .fetch_optional(pool)
+        .bind(Utc::now()), fetch_optional)
         .await
         .map_err(DbError::from))
     }
@@ -681,11 +668,10 @@ impl Db {
     /// their settings shape it (see [`REFRESH_FOR_PARTICIPANT`]); whether it was asked.
     #[instrument(skip_all)]
     pub async fn refresh_for_participant(&self, participant_id: Uuid) -> Result<bool, DbError> {
-        on_pool!(self, pool => sqlx::query(REFRESH_FOR_PARTICIPANT)
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query(REFRESH_FOR_PARTICIPANT)
             .bind(participant_id)
             .bind(Utc::now())
-            .bind(true)
-            .execute(pool)
+            .bind(true))
             .await
             .map(|r| r.rows_affected() > 0)
             .map_err(DbError::from))

@@ -156,7 +156,7 @@ impl Db {
         digest: bool,
         message: &HeldMessage,
     ) -> Result<(), DbError> {
-        on_pool!(self, pool => sqlx::query(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE notifications SET hold_until = $2, held_digest = $3, held = $4, updated_at = $5
              WHERE id = $1 AND status = 'pending' AND hold_until IS NULL",
         )
@@ -164,8 +164,7 @@ impl Db {
         .bind(until)
         .bind(digest)
         .bind(Json(message))
-        .bind(Utc::now())
-        .execute(pool)
+        .bind(Utc::now()))
         .await
         .map(|_| ())
         .map_err(DbError::from))
@@ -353,14 +352,13 @@ impl Db {
     /// went at once, and what was held no longer matters).
     #[instrument(skip_all)]
     pub async fn drop_held(&self, event_id: Uuid, why: &str) -> Result<(), DbError> {
-        on_pool!(self, pool => sqlx::query(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE notifications SET status = 'skipped', apprise_answer = $2, updated_at = $3
              WHERE event_id = $1 AND status = 'pending' AND hold_until IS NOT NULL AND digest_id IS NULL",
         )
         .bind(event_id)
         .bind(why)
-        .bind(Utc::now())
-        .execute(pool)
+        .bind(Utc::now()))
         .await
         .map(|_| ())
         .map_err(DbError::from))

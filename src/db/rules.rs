@@ -68,7 +68,7 @@ impl Db {
     /// Saves the organization's defaults for new events.
     #[instrument(skip_all)]
     pub async fn save_event_defaults(&self, org_id: Uuid, d: &EventDefaults) -> Result<(), DbError> {
-        on_pool!(self, pool => sqlx::query(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "INSERT INTO org_event_defaults (org_id, reminder_offsets, role_reminders, follow_up_after, follow_up_link, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (org_id) DO UPDATE SET reminder_offsets = $2, role_reminders = $3,
@@ -79,8 +79,7 @@ impl Db {
         .bind(&d.role_reminders)
         .bind(d.follow_up_after)
         .bind(&d.follow_up_link)
-        .bind(Utc::now())
-        .execute(pool)
+        .bind(Utc::now()))
         .await
         .map(|_| ())
         .map_err(DbError::from))
@@ -105,13 +104,12 @@ impl Db {
         participant_id: Uuid,
         choice: Option<&[i64]>,
     ) -> Result<(), DbError> {
-        let done = on_pool!(self, pool => sqlx::query(
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE event_participants SET reminder_choice = $2, updated_at = $3 WHERE id = $1",
         )
         .bind(participant_id)
         .bind(choice.map(Json))
-        .bind(Utc::now())
-        .execute(pool)
+        .bind(Utc::now()))
         .await
         .map(|r| r.rows_affected()))?;
         if done == 0 {
@@ -135,12 +133,11 @@ impl Db {
     /// Sets a user's preferred reminder times (`None`: all offered).
     #[instrument(skip_all)]
     pub async fn set_reminder_default(&self, user_id: Uuid, offsets: Option<&[i64]>) -> Result<(), DbError> {
-        let done = on_pool!(self, pool => sqlx::query(
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE users SET reminder_default = $2 WHERE id = $1",
         )
         .bind(user_id)
-        .bind(offsets.map(Json))
-        .execute(pool)
+        .bind(offsets.map(Json)))
         .await
         .map(|r| r.rows_affected()))?;
         if done == 0 {

@@ -35,7 +35,7 @@ impl Db {
     pub async fn create_user(&self, new: &NewUser<'_>) -> Result<User, DbError> {
         let now = Utc::now();
         let verified_at = new.verified.then_some(now);
-        on_pool!(self, pool => sqlx::query_as(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query_as(
             "INSERT INTO users (id, email, display_name, password_hash, verified_at, timezone, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING *",
         )
@@ -45,8 +45,7 @@ impl Db {
         .bind(new.password_hash)
         .bind(verified_at)
         .bind(new.timezone)
-        .bind(now)
-        .fetch_one(pool)
+        .bind(now), fetch_one)
         .await
         .map_err(DbError::from))
     }
@@ -127,7 +126,7 @@ impl Db {
         expires_at: DateTime<Utc>,
     ) -> Result<Session, DbError> {
         let now = Utc::now();
-        on_pool!(self, pool => sqlx::query_as(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query_as(
             "INSERT INTO sessions (id, user_id, data, created_at, last_seen_at, expires_at)
              VALUES ($1, $2, $3, $4, $4, $5) RETURNING *",
         )
@@ -135,8 +134,7 @@ impl Db {
         .bind(user_id)
         .bind(Json(serde_json::json!({})))
         .bind(now)
-        .bind(expires_at)
-        .fetch_one(pool)
+        .bind(expires_at), fetch_one)
         .await
         .map_err(DbError::from))
     }
@@ -155,9 +153,8 @@ impl Db {
     /// Ends a session.
     #[instrument(skip_all)]
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), DbError> {
-        on_pool!(self, pool => sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(id_hash)
-            .execute(pool)
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id_hash))
             .await
             .map(|_| ())
             .map_err(DbError::from))
@@ -183,7 +180,7 @@ impl Db {
         token_hash: &str,
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<ApiToken, DbError> {
-        on_pool!(self, pool => sqlx::query_as(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query_as(
             "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
         )
@@ -192,8 +189,7 @@ impl Db {
         .bind(name)
         .bind(token_hash)
         .bind(Utc::now())
-        .bind(expires_at)
-        .fetch_one(pool)
+        .bind(expires_at), fetch_one)
         .await
         .map_err(DbError::from))
     }
@@ -215,13 +211,12 @@ impl Db {
     /// Revokes every token of the user that still works; returns how many.
     #[instrument(skip_all)]
     pub async fn revoke_all_api_tokens(&self, user_id: Uuid) -> Result<u64, DbError> {
-        on_pool!(self, pool => sqlx::query(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL
                AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(user_id)
-        .bind(Utc::now())
-        .execute(pool)
+        .bind(Utc::now()))
         .await
         .map(|r| r.rows_affected())
         .map_err(DbError::from))
@@ -266,13 +261,12 @@ impl Db {
         at: DateTime<Utc>,
         unless_since: DateTime<Utc>,
     ) -> Result<(), DbError> {
-        on_pool!(self, pool => sqlx::query(
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)",
         )
         .bind(id)
         .bind(at)
-        .bind(unless_since)
-        .execute(pool)
+        .bind(unless_since))
         .await
         .map(|_| ())
         .map_err(DbError::from))
@@ -306,13 +300,12 @@ impl Db {
     /// another user's token is [`DbError::NotFound`].
     #[instrument(skip_all)]
     pub async fn revoke_api_token(&self, user_id: Uuid, token_id: Uuid) -> Result<(), DbError> {
-        let done = on_pool!(self, pool => sqlx::query(
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query(
             "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND user_id = $2",
         )
         .bind(token_id)
         .bind(user_id)
-        .bind(Utc::now())
-        .execute(pool)
+        .bind(Utc::now()))
         .await
         .map(|r| r.rows_affected()))?;
         if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
@@ -333,9 +326,8 @@ impl Db {
     /// and integrations go with them (foreign keys). A user already gone is [`DbError::NotFound`].
     #[instrument(skip_all, fields(%user_id))]
     pub async fn delete_user(&self, user_id: Uuid) -> Result<(), DbError> {
-        let done = on_pool!(self, pool => sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(user_id)
-            .execute(pool)
+        let done = on_pool!(self, pool => super::write_one!(pool, sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(user_id))
             .await
             .map(|r| r.rows_affected()))?;
         if done == 0 { Err(DbError::NotFound) } else { Ok(()) }

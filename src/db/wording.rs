@@ -55,7 +55,7 @@ impl Db {
     ) -> Result<NoticeTemplate, DbError> {
         let now = Utc::now();
         on_pool!(self, pool => {
-            sqlx::query(
+            super::write_one!(pool, sqlx::query(
                 "INSERT INTO notice_templates (org_id, kind, subject, body, updated_at) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (org_id, kind) DO UPDATE SET subject = $3, body = $4, updated_at = $5",
             )
@@ -63,8 +63,7 @@ impl Db {
             .bind(kind.as_str())
             .bind(subject)
             .bind(body)
-            .bind(now)
-            .execute(pool)
+            .bind(now))
             .await?;
             sqlx::query_as("SELECT * FROM notice_templates WHERE org_id = $1 AND kind = $2")
                 .bind(org_id)
@@ -78,10 +77,9 @@ impl Db {
     /// Goes back to the default wording for `kind`; whether there was a template of its own.
     #[instrument(skip_all)]
     pub async fn delete_notice_template(&self, org_id: Uuid, kind: NoticeKind) -> Result<bool, DbError> {
-        on_pool!(self, pool => sqlx::query("DELETE FROM notice_templates WHERE org_id = $1 AND kind = $2")
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query("DELETE FROM notice_templates WHERE org_id = $1 AND kind = $2")
             .bind(org_id)
-            .bind(kind.as_str())
-            .execute(pool)
+            .bind(kind.as_str()))
             .await
             .map(|r| r.rows_affected() > 0)
             .map_err(DbError::from))

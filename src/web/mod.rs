@@ -42,13 +42,14 @@ use tracing::Level;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Everything a handler may need: the services' context, and the web's own settings. Cheap to
-/// clone. It dereferences to [`Services`], so a handler passes `&state` where a service wants
+/// Everything a handler may need: the services' context, and the web's own settings. Cloned
+/// for every request by each middleware that takes the state, so it is two shared pointers
+/// (cloning [`Services`] itself copies its URLs and settings). It dereferences to [`Services`], so a handler passes `&state` where a service wants
 /// `&Services`.
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// What the services work with.
-    pub services: Services,
+    pub services: Arc<Services>,
     /// Web settings (public URL, proxies, mail URL).
     pub web: Arc<WebConfig>,
 }
