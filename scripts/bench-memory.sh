@@ -5,9 +5,11 @@
 # temporary folder, log-only mode), creates PENDING published events through the API (8 at a
 # time, each with one reminder three days ahead, so every workflow waits on its timer), waits
 # until every workflow is started, and prints the process's resident memory (VmRSS) and its
-# peak (VmHWM) from /proc at each step.
-# Settings: PENDING (default 10000), SKIP_BUILD=1 to use an existing release build, and any
-# HERALD_* setting (HERALD_WORKER_CACHE, HERALD_WORKER_POLLERS) passes through to herald.
+# peak (VmHWM) from /proc and the event workflows it holds in memory (herald_workflows_in_memory)
+# at each step; then, EDIT_ROUNDS times (default 2), renames every event and measures again.
+# Settings: PENDING (default 10000), SKIP_BUILD=1 to use an existing release build, HERALD_BIN to
+# measure another binary, and any HERALD_* setting (HERALD_WORKER_CACHE, HERALD_WORKER_POLLERS)
+# passes through to herald.
 # Every process started here is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,8 +17,9 @@ source scripts/lib.sh
 
 : "${TEMPORAL:=.tools/py/bin/temporal}"
 : "${PENDING:=10000}"
+: "${EDIT_ROUNDS:=2}"
 target=${CARGO_TARGET_DIR:-target}
-herald=$target/release/herald
+herald=${HERALD_BIN:-$target/release/herald}
 
 work=$(mktemp -d)
 temporal_pid=""
@@ -63,13 +66,15 @@ for _ in $(seq 1 100); do
 done
 
 rows=()
-# memory LABEL: keeps "label|VmRSS|VmHWM" of herald serve.
+# memory LABEL: keeps "label|VmRSS|VmHWM|workflows in memory" of herald serve.
 memory() {
-  local rss hwm
+  local rss hwm held
   rss=$(awk '/^VmRSS:/ {printf "%.1f MiB", $2 / 1024}' "/proc/$herald_pid/status")
   hwm=$(awk '/^VmHWM:/ {printf "%.1f MiB", $2 / 1024}' "/proc/$herald_pid/status")
-  echo "memory $1: RSS $rss, peak $hwm"
-  rows+=("$1|$rss|$hwm")
+  held=$(curl -fsS -H "Authorization: Bearer $metrics_token" "$base/metrics" |
+    awk '$1 == "herald_workflows_in_memory" {print int($2)}')
+  echo "memory $1: RSS $rss, peak $hwm, workflows in memory ${held:-0}"
+  rows+=("$1|$rss|$hwm|${held:-0}")
 }
 # unsynced: the changes not yet told to Temporal (herald_events_unsynced).
 unsynced() {
@@ -87,14 +92,14 @@ starts=$(date -u -d '+3 days' +%Y-%m-%dT%H:%M:%SZ)
 ends=$(date -u -d '+3 days +2 hours' +%Y-%m-%dT%H:%M:%SZ)
 echo "Creating $PENDING published events through the API, 8 at a time ..."
 started=$(date +%s.%N)
-created=$(python3 - "$base" "$token" "$PENDING" "$starts" "$ends" <<'PY'
+created=$(python3 - "$base" "$token" "$PENDING" "$starts" "$ends" "$work/ids" <<'PY'
 import http.client, json, sys, threading, urllib.parse
 base, token, total, starts, ends = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 url = urllib.parse.urlparse(base)
 body = json.dumps({"name": "Pending", "starts_at": starts, "ends_at": ends, "timezone": "UTC",
                    "reminder_offsets": [3600], "status": "published"})
 headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-lock, left, ok = threading.Lock(), [total], [0]
+lock, left, ok, ids = threading.Lock(), [total], [0], []
 def run():
     conn = http.client.HTTPConnection(url.hostname, url.port)
     while True:
@@ -104,13 +109,16 @@ def run():
             left[0] -= 1
         conn.request("POST", "/api/v1/orgs/bench/events", body, headers)
         answer = conn.getresponse()
-        answer.read()
+        raw = answer.read()
         if answer.status == 201:
             with lock:
                 ok[0] += 1
+                ids.append(json.loads(raw)["id"])
 threads = [threading.Thread(target=run) for _ in range(8)]
 for t in threads: t.start()
 for t in threads: t.join()
+with open(sys.argv[6], "w") as f:
+    f.write("\n".join(ids))
 print(ok[0])
 PY
 )
@@ -127,12 +135,48 @@ settled=$(python3 -c "import time; print(f'{time.time() - $started:.1f}')")
 memory "every workflow started (${settled}s after the first create)"
 sleep 30
 memory "30 s later"
+sleep 30
+memory "60 s later"
+
+# Each round renames every pending event: each workflow is signalled, and with more events than
+# the worker's cache most are replayed from their history, so a run that is not freed when it is
+# evicted shows up as memory growing round after round.
+for round in $(seq 1 "$EDIT_ROUNDS"); do
+  echo "Edit round $round: renaming the $created events, 8 at a time ..."
+  python3 - "$base" "$token" "$round" "$work/ids" <<'PY'
+import http.client, json, sys, threading, urllib.parse
+base, token, rnd = sys.argv[1], sys.argv[2], sys.argv[3]
+url = urllib.parse.urlparse(base)
+ids = open(sys.argv[4]).read().split()
+headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+body = json.dumps({"name": f"Pending, round {rnd}"})
+lock = threading.Lock()
+def run():
+    conn = http.client.HTTPConnection(url.hostname, url.port)
+    while True:
+        with lock:
+            if not ids:
+                return
+            event = ids.pop()
+        conn.request("PATCH", f"/api/v1/events/{event}", body, headers)
+        conn.getresponse().read()
+threads = [threading.Thread(target=run) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+PY
+  for _ in $(seq 1 600); do
+    [[ $(unsynced) == 0 ]] && break
+    sleep 1
+  done
+  sleep 15
+  memory "15 s after edit round $round"
+done
 
 echo
 echo "herald serve (web and worker), SQLite, $(nproc) cores, $created pending events, HERALD_WORKER_CACHE=${HERALD_WORKER_CACHE:-default}:"
-printf '%-52s %12s %12s\n' "moment" "RSS" "peak"
+printf '%-52s %12s %12s %12s\n' "moment" "RSS" "peak" "workflows"
 for r in "${rows[@]}"; do
-  IFS='|' read -r label rss hwm <<<"$r"
-  printf '%-52s %12s %12s\n' "$label" "$rss" "$hwm"
+  IFS='|' read -r label rss hwm held <<<"$r"
+  printf '%-52s %12s %12s %12s\n' "$label" "$rss" "$hwm" "$held"
 done
 echo "creating them took ${took}s"

@@ -21,6 +21,8 @@ pub const LATENESS: &str = herald_workflows::metrics::LATENESS;
 pub const DELIVER_DURATION: &str = herald_workflows::metrics::DELIVER_DURATION;
 /// Deliver activity attempts beyond the first, by notice kind (counter).
 pub const DELIVER_RETRIES: &str = herald_workflows::metrics::DELIVER_RETRIES;
+/// Event workflows in this process's memory (gauge; defined in the workflows crate).
+pub const WORKFLOWS_IN_MEMORY: &str = herald_workflows::metrics::IN_MEMORY;
 /// Reconciler passes by outcome (counter).
 pub const RECONCILER_RUNS: &str = "herald_reconciler_runs_total";
 /// Saved changes not yet told to their workflow (gauge).
@@ -73,6 +75,10 @@ fn describe() {
     describe_histogram!(LATENESS, Unit::Seconds, "Reminder lateness: sent minus due time.");
     describe_histogram!(DELIVER_DURATION, Unit::Seconds, "Deliver activity duration by notice kind.");
     describe_counter!(DELIVER_RETRIES, "Deliver activity attempts beyond the first, by notice kind.");
+    describe_gauge!(
+        WORKFLOWS_IN_MEMORY,
+        "Event workflows held in this process's memory (the worker's cache and runs being evicted)."
+    );
     describe_counter!(RECONCILER_RUNS, "Reconciler passes by outcome.");
     describe_gauge!(UNSYNCED, "Saved event changes not yet told to their workflow.");
     describe_gauge!(

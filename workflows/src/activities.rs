@@ -8,7 +8,7 @@ use futures::StreamExt;
 use temporalio_common::RetryPolicy;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
-use temporalio_sdk::{ActivityOptions, LocalActivityOptions};
+use temporalio_sdk::{ActivityOptions, LocalActivityOptions, WorkflowCancellationToken};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{Instrument as _, info, warn};
 use uuid::Uuid;
@@ -310,7 +310,23 @@ fn count(counts: &mut DeliveryCounts, status: Status) {
 pub fn activity_opts() -> ActivityOptions {
     let mut opts = ActivityOptions::start_to_close_timeout(Duration::from_secs(10));
     opts.retry_policy = Some(retry_policy(Duration::from_secs(60)));
+    opts.cancellation_token = Some(own_token());
     opts
+}
+
+/// A cancellation token for one timer or activity, instead of the workflow's own.
+///
+/// The SDK (temporalio-sdk 1.1.1) registers a cancellation callback, which holds the workflow's
+/// context, in the token a timer or an activity is given, and removes it only when that timer
+/// or activity completes. With the workflow's own token (the default), which lives in that same
+/// context, a timer dropped before it fires (the run is evicted from the worker's cache, or a
+/// signal woke the workflow first) closes a reference cycle: the evicted run's context, its
+/// history and the SDK's bookkeeping were never freed, a few KiB per run, so memory grew with
+/// every workflow the worker had ever held (docs/BENCHMARKS.md). A token of its own goes away
+/// with the timer. Herald never cancels a workflow (a cancelled event is a signal), so no
+/// cancellation is lost.
+pub fn own_token() -> WorkflowCancellationToken {
+    WorkflowCancellationToken::new()
 }
 
 /// Options for `load_plan` run as a local activity: the same timeout and retries as
@@ -320,6 +336,7 @@ pub fn local_activity_opts() -> LocalActivityOptions {
         .start_to_close_timeout(Duration::from_secs(10))
         .retry_policy(retry_policy(Duration::from_secs(60)))
         .timer_backoff_threshold(Duration::from_secs(5))
+        .cancellation_token(own_token())
         .build()
 }
 
@@ -331,6 +348,7 @@ pub fn deliver_opts() -> ActivityOptions {
     let mut opts = ActivityOptions::start_to_close_timeout(Duration::from_secs(600));
     opts.heartbeat_timeout = Some(Duration::from_secs(12));
     opts.retry_policy = Some(retry_policy(Duration::from_secs(30)));
+    opts.cancellation_token = Some(own_token());
     opts
 }
 
@@ -340,4 +358,24 @@ fn retry_policy(max: Duration) -> RetryPolicy {
         .backoff_coefficient(2.0)
         .maximum_interval(max)
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every activity gets a cancellation token of its own, never the workflow's: with the
+    /// workflow's, an activity still running when its run is evicted keeps the run in memory
+    /// (see [`own_token`]).
+    #[test]
+    fn activities_do_not_hold_the_workflows_cancellation_token() {
+        assert!(activity_opts().cancellation_token.is_some());
+        assert!(deliver_opts().cancellation_token.is_some());
+        assert!(local_activity_opts().cancellation_token.is_some());
+        // A fresh token each time: cancelling one leaves the next untouched.
+        let first = own_token();
+        first.cancel();
+        assert!(first.is_cancelled());
+        assert!(!own_token().is_cancelled());
+    }
 }

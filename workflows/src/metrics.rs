@@ -15,6 +15,42 @@ pub const LATENESS: &str = "herald_reminder_lateness_seconds";
 pub const DELIVER_DURATION: &str = "herald_deliver_activity_duration_seconds";
 /// Deliver activity attempts beyond the first, by notice kind (counter).
 pub const DELIVER_RETRIES: &str = "herald_deliver_activity_retries_total";
+/// Event workflows held in this process's memory (gauge): the worker's sticky cache, plus runs
+/// being evicted. Once evictions are done it stays at or under `HERALD_WORKER_CACHE`.
+pub const IN_MEMORY: &str = "herald_workflows_in_memory";
+
+static RESIDENT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Held by each event workflow in memory: counts it in [`IN_MEMORY`] while it lives.
+#[derive(Debug)]
+pub struct Resident(());
+
+impl Resident {
+    /// Counts one more workflow in memory.
+    pub fn new() -> Self {
+        let now = RESIDENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        metrics::gauge!(IN_MEMORY).set(now as f64);
+        Self(())
+    }
+
+    /// Event workflows in this process's memory now.
+    pub fn count() -> i64 {
+        RESIDENT.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Default for Resident {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Resident {
+    fn drop(&mut self) {
+        let now = RESIDENT.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) - 1;
+        metrics::gauge!(IN_MEMORY).set(now as f64);
+    }
+}
 
 /// The `kind` label of a notice.
 pub fn kind(notice: &NoticeSpec) -> &'static str {

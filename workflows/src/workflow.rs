@@ -6,12 +6,14 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, Utc};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
-    CancellableFuture, ContinueAsNewOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView,
-    WorkflowResult,
+    CancellableFuture, ContinueAsNewOptions, SyncWorkflowContext, TimerOptions, WorkflowContext,
+    WorkflowContextView, WorkflowResult,
 };
 use uuid::Uuid;
 
-use crate::activities::{BATCH, EventActivities, activity_opts, deliver_opts, local_activity_opts};
+use crate::activities::{
+    BATCH, EventActivities, activity_opts, deliver_opts, local_activity_opts, own_token,
+};
 use crate::types::{
     DeliverRequest, DeliveryCounts, EventPlan, EventSignal, EventStatus, NoticeSpec, Phase, ReminderKey,
     ScheduledNotice, TimedNotice, WorkflowInput, WorkflowStatus,
@@ -54,6 +56,8 @@ pub struct EventWorkflow {
     refreshes: u64,
     /// [`Self::refreshes`] when the plan was last read (or kept).
     refresh_seen: u64,
+    /// Counts this run in `herald_workflows_in_memory` while the worker holds it.
+    _resident: crate::metrics::Resident,
 }
 
 #[workflow_methods]
@@ -75,6 +79,7 @@ impl EventWorkflow {
             traceparent: input.traceparent,
             refreshes: 0,
             refresh_seen: 0,
+            _resident: crate::metrics::Resident::new(),
         }
     }
 
@@ -309,7 +314,13 @@ async fn sleep_until_due_or_signalled(
         s.next_wake_at = Some(wake);
         s.upcoming = upcoming(pending, timed);
     });
-    let mut timer = ctx.timer((wake - now).to_std().unwrap_or(Duration::ZERO));
+    // A token of its own, or the timer dropped when a signal wins (or the run is evicted) would
+    // keep the run in memory (see `own_token`).
+    let mut timer = ctx.timer(
+        TimerOptions::builder((wake - now).to_std().unwrap_or(Duration::ZERO))
+            .cancellation_token(own_token())
+            .build(),
+    );
     temporalio_sdk::workflows::select! {
         _ = &mut timer => {}
         _ = ctx.wait_condition(move |s: &EventWorkflow| s.signalled_revision > seen || s.refreshes > s.refresh_seen) => {
