@@ -8,9 +8,9 @@
 # against a throw-away stack started here: a Temporal dev server with the settings of
 # ARCHITECTURE.md on a free port and `herald serve` (release build, SQLite in a temporary folder,
 # log-only mode: no notification is sent). wrk is installed with apt-get when missing.
-# Settings: DURATION (default 10s), SKIP_BUILD=1 to use an existing release build,
-# HERALD_DATABASE_URL to measure on Postgres instead of SQLite. Every process started here is
-# stopped on exit.
+# Settings: DURATION (default 10s), SKIP_BUILD=1 to use an existing release build, HERALD_BIN to
+# measure another binary, HERALD_DATABASE_URL to measure on Postgres instead of SQLite. Every
+# process started here is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -18,7 +18,7 @@ source scripts/lib.sh
 : "${TEMPORAL:=.tools/py/bin/temporal}"
 : "${DURATION:=10s}"
 target=${CARGO_TARGET_DIR:-target}
-herald=$target/release/herald
+herald=${HERALD_BIN:-$target/release/herald}
 
 if ! command -v wrk >/dev/null; then
   echo "Installing wrk with apt-get ..."

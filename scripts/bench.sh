@@ -3,8 +3,8 @@
 # itself: a Temporal dev server with the settings of ARCHITECTURE.md on a free port, and
 # apprise-lite (the real apprise library behind a minimal Apprise API) on another. Herald is
 # built in release mode. Arguments go to `herald bench` (e.g. `scripts/bench.sh --quick`).
-# SKIP_BUILD=1 uses an existing release build (in $CARGO_TARGET_DIR when set). Every process
-# started here is stopped on exit.
+# SKIP_BUILD=1 uses an existing release build (in $CARGO_TARGET_DIR when set), HERALD_BIN another
+# binary. Every process started here is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -53,4 +53,4 @@ export HERALD_APPRISE_URL=http://127.0.0.1:$a_port
 # A fresh temporary database unless HERALD_DATABASE_URL is set; the worker's files go there too.
 export HERALD_DATA_DIR=${HERALD_DATA_DIR:-$work/data}
 echo
-"${CARGO_TARGET_DIR:-target}/release/herald" bench "$@"
+"${HERALD_BIN:-${CARGO_TARGET_DIR:-target}/release/herald}" bench "$@"
