@@ -120,6 +120,9 @@ async fn metrics_follow_requests_and_deliveries() {
     assert_eq!(value(&sent, "herald_notifications_total", &reminder("sent")), 3.0);
     assert_eq!(value(&sent, "herald_notifications_total", &reminder("partial")), 1.0);
     assert_eq!(value(&sent, "herald_reminder_lateness_seconds", &[]), 4.0, "each delivery's lateness");
+    // The event's workflow waits for the event's end in the worker's cache, and is counted.
+    let held = value(&sent, "herald_workflows_in_memory", &[]);
+    assert!((1.0..=256.0).contains(&held), "workflows in memory: {held}");
     // The activity's own duration is observed when its batch is over, just after the outcomes.
     eventually(Duration::from_secs(20), "the deliver activity's duration", || async {
         let s = scrape(&app).await;

@@ -32,11 +32,6 @@ impl Resident {
         metrics::gauge!(IN_MEMORY).set(now as f64);
         Self(())
     }
-
-    /// Event workflows in this process's memory now.
-    pub fn count() -> i64 {
-        RESIDENT.load(std::sync::atomic::Ordering::Relaxed)
-    }
 }
 
 impl Default for Resident {
