@@ -54,11 +54,12 @@ pub(crate) use on_pool;
 ///
 /// SQLite lets one connection write at a time, and a connection that finds the lock taken sleeps
 /// in SQLite's busy handler in growing steps (up to 100 ms) before it looks again, even when the
-/// lock was freed a millisecond later: the likely reason why, under eight concurrent saves, the
-/// slowest save in a hundred took 193 ms while the median took 10 ms (docs/BENCHMARKS.md). So
-/// the writers of one process first queue for their turn here, in arrival order, and find the
-/// lock free when their turn comes; the busy handler is left for writers in other processes
-/// (the CLI, a second `herald serve`). Postgres writers do not queue.
+/// lock was freed a millisecond later: under eight concurrent saves the slowest in a hundred
+/// took 288–350 ms while the median took 7 ms. So the writers of one process first queue for
+/// their turn here, in arrival order, and find the lock free when their turn comes; the busy
+/// handler is left for writers in other processes (the CLI, a second `herald serve`). The
+/// slowest save in a hundred now takes about 20 ms (docs/BENCHMARKS.md). Postgres writers do
+/// not queue.
 pub(crate) trait BeginWrite {
     type Db: sqlx::Database;
     async fn begin_write(&self) -> Result<WriteTx<Self::Db>, sqlx::Error>;
@@ -132,8 +133,8 @@ impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<DB> {
 /// is this process's turn to write (see [`BeginWrite`]); a future of the statement's result.
 /// SQLite runs a lone writing statement as a write transaction of its own, taking the lock
 /// when the statement starts, so no `BEGIN`/`COMMIT` is needed (each would cost another hop to
-/// the connection's thread). For the writes on the busy paths (a save, telling a workflow, the
-/// activity log).
+/// the connection's thread). Every single-statement write in `src/db` goes through it.
+///
 /// `write_one!(pool, query, fetch_one)` runs a statement that returns rows (`RETURNING`) with
 /// that method instead of `execute`.
 macro_rules! write_one {
