@@ -67,39 +67,29 @@ impl Db {
         limit: i64,
         lease_until: DateTime<Utc>,
     ) -> Result<Vec<OutboxRow>, DbError> {
-        let now = Utc::now();
-        match self {
-            Db::Postgres(pool) => super::write_one!(
-                pool,
-                sqlx::query_as(
-                    "UPDATE sync_outbox SET due_at = $2, attempts = attempts + 1
+        // Postgres skips rows another process has locked; on SQLite one statement is atomic and
+        // there is one writer at a time.
+        let sql = match self {
+            Db::Postgres(_) => {
+                "UPDATE sync_outbox SET due_at = $2, attempts = attempts + 1
                  WHERE id IN (SELECT id FROM sync_outbox WHERE due_at <= $1 ORDER BY id LIMIT $3
                               FOR UPDATE SKIP LOCKED)
-                 RETURNING id, event_id, revision, attempts, refresh, traceparent",
-                )
-                .bind(now)
-                .bind(lease_until)
-                .bind(limit),
-                fetch_all
-            )
-            .await
-            .map_err(DbError::from),
-            // One statement is atomic, and SQLite has one writer at a time.
-            Db::Sqlite(pool) => super::write_one!(
-                pool,
-                sqlx::query_as(
-                    "UPDATE sync_outbox SET due_at = $2, attempts = attempts + 1
+                 RETURNING id, event_id, revision, attempts, refresh, traceparent"
+            }
+            Db::Sqlite(_) => {
+                "UPDATE sync_outbox SET due_at = $2, attempts = attempts + 1
                  WHERE id IN (SELECT id FROM sync_outbox WHERE due_at <= $1 ORDER BY id LIMIT $3)
-                 RETURNING id, event_id, revision, attempts, refresh, traceparent",
-                )
-                .bind(now)
-                .bind(lease_until)
-                .bind(limit),
-                fetch_all
-            )
-            .await
-            .map_err(DbError::from),
-        }
+                 RETURNING id, event_id, revision, attempts, refresh, traceparent"
+            }
+        };
+        let now = Utc::now();
+        super::on_pool!(self, pool => super::write_one!(
+            pool,
+            sqlx::query_as(sql).bind(now).bind(lease_until).bind(limit),
+            fetch_all
+        )
+        .await
+        .map_err(DbError::from))
     }
 
     /// Makes the event's rows up to row `up_to` (all with `None`) claimable again at `due_at`.

@@ -44,8 +44,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Everything a handler may need: the services' context, and the web's own settings. Cloned
 /// for every request by each middleware that takes the state, so it is two shared pointers
-/// (cloning [`Services`] itself copies its URLs and settings). It dereferences to [`Services`], so a handler passes `&state` where a service wants
-/// `&Services`.
+/// (cloning [`Services`] itself copies its URLs and settings). It dereferences to
+/// [`Services`], so a handler passes `&state` where a service wants `&Services`.
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// What the services work with.
