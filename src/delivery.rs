@@ -119,38 +119,10 @@ impl Deliverer {
     }
 
     async fn plan(&self, event_id: Uuid) -> anyhow::Result<Option<EventPlan>> {
-        let Some(event) = self.db.event(event_id).await? else {
-            return Ok(None);
-        };
-        let updates = self.db.event_updates(event_id).await?;
-        let planned = crate::rules::planned_offsets(&self.db, &event).await?;
-        let status = match event.status {
-            EventStatus::Draft => herald_workflows::EventStatus::Draft,
-            EventStatus::Published => herald_workflows::EventStatus::Published,
-            EventStatus::Cancelled => herald_workflows::EventStatus::Cancelled,
-        };
-        Ok(Some(EventPlan {
-            event_id,
-            revision: event.revision,
-            status,
-            starts_at: event.starts_at,
-            ends_at: event.ends_at,
-            reminder_offsets: planned.clone(),
-            notices: NoticeSwitches {
-                reminders: event.notify_reminders,
-                changes: event.notify_changes,
-                cancellation: event.notify_cancellation,
-            },
-            published_revision: published_revision(&updates),
-            schedule_set_at: schedule_set_at(&updates),
-            timed: {
-                let mut timed = held::timed(&self.db, &event, schedule_set_at(&updates), &planned).await?;
-                timed.extend(crate::announcements::timed(&self.db, &event).await?);
-                timed.extend(crate::rules::timed(&event));
-                timed
-            },
-            edited_revision: Some(edited_revision(&updates)),
-        }))
+        match self.db.event(event_id).await? {
+            Some(event) => Ok(Some(plan(&self.db, &event).await?)),
+            None => Ok(None),
+        }
     }
 
     async fn batch(&self, request: &DeliverRequest) -> anyhow::Result<Batch> {
@@ -597,6 +569,40 @@ impl Message {
 }
 
 /// The last resort of a message whose wording cannot be rendered at all.
+/// The plan of `event` as its workflow reads it: what to send when, from the database.
+pub async fn plan(db: &Db, event: &Event) -> anyhow::Result<EventPlan> {
+    let event_id = event.id;
+    let updates = db.event_updates(event_id).await?;
+    let planned = crate::rules::planned_offsets(db, event).await?;
+    let status = match event.status {
+        EventStatus::Draft => herald_workflows::EventStatus::Draft,
+        EventStatus::Published => herald_workflows::EventStatus::Published,
+        EventStatus::Cancelled => herald_workflows::EventStatus::Cancelled,
+    };
+    Ok(EventPlan {
+        event_id,
+        revision: event.revision,
+        status,
+        starts_at: event.starts_at,
+        ends_at: event.ends_at,
+        reminder_offsets: planned.clone(),
+        notices: NoticeSwitches {
+            reminders: event.notify_reminders,
+            changes: event.notify_changes,
+            cancellation: event.notify_cancellation,
+        },
+        published_revision: published_revision(&updates),
+        schedule_set_at: schedule_set_at(&updates),
+        timed: {
+            let mut timed = held::timed(db, event, schedule_set_at(&updates), &planned).await?;
+            timed.extend(crate::announcements::timed(db, event).await?);
+            timed.extend(crate::rules::timed(event));
+            timed
+        },
+        edited_revision: Some(edited_revision(&updates)),
+    })
+}
+
 fn ctx_fallback(event: &Event) -> String {
     format!("{}: {}", event.name, event.starts_at.to_rfc3339())
 }

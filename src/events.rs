@@ -18,7 +18,7 @@ use chrono_tz::Tz;
 use futures::StreamExt as _;
 use herald_workflows::{EventSignal, EventWorkflow, WorkflowInput};
 use temporalio_client::errors::{WorkflowInteractionError, WorkflowStartError};
-use temporalio_client::{WorkflowSignalOptions, WorkflowStartOptions};
+use temporalio_client::{WorkflowIdReusePolicy, WorkflowSignalOptions, WorkflowStartOptions};
 use tracing::{Instrument as _, info, warn};
 use uuid::Uuid;
 
@@ -919,48 +919,140 @@ async fn try_sync(
     let started_now = event.workflow_started_at.is_none();
     if started_now {
         // Also for an event cancelled while Temporal was away: the workflow tells its
-        // participants, then finishes.
-        let options =
-            WorkflowStartOptions::new(temporal.config().task_queue.clone(), workflow_id.clone()).build();
+        // participants, then finishes. One whose first notice is far off starts asleep.
+        let wake = match event.status {
+            EventStatus::Published => {
+                let plan = crate::delivery::plan(db, event).await?;
+                crate::schedule::wake_at(event.id, &plan, Utc::now())
+            }
+            _ => None,
+        };
         // The start's own span (optional traces): the workflow's deliveries continue its trace.
-        let span = tracing::info_span!("temporal.start_workflow", event_id = %event.id);
+        let span =
+            tracing::info_span!("temporal.start_workflow", event_id = %event.id, asleep = wake.is_some());
         herald_workflows::trace::follow(&span, parent);
         let traceparent = span.in_scope(herald_workflows::trace::current);
-        let input = WorkflowInput { event_id: event.id, traceparent, ..WorkflowInput::default() };
-        match client.start_workflow(EventWorkflow::run, input, options).instrument(span).await {
-            Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => {}
-            Err(e) => return Err(e.into()),
+        let input = WorkflowInput {
+            event_id: event.id,
+            traceparent: traceparent.clone(),
+            ..WorkflowInput::default()
+        };
+        let task_queue = &temporal.config().task_queue;
+        let started = match wake {
+            Some(wake) => {
+                let delay = (wake - Utc::now()).to_std().unwrap_or_default();
+                crate::temporal::start_delayed(
+                    &client,
+                    EventWorkflow::run,
+                    input,
+                    task_queue,
+                    workflow_id,
+                    delay,
+                )
+                .instrument(span)
+                .await?
+            }
+            None => {
+                let options = WorkflowStartOptions::new(task_queue.clone(), workflow_id).build();
+                match client.start_workflow(EventWorkflow::run, input, options).instrument(span).await {
+                    Ok(_) => true,
+                    Err(WorkflowStartError::AlreadyStarted { .. }) => false,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        if !started {
+            // Someone started it first, maybe asleep on an older plan: wake it to read this one.
+            let signal = EventSignal { revision, traceparent, refresh: false };
+            signal_with_start(&client, temporal, event.id, signal, event.status == EventStatus::Cancelled)
+                .await?;
         }
-        db.mark_workflow_started(event.id).await?;
+        db.mark_workflow_started(event.id, wake.filter(|_| started)).await?;
     } else {
         // A started workflow reads the current plan on every signal: tell it.
-        let handle = client.get_workflow_handle::<EventWorkflow>(workflow_id);
         let span = tracing::info_span!("temporal.signal", event_id = %event.id, revision);
         herald_workflows::trace::follow(&span, parent);
         let traceparent = span.in_scope(herald_workflows::trace::current);
         let signal = EventSignal { revision, traceparent, refresh: false };
-        let sent = if cancelled {
-            handle
-                .signal(EventWorkflow::event_cancelled, signal, WorkflowSignalOptions::default())
-                .instrument(span)
-                .await
+        if crate::schedule::asleep(event, Utc::now()) {
+            // A plain signal would wait with the workflow until it wakes.
+            signal_with_start(&client, temporal, event.id, signal, cancelled).instrument(span).await?;
+            db.mark_workflow_awake(event.id).await?;
         } else {
-            handle
-                .signal(EventWorkflow::event_updated, signal, WorkflowSignalOptions::default())
-                .instrument(span)
-                .await
-        };
-        if let Err(e) = sent {
-            if !matches!(e, WorkflowInteractionError::NotFound(_)) {
-                return Err(e.into());
+            let handle = client.get_workflow_handle::<EventWorkflow>(workflow_id);
+            let sent = if cancelled {
+                handle
+                    .signal(EventWorkflow::event_cancelled, signal, WorkflowSignalOptions::default())
+                    .instrument(span)
+                    .await
+            } else {
+                handle
+                    .signal(EventWorkflow::event_updated, signal, WorkflowSignalOptions::default())
+                    .instrument(span)
+                    .await
+            };
+            if let Err(e) = sent {
+                if !matches!(e, WorkflowInteractionError::NotFound(_)) {
+                    return Err(e.into());
+                }
+                // The workflow has finished (the event ended, or it was cancelled before): a
+                // signal has nobody to reach, and the plan it would read is in the database.
+                info!(event_id = %event.id, "the event's workflow has finished; nothing to signal");
             }
-            // The workflow has finished (the event ended, or it was cancelled before): a
-            // signal has nobody to reach, and the plan it would read is in the database.
-            info!(event_id = %event.id, "the event's workflow has finished; nothing to signal");
         }
     }
     db.mark_told(event.id, revision).await?;
     Ok(SyncState::Synced)
+}
+
+/// Signals the event's workflow with a signal-with-start, which also wakes a workflow started
+/// asleep (a plain signal waits with it). It never starts a new run: a finished workflow has
+/// nobody to tell, as with a plain signal.
+async fn signal_with_start(
+    client: &temporalio_client::Client,
+    temporal: &Temporal,
+    event_id: Uuid,
+    signal: EventSignal,
+    cancelled: bool,
+) -> anyhow::Result<()> {
+    let options = WorkflowStartOptions::new(
+        temporal.config().task_queue.clone(),
+        herald_workflows::workflow_id(event_id),
+    )
+    .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
+    .build();
+    let input = WorkflowInput { event_id, ..WorkflowInput::default() };
+    let sent = if cancelled {
+        client
+            .signal_with_start_workflow(
+                EventWorkflow::run,
+                input,
+                EventWorkflow::event_cancelled,
+                signal,
+                options,
+            )
+            .await
+    } else {
+        client
+            .signal_with_start_workflow(
+                EventWorkflow::run,
+                input,
+                EventWorkflow::event_updated,
+                signal,
+                options,
+            )
+            .await
+    };
+    match sent {
+        Ok(_) => Ok(()),
+        // The id's workflow has finished, and a new run is not wanted.
+        Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(()),
+        Err(WorkflowStartError::Rpc(status)) if status.code() == tonic::Code::AlreadyExists => {
+            info!(event_id = %event_id, "the event's workflow has finished; nothing to signal");
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn was_published(db: &Db, event_id: Uuid) -> Result<bool, DbError> {
@@ -1024,7 +1116,7 @@ async fn catch_up(
         && event.status == EventStatus::Published
     {
         // Only asked to read the plan again (someone's quiet hours changed).
-        match refresh_workflow(temporal, &event).await {
+        match refresh_workflow(db, temporal, &event).await {
             Ok(()) => done.signalled += 1,
             Err(e) => {
                 warn!(event_id = %event.id, error = format!("{e:#}"), "cannot ask the workflow to read its plan again now");
@@ -1041,12 +1133,17 @@ async fn catch_up(
 
 /// Asks the event's workflow to read its plan again though its revision did not change (a
 /// finished workflow has nothing left to plan).
-async fn refresh_workflow(temporal: &Temporal, event: &Event) -> anyhow::Result<()> {
+async fn refresh_workflow(db: &Db, temporal: &Temporal, event: &Event) -> anyhow::Result<()> {
     let Some(client) = temporal.client().await else {
         anyhow::bail!("Temporal is unreachable");
     };
-    let handle = client.get_workflow_handle::<EventWorkflow>(herald_workflows::workflow_id(event.id));
     let signal = EventSignal { revision: event.revision, traceparent: None, refresh: true };
+    if crate::schedule::asleep(event, Utc::now()) {
+        signal_with_start(&client, temporal, event.id, signal, false).await?;
+        db.mark_workflow_awake(event.id).await?;
+        return Ok(());
+    }
+    let handle = client.get_workflow_handle::<EventWorkflow>(herald_workflows::workflow_id(event.id));
     match handle.signal(EventWorkflow::event_updated, signal, WorkflowSignalOptions::default()).await {
         Ok(()) | Err(WorkflowInteractionError::NotFound(_)) => Ok(()),
         Err(e) => Err(e.into()),

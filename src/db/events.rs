@@ -327,14 +327,35 @@ impl Db {
         })
     }
 
-    /// Records that the event's workflow exists.
+    /// Records that the event's workflow exists, and when it wakes if it was started with a
+    /// delay (`wakes_at`; kept from the first start recorded).
     #[instrument(skip_all)]
-    pub async fn mark_workflow_started(&self, id: Uuid) -> Result<(), DbError> {
+    pub async fn mark_workflow_started(
+        &self,
+        id: Uuid,
+        wakes_at: Option<DateTime<Utc>>,
+    ) -> Result<(), DbError> {
         on_pool!(self, pool => super::write_one!(pool, sqlx::query(
-            "UPDATE events SET workflow_started_at = COALESCE(workflow_started_at, $2) WHERE id = $1",
+            "UPDATE events SET workflow_wakes_at = CASE WHEN workflow_started_at IS NULL THEN $3 ELSE workflow_wakes_at END,
+                 workflow_started_at = COALESCE(workflow_started_at, $2)
+             WHERE id = $1",
         )
         .bind(id)
         .bind(Utc::now())
+        .bind(wakes_at)
+        )
+        .await
+        .map(|_| ())
+        .map_err(DbError::from))
+    }
+
+    /// Records that the event's workflow, started asleep, was woken (by a signal-with-start).
+    #[instrument(skip_all)]
+    pub async fn mark_workflow_awake(&self, id: Uuid) -> Result<(), DbError> {
+        on_pool!(self, pool => super::write_one!(pool, sqlx::query(
+            "UPDATE events SET workflow_wakes_at = NULL WHERE id = $1 AND workflow_wakes_at IS NOT NULL",
+        )
+        .bind(id)
         )
         .await
         .map(|_| ())

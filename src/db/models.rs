@@ -234,6 +234,9 @@ pub struct Event {
     pub revision: i64,
     pub workflow_id: Option<String>,
     pub workflow_started_at: Option<DateTime<Utc>>,
+    /// When the workflow, started with a delay because its first notice is far off, gets its
+    /// first task from Temporal (`None`: started at once, or not started).
+    pub workflow_wakes_at: Option<DateTime<Utc>>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

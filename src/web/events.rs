@@ -674,7 +674,12 @@ fn poll_after(schedule: &crate::schedule::Schedule, pending: usize, now: DateTim
     let next = schedule.upcoming.first().map(|n| n.due_at);
     if busy || next.is_some_and(|due| due - now <= chrono::Duration::minutes(10)) {
         Some(3)
-    } else if next.is_some() || matches!(schedule.source, crate::schedule::Source::Estimate(_)) {
+    } else if next.is_some()
+        || matches!(
+            schedule.source,
+            crate::schedule::Source::Estimate(_) | crate::schedule::Source::Asleep(_)
+        )
+    {
         Some(60)
     } else {
         None
@@ -702,6 +707,11 @@ async fn deliveries(State(state): State<AppState>, org: InOrg) -> Response {
         crate::schedule::Source::Estimate(reason) => {
             format!("Estimated from the event, because {reason}; the workflow catches up when it can.")
         }
+        crate::schedule::Source::Asleep(wake) => format!(
+            "Planned from the event: nothing is due for a while, so its workflow rests until {}, \
+             shortly before the first notice. Changes you make before then wake it at once.",
+            viewer.moment(*wake)
+        ),
         crate::schedule::Source::Nothing => match event.status {
             EventStatus::Draft => "A draft: nothing is scheduled until it is published.".to_owned(),
             EventStatus::Cancelled => "Cancelled: nothing more will be sent.".to_owned(),

@@ -200,7 +200,7 @@ async fn events_updates_and_plans(backend: Backend) {
         db.events_missing_workflow(100).await.unwrap().iter().map(|e| e.id).collect::<Vec<_>>(),
         vec![ev.id]
     );
-    db.mark_workflow_started(ev.id).await.unwrap();
+    db.mark_workflow_started(ev.id, None).await.unwrap();
     assert!(db.events_missing_workflow(100).await.unwrap().is_empty());
 
     let update = db

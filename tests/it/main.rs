@@ -14,6 +14,7 @@ mod account;
 mod accounts;
 mod announcements;
 mod apprise;
+mod asleep;
 mod audit;
 mod bench;
 mod browser;

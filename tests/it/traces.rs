@@ -99,8 +99,9 @@ async fn a_request_its_signal_the_delivery_and_the_apprise_call_are_one_trace() 
     let ada =
         person_of(&app, ada_id, &ada_token, "Ada", "UTC", &[("ntfys://ntfy.example.org/ada-traced", &[])])
             .await;
-    // Publishing starts the workflow: a request and its start, no reminder yet.
-    let (ev, _) = event(&app, &olga, 3_600, 3_600, &[]).await;
+    // Publishing starts the workflow: a request and its start, no reminder yet. It ends within
+    // ten minutes, so the workflow starts awake (one far off would sleep until shortly before).
+    let (ev, _) = event(&app, &olga, 300, 300, &[]).await;
     join(&app, ev, &ada, Rsvp::Going, None).await;
     // On a busy machine the start can finish after the request answered: wait for it, so the
     // change below is a signal rather than part of a later start's plan.

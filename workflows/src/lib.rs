@@ -21,7 +21,7 @@ pub use types::{
     DeliverReport, DeliverRequest, DeliveryCounts, EventPlan, EventSignal, EventStatus, NoticeSpec,
     NoticeSwitches, Phase, ReminderKey, ScheduledNotice, TimedNotice, WorkflowInput, WorkflowStatus,
 };
-pub use workflow::EventWorkflow;
+pub use workflow::{EventWorkflow, first_task_at};
 
 /// The workflow id of an event's workflow: `event-{uuid}`.
 pub fn workflow_id(event_id: uuid::Uuid) -> String {

@@ -386,6 +386,28 @@ fn pending_timed(plan: &EventPlan, done: &BTreeSet<String>) -> Vec<TimedNotice> 
     out
 }
 
+/// When a first run of the event's workflow, started now with nothing done yet, first has
+/// something to do under `plan`: its first reminder or timed notice, or the end of the event
+/// (when it finishes). `None`: at once (it is cancelled or not published, or it has a change to
+/// tell participants about). Starting it with a delay up to a moment before this loses nothing:
+/// every change after the start is signalled, with a signal-with-start while it still waits,
+/// which wakes it at once.
+pub fn first_task_at(plan: &EventPlan) -> Option<DateTime<Utc>> {
+    if plan.status != EventStatus::Published {
+        return None;
+    }
+    // As `announce_changes` sees it in a first run: edits after the publication are told at once.
+    if let Some(published) = plan.published_revision {
+        let edited = plan.edited_revision.is_none_or(|edited| edited > published);
+        if plan.revision > published && plan.notices.changes && edited {
+            return None;
+        }
+    }
+    let first_reminder = pending_reminders(plan, &BTreeSet::new()).first().map(|(_, due)| *due);
+    let first_timed = pending_timed(plan, &BTreeSet::new()).first().map(|t| t.due_at);
+    Some([first_reminder, first_timed].into_iter().flatten().fold(plan.finish_at(), DateTime::min))
+}
+
 /// What is still to come, soonest first, for the `status` query.
 fn upcoming(pending: &[(ReminderKey, DateTime<Utc>)], timed: &[TimedNotice]) -> Vec<ScheduledNotice> {
     let mut out: Vec<ScheduledNotice> = pending
@@ -430,6 +452,31 @@ mod tests {
             timed: Vec::new(),
             edited_revision: None,
         }
+    }
+
+    #[test]
+    fn a_first_run_acts_at_its_first_notice_or_at_once_when_it_has_news() {
+        let p = plan(vec![3600, 86_400], None);
+        // The one-day reminder is the first thing a new run does.
+        assert_eq!(first_task_at(&p), Some(p.starts_at - chrono::Duration::days(1)));
+        // No reminders: it only waits for the end of the event (then finishes).
+        let quiet = EventPlan { reminder_offsets: Vec::new(), ..p.clone() };
+        assert_eq!(first_task_at(&quiet), Some(p.ends_at));
+        // A follow-up after the end keeps it until then; an earlier timed notice comes first.
+        let notice = |due_at| TimedNotice { notice: NoticeSpec::FollowUp { ends_at: p.ends_at }, due_at };
+        let early = p.starts_at - chrono::Duration::days(3);
+        let with_notice = EventPlan { timed: vec![notice(early)], ..p.clone() };
+        assert_eq!(first_task_at(&with_notice), Some(early));
+        // Edited after it was published (the start came late): the change notice goes at once.
+        let edited = EventPlan { revision: 3, edited_revision: Some(3), ..p.clone() };
+        assert_eq!(first_task_at(&edited), None);
+        // ... unless participants are not told about changes, or nothing was edited.
+        let untold = EventPlan { notices: NoticeSwitches { changes: false, ..p.notices }, ..edited.clone() };
+        assert_eq!(first_task_at(&untold), Some(p.starts_at - chrono::Duration::days(1)));
+        let announced = EventPlan { revision: 3, edited_revision: Some(1), ..p.clone() };
+        assert_eq!(first_task_at(&announced), Some(p.starts_at - chrono::Duration::days(1)));
+        // Cancelled: it tells participants at once.
+        assert_eq!(first_task_at(&EventPlan { status: EventStatus::Cancelled, ..p }), None);
     }
 
     #[test]

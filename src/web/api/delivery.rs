@@ -121,10 +121,15 @@ pub struct ApiScheduledNotice {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiSchedule {
     /// `workflow` (the running workflow answered), `estimate` (computed from the event because
-    /// the workflow could not be asked: see `reason`) or `none` (nothing scheduled).
+    /// the workflow could not be asked: see `reason`), `asleep` (computed from the event: its
+    /// workflow rests until `wakes_at`, shortly before the first notice; a change wakes it at
+    /// once) or `none` (nothing scheduled).
     pub source: String,
     /// Why this is an estimate.
     pub reason: Option<String>,
+    /// With `asleep`: when the workflow takes the event up (15 to 30 minutes before its first
+    /// notice).
+    pub wakes_at: Option<DateTime<Utc>>,
     /// The workflow's phase: `loading`, `waiting`, `delivering`, `cancelled` or `finished`.
     pub phase: Option<String>,
     /// Upcoming notices, soonest first.
@@ -146,14 +151,16 @@ async fn upcoming(
 ) -> Result<ApiJson<ApiSchedule>, ApiError> {
     let event = organizer_event(&state, caller.user.id, id).await?;
     let s = schedule::of(&state.temporal, &event, Utc::now()).await;
-    let (source, reason) = match s.source {
-        Source::Workflow => ("workflow", None),
-        Source::Estimate(r) => ("estimate", Some(r)),
-        Source::Nothing => ("none", None),
+    let (source, reason, wakes_at) = match s.source {
+        Source::Workflow => ("workflow", None, None),
+        Source::Estimate(r) => ("estimate", Some(r), None),
+        Source::Asleep(wake) => ("asleep", None, Some(wake)),
+        Source::Nothing => ("none", None, None),
     };
     Ok(ApiJson(ApiSchedule {
         source: source.into(),
         reason,
+        wakes_at,
         phase: s.phase.map(|p| {
             serde_json::to_value(p).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
         }),
