@@ -7,7 +7,8 @@
 # until every workflow is started, and prints the process's resident memory (VmRSS) and its
 # peak (VmHWM) from /proc and the event workflows it holds in memory (herald_workflows_in_memory)
 # at each step; then, EDIT_ROUNDS times (default 2), renames every event and measures again.
-# Settings: PENDING (default 10000), SKIP_BUILD=1 to use an existing release build, HERALD_BIN to
+# Settings: PENDING (default 10000), KEEP_LOGS=DIR to keep the logs of Herald and Temporal,
+# SKIP_BUILD=1 to use an existing release build, HERALD_BIN to
 # measure another binary, and any HERALD_* setting (HERALD_WORKER_CACHE, HERALD_WORKER_POLLERS)
 # passes through to herald.
 # Every process started here is stopped on exit.
@@ -30,6 +31,7 @@ cleanup() {
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  if [[ -n ${KEEP_LOGS:-} ]]; then mkdir -p "$KEEP_LOGS" && cp "$work"/*.log "$KEEP_LOGS"/ 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM

@@ -961,13 +961,26 @@ async fn try_sync(
                 }
             }
         };
+        let mut wakes_at = wake;
+        let mut woken = false;
         if !started {
-            // Someone started it first, maybe asleep on an older plan: wake it to read this one.
-            let signal = EventSignal { revision, traceparent, refresh: false };
-            signal_with_start(&client, temporal, event.id, signal, event.status == EventStatus::Cancelled)
-                .await?;
+            // Someone started it first (another process, or the reconciler while this start was
+            // on its way), perhaps asleep on an older plan: one that would wake later than this
+            // plan needs is woken now, to read it.
+            let workflow_id = herald_workflows::workflow_id(event.id);
+            wakes_at = crate::temporal::wakes_at(&client, &workflow_id).await?;
+            if wakes_at.is_some_and(|theirs| wake.is_none_or(|ours| ours < theirs)) {
+                let signal = EventSignal { revision, traceparent, refresh: false };
+                let cancelled = event.status == EventStatus::Cancelled;
+                signal_with_start(&client, temporal, event.id, signal, cancelled).await?;
+                (wakes_at, woken) = (None, true);
+            }
         }
-        db.mark_workflow_started(event.id, wake.filter(|_| started)).await?;
+        db.mark_workflow_started(event.id, wakes_at).await?;
+        if woken {
+            // The other start may have recorded when it would wake.
+            db.mark_workflow_awake(event.id).await?;
+        }
     } else {
         // A started workflow reads the current plan on every signal: tell it.
         let span = tracing::info_span!("temporal.signal", event_id = %event.id, revision);

@@ -344,3 +344,40 @@ where
         }
     }
 }
+
+/// When the running workflow `workflow_id`, started with a start delay, gets its first task;
+/// `None` when that moment has passed (or it had no delay, or is not running).
+pub async fn wakes_at(
+    client: &Client,
+    workflow_id: &str,
+) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    use temporalio_client::NamespacedClient as _;
+    use temporalio_common::protos::temporal::api::common::v1::WorkflowExecution;
+    use temporalio_common::protos::temporal::api::enums::v1::WorkflowExecutionStatus;
+    use temporalio_common::protos::temporal::api::workflowservice::v1::DescribeWorkflowExecutionRequest;
+
+    let request = DescribeWorkflowExecutionRequest {
+        namespace: client.namespace(),
+        execution: Some(WorkflowExecution { workflow_id: workflow_id.to_owned(), run_id: String::new() }),
+    };
+    let mut service = client.connection().workflow_service();
+    let described = match service.describe_workflow_execution(request.into_request()).await {
+        Ok(d) => d.into_inner(),
+        Err(status) if status.code() == tonic::Code::NotFound => return Ok(None),
+        Err(status) => {
+            return Err(anyhow::anyhow!(
+                "Temporal answered {:?}: {}",
+                status.code(),
+                one_line(status.message())
+            ));
+        }
+    };
+    let Some(info) = described.workflow_execution_info else { return Ok(None) };
+    if info.status != WorkflowExecutionStatus::Running as i32 {
+        return Ok(None);
+    }
+    let at = info
+        .execution_time
+        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)));
+    Ok(at.filter(|at| *at > chrono::Utc::now()))
+}

@@ -19,6 +19,46 @@ use crate::support::{Backend, TestApp, eventually};
 
 both_backends!(a_far_off_event_sleeps_and_a_change_wakes_it);
 
+/// A draft starting in three days with a reminder one day before.
+async fn far_off_draft(app: &TestApp, token: &str, name: &str) -> Uuid {
+    let starts_at = Utc::now() + chrono::Duration::days(3);
+    let body = json!({
+        "name": name, "starts_at": starts_at.to_rfc3339(),
+        "ends_at": (starts_at + chrono::Duration::hours(1)).to_rfc3339(),
+        "timezone": "UTC", "reminder_offsets": [86_400], "status": "draft",
+    });
+    let (status, body) = api(app, token, Method::POST, "/api/v1/orgs/rust-paris/events", Some(body)).await;
+    assert_eq!(status, 201, "{body}");
+    Uuid::parse_str(body["id"].as_str().unwrap()).unwrap()
+}
+
+/// Starts the event's workflow as another process would have, asleep for `delay`.
+async fn start_elsewhere(app: &TestApp, ev: Uuid, delay: Duration) {
+    let herald = app.herald.as_ref().unwrap();
+    let client = herald.temporal.client().await.expect("connected");
+    let input = herald_workflows::WorkflowInput { event_id: ev, ..Default::default() };
+    let queue = &herald.temporal.config().task_queue;
+    let started = herald::temporal::start_delayed(
+        &client,
+        EventWorkflow::run,
+        input,
+        queue,
+        herald_workflows::workflow_id(ev),
+        delay,
+    )
+    .await
+    .unwrap();
+    assert!(started);
+}
+
+async fn publish(app: &TestApp, token: &str, ev: Uuid) {
+    let (status, body) =
+        api(app, token, Method::PATCH, &format!("/api/v1/events/{ev}"), Some(json!({"status": "published"})))
+            .await;
+    assert_eq!(status, 200, "{body}");
+    crate::support::told_workflow(&app.db.db, ev).await;
+}
+
 async fn schedule(app: &TestApp, token: &str, ev: Uuid) -> Value {
     let (status, body) = api(app, token, Method::GET, &format!("/api/v1/events/{ev}/schedule"), None).await;
     assert_eq!(status, 200, "{body}");
@@ -128,5 +168,37 @@ async fn a_far_off_event_sleeps_and_a_change_wakes_it(backend: Backend) {
 
     assert_eq!(got(&app, &ada.key, "mailtos://", "Reminder: ").len(), 1, "one reminder in all");
     assert_eq!(got(&app, &ada.key, "mailtos://", "Changed: ").len(), 1, "one change notice");
+    app.stop().await;
+}
+
+/// Another start got there first (the reconciler while a save's start was on its way, or a
+/// process that died before recording it), perhaps on an older plan: a workflow asleep until
+/// later than the event's plan needs is woken; one that wakes early enough is left asleep.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_that_finds_the_workflow_there_wakes_it_only_if_it_would_wake_too_late() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    wait_for_temporal(&app).await;
+    let olga = organizer(&app).await;
+
+    // Asleep for three days, past its first reminder in two: publishing wakes it.
+    let late = far_off_draft(&app, &olga, "Too late").await;
+    start_elsewhere(&app, late, Duration::from_secs(3 * 86_400)).await;
+    publish(&app, &olga, late).await;
+    eventually(Duration::from_secs(30), "the late sleeper to be woken", || async {
+        answers(&app, late).await.then_some(())
+    })
+    .await;
+    assert_eq!(schedule(&app, &olga, late).await["source"], "workflow");
+
+    // Asleep for an hour only: it stays asleep, and the organizer sees when it wakes.
+    let early = far_off_draft(&app, &olga, "Early enough").await;
+    start_elsewhere(&app, early, Duration::from_secs(3600)).await;
+    publish(&app, &olga, early).await;
+    let s = schedule(&app, &olga, early).await;
+    assert_eq!(s["source"], "asleep", "{s}");
+    let wakes_at: DateTime<Utc> = s["wakes_at"].as_str().unwrap().parse().unwrap();
+    let in_an_hour = Utc::now() + chrono::Duration::hours(1);
+    assert!((wakes_at - in_an_hour).abs() < chrono::Duration::minutes(1), "{wakes_at}");
+    assert!(!answers(&app, early).await, "still asleep");
     app.stop().await;
 }
