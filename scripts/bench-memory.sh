@@ -68,15 +68,17 @@ for _ in $(seq 1 100); do
 done
 
 rows=()
-# memory LABEL: keeps "label|VmRSS|VmHWM|workflows in memory" of herald serve.
+# memory LABEL: keeps "label|VmRSS|VmHWM|RssAnon|workflows in memory" of herald serve (RssAnon:
+# the part that is not the binary's own pages or other files: the heap, stacks, the allocator's).
 memory() {
-  local rss hwm held
+  local rss hwm anon held
   rss=$(awk '/^VmRSS:/ {printf "%.1f MiB", $2 / 1024}' "/proc/$herald_pid/status")
   hwm=$(awk '/^VmHWM:/ {printf "%.1f MiB", $2 / 1024}' "/proc/$herald_pid/status")
+  anon=$(awk '/^RssAnon:/ {printf "%.1f MiB", $2 / 1024}' "/proc/$herald_pid/status")
   held=$(curl -fsS -H "Authorization: Bearer $metrics_token" "$base/metrics" |
     awk '$1 == "herald_workflows_in_memory" {print int($2)}')
-  echo "memory $1: RSS $rss, peak $hwm, workflows in memory ${held:-0}"
-  rows+=("$1|$rss|$hwm|${held:-0}")
+  echo "memory $1: RSS $rss, peak $hwm, anonymous $anon, workflows in memory ${held:-0}"
+  rows+=("$1|$rss|$hwm|$anon|${held:-0}")
 }
 # unsynced: the changes not yet told to Temporal (herald_events_unsynced).
 unsynced() {
@@ -176,9 +178,9 @@ done
 
 echo
 echo "herald serve (web and worker), SQLite, $(nproc) cores, $created pending events, HERALD_WORKER_CACHE=${HERALD_WORKER_CACHE:-default}:"
-printf '%-52s %12s %12s %12s\n' "moment" "RSS" "peak" "workflows"
+printf '%-52s %12s %12s %12s %12s\n' "moment" "RSS" "peak" "anonymous" "workflows"
 for r in "${rows[@]}"; do
-  IFS='|' read -r label rss hwm held <<<"$r"
-  printf '%-52s %12s %12s %12s\n' "$label" "$rss" "$hwm" "$held"
+  IFS='|' read -r label rss hwm anon held <<<"$r"
+  printf '%-52s %12s %12s %12s %12s\n' "$label" "$rss" "$hwm" "$anon" "$held"
 done
 echo "creating them took ${took}s"

@@ -822,12 +822,19 @@ pub async fn sync(svc: &Services, event: &Event, update: Option<&EventUpdate>) -
         hand_over(&svc.db, event.id).await;
         return SyncState::Pending;
     }
+    // Temporal slow or swamped: past this many saves still talking to it, the outbox drain
+    // (which tells SYNC_CONCURRENCY at a time) takes the change instead of another waiting task.
+    let Ok(in_flight) = SYNCS_IN_FLIGHT.try_acquire() else {
+        hand_over(&svc.db, event.id).await;
+        return SyncState::Pending;
+    };
     let (db, temporal, event, update) =
         (svc.db.clone(), svc.temporal.clone(), event.clone(), update.cloned());
     // In the request's span, so that the start or signal joins its trace (optional traces).
     // A change the outbox drain tells later joins it too: its row carries the trace.
     let task = tokio::spawn(
         async move {
+            let _in_flight = in_flight;
             let state = sync_with(&db, &temporal, &event, update.as_ref()).await;
             if state == SyncState::Pending {
                 hand_over(&db, event.id).await;
@@ -853,6 +860,14 @@ pub async fn sync(svc: &Services, event: &Event, update: Option<&EventUpdate>) -
 pub fn scheduler_reachable(svc: &Services) -> bool {
     svc.temporal.state() == crate::temporal::LinkState::Up
 }
+
+/// Saves of this process still talking to Temporal, at most [`MAX_SYNCS_IN_FLIGHT`]: a bulk
+/// import while Temporal is slow would otherwise pile up one waiting task (and its memory) per
+/// save.
+static SYNCS_IN_FLIGHT: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_SYNCS_IN_FLIGHT);
+
+/// See [`SYNCS_IN_FLIGHT`].
+pub const MAX_SYNCS_IN_FLIGHT: usize = 64;
 
 /// The longest a save waits for Temporal before answering.
 pub const SYNC_BUDGET: std::time::Duration = std::time::Duration::from_millis(50);
@@ -966,10 +981,12 @@ async fn try_sync(
         if !started {
             // Someone started it first (another process, or the reconciler while this start was
             // on its way), perhaps asleep on an older plan: one that would wake later than this
-            // plan needs is woken now, to read it.
+            // plan needs is woken now, to read it. (The same plan gives the same moment, give or
+            // take the time the start took on its way: a minute's margin.)
             let workflow_id = herald_workflows::workflow_id(event.id);
             wakes_at = crate::temporal::wakes_at(&client, &workflow_id).await?;
-            if wakes_at.is_some_and(|theirs| wake.is_none_or(|ours| ours < theirs)) {
+            let margin = chrono::Duration::minutes(1);
+            if wakes_at.is_some_and(|theirs| wake.is_none_or(|ours| ours + margin < theirs)) {
                 let signal = EventSignal { revision, traceparent, refresh: false };
                 let cancelled = event.status == EventStatus::Cancelled;
                 signal_with_start(&client, temporal, event.id, signal, cancelled).await?;
