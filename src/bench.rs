@@ -3,8 +3,8 @@
 //! The bench starts its own pieces around the stack under test:
 //! - a sink, a tiny HTTP server on `127.0.0.1:0` that records the path and receipt time of every
 //!   POST. Each bench user's channel is the Apprise config `json://127.0.0.1:PORT/bench/<user id>`,
-//!   and each bench user takes part in exactly one event, so a receipt names its recipient and
-//!   its notice;
+//!   and each bench user takes part in one event per round, and rounds run one after the other,
+//!   so a receipt names its recipient and its notice;
 //! - an in-process Herald worker ([`Herald::start`] with no web server) on its own task queue,
 //!   on a fresh temporary SQLite database unless `HERALD_DATABASE_URL` is given.
 //!
@@ -15,7 +15,8 @@
 //! each event's workflow is started exactly as the app starts it ([`crate::events::sync_with`]).
 //!
 //! Figures (each with a baseline measured in the same run: a bare "floor" workflow registered
-//! only in the bench's worker, and the Apprise API's raw rate):
+//! only in the bench's worker, and the Apprise API's raw rate; with `--rounds N` each pair runs
+//! N times, the order alternating, and the report adds the median of the rounds' ratios):
 //! 1. **Reminder lateness**: N events with one participant each and one reminder each, due
 //!    `lead` seconds after publishing began, spread evenly over `spread` seconds. Lateness =
 //!    sink receipt time − due time.
@@ -63,6 +64,9 @@ const SETUP_CONCURRENCY: usize = 16;
 /// How long to keep listening after the last expected receipt, so a duplicate can show up.
 const DUPLICATE_GRACE: Duration = Duration::from_secs(2);
 
+/// The most rounds `--rounds` takes (each one of issue 16's load takes about 3 minutes).
+const MAX_ROUNDS: usize = 20;
+
 /// How long the worker may take to reach Temporal.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -81,6 +85,10 @@ pub struct Options {
     pub timeout: Duration,
     /// Published events kept pending (one reminder days ahead each) while the runs are measured.
     pub pending: usize,
+    /// How many times each measurement runs beside its baseline. The order alternates
+    /// (baseline first, then Herald first, ...), so a machine that gets slower or faster during
+    /// the run does not favour either side; the summary takes the median of the rounds' ratios.
+    pub rounds: usize,
     /// Print progress lines on stderr.
     pub progress: bool,
 }
@@ -94,6 +102,7 @@ impl Default for Options {
             spread: Duration::from_secs(5),
             timeout: Duration::from_secs(120),
             pending: 0,
+            rounds: 1,
             progress: false,
         }
     }
@@ -109,6 +118,7 @@ impl Options {
             spread: Duration::from_secs(2),
             timeout: Duration::from_secs(60),
             pending: 0,
+            rounds: 1,
             progress: false,
         }
     }
@@ -116,6 +126,9 @@ impl Options {
     fn check(&self) -> Result<(), AppError> {
         if self.events == 0 {
             return Err(AppError::Other("--events must be at least 1".into()));
+        }
+        if !(1..=MAX_ROUNDS).contains(&self.rounds) {
+            return Err(AppError::Other(format!("--rounds must be from 1 to {MAX_ROUNDS}")));
         }
         if self.participants == 0 {
             return Err(AppError::Other("--participants must be at least 1".into()));
@@ -200,14 +213,41 @@ pub struct Lateness {
     pub receipts: Receipts,
     /// Lateness of the first receipt of each recipient.
     pub lateness: Option<Percentiles>,
-    /// The floor for the same due times, measured just before.
+    /// The floor for the same due times, measured just before or just after.
     pub floor: Option<Floor>,
+    /// Whether the floor ran before Herald in this round.
+    pub floor_first: bool,
     /// How long publishing the events and starting their workflows took.
     pub publish_time: Duration,
     /// Lead and spread used.
     pub lead: Duration,
     /// Spread used.
     pub spread: Duration,
+}
+
+impl Lateness {
+    /// Herald ÷ floor for the p50 and the p99 lateness, when both were measured.
+    pub fn ratios(&self) -> (Option<f64>, Option<f64>) {
+        let herald = self.lateness.as_ref();
+        let floor = self.floor.as_ref().and_then(|f| f.lateness.as_ref());
+        let of = |pick: fn(&Percentiles) -> f64| match (herald, floor) {
+            (Some(h), Some(b)) if pick(b) > 0.0 => Some(pick(h) / pick(b)),
+            _ => None,
+        };
+        (of(|p| p.p50), of(|p| p.p99))
+    }
+}
+
+/// The median of `values` (the mean of the middle two for an even count); `None` when empty.
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
 }
 
 /// Figures of the floor run: a bare workflow (timer → one activity → POST to the sink, no
@@ -252,12 +292,22 @@ pub struct Fanout {
     pub after_due: Option<Percentiles>,
     /// Notifications per second: arrived / (last receipt − due time).
     pub per_second: Option<f64>,
-    /// The Apprise API's raw rate, measured just before.
+    /// The Apprise API's raw rate, measured just before or just after.
     pub raw: Option<RawRate>,
+    /// Whether the raw rate was measured before the fan-out in this round.
+    pub raw_first: bool,
     /// Where the fan-out stood still: the pauses of more than [`PAUSE_MS`] between consecutive
     /// receipts (count, total and longest, in milliseconds). Batches follow one another, so
     /// this is mostly the time between one batch's last message and the next one's first.
     pub pauses: Pauses,
+}
+
+impl Fanout {
+    /// The fan-out's rate ÷ the Apprise API's raw rate, when both were measured.
+    pub fn ratio(&self) -> Option<f64> {
+        let raw = self.raw.as_ref().and_then(RawRate::per_second)?;
+        self.per_second.filter(|_| raw > 0.0).map(|rate| rate / raw)
+    }
 }
 
 /// A gap between consecutive fan-out receipts longer than this counts as a pause.
@@ -337,10 +387,10 @@ pub struct Report {
     pub apprise: String,
     /// Task queue of this run.
     pub task_queue: String,
-    /// Reminder lateness.
-    pub lateness: Lateness,
-    /// Fan-out.
-    pub fanout: Fanout,
+    /// Reminder lateness, one per round.
+    pub lateness: Vec<Lateness>,
+    /// Fan-out, one per round.
+    pub fanout: Vec<Fanout>,
     /// Pending events kept while measuring.
     pub pending: Option<Pending>,
     /// The process's memory along the way.
@@ -348,24 +398,29 @@ pub struct Report {
 }
 
 impl Report {
-    /// Every message of both runs arrived exactly once.
+    /// Every message of every run arrived exactly once.
     pub fn complete(&self) -> bool {
-        self.lateness.receipts.complete()
-            && self.fanout.receipts.complete()
-            && self.lateness.floor.as_ref().is_none_or(|f| f.receipts.complete())
+        self.lateness
+            .iter()
+            .all(|l| l.receipts.complete() && l.floor.as_ref().is_none_or(|f| f.receipts.complete()))
+            && self.fanout.iter().all(|o| o.receipts.complete())
+    }
+
+    /// The median over the rounds of Herald ÷ floor, for the p50 and the p99 lateness.
+    pub fn lateness_ratios(&self) -> (Option<f64>, Option<f64>) {
+        let (p50, p99): (Vec<_>, Vec<_>) = self.lateness.iter().map(Lateness::ratios).unzip();
+        let flat = |v: Vec<Option<f64>>| v.into_iter().flatten().collect::<Vec<_>>();
+        (median(&flat(p50)), median(&flat(p99)))
+    }
+
+    /// The median over the rounds of fan-out ÷ raw.
+    pub fn fanout_ratio(&self) -> Option<f64> {
+        median(&self.fanout.iter().filter_map(Fanout::ratio).collect::<Vec<_>>())
     }
 }
 
 fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
-}
-
-/// `a ÷ b` printed as a ratio, when both exist and `b` is not zero.
-fn ratio(a: Option<f64>, b: Option<f64>) -> String {
-    match (a, b) {
-        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}×", a / b),
-        _ => "n/a".to_owned(),
-    }
 }
 
 fn lateness_rows(p: Option<&Percentiles>) -> Vec<(String, String)> {
@@ -413,6 +468,130 @@ fn table(f: &mut fmt::Formatter<'_>, title: &str, rows: &[(String, String)]) -> 
     Ok(())
 }
 
+/// "Round 2 of 3: " when there is more than one round.
+fn round_label(i: usize, rounds: usize) -> String {
+    if rounds > 1 { format!("Round {} of {rounds}: ", i + 1) } else { String::new() }
+}
+
+fn when(first: bool) -> &'static str {
+    if first { "run just before" } else { "run just after" }
+}
+
+fn ratio_value(v: Option<f64>) -> String {
+    v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2}×"))
+}
+
+/// Each round's value and their median: "0.91×, 1.40×, 1.02× → median 1.02×".
+fn ratio_list(values: &[Option<f64>]) -> String {
+    let each: Vec<String> = values.iter().map(|v| ratio_value(*v)).collect();
+    let median = median(&values.iter().flatten().copied().collect::<Vec<_>>());
+    format!("{} → median {}", each.join(", "), ratio_value(median))
+}
+
+fn fmt_lateness(f: &mut fmt::Formatter<'_>, l: &Lateness, label: &str) -> fmt::Result {
+    if let Some(floor) = &l.floor {
+        let mut rows = receipt_rows(&floor.receipts);
+        rows.extend(lateness_rows(floor.lateness.as_ref()));
+        rows.push((
+            "starting".to_owned(),
+            format!("{} for {} workflows", secs(floor.start_time), floor.receipts.expected),
+        ));
+        table(
+            f,
+            &format!(
+                "{label}Floor (receipt − due): {} bare workflows (timer → 1 activity → POST to the sink; no database, no Apprise API), same due times, same server and worker, {} Herald's",
+                floor.receipts.expected,
+                when(l.floor_first)
+            ),
+            &rows,
+        )?;
+        writeln!(f)?;
+    }
+    let mut rows = receipt_rows(&l.receipts);
+    rows.extend(lateness_rows(l.lateness.as_ref()));
+    if l.floor.is_some() {
+        let (p50, p99) = l.ratios();
+        rows.push((
+            "Herald ÷ floor".to_owned(),
+            format!("p50 {}, p99 {}", ratio_value(p50), ratio_value(p99)),
+        ));
+    }
+    rows.push((
+        "publishing".to_owned(),
+        format!("{} for {} events and their workflows", secs(l.publish_time), l.receipts.expected),
+    ));
+    table(
+        f,
+        &format!(
+            "{label}Reminder lateness (receipt − due): {} events, 1 participant and 1 reminder each, due {} ahead, spread over {}",
+            l.receipts.expected,
+            secs(l.lead),
+            secs(l.spread)
+        ),
+        &rows,
+    )?;
+    writeln!(f)
+}
+
+fn fmt_fanout(f: &mut fmt::Formatter<'_>, o: &Fanout, lead: Duration, label: &str) -> fmt::Result {
+    if let Some(raw) = &o.raw {
+        let mut rows = vec![(
+            "notifies".to_owned(),
+            format!("{} ({} not delivered), {} in flight", raw.sent, raw.failed, raw.concurrency),
+        )];
+        rows.push(("took".to_owned(), secs(raw.elapsed)));
+        if let Some(rate) = raw.per_second() {
+            rows.push(("rate".to_owned(), format!("{rate:.0} notifications/s")));
+        }
+        table(
+            f,
+            &format!(
+                "{label}Apprise API raw rate: POST /notify/{{key}} straight to each fan-out recipient's config, {} the fan-out",
+                when(o.raw_first)
+            ),
+            &rows,
+        )?;
+        writeln!(f)?;
+    }
+    let mut rows = receipt_rows(&o.receipts);
+    match &o.after_due {
+        Some(p) => rows.extend([
+            ("first receipt".to_owned(), format!("{} after due", ms(p.min))),
+            ("median receipt".to_owned(), format!("{} after due", ms(p.p50))),
+            ("last receipt".to_owned(), format!("{} after due", ms(p.max))),
+        ]),
+        None => rows.push(("receipts".to_owned(), "nothing arrived".to_owned())),
+    }
+    if let Some(rate) = o.per_second {
+        rows.push(("rate".to_owned(), format!("{rate:.0} notifications/s (arrived / (last receipt − due))")));
+    }
+    if o.raw.is_some() {
+        rows.push(("fan-out ÷ raw".to_owned(), ratio_value(o.ratio())));
+    }
+    if o.after_due.is_some() {
+        let p = o.pauses;
+        rows.push((
+            "pauses".to_owned(),
+            format!(
+                "{} gaps over {PAUSE_MS:.0} ms between receipts, {} in all, longest {}",
+                p.count,
+                ms(p.total_ms),
+                ms(p.longest_ms)
+            ),
+        ));
+    }
+    table(
+        f,
+        &format!(
+            "{label}Fan-out: 1 event, {} participants, 1 reminder due {} ahead",
+            o.receipts.expected,
+            secs(lead)
+        ),
+        &rows,
+    )?;
+    writeln!(f)
+}
+
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -435,110 +614,31 @@ impl fmt::Display for Report {
             )?;
             writeln!(f)?;
         }
-        let l = &self.lateness;
-        if let Some(floor) = &l.floor {
-            let mut rows = receipt_rows(&floor.receipts);
-            rows.extend(lateness_rows(floor.lateness.as_ref()));
-            rows.push((
-                "starting".to_owned(),
-                format!("{} for {} workflows", secs(floor.start_time), floor.receipts.expected),
-            ));
+        let rounds = self.lateness.len().max(self.fanout.len());
+        for (i, l) in self.lateness.iter().enumerate() {
+            fmt_lateness(f, l, &round_label(i, rounds))?;
+        }
+        let lead = self.lateness.first().map_or(Duration::ZERO, |l| l.lead);
+        for (i, o) in self.fanout.iter().enumerate() {
+            fmt_fanout(f, o, lead, &round_label(i, rounds))?;
+        }
+        if rounds > 1 {
+            let (p50, p99): (Vec<_>, Vec<_>) = self.lateness.iter().map(Lateness::ratios).unzip();
+            let fan: Vec<_> = self.fanout.iter().map(Fanout::ratio).collect();
             table(
                 f,
                 &format!(
-                    "Floor (receipt − due): {} bare workflows (timer → 1 activity → POST to the sink; no database, no Apprise API), same due times, same server and worker, run just before",
-                    floor.receipts.expected
+                    "Summary of {rounds} rounds (each round's ratio, in order; the baseline ran first in rounds 1, 3, ...)"
                 ),
-                &rows,
+                &[
+                    ("Herald ÷ floor, p50".to_owned(), ratio_list(&p50)),
+                    ("Herald ÷ floor, p99".to_owned(), ratio_list(&p99)),
+                    ("fan-out ÷ raw".to_owned(), ratio_list(&fan)),
+                ],
             )?;
             writeln!(f)?;
         }
-        let mut rows = receipt_rows(&l.receipts);
-        rows.extend(lateness_rows(l.lateness.as_ref()));
-        if let Some(floor) = &l.floor {
-            let (h, b) = (l.lateness.as_ref(), floor.lateness.as_ref());
-            rows.push((
-                "Herald ÷ floor".to_owned(),
-                format!(
-                    "p50 {}, p99 {}",
-                    ratio(h.map(|p| p.p50), b.map(|p| p.p50)),
-                    ratio(h.map(|p| p.p99), b.map(|p| p.p99))
-                ),
-            ));
-        }
-        rows.push((
-            "publishing".to_owned(),
-            format!("{} for {} events and their workflows", secs(l.publish_time), l.receipts.expected),
-        ));
-        table(
-            f,
-            &format!(
-                "Reminder lateness (receipt − due): {} events, 1 participant and 1 reminder each, due {} ahead, spread over {}",
-                l.receipts.expected,
-                secs(l.lead),
-                secs(l.spread)
-            ),
-            &rows,
-        )?;
-        writeln!(f)?;
-        let o = &self.fanout;
-        if let Some(raw) = &o.raw {
-            let mut rows = vec![(
-                "notifies".to_owned(),
-                format!("{} ({} not delivered), {} in flight", raw.sent, raw.failed, raw.concurrency),
-            )];
-            rows.push(("took".to_owned(), secs(raw.elapsed)));
-            if let Some(rate) = raw.per_second() {
-                rows.push(("rate".to_owned(), format!("{rate:.0} notifications/s")));
-            }
-            table(
-                f,
-                "Apprise API raw rate: POST /notify/{key} straight to each fan-out recipient's config, run just before the fan-out",
-                &rows,
-            )?;
-            writeln!(f)?;
-        }
-        let mut rows = receipt_rows(&o.receipts);
-        match &o.after_due {
-            Some(p) => rows.extend([
-                ("first receipt".to_owned(), format!("{} after due", ms(p.min))),
-                ("median receipt".to_owned(), format!("{} after due", ms(p.p50))),
-                ("last receipt".to_owned(), format!("{} after due", ms(p.max))),
-            ]),
-            None => rows.push(("receipts".to_owned(), "nothing arrived".to_owned())),
-        }
-        if let Some(rate) = o.per_second {
-            rows.push((
-                "rate".to_owned(),
-                format!("{rate:.0} notifications/s (arrived / (last receipt − due))"),
-            ));
-        }
-        if let Some(raw) = &o.raw {
-            rows.push(("fan-out ÷ raw".to_owned(), ratio(o.per_second, raw.per_second())));
-        }
-        if o.after_due.is_some() {
-            let p = o.pauses;
-            rows.push((
-                "pauses".to_owned(),
-                format!(
-                    "{} gaps over {PAUSE_MS:.0} ms between receipts, {} in all, longest {}",
-                    p.count,
-                    ms(p.total_ms),
-                    ms(p.longest_ms)
-                ),
-            ));
-        }
-        table(
-            f,
-            &format!(
-                "Fan-out: 1 event, {} participants, 1 reminder due {} ahead",
-                o.receipts.expected,
-                secs(l.lead)
-            ),
-            &rows,
-        )?;
         if !self.memory.is_empty() {
-            writeln!(f)?;
             let rows: Vec<(String, String)> = self
                 .memory
                 .iter()
@@ -666,6 +766,10 @@ pub struct BenchArgs {
     /// measuring; the report shows the process's memory with them [default: 0].
     #[arg(long)]
     pub pending: Option<usize>,
+    /// Run each measurement and its baseline this many times, alternating which goes first;
+    /// the report adds the median of the rounds' ratios [default: 1].
+    #[arg(long)]
+    pub rounds: Option<usize>,
     /// A small run: 20 events, 100 participants.
     #[arg(long)]
     pub quick: bool,
@@ -693,6 +797,7 @@ pub async fn command(
         spread: seconds("--spread", args.spread, base.spread)?,
         timeout: args.timeout.map_or(base.timeout, Duration::from_secs),
         pending: args.pending.unwrap_or(base.pending),
+        rounds: args.rounds.unwrap_or(base.rounds),
         progress: true,
     };
     let apprise = temporal.apprise()?.ok_or_else(|| {
@@ -839,7 +944,7 @@ impl Bench<'_> {
         }
     }
 
-    async fn measure(&self) -> Result<(Lateness, Fanout, Option<Pending>, Vec<Memory>), AppError> {
+    async fn measure(&self) -> Result<(Vec<Lateness>, Vec<Fanout>, Option<Pending>, Vec<Memory>), AppError> {
         let temporal = &self.herald.temporal;
         let address = temporal.config().address.to_string();
         let up = tokio::time::timeout(CONNECT_TIMEOUT, temporal.wait_for(|s| *s == LinkState::Up)).await;
@@ -872,10 +977,32 @@ impl Bench<'_> {
         if let Some(p) = &pending {
             self.memory(&format!("with {} pending events started", p.events), &mut memory);
         }
-        let lateness = self.lateness(org.id, organizer.id).await?;
-        self.memory("after the lateness run", &mut memory);
-        let fanout = self.fanout(org.id, organizer.id).await?;
-        self.memory("after the fan-out", &mut memory);
+        let rounds = self.options.rounds;
+        let round = |i: usize| {
+            if rounds > 1 {
+                self.say(&format!("round {} of {rounds}", i + 1));
+            }
+            // Rounds 1, 3, ... measure the baseline first, rounds 2, 4, ... Herald first.
+            i.is_multiple_of(2)
+        };
+        let n = self.options.events;
+        self.say(&format!("lateness: creating {n} users with a channel each"));
+        let recipients = self.recipients("late", n).await?;
+        let mut lateness = Vec::with_capacity(rounds);
+        for i in 0..rounds {
+            let floor_first = round(i);
+            lateness.push(self.lateness(org.id, organizer.id, &recipients, floor_first).await?);
+        }
+        self.memory("after the lateness runs", &mut memory);
+        let m = self.options.participants;
+        self.say(&format!("fan-out: creating {m} users with a channel each"));
+        let recipients = self.recipients("fan", m).await?;
+        let mut fanout = Vec::with_capacity(rounds);
+        for i in 0..rounds {
+            let raw_first = round(i);
+            fanout.push(self.fanout(org.id, organizer.id, &recipients, raw_first).await?);
+        }
+        self.memory("after the fan-out runs", &mut memory);
         Ok((lateness, fanout, pending, memory))
     }
 
@@ -959,12 +1086,14 @@ impl Bench<'_> {
         let began = Utc::now();
         let clock = Instant::now();
         let spread_ms = self.options.spread.as_millis() as f64;
+        // Each floor run has ids and paths of its own, so rounds never meet.
+        let batch = Uuid::new_v4().simple();
         let plan: Vec<(String, String, DateTime<Utc>)> = (0..n)
             .map(|i| {
                 let fraction = if n > 1 { i as f64 / (n - 1) as f64 } else { 0.0 };
                 let due = began + chrono_ms(self.options.lead.as_millis() as f64 + spread_ms * fraction);
                 let due = due.duration_trunc(chrono::Duration::milliseconds(1)).unwrap_or(due);
-                (format!("bench-floor-{}-{i}", self.run_id), format!("/floor/{}/{i}", self.run_id), due)
+                (format!("bench-floor-{batch}-{i}"), format!("/floor/{batch}/{i}"), due)
             })
             .collect();
         if let Ok(mut c) = self.created.lock() {
@@ -994,13 +1123,7 @@ impl Bench<'_> {
             // What is still running would land in Herald's run: stop it first.
             self.say("floor: terminating the floor workflows that did not post in time");
             let ids: Vec<String> = self.created.lock().map(|c| c.floor.clone()).unwrap_or_default();
-            futures::stream::iter(ids)
-                .for_each_concurrent(SETUP_CONCURRENCY, |id| async move {
-                    let options =
-                        WorkflowTerminateOptions::builder().reason("the floor timed out".to_owned()).build();
-                    let _ = temporal.get_workflow_handle::<FloorWorkflow>(id).terminate(options).await;
-                })
-                .await;
+            self.terminate(ids, "the floor timed out").await;
         }
         Ok(Floor { lateness: Percentiles::of(&values), receipts, start_time })
     }
@@ -1035,11 +1158,18 @@ impl Bench<'_> {
         RawRate { sent: recipients.len(), failed, elapsed: clock.elapsed(), concurrency }
     }
 
-    /// Run 1: N one-participant events due over `spread`, `lead` from now.
-    async fn lateness(&self, org: Uuid, organizer: Uuid) -> Result<Lateness, AppError> {
-        let n = self.options.events;
-        self.say(&format!("lateness: creating {n} users with a channel each, and {n} draft events"));
-        let recipients = self.recipients("late", n).await?;
+    /// One round of run 1: N one-participant events due over `spread`, `lead` from now, and the
+    /// floor for the same due times before or after them. Herald's workflows of the round are
+    /// terminated at its end, so every round starts from the same state.
+    async fn lateness(
+        &self,
+        org: Uuid,
+        organizer: Uuid,
+        recipients: &[Recipient],
+        floor_first: bool,
+    ) -> Result<Lateness, AppError> {
+        let n = recipients.len();
+        self.say(&format!("lateness: creating {n} draft events, one recipient each"));
         let events: Vec<(Uuid, Uuid)> = futures::stream::iter(recipients.iter().enumerate())
             .map(|(i, r)| async move {
                 let event = self.draft(org, organizer, &format!("Bench event {i}")).await?;
@@ -1049,8 +1179,35 @@ impl Bench<'_> {
             .buffer_unordered(SETUP_CONCURRENCY)
             .try_collect()
             .await?;
+        let mut floor = None;
+        if floor_first {
+            floor = Some(self.floor(n).await?);
+        }
+        let ids: Vec<Uuid> = events.iter().map(|(event, _)| *event).collect();
+        let herald = self.herald_lateness(events).await;
+        self.terminate_events(&ids, "herald bench: the round is over").await;
+        let (receipts, lateness, publish_time) = herald?;
+        if !floor_first {
+            floor = Some(self.floor(n).await?);
+        }
+        Ok(Lateness {
+            lateness,
+            floor,
+            floor_first,
+            receipts,
+            publish_time,
+            lead: self.options.lead,
+            spread: self.options.spread,
+        })
+    }
 
-        let floor = self.floor(n).await?;
+    /// Publishes `events` (event, its one participant) with due times `lead` to `lead + spread`
+    /// from now and collects their reminders: what arrived, the lateness, the publishing time.
+    async fn herald_lateness(
+        &self,
+        events: Vec<(Uuid, Uuid)>,
+    ) -> Result<(Receipts, Option<Percentiles>, Duration), AppError> {
+        let n = events.len();
         self.say(&format!(
             "lateness: publishing {n} events, due {} to {} from now",
             secs(self.options.lead),
@@ -1080,43 +1237,80 @@ impl Bench<'_> {
         }
         let receipts = self.collect(&expected, from).await;
         let (receipts, values) = tally(&expected, &receipts, self.timed_out(&expected, &receipts));
-        Ok(Lateness {
-            lateness: Percentiles::of(&values),
-            floor: Some(floor),
-            receipts,
-            publish_time,
-            lead: self.options.lead,
-            spread: self.options.spread,
-        })
+        Ok((receipts, Percentiles::of(&values), publish_time))
     }
 
-    /// Run 2: one event with M participants.
-    async fn fanout(&self, org: Uuid, organizer: Uuid) -> Result<Fanout, AppError> {
-        let m = self.options.participants;
-        self.say(&format!(
-            "fan-out: creating {m} users with a channel each, and one draft event with all of them"
-        ));
-        let recipients = self.recipients("fan", m).await?;
+    /// One round of run 2: one event with all of `recipients`, and the Apprise API's raw rate
+    /// to the same configs before or after it.
+    async fn fanout(
+        &self,
+        org: Uuid,
+        organizer: Uuid,
+        recipients: &[Recipient],
+        raw_first: bool,
+    ) -> Result<Fanout, AppError> {
+        self.say(&format!("fan-out: one draft event with {} participants", recipients.len()));
         let event = self.draft(org, organizer, "Bench fan-out").await?;
         futures::stream::iter(recipients.iter())
             .map(|r| self.join(event, r))
             .buffer_unordered(SETUP_CONCURRENCY)
             .try_collect::<Vec<()>>()
             .await?;
-        let raw = self.raw_rate(&recipients).await;
+        let mut raw = None;
+        if raw_first {
+            raw = Some(self.raw_rate(recipients).await);
+        }
         self.say(&format!("fan-out: publishing, due {} from now", secs(self.options.lead)));
         let from = self.sink.len();
-        let (event, update) =
-            self.publish(event, Utc::now() + chrono_ms(self.options.lead.as_millis() as f64)).await?;
-        let due = self.start(&event, &update).await?;
-        let expected: HashMap<String, DateTime<Utc>> =
-            recipients.iter().map(|r| (Sink::path_of(r.user_id), due)).collect();
+        let outcome = async {
+            let (event, update) =
+                self.publish(event, Utc::now() + chrono_ms(self.options.lead.as_millis() as f64)).await?;
+            self.start(&event, &update).await
+        }
+        .await;
+        let expected: HashMap<String, DateTime<Utc>> = match outcome {
+            Ok(due) => recipients.iter().map(|r| (Sink::path_of(r.user_id), due)).collect(),
+            Err(e) => {
+                self.terminate_events(&[event], "herald bench: the round failed").await;
+                return Err(e);
+            }
+        };
         let receipts = self.collect(&expected, from).await;
+        self.terminate_events(&[event], "herald bench: the round is over").await;
         let (receipts, values) = tally(&expected, &receipts, self.timed_out(&expected, &receipts));
+        if !raw_first {
+            raw = Some(self.raw_rate(recipients).await);
+        }
         let after_due = Percentiles::of(&values);
         let per_second =
             after_due.filter(|p| p.max > 0.0).map(|p| receipts.arrived as f64 / (p.max / 1000.0));
-        Ok(Fanout { receipts, after_due, per_second, raw: Some(raw), pauses: Pauses::of(&values) })
+        Ok(Fanout { receipts, after_due, per_second, raw, raw_first, pauses: Pauses::of(&values) })
+    }
+
+    /// Terminates the workflows of `events` (their events would keep them waiting for an hour)
+    /// and forgets them for the final clean-up.
+    async fn terminate_events(&self, events: &[Uuid], reason: &str) {
+        let ids: Vec<String> = events.iter().copied().map(herald_workflows::workflow_id).collect();
+        self.terminate(ids, reason).await;
+        let gone: std::collections::HashSet<Uuid> = events.iter().copied().collect();
+        if let Ok(mut c) = self.created.lock() {
+            c.workflows.retain(|id| !gone.contains(id));
+        }
+    }
+
+    /// Terminates the workflows `ids`, [`SETUP_CONCURRENCY`] at a time; one that already ended
+    /// is no error.
+    async fn terminate(&self, ids: Vec<String>, reason: &str) {
+        let Some(temporal) = self.herald.temporal.client().await else {
+            return;
+        };
+        let temporal = &temporal;
+        futures::stream::iter(ids)
+            .for_each_concurrent(SETUP_CONCURRENCY, |id| async move {
+                let options = WorkflowTerminateOptions::builder().reason(reason.to_owned()).build();
+                let _ = temporal.get_workflow_handle::<EventWorkflow>(id).terminate(options).await;
+            })
+            .await;
     }
 
     fn timed_out(
@@ -1301,19 +1495,8 @@ impl Bench<'_> {
     /// removes its configs from the Apprise API.
     async fn clean_up(&self) {
         let created = self.created.lock().map(|mut c| std::mem::take(&mut *c)).unwrap_or_default();
-        if let Some(temporal) = self.herald.temporal.client().await {
-            let temporal = &temporal;
-            let ids = created.workflows.into_iter().map(herald_workflows::workflow_id).chain(created.floor);
-            futures::stream::iter(ids)
-                .for_each_concurrent(SETUP_CONCURRENCY, |id| async move {
-                    let handle = temporal.get_workflow_handle::<EventWorkflow>(id);
-                    let options = WorkflowTerminateOptions::builder()
-                        .reason("herald bench finished".to_owned())
-                        .build();
-                    let _ = handle.terminate(options).await;
-                })
-                .await;
-        }
+        let ids = created.workflows.into_iter().map(herald_workflows::workflow_id).chain(created.floor);
+        self.terminate(ids.collect(), "herald bench finished").await;
         let keys = if self.client.config_locked() { Vec::new() } else { created.keys };
         futures::stream::iter(keys)
             .for_each_concurrent(SETUP_CONCURRENCY, |key| async move {
@@ -1353,6 +1536,20 @@ fn tally(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_summary_is_the_median_of_the_rounds() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[3.0]), Some(3.0));
+        assert_eq!(median(&[5.0, 1.0, 3.0]), Some(3.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(
+            ratio_list(&[Some(0.5), None, Some(1.5), Some(1.0)]),
+            "0.50×, n/a, 1.50×, 1.00× → median 1.00×"
+        );
+        assert_eq!(round_label(1, 3), "Round 2 of 3: ");
+        assert_eq!(round_label(0, 1), "");
+    }
 
     #[test]
     fn percentiles_use_the_nearest_rank() {
