@@ -689,19 +689,26 @@ async fn a_fresh_history_replays() {
     app.stop().await;
 }
 
-/// A large event: 600 participants (three batches of 250) each get the reminder exactly once,
-/// and the ledger has one `sent` row per participant.
+/// A large event: 1,100 participants (two `deliver` activities, the first of four pages of 250,
+/// the second of one page of 100) each get the reminder exactly once, and the ledger has one
+/// `sent` row per participant.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_event_fans_out_in_batches() {
-    const PEOPLE: usize = 600;
+    const PEOPLE: usize = 1100;
     let app = TestApp::start(Backend::Sqlite).await;
     wait_for_temporal(&app).await;
     let olga = organizer(&app).await;
-    // Due in 35 s: time enough to add 600 people on a busy machine.
-    let (ev, _) = event(&app, &olga, 40, 5, &[5]).await;
+    // Due in 115 s: time enough to add 1,100 people on a busy machine.
+    let (ev, _) = event(&app, &olga, 120, 5, &[5]).await;
+    let setup = std::time::Instant::now();
     fans(&app, ev, PEOPLE, ParticipantRole::Attendee).await;
+    assert!(
+        setup.elapsed() < Duration::from_secs(110),
+        "the setup took {:?}: the reminder went first",
+        setup.elapsed()
+    );
     let start = std::time::Instant::now();
-    eventually(Duration::from_secs(90), "every participant's reminder", || async {
+    eventually(Duration::from_secs(180), "every participant's reminder", || async {
         let n = app
             .apprise
             .delivered_to("ntfys://fan")

@@ -271,7 +271,7 @@ pub struct DeliverRequest {
     pub notice: NoticeSpec,
     /// Recipients after this participant id (`None`: from the first).
     pub after: Option<Uuid>,
-    /// At most this many participants.
+    /// Participants per page (the activity sends up to `PAGES_PER_ACTIVITY` pages).
     pub limit: u32,
     /// The W3C `traceparent` of the request that last started or signalled the workflow (optional traces; absent when they are off).
     #[serde(default, skip_serializing_if = "Option::is_none")]

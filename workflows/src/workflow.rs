@@ -330,7 +330,7 @@ async fn sleep_until_due_or_signalled(
     ctx.state_mut(|s| s.next_wake_at = None);
 }
 
-/// Delivers `notice` to every recipient, one batch per activity.
+/// Delivers `notice` to every recipient, up to `PAGES_PER_ACTIVITY` pages per activity.
 async fn deliver(
     ctx: &mut WorkflowContext<EventWorkflow>,
     event_id: Uuid,
