@@ -1096,8 +1096,9 @@ impl Bench<'_> {
                 (format!("bench-floor-{batch}-{i}"), format!("/floor/{batch}/{i}"), due)
             })
             .collect();
+        let ids: Vec<String> = plan.iter().map(|(id, _, _)| id.clone()).collect();
         if let Ok(mut c) = self.created.lock() {
-            c.floor.extend(plan.iter().map(|(id, _, _)| id.clone()));
+            c.floor.extend(ids.iter().cloned());
         }
         let expected: HashMap<String, DateTime<Utc>> = futures::stream::iter(plan)
             .map(|(id, path, due)| async move {
@@ -1122,8 +1123,13 @@ impl Bench<'_> {
         if receipts.timed_out {
             // What is still running would land in Herald's run: stop it first.
             self.say("floor: terminating the floor workflows that did not post in time");
-            let ids: Vec<String> = self.created.lock().map(|c| c.floor.clone()).unwrap_or_default();
-            self.terminate(ids, "the floor timed out").await;
+            self.terminate(ids.clone(), "the floor timed out").await;
+        }
+        // Every one of this run's floor workflows has ended (posted, or terminated above): the
+        // final clean-up need not ask again.
+        let ended: std::collections::HashSet<String> = ids.into_iter().collect();
+        if let Ok(mut c) = self.created.lock() {
+            c.floor.retain(|id| !ended.contains(id));
         }
         Ok(Floor { lateness: Percentiles::of(&values), receipts, start_time })
     }
